@@ -1,0 +1,34 @@
+# Berth. The README's two commands are `make run` and `make test`.
+DOTNET      ?= dotnet
+CONFIG      ?= Release
+DATA_DIR    ?= .berth
+RESULTS     := artifacts/test-results
+
+.PHONY: build run test deps bench-store clean
+
+## build: the single executable bin/berth
+build:
+	$(DOTNET) publish src/Berth/Berth.csproj -c $(CONFIG) -o bin -p:PublishSingleFile=true --self-contained false -p:DebugType=none -p:PublishDocumentationFile=false -p:PublishReferencesDocumentationFiles=false -nologo -v quiet
+	@echo "built bin/berth"
+
+## run: a one-node cluster on SQLite in $(DATA_DIR)
+run: build
+	./bin/berth server --data-dir $(DATA_DIR)
+
+## test: every test project; the last line is "N passed, N failed"
+test: deps
+	$(DOTNET) build Berth.slnx -c $(CONFIG) -nologo -v quiet
+	rm -rf $(RESULTS)
+	$(DOTNET) test Berth.slnx -c $(CONFIG) --no-build --logger trx --results-directory $(RESULTS) ; \
+		status=$$?; scripts/test-summary.sh $(RESULTS); exit $$status
+
+deps:
+	scripts/install-deps.sh
+
+## bench-store: SQLite against a real etcd; the last line is "bench store: ..."
+bench-store: deps
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Store
+
+clean:
+	rm -rf bin artifacts
+	$(DOTNET) clean Berth.slnx -nologo -v quiet

@@ -1,0 +1,7 @@
+namespace Berth.Storage;
+
+public enum WatchEventType
+{
+    Put,
+    Delete,
+}

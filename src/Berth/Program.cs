@@ -1,0 +1,9 @@
+using System.CommandLine;
+using Berth.Commands;
+
+var root = new RootCommand("Berth: a lightweight Kubernetes-compatible container orchestrator.")
+{
+    ServerCommand.Create(),
+    VersionCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();
