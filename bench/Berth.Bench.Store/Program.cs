@@ -2,6 +2,7 @@
 // Prints a table, then the final line `bench store: key=value ...`. See docs/benchmarks.md.
 using System.Globalization;
 using Berth.Bench.Store;
+using Berth.Storage;
 using Berth.Storage.Etcd;
 using Berth.Storage.Sqlite;
 using Berth.Testing;
@@ -14,15 +15,24 @@ using (var directory = new TempDirectory("bench-sqlite"))
 {
     Console.WriteLine("== sqlite");
     await using var store = SqliteStore.Open(new SqliteStoreOptions { Path = directory.File("state.db") });
-    sqlite = await workload.RunAsync(store, compactionDone: () => store.WaitForCompactionAsync(CancellationToken.None));
+    SqliteStore? fresh = null;
+    sqlite = await workload.RunAsync(store, () =>
+    {
+        fresh = SqliteStore.Open(new SqliteStoreOptions { Path = directory.File("compaction.db") });
+        return Task.FromResult<(IStore, Func<Task>)>((fresh, () => fresh.WaitForCompactionAsync(CancellationToken.None)));
+    });
+    await fresh!.DisposeAsync();
 }
 
 await using (var etcdProcess = await EtcdProcess.StartAsync(TimeSpan.FromSeconds(5), CancellationToken.None))
+await using (var freshProcess = await EtcdProcess.StartAsync(TimeSpan.FromSeconds(5), CancellationToken.None))
 {
     Console.WriteLine($"== etcd ({etcdProcess.ClientUrl})");
     await using var store = await EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = [etcdProcess.ClientUrl] }, CancellationToken.None);
+    await using var fresh = await EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = [freshProcess.ClientUrl] }, CancellationToken.None);
     // etcd keeps freed pages until it is defragmented; that is its way of giving space back.
-    etcd = await workload.RunAsync(store, compactionDone: () => store.DefragmentAsync(CancellationToken.None));
+    etcd = await workload.RunAsync(store, () =>
+        Task.FromResult<(IStore, Func<Task>)>((fresh, () => fresh.DefragmentAsync(CancellationToken.None))));
 }
 
 Console.WriteLine();

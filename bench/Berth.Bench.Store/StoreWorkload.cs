@@ -4,12 +4,15 @@ using Berth.Storage;
 
 namespace Berth.Bench.Store;
 
-/// <summary>The workload every backend runs, part by part, on a fresh store.</summary>
+/// <summary>
+/// The workload every backend runs: throughput and latency parts on one store, then the size and compaction
+/// part on a fresh one, so that its figures cover exactly the keys it wrote.
+/// </summary>
 internal sealed class StoreWorkload(WorkloadSize size)
 {
     private const int Writers = 64;
 
-    public async Task<StoreFigures> RunAsync(IStore store, Func<Task> compactionDone)
+    public async Task<StoreFigures> RunAsync(IStore store, Func<Task<(IStore Store, Func<Task> CompactionDone)>> openFresh)
     {
         var writes1 = await SerialWritesAsync(store);
         Report("durable writes/s, 1 writer", writes1);
@@ -21,7 +24,8 @@ internal sealed class StoreWorkload(WorkloadSize size)
         Report($"list {size.ListKeys} keys, ms", list);
         var (p50, p99) = await WatchLatencyAsync(store);
         Report($"watch p50 / p99 ms, {size.Watchers} watchers", p50, p99);
-        var (before, after, stall) = await CompactionAsync(store, compactionDone);
+        var (fresh, compactionDone) = await openFresh();
+        var (before, after, stall) = await CompactionAsync(fresh, compactionDone);
         Report($"MB after {size.Updates} updates / after compaction", before, after);
         Report("slowest write during compaction, ms", stall);
         return new StoreFigures(writes1, writes64, reads, list, p50, p99, before, after, stall);

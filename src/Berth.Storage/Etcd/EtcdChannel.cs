@@ -44,6 +44,9 @@ internal static class EtcdChannel
     /// <summary>Hands the channel its resolver; it asks for nothing else that it cannot default.</summary>
     private sealed class ResolverProvider(ResolverFactory factory) : IServiceProvider
     {
-        public object? GetService(Type serviceType) => serviceType == typeof(ResolverFactory) ? factory : null;
+        public object? GetService(Type serviceType) =>
+            serviceType == typeof(IEnumerable<ResolverFactory>) ? new[] { factory }
+            : serviceType == typeof(ResolverFactory) ? factory
+            : null;
     }
 }

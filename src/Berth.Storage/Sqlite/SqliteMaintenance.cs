@@ -12,7 +12,7 @@ namespace Berth.Storage.Sqlite;
 internal sealed partial class SqliteMaintenance : IAsyncDisposable
 {
     private const int LeasesPerStep = 100;
-    private const int PagesPerVacuumStep = 256;
+    private const int PagesPerVacuumStep = 128;
 
     private readonly SqliteWriter _writer;
     private readonly SqliteStoreOptions _options;

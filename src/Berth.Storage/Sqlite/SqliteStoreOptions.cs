@@ -15,7 +15,7 @@ public sealed record SqliteStoreOptions
     public TimeSpan LeaseCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How many revisions one compaction step clears; each step is one short write transaction.</summary>
-    public int CompactionStepRevisions { get; init; } = 500;
+    public int CompactionStepRevisions { get; init; } = 250;
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }

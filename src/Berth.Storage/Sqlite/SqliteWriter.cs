@@ -25,6 +25,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
     private readonly Task _loop;
     private long _revision;
     private long _compactRevision;
+    private int _lastBatchSize;
 
     public SqliteWriter(SqliteConnection connection, WatchHub hub, TimeProvider timeProvider, ILogger logger)
     {
@@ -63,6 +64,10 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
         var batch = new List<WriteCommand>(MaxBatch);
         while (await _queue.Reader.WaitToReadAsync())
         {
+            // Under load, let the callers completed by the last batch queue their next writes before this batch
+            // closes: batches roughly double in size, and a batch costs one fsync whatever its size.
+            if (_lastBatchSize > 1)
+                await Task.Yield();
             while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var command))
                 batch.Add(command);
             try
@@ -85,6 +90,7 @@ internal sealed partial class SqliteWriter : IAsyncDisposable
                 foreach (var command in batch)
                     command.Fail(e);
             }
+            _lastBatchSize = batch.Count;
             batch.Clear();
         }
     }

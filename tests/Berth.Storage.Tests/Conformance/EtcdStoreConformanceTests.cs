@@ -1,4 +1,5 @@
 using Berth.Storage.Etcd;
+using Berth.Storage.Tests.Etcd;
 
 namespace Berth.Storage.Tests.Conformance;
 

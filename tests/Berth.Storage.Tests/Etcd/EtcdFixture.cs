@@ -1,6 +1,6 @@
 using Berth.Testing;
 
-namespace Berth.Storage.Tests.Conformance;
+namespace Berth.Storage.Tests.Etcd;
 
 /// <summary>One real etcd for a test class; its tests run one after another and each uses its own prefix.</summary>
 public sealed class EtcdFixture : IAsyncLifetime
