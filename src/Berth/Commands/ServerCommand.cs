@@ -1,12 +1,14 @@
 using System.CommandLine;
+using Berth.ApiServer;
 using Berth.Storage;
+using Berth.Storage.Compaction;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Commands;
 
 /// <summary>
-/// <c>berth server</c>. So far it opens (or creates) the datastore and reports on it; the API server that will
-/// serve it to kubectl does not exist yet, and the command says so instead of pretending.
+/// <c>berth server</c>: opens the datastore, keeps it compacted, and serves the Kubernetes API over HTTPS until
+/// stopped (Ctrl+C or SIGTERM). The node agent, scheduler and controllers join it in later issues.
 /// </summary>
 internal static class ServerCommand
 {
@@ -21,13 +23,41 @@ internal static class ServerCommand
         {
             Description = "sqlite:///path/to/state.db (default: <data-dir>/server/db/state.db) or etcd://host:port[,host:port...]",
         };
-        var command = new Command("server", "Run a Berth server.") { dataDir, datastore };
-        command.SetAction((parse, cancellationToken) =>
-            RunAsync(parse.GetValue(dataDir)!, parse.GetValue(datastore), cancellationToken));
+        var bindAddress = new Option<string>("--bind-address")
+        {
+            Description = "The address to serve HTTPS on.",
+            DefaultValueFactory = _ => "127.0.0.1",
+        };
+        var httpsPort = new Option<int>("--https-port")
+        {
+            Description = "The port to serve HTTPS on (0: any free port).",
+            DefaultValueFactory = _ => 6443,
+        };
+        var tlsSans = new Option<string[]>("--tls-san")
+        {
+            Description = "Another host name or IP address for the serving certificate (repeatable).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var disableAgent = new Option<bool>("--disable-agent")
+        {
+            Description = "Do not run a node agent in the server process.",
+        };
+        var command = new Command("server", "Run a Berth server.") { dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent };
+        command.SetAction((parse, cancellationToken) => RunAsync(
+            parse.GetValue(dataDir)!,
+            parse.GetValue(datastore),
+            new ApiServerOptions
+            {
+                DataDir = parse.GetValue(dataDir)!.FullName,
+                BindAddress = parse.GetValue(bindAddress)!,
+                HttpsPort = parse.GetValue(httpsPort),
+                TlsSans = parse.GetValue(tlsSans) ?? [],
+            },
+            cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(DirectoryInfo dataDir, string? datastore, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(DirectoryInfo dataDir, string? datastore, ApiServerOptions options, CancellationToken cancellationToken)
     {
         StoreEndpoint endpoint;
         try
@@ -41,13 +71,19 @@ internal static class ServerCommand
             await Console.Error.WriteLineAsync($"berth server: --datastore-endpoint: {e.Message}");
             return 2;
         }
+        if (!System.Net.IPAddress.TryParse(options.BindAddress, out _))
+        {
+            await Console.Error.WriteLineAsync($"berth server: --bind-address: \"{options.BindAddress}\" is not an IP address");
+            return 2;
+        }
 
-        using var loggerFactory = LoggerFactory.Create(logging => logging.AddSimpleConsole(o => o.SingleLine = true));
+        using var loggerFactory = LoggerFactory.Create(logging => logging
+            .AddSimpleConsole(o => o.SingleLine = true)
+            .AddFilter("Microsoft", LogLevel.Warning));
+        IStore store;
         try
         {
-            await using var store = await StoreFactory.OpenAsync(endpoint, loggerFactory, cancellationToken);
-            var status = await store.GetStatusAsync(cancellationToken);
-            Console.WriteLine($"berth server: datastore {endpoint} is open at revision {status.Revision} ({status.SizeBytes} bytes).");
+            store = await StoreFactory.OpenAsync(endpoint, loggerFactory, cancellationToken);
         }
         catch (StoreOpenException e)
         {
@@ -55,9 +91,41 @@ internal static class ServerCommand
             return 1;
         }
 
-        await Console.Error.WriteLineAsync(
-            "berth server: the Kubernetes API server is not built yet, so there is no cluster to point kubectl at. " +
-            "This build provides the datastore only.");
-        return 3;
+        await using (store)
+        {
+            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var compactor = new AutoCompactor(store, new CompactionPolicy(), TimeProvider.System, loggerFactory.CreateLogger<AutoCompactor>());
+            var compaction = compactor.RunAsync(stopping.Token);
+            try
+            {
+                await using var api = await ApiServerHost.StartAsync(options, store, loggerFactory, cancellationToken);
+                Console.WriteLine($"berth server: serving the Kubernetes API at {api.Url} (datastore {endpoint}).");
+                Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
+                await WaitForStopAsync(cancellationToken);
+            }
+            catch (IOException e)
+            {
+                await Console.Error.WriteLineAsync($"berth server: cannot serve on {options.BindAddress}:{options.HttpsPort}: {e.Message}");
+                return 1;
+            }
+            finally
+            {
+                await stopping.CancelAsync();
+                await compaction;
+            }
+        }
+        return 0;
+    }
+
+    private static async Task WaitForStopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C or SIGTERM: shut down cleanly.
+        }
     }
 }

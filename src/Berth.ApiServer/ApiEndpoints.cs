@@ -1,0 +1,100 @@
+using System.Text.Json.Nodes;
+using Berth.ApiServer.Discovery;
+using Berth.ApiServer.Http;
+using Berth.ApiServer.Rest;
+using Berth.Core.Errors;
+using Berth.Core.Resources;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.ApiServer;
+
+/// <summary>Routes a request: version and health, discovery, then the resource URLs.</summary>
+internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable table, ResourceHandler resources)
+{
+    /// <summary>The Kubernetes version Berth serves (ARCHITECTURE.md 3.1); kubectl's dispatcher picks kubectl 1.33 by it.</summary>
+    private static readonly JsonObject Version = new()
+    {
+        ["major"] = "1",
+        ["minor"] = "33",
+        ["emulationMajor"] = "1",
+        ["emulationMinor"] = "33",
+        ["minCompatibilityMajor"] = "1",
+        ["minCompatibilityMinor"] = "32",
+        ["gitVersion"] = "v1.33.0-berth",
+        ["gitCommit"] = "0000000000000000000000000000000000000000",
+        ["gitTreeState"] = "clean",
+        ["buildDate"] = "2026-11-25T00:00:00Z",
+        ["goVersion"] = "dotnet" + Environment.Version,
+        ["compiler"] = "dotnet",
+        ["platform"] = "linux/amd64",
+    };
+
+    /// <summary>What anyone may ask without credentials, as upstream's system:public-info-viewer allows.</summary>
+    public static bool IsPublic(PathString path) =>
+        path.Value is "/version" or "/healthz" or "/livez" or "/readyz" || path.StartsWithSegments("/healthz") ||
+        path.StartsWithSegments("/livez") || path.StartsWithSegments("/readyz");
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value?.TrimEnd('/') ?? "";
+        var get = HttpMethods.IsGet(context.Request.Method);
+        switch (path)
+        {
+            case "/version" when get:
+                await ApiResponse.WriteAsync(context, 200, Version);
+                return;
+            case "/healthz" or "/livez" or "/readyz" when get:
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync("ok", context.RequestAborted);
+                return;
+            case "/api" when get:
+                await WriteDiscoveryAsync(context, discovery.AggregatedCore,
+                    DiscoveryDocuments.LegacyCore($"{context.Request.Host.Host}:{context.Connection.LocalPort}"));
+                return;
+            case "/apis" when get:
+                await WriteDiscoveryAsync(context, discovery.AggregatedGroups, discovery.LegacyGroups);
+                return;
+        }
+
+        if (get && DiscoveryPath(path) is { } document)
+        {
+            await WriteBytesAsync(context, document, ApiResponse.Json);
+            return;
+        }
+        if (path.StartsWith("/api/", StringComparison.Ordinal) || path.StartsWith("/apis/", StringComparison.Ordinal))
+        {
+            await resources.HandleAsync(context);
+            return;
+        }
+        await ApiResponse.WriteStatusAsync(context, ApiStatus.NoSuchPath());
+    }
+
+    /// <summary><c>/api/v1</c>, <c>/apis/{group}</c> and <c>/apis/{group}/{version}</c>.</summary>
+    private byte[]? DiscoveryPath(string path)
+    {
+        var segments = path.Trim('/').Split('/');
+        return segments switch
+        {
+            ["api", var version] => discovery.ResourceList(version),
+            ["apis", var group] => DiscoveryDocuments.Group(table, group),
+            ["apis", var group, var version] => discovery.ResourceList($"{group}/{version}"),
+            _ => null,
+        };
+    }
+
+    /// <summary>Aggregated discovery when the client asks for it (kubectl does), legacy otherwise.</summary>
+    private static Task WriteDiscoveryAsync(HttpContext context, byte[] aggregated, byte[] legacy)
+    {
+        var accept = context.Request.Headers.Accept.ToString();
+        return accept.Contains("as=APIGroupDiscoveryList", StringComparison.Ordinal) && accept.Contains("v=v2", StringComparison.Ordinal)
+            ? WriteBytesAsync(context, aggregated, DiscoveryDocuments.AggregatedContentType)
+            : WriteBytesAsync(context, legacy, ApiResponse.Json);
+    }
+
+    private static async Task WriteBytesAsync(HttpContext context, byte[] body, string contentType)
+    {
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = contentType;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted);
+    }
+}

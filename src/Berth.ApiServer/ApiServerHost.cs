@@ -1,0 +1,140 @@
+using System.Net;
+using Berth.ApiServer.Bootstrap;
+using Berth.ApiServer.Discovery;
+using Berth.ApiServer.Http;
+using Berth.ApiServer.Rest;
+using Berth.ApiServer.Security;
+using Berth.Core.Errors;
+using Berth.Core.Resources;
+using Berth.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.ApiServer;
+
+/// <summary>
+/// The Kubernetes API server: Kestrel over HTTPS (HTTP/2 and HTTP/1.1), client-certificate and bearer-token
+/// authentication, discovery, and the REST verbs over the store. <see cref="StartAsync"/> returns once it
+/// listens, with the cluster's credentials and kubeconfig written.
+/// </summary>
+public sealed partial class ApiServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private ApiServerHost(WebApplication app, Uri url, string kubeconfigPath)
+    {
+        _app = app;
+        Url = url;
+        KubeconfigPath = kubeconfigPath;
+    }
+
+    /// <summary>Where clients reach the server, e.g. https://127.0.0.1:6443.</summary>
+    public Uri Url { get; }
+
+    /// <summary>The admin kubeconfig: <c>&lt;data-dir&gt;/kubeconfig.yaml</c>.</summary>
+    public string KubeconfigPath { get; }
+
+    public static async Task<ApiServerHost> StartAsync(ApiServerOptions options, IStore store, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var serverDir = Path.Combine(options.DataDir, "server");
+        var pki = ClusterPki.LoadOrCreate(Path.Combine(serverDir, "tls"), options.TlsSans);
+        var tokens = Tokens.LoadOrCreate(serverDir);
+        await SystemNamespaces.EnsureAsync(store, TimeProvider.System, cancellationToken);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(loggerFactory);
+        builder.Services.AddSingleton<IHostLifetime, PassiveHostLifetime>();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // Bodies are measured by the handlers, which answer 413 as a Status.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.AddServerHeader = false;
+            kestrel.Listen(IPAddress.Parse(options.BindAddress), options.HttpsPort, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = pki.Serving;
+                    https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
+                    // Any certificate may be presented; the authenticator decides whether this cluster's CA issued it.
+                    https.ClientCertificateValidation = (_, _, _) => true;
+                });
+            });
+        });
+
+        var app = builder.Build();
+        var table = ResourceTable.BuiltIn;
+        var discovery = new DiscoveryDocuments(table);
+        var authenticator = new Authenticator(pki, tokens);
+        var handler = new ResourceHandler(store, table, options, TimeProvider.System);
+        var logger = loggerFactory.CreateLogger<ApiServerHost>();
+        var endpoints = new ApiEndpoints(discovery, table, handler);
+
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                if (!ApiEndpoints.IsPublic(context.Request.Path) &&
+                    authenticator.Authenticate(context.Connection.ClientCertificate, context.Request.Headers.Authorization) is null)
+                {
+                    await ApiResponse.WriteStatusAsync(context, ApiStatus.Unauthorized());
+                    return;
+                }
+                await next(context);
+            }
+            catch (ApiException e) when (!context.Response.HasStarted)
+            {
+                await ApiResponse.WriteStatusAsync(context, e.Status);
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                await ApiResponse.WriteStatusAsync(context, e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                    ? ApiStatus.TooLarge(options.MaxRequestBodyBytes)
+                    : ApiStatus.BadRequest(e.Message));
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+            }
+            catch (Exception e) when (!context.Response.HasStarted)
+            {
+                Log.RequestFailed(logger, context.Request.Method, context.Request.Path, e);
+                await ApiResponse.WriteStatusAsync(context, ApiStatus.Internal(e.Message));
+            }
+        });
+        app.Run(endpoints.HandleAsync);
+
+        await app.StartAsync(cancellationToken);
+        var port = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
+            .Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).First().Port;
+        var host = options.BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : options.BindAddress;
+        var url = new Uri($"https://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}");
+        var kubeconfig = Path.Combine(options.DataDir, "kubeconfig.yaml");
+        Kubeconfig.Write(kubeconfig, url.ToString().TrimEnd('/'), pki);
+        Log.Listening(logger, url);
+        return new ApiServerHost(app, url, kubeconfig);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2001, LogLevel.Information, "API server listening on {Url}")]
+        public static partial void Listening(ILogger logger, Uri url);
+
+        [LoggerMessage(2002, LogLevel.Error, "{Method} {Path} failed with an unexpected error; answered 500")]
+        public static partial void RequestFailed(ILogger logger, string method, string path, Exception exception);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Berth.ApiServer.Rest;
+
+/// <summary>Reading and writing the parts of an object's JSON that the API machinery owns: metadata above all.</summary>
+internal static class ObjectJson
+{
+    public static JsonObject Metadata(JsonObject obj)
+    {
+        if (obj["metadata"] is JsonObject metadata)
+            return metadata;
+        metadata = [];
+        obj["metadata"] = metadata;
+        return metadata;
+    }
+
+    public static string? GetString(JsonObject obj, string property) =>
+        obj[property] is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
+
+    public static string? Name(JsonObject obj) => GetString(Metadata(obj), "name");
+
+    public static string? Namespace(JsonObject obj) => GetString(Metadata(obj), "namespace");
+
+    public static IReadOnlyDictionary<string, string> Labels(JsonObject obj) => StringMap(Metadata(obj)["labels"]);
+
+    public static IReadOnlyList<string> Finalizers(JsonObject obj) =>
+        Metadata(obj)["finalizers"] is JsonArray array
+            ? [.. array.Select(f => f?.GetValueKind() == JsonValueKind.String ? f.GetValue<string>() : "").Where(f => f.Length > 0)]
+            : [];
+
+    public static void SetFinalizers(JsonObject obj, IReadOnlyList<string> finalizers)
+    {
+        if (finalizers.Count == 0)
+            Metadata(obj).Remove("finalizers");
+        else
+            Metadata(obj)["finalizers"] = new JsonArray([.. finalizers.Select(f => (JsonNode)JsonValue.Create(f))]);
+    }
+
+    public static IReadOnlyDictionary<string, string> StringMap(JsonNode? node)
+    {
+        if (node is not JsonObject map)
+            return new Dictionary<string, string>();
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in map)
+        {
+            if (value is JsonValue v && v.TryGetValue<string>(out var s))
+                result[key] = s;
+        }
+        return result;
+    }
+
+    public static string Timestamp(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static byte[] ToBytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node);
+
+    /// <summary>Parses stored bytes back into an object and stamps it with its resourceVersion (the store's mod revision).</summary>
+    public static JsonObject FromStored(ReadOnlySpan<byte> value, long resourceVersion)
+    {
+        var obj = JsonNode.Parse(value)!.AsObject();
+        Metadata(obj)["resourceVersion"] = resourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return obj;
+    }
+
+    /// <summary>The bytes to store: the object without its resourceVersion, which the store's revision provides.</summary>
+    public static byte[] ToStored(JsonObject obj)
+    {
+        var metadata = Metadata(obj);
+        var resourceVersion = metadata["resourceVersion"];
+        metadata.Remove("resourceVersion");
+        try
+        {
+            return ToBytes(obj);
+        }
+        finally
+        {
+            if (resourceVersion is not null)
+                metadata["resourceVersion"] = resourceVersion;
+        }
+    }
+}

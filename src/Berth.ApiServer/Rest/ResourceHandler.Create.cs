@@ -1,0 +1,113 @@
+using Berth.ApiServer.Http;
+using Berth.Core.Errors;
+using Berth.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.ApiServer.Rest;
+
+internal sealed partial class ResourceHandler
+{
+    private const string GenerateNameAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+    private const int GenerateNameAttempts = 8;
+
+    private async Task CreateAsync(HttpContext context, RequestTarget target, bool dryRun)
+    {
+        var cancellationToken = context.RequestAborted;
+        var resource = target.Resource;
+        var obj = await RequestBody.ReadObjectAsync(context, BodyLimit);
+        CheckTypeMeta(obj, resource);
+        var metadata = ObjectJson.Metadata(obj);
+
+        if (resource.Namespaced)
+        {
+            var bodyNamespace = ObjectJson.GetString(metadata, "namespace");
+            if (!string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != target.Namespace)
+                throw new ApiException(ApiStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
+            metadata["namespace"] = target.Namespace;
+        }
+        else
+        {
+            metadata.Remove("namespace");
+        }
+
+        if (!string.IsNullOrEmpty(ObjectJson.GetString(metadata, "resourceVersion")))
+            throw new ApiException(ApiStatus.BadRequest("resourceVersion should not be set on objects to be created"));
+
+        var name = ObjectJson.GetString(metadata, "name");
+        var generateName = ObjectJson.GetString(metadata, "generateName");
+        if (string.IsNullOrEmpty(name) && string.IsNullOrEmpty(generateName))
+        {
+            throw new ApiException(ApiStatus.Invalid(resource, "",
+                [new StatusCause("FieldValueRequired", "Required value: name or generateName is required", "metadata.name")]));
+        }
+        ValidateName(resource, name ?? generateName + "xxxxx");
+        if (resource.Namespaced)
+            await RequireNamespaceAsync(target.Namespace!, cancellationToken);
+
+        metadata["uid"] = Guid.NewGuid().ToString();
+        metadata["creationTimestamp"] = Now();
+        metadata.Remove("generation");
+        if (resource.TracksGeneration)
+            metadata["generation"] = 1;
+        metadata.Remove("deletionTimestamp");
+        metadata.Remove("deletionGracePeriodSeconds");
+        metadata.Remove("selfLink");
+        ObjectDefaults.OnCreate(resource, obj);
+
+        for (var attempt = 1; ; attempt++)
+        {
+            if (string.IsNullOrEmpty(name))
+                metadata["name"] = generateName + RandomSuffix();
+            var actualName = ObjectJson.Name(obj)!;
+            var key = resource.StorageKey(target.Namespace, actualName);
+            if (dryRun)
+            {
+                if ((await store.GetAsync(key, 0, cancellationToken)).Kv is not null)
+                    throw new ApiException(ApiStatus.AlreadyExists(resource, actualName));
+                metadata.Remove("resourceVersion");
+                await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, obj);
+                return;
+            }
+
+            var result = await store.CreateAsync(key, ObjectJson.ToStored(obj), 0, cancellationToken);
+            switch (result.Status)
+            {
+                case WriteStatus.Ok:
+                    metadata["resourceVersion"] = result.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, obj);
+                    return;
+                case WriteStatus.KeyExists when string.IsNullOrEmpty(name) && attempt < GenerateNameAttempts:
+                    continue;
+                case WriteStatus.KeyExists:
+                    throw new ApiException(ApiStatus.AlreadyExists(resource, actualName));
+                default:
+                    throw new ApiException(StoreFailure(result));
+            }
+        }
+    }
+
+    private static void ValidateName(Core.Resources.ResourceInfo resource, string name)
+    {
+        if (NameRules.Validate(resource, name) is { } problem)
+        {
+            throw new ApiException(ApiStatus.Invalid(resource, name,
+                [new StatusCause("FieldValueInvalid", $"Invalid value: \"{name}\": {problem}", "metadata.name")]));
+        }
+    }
+
+    private static string RandomSuffix() =>
+        string.Create(5, 0, (span, _) =>
+        {
+            for (var i = 0; i < span.Length; i++)
+                span[i] = GenerateNameAlphabet[Random.Shared.Next(GenerateNameAlphabet.Length)];
+        });
+
+    /// <summary>A store refusal no API rule anticipated: the object breaks the store's own limits.</summary>
+    private static ApiStatus StoreFailure(WriteResult result) => result.Status switch
+    {
+        WriteStatus.Invalid when result.Error?.Contains("bytes", StringComparison.Ordinal) == true =>
+            new ApiStatus(413, "RequestEntityTooLarge", $"the object is too large to store: {result.Error}"),
+        WriteStatus.Invalid => ApiStatus.BadRequest(result.Error ?? "the object cannot be stored"),
+        _ => ApiStatus.Internal($"unexpected datastore outcome {result.Status}"),
+    };
+}

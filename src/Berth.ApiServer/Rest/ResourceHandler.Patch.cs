@@ -1,0 +1,57 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Berth.Core.Errors;
+using Berth.Core.Patching;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.ApiServer.Rest;
+
+internal sealed partial class ResourceHandler
+{
+    private const string JsonPatchType = "application/json-patch+json";
+    private const string MergePatchType = "application/merge-patch+json";
+    private static readonly string[] PatchTypes = [JsonPatchType, MergePatchType];
+
+    private async Task PatchAsync(HttpContext context, RequestTarget target, bool dryRun)
+    {
+        var resource = target.Resource;
+        var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
+        if (!PatchTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
+            throw new ApiException(ApiStatus.UnsupportedMediaType(mediaType, PatchTypes));
+
+        var bytes = await RequestBody.ReadBytesAsync(context, BodyLimit);
+        JsonNode? patch;
+        try
+        {
+            patch = JsonNode.Parse(bytes);
+        }
+        catch (JsonException e)
+        {
+            throw new ApiException(ApiStatus.BadRequest($"the patch is not valid JSON: {e.Message}"));
+        }
+
+        var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
+        JsonNode? patched;
+        try
+        {
+            patched = mediaType.Equals(JsonPatchType, StringComparison.OrdinalIgnoreCase)
+                ? JsonPatch.Apply(current, patch as JsonArray ?? throw new JsonPatchException("a JSON patch must be an array of operations"))
+                : MergePatch.Apply(current, patch as JsonObject ?? throw new JsonPatchException("a merge patch must be a JSON object"));
+        }
+        catch (JsonPatchException e)
+        {
+            throw new ApiException(ApiStatus.Invalid(resource, target.Name!, [new StatusCause("FieldValueInvalid", e.Message, "patch")]));
+        }
+        if (patched is not JsonObject result)
+            throw new ApiException(ApiStatus.BadRequest("the patched object is not a JSON object"));
+        CheckTypeMeta(result, resource);
+
+        // A patch that names a resourceVersion applies only to that version.
+        var patchedVersion = ObjectJson.GetString(ObjectJson.Metadata(result), "resourceVersion");
+        if (!string.IsNullOrEmpty(patchedVersion) && ParseResourceVersion(patchedVersion, "metadata.resourceVersion") != modRevision)
+            throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
+
+        var updated = target.Subresource == "status" ? WithStatus(current, result) : WithoutStatusChange(current, result, resource.HasStatus);
+        await WriteUpdateAsync(context, target, current, modRevision, updated, dryRun);
+    }
+}

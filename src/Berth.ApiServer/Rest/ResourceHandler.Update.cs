@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Berth.ApiServer.Http;
+using Berth.Core.Errors;
+using Berth.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.ApiServer.Rest;
+
+internal sealed partial class ResourceHandler
+{
+    /// <summary>Metadata only the server sets: an update keeps the current values whatever the body says.</summary>
+    private static readonly string[] ServerOwnedMetadata = ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"];
+
+    private async Task UpdateAsync(HttpContext context, RequestTarget target, bool dryRun)
+    {
+        var resource = target.Resource;
+        var body = await RequestBody.ReadObjectAsync(context, BodyLimit);
+        CheckTypeMeta(body, resource);
+        var metadata = ObjectJson.Metadata(body);
+        var bodyName = ObjectJson.GetString(metadata, "name");
+        if (!string.IsNullOrEmpty(bodyName) && bodyName != target.Name)
+            throw new ApiException(ApiStatus.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({target.Name})"));
+        var bodyNamespace = ObjectJson.GetString(metadata, "namespace");
+        if (resource.Namespaced && !string.IsNullOrEmpty(bodyNamespace) && bodyNamespace != target.Namespace)
+            throw new ApiException(ApiStatus.BadRequest("the namespace of the provided object does not match the namespace sent on the request"));
+        var expected = ParseResourceVersion(ObjectJson.GetString(metadata, "resourceVersion"), "metadata.resourceVersion");
+
+        var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
+        if (expected != 0 && expected != modRevision)
+            throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
+
+        var updated = target.Subresource == "status" ? WithStatus(current, body) : WithoutStatusChange(current, body, resource.HasStatus);
+        await WriteUpdateAsync(context, target, current, modRevision, updated, dryRun);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="updated"/> in place of <paramref name="current"/> (read at <paramref name="modRevision"/>)
+    /// and answers with it: the one path every change to an existing object takes.
+    /// </summary>
+    private async Task WriteUpdateAsync(HttpContext context, RequestTarget target, JsonObject current, long modRevision, JsonObject updated, bool dryRun)
+    {
+        var resource = target.Resource;
+        var metadata = ObjectJson.Metadata(updated);
+        var currentMetadata = ObjectJson.Metadata(current);
+        foreach (var field in ServerOwnedMetadata)
+        {
+            metadata.Remove(field);
+            if (currentMetadata[field] is { } value)
+                metadata[field] = value.DeepClone();
+        }
+        metadata["name"] = target.Name;
+        if (resource.Namespaced)
+            metadata["namespace"] = target.Namespace;
+        if (resource.TracksGeneration && SpecChanged(current, updated))
+            metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 1) + 1;
+        metadata["resourceVersion"] = modRevision.ToString(CultureInfo.InvariantCulture);
+
+        var key = resource.StorageKey(target.Namespace, target.Name!);
+        var bytes = ObjectJson.ToStored(updated);
+        // Nothing changed: no write, no new resourceVersion, no watch event (apply depends on this).
+        if (JsonNode.DeepEquals(updated, current) || dryRun)
+        {
+            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, updated);
+            return;
+        }
+
+        // The last finalizer of an object being deleted is gone: the object goes.
+        if (metadata["deletionTimestamp"] is not null && ObjectJson.Finalizers(updated).Count == 0 && !HasNamespaceFinalizers(resource, updated))
+        {
+            var deleted = await store.DeleteAsync(key, modRevision, context.RequestAborted);
+            if (deleted.Status == WriteStatus.Conflict)
+                throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
+            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, updated);
+            return;
+        }
+
+        var result = await store.UpdateAsync(key, bytes, modRevision, 0, context.RequestAborted);
+        switch (result.Status)
+        {
+            case WriteStatus.Ok:
+                metadata["resourceVersion"] = result.Revision.ToString(CultureInfo.InvariantCulture);
+                await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, updated);
+                return;
+            case WriteStatus.Conflict:
+                throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
+            case WriteStatus.NotFound:
+                throw new ApiException(ApiStatus.NotFound(resource, target.Name!));
+            default:
+                throw new ApiException(StoreFailure(result));
+        }
+    }
+
+    /// <summary>The status subresource changes the status and nothing else.</summary>
+    private static JsonObject WithStatus(JsonObject current, JsonObject body)
+    {
+        var updated = current.DeepClone().AsObject();
+        updated.Remove("status");
+        if (body["status"] is { } status)
+            updated["status"] = status.DeepClone();
+        return updated;
+    }
+
+    /// <summary>The main resource of a kind with a status subresource cannot change the status.</summary>
+    private static JsonObject WithoutStatusChange(JsonObject current, JsonObject body, bool hasStatusSubresource)
+    {
+        if (!hasStatusSubresource)
+            return body;
+        body.Remove("status");
+        if (current["status"] is { } status)
+            body["status"] = status.DeepClone();
+        return body;
+    }
+
+    /// <summary>Whether the desired state changed: the spec, or for kinds without one, anything outside metadata and status.</summary>
+    private static bool SpecChanged(JsonObject current, JsonObject updated)
+    {
+        if (current["spec"] is not null || updated["spec"] is not null)
+            return !JsonNode.DeepEquals(current["spec"], updated["spec"]);
+        return updated.Any(p => p.Key is not ("metadata" or "status" or "apiVersion" or "kind") && !JsonNode.DeepEquals(p.Value, current[p.Key]))
+            || current.Any(p => p.Key is not ("metadata" or "status" or "apiVersion" or "kind") && !updated.ContainsKey(p.Key));
+    }
+
+    /// <summary>A namespace waits for its spec finalizers (the namespace controller's), not only metadata ones.</summary>
+    private static bool HasNamespaceFinalizers(Core.Resources.ResourceInfo resource, JsonObject obj) =>
+        resource is { Group: "", Plural: "namespaces" } && obj["spec"]?["finalizers"] is JsonArray { Count: > 0 };
+}

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Berth.Core.Errors;
+using Berth.Core.Resources;
+using Berth.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Berth.ApiServer.Rest;
+
+/// <summary>
+/// The REST verbs over every resource in the table, on objects kept as JSON in the store. Split by verb:
+/// this file dispatches and holds what the verbs share; <c>ResourceHandler.{Create,Read,Update,Delete,Watch}.cs</c>
+/// hold the verbs.
+/// </summary>
+internal sealed partial class ResourceHandler(IStore store, ResourceTable table, ApiServerOptions options, TimeProvider time)
+{
+    private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var target = RequestTarget.Parse(context.Request.Path.Value ?? "/", table);
+        var method = context.Request.Method;
+        var query = context.Request.Query;
+        var dryRun = query["dryRun"].Contains("All");
+
+        switch (method, target.Name, target.Subresource)
+        {
+            case ("GET", null, _) when query["watch"] is ["true"] or ["1"]:
+                await WatchAsync(context, target);
+                break;
+            case ("GET", null, _):
+                await ListAsync(context, target);
+                break;
+            case ("POST", null, _) when target.Namespace is not null || !target.Resource.Namespaced:
+                await CreateAsync(context, target, dryRun);
+                break;
+            case ("GET", not null, null or "status"):
+                await GetAsync(context, target);
+                break;
+            case ("PUT", not null, null or "status"):
+                await UpdateAsync(context, target, dryRun);
+                break;
+            case ("PATCH", not null, null or "status"):
+                await PatchAsync(context, target, dryRun);
+                break;
+            case ("DELETE", not null, null):
+                await DeleteAsync(context, target);
+                break;
+            case ("DELETE", null, null):
+                await DeleteCollectionAsync(context, target);
+                break;
+            default:
+                throw new ApiException(ApiStatus.MethodNotAllowed(method));
+        }
+    }
+
+    /// <summary>Reads the current object; 404 in upstream's words when it does not exist.</summary>
+    private async Task<(JsonObject Object, long ModRevision)> GetCurrentAsync(RequestTarget target, CancellationToken cancellationToken)
+    {
+        var result = await store.GetAsync(target.Resource.StorageKey(target.Namespace, target.Name!), 0, cancellationToken);
+        if (result.Kv is not { } kv)
+            throw new ApiException(ApiStatus.NotFound(target.Resource, target.Name!));
+        return (ObjectJson.FromStored(kv.Value.Span, kv.ModRevision), kv.ModRevision);
+    }
+
+    /// <summary>New objects may go only into namespaces that exist and are not being deleted.</summary>
+    private async Task RequireNamespaceAsync(string ns, CancellationToken cancellationToken)
+    {
+        var result = await store.GetAsync(Namespaces.StorageKey(null, ns), 0, cancellationToken);
+        if (result.Kv is not { } kv)
+            throw new ApiException(ApiStatus.NotFound(Namespaces, ns));
+        var namespaceObject = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
+        if (ObjectJson.Metadata(namespaceObject)["deletionTimestamp"] is not null)
+        {
+            throw new ApiException(new ApiStatus(403, "Forbidden",
+                $"unable to create new content in namespace {ns} because it is being terminated", ns, "", "namespaces"));
+        }
+    }
+
+    /// <summary>The apiVersion and kind in a body must be this resource's (they are filled in when absent).</summary>
+    private static void CheckTypeMeta(JsonObject obj, ResourceInfo resource)
+    {
+        var apiVersion = ObjectJson.GetString(obj, "apiVersion");
+        var kind = ObjectJson.GetString(obj, "kind");
+        if (apiVersion is not null && apiVersion != resource.GroupVersion)
+            throw new ApiException(ApiStatus.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({resource.GroupVersion})"));
+        if (kind is not null && kind != resource.Kind)
+            throw new ApiException(ApiStatus.BadRequest($"the kind in the data ({kind}) does not match the expected kind ({resource.Kind})"));
+        obj["apiVersion"] = resource.GroupVersion;
+        obj["kind"] = resource.Kind;
+    }
+
+    private static long ParseResourceVersion(string? text, string what)
+    {
+        if (string.IsNullOrEmpty(text))
+            return 0;
+        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var revision) && revision >= 0)
+            return revision;
+        throw new ApiException(ApiStatus.BadRequest($"invalid {what} \"{text}\": must be a non-negative integer"));
+    }
+
+    private string Now() => ObjectJson.Timestamp(time.GetUtcNow());
+
+    private long BodyLimit => options.MaxRequestBodyBytes;
+}

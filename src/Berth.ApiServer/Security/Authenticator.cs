@@ -1,0 +1,39 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Berth.ApiServer.Security;
+
+/// <summary>
+/// Establishes who sent a request: a client certificate issued by the cluster CA (CN = user, O = groups) or a
+/// bearer token the server knows. Null means no valid credentials.
+/// </summary>
+public sealed class Authenticator(ClusterPki pki, Tokens tokens)
+{
+    private static readonly string[] AuthenticatedGroups = ["system:authenticated"];
+    private readonly byte[] _adminToken = Encoding.UTF8.GetBytes(tokens.Admin);
+
+    public UserInfo? Authenticate(X509Certificate2? clientCertificate, string? authorization)
+    {
+        if (clientCertificate is not null && pki.IsTrustedClient(clientCertificate))
+        {
+            var subject = clientCertificate.SubjectName;
+            var user = subject.EnumerateRelativeDistinguishedNames().FirstOrDefault(n => n.GetSingleElementType().Value == "2.5.4.3")?.GetSingleElementValue();
+            var groups = subject.EnumerateRelativeDistinguishedNames()
+                .Where(n => n.GetSingleElementType().Value == "2.5.4.10")
+                .Select(n => n.GetSingleElementValue()!)
+                .ToList();
+            if (!string.IsNullOrEmpty(user))
+                return new UserInfo(user, [.. groups, .. AuthenticatedGroups]);
+        }
+
+        const string Bearer = "Bearer ";
+        if (authorization is not null && authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+        {
+            var presented = Encoding.UTF8.GetBytes(authorization[Bearer.Length..].Trim());
+            if (CryptographicOperations.FixedTimeEquals(presented, _adminToken))
+                return new UserInfo("admin", ["system:masters", .. AuthenticatedGroups]);
+        }
+        return null;
+    }
+}

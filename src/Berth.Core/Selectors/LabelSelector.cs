@@ -1,0 +1,176 @@
+namespace Berth.Core.Selectors;
+
+/// <summary>
+/// A parsed <c>labelSelector</c>: requirements that must all hold. The syntax is Kubernetes': <c>a=b</c>,
+/// <c>a==b</c>, <c>a!=b</c>, <c>a in (x,y)</c>, <c>a notin (x,y)</c>, <c>a</c>, <c>!a</c>, <c>a&gt;1</c>, <c>a&lt;1</c>.
+/// </summary>
+public sealed class LabelSelector
+{
+    private LabelSelector(IReadOnlyList<LabelRequirement> requirements) => Requirements = requirements;
+
+    public static LabelSelector Everything { get; } = new([]);
+
+    public IReadOnlyList<LabelRequirement> Requirements { get; }
+
+    public bool IsEverything => Requirements.Count == 0;
+
+    public bool Matches(IReadOnlyDictionary<string, string> labels) => Requirements.All(r => r.Matches(labels));
+
+    /// <summary>Parses a selector; on failure returns null and says why, in upstream's words.</summary>
+    public static LabelSelector? TryParse(string? text, out string? error)
+    {
+        error = null;
+        if (string.IsNullOrWhiteSpace(text))
+            return Everything;
+        var requirements = new List<LabelRequirement>();
+        var reader = new Reader(text);
+        while (true)
+        {
+            reader.SkipSpaces();
+            var requirement = ParseRequirement(ref reader, out error);
+            if (requirement is null)
+                return null;
+            requirements.Add(requirement);
+            reader.SkipSpaces();
+            if (reader.AtEnd)
+                return new LabelSelector(requirements);
+            if (!reader.Take(','))
+            {
+                error = $"found '{reader.Rest}', expected: ',' or 'end of string'";
+                return null;
+            }
+        }
+    }
+
+    private static LabelRequirement? ParseRequirement(ref Reader reader, out string? error)
+    {
+        error = null;
+        if (reader.Take('!'))
+        {
+            reader.SkipSpaces();
+            var negated = reader.Word();
+            if (ValidateKey(negated) is { } bad)
+            {
+                error = bad;
+                return null;
+            }
+            return new LabelRequirement(negated, LabelOperator.DoesNotExist, []);
+        }
+
+        var key = reader.Word();
+        if (ValidateKey(key) is { } invalid)
+        {
+            error = invalid;
+            return null;
+        }
+        reader.SkipSpaces();
+        if (reader.AtEnd || reader.Peek == ',')
+            return new LabelRequirement(key, LabelOperator.Exists, []);
+
+        LabelOperator op;
+        if (reader.Take("==") || reader.Take('='))
+            op = LabelOperator.Equals;
+        else if (reader.Take("!="))
+            op = LabelOperator.NotEquals;
+        else if (reader.Take('>'))
+            op = LabelOperator.GreaterThan;
+        else if (reader.Take('<'))
+            op = LabelOperator.LessThan;
+        else
+        {
+            var word = reader.Word();
+            op = word switch
+            {
+                "in" => LabelOperator.In,
+                "notin" => LabelOperator.NotIn,
+                _ => (LabelOperator)(-1),
+            };
+            if ((int)op == -1)
+            {
+                error = $"unable to parse requirement: found '{word}', expected: in, notin, =, ==, !=, gt, lt";
+                return null;
+            }
+        }
+        reader.SkipSpaces();
+
+        if (op is LabelOperator.In or LabelOperator.NotIn)
+        {
+            if (!reader.Take('('))
+            {
+                error = $"unable to parse requirement: found '{reader.Rest}', expected: '('";
+                return null;
+            }
+            var values = new List<string>();
+            while (true)
+            {
+                reader.SkipSpaces();
+                values.Add(reader.Word());
+                reader.SkipSpaces();
+                if (reader.Take(')'))
+                    break;
+                if (!reader.Take(','))
+                {
+                    error = $"unable to parse requirement: found '{reader.Rest}', expected: ',', ')'";
+                    return null;
+                }
+            }
+            return new LabelRequirement(key, op, values);
+        }
+
+        var value = reader.Word();
+        if (op is LabelOperator.GreaterThan or LabelOperator.LessThan && !long.TryParse(value, out _))
+        {
+            error = $"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer";
+            return null;
+        }
+        return new LabelRequirement(key, op, [value]);
+    }
+
+    private static string? ValidateKey(string key) =>
+        key.Length == 0 ? "unable to parse requirement: found '', expected: identifier"
+        : key.Length > 316 ? $"unable to parse requirement: invalid label key \"{key}\""
+        : null;
+
+    /// <summary>A cursor over the selector text.</summary>
+    private ref struct Reader(string text)
+    {
+        private int _position;
+
+        public readonly bool AtEnd => _position >= text.Length;
+
+        public readonly char Peek => text[_position];
+
+        public readonly string Rest => text[_position..];
+
+        public void SkipSpaces()
+        {
+            while (!AtEnd && char.IsWhiteSpace(text[_position]))
+                _position++;
+        }
+
+        public bool Take(char c)
+        {
+            if (AtEnd || text[_position] != c)
+                return false;
+            _position++;
+            return true;
+        }
+
+        public bool Take(string s)
+        {
+            if (string.CompareOrdinal(text, _position, s, 0, s.Length) != 0)
+                return false;
+            _position += s.Length;
+            return true;
+        }
+
+        /// <summary>A run of the characters labels may hold: letters, digits, '-', '_', '.', '/'.</summary>
+        public string Word()
+        {
+            var start = _position;
+            while (!AtEnd && (char.IsLetterOrDigit(text[_position]) || text[_position] is '-' or '_' or '.' or '/'))
+                _position++;
+            return text[start.._position];
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace Berth.ApiServer.Tests;
+
+/// <summary>Runs the real kubectl against the test server, with its own discovery cache.</summary>
+public sealed class Kubectl(string kubeconfig, string cacheDir)
+{
+    private const string Binary = "/usr/bin/kubectl";
+
+    public async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
+    {
+        var process = Start(args, redirectInput: false);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = process.StandardOutput.ReadToEndAsync(deadline.Token);
+        var stderr = process.StandardError.ReadToEndAsync(deadline.Token);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+        var result = (process.ExitCode, await stdout, await stderr);
+        process.Dispose();
+        return result;
+    }
+
+    /// <summary>Starts kubectl without waiting for it (for <c>get -w</c>); the caller kills and disposes it.</summary>
+    public Process Start(string[] args, bool redirectInput)
+    {
+        if (!File.Exists(Binary))
+            throw new InvalidOperationException($"{Binary} is missing: these tests drive the real kubectl.");
+        var info = new ProcessStartInfo(Binary)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
+            UseShellExecute = false,
+        };
+        info.Environment["KUBECONFIG"] = kubeconfig;
+        info.Environment["HOME"] = cacheDir;
+        info.ArgumentList.Add("--cache-dir");
+        info.ArgumentList.Add(cacheDir);
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        return Process.Start(info)!;
+    }
+}

@@ -1,0 +1,175 @@
+using System.Text.Json.Nodes;
+using Berth.Testing;
+
+namespace Berth.ApiServer.Tests;
+
+/// <summary>The real kubectl against a real server: the judge of compatibility.</summary>
+public sealed class KubectlTests(ServerFixture server) : IClassFixture<ServerFixture>, IDisposable
+{
+    private readonly TempDirectory _files = new("manifests");
+    private readonly string _name = "t" + Guid.NewGuid().ToString("N")[..10];
+
+    private Kubectl Kubectl => server.Kubectl;
+
+    [Fact]
+    public async Task Version_PrintsTheServerVersion()
+    {
+        var (code, output, error) = await Kubectl.RunAsync("version");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("Server Version: v1.33.0-berth", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetNamespaces_ListsTheNamespacesEveryClusterHas()
+    {
+        var (code, output, error) = await Kubectl.RunAsync("get", "namespaces", "-o", "name");
+
+        Assert.True(code == 0, error);
+        foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
+            Assert.Contains($"namespace/{ns}", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ApiResources_ListsKindsWithShortNames()
+    {
+        var (code, output, error) = await Kubectl.RunAsync("api-resources");
+
+        Assert.True(code == 0, error);
+        Assert.Matches(@"(?m)^pods\s+po\s+v1\s+true\s+Pod", output);
+        Assert.Matches(@"(?m)^deployments\s+deploy\s+apps/v1\s+true\s+Deployment", output);
+        Assert.Matches(@"(?m)^clusterroles\s+rbac.authorization.k8s.io/v1\s+false\s+ClusterRole", output);
+    }
+
+    [Fact]
+    public async Task CreateGetDelete_ConfigMapFromAFile()
+    {
+        var file = await WriteManifestAsync($$$"""
+            {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{_name}}}","labels":{"app":"web"}},"data":{"a":"1"}}
+            """);
+
+        var created = await Kubectl.RunAsync("create", "-f", file, "--validate=false");
+        var json = await Kubectl.RunAsync("get", "configmap", _name, "-o", "json");
+        var byLabel = await Kubectl.RunAsync("get", "cm", "-l", "app=web", "-o", "name");
+        var deleted = await Kubectl.RunAsync("delete", "configmap", _name);
+        var gone = await Kubectl.RunAsync("get", "configmap", _name);
+
+        Assert.True(created.ExitCode == 0, created.Err);
+        Assert.Equal($"configmap/{_name} created\n", created.Out);
+        var obj = JsonNode.Parse(json.Out)!;
+        Assert.Equal("1", obj["data"]!["a"]!.GetValue<string>());
+        Assert.Equal("default", obj["metadata"]!["namespace"]!.GetValue<string>());
+        Assert.True(Guid.TryParse(obj["metadata"]!["uid"]!.GetValue<string>(), out _));
+        Assert.True(long.Parse(obj["metadata"]!["resourceVersion"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Contains($"configmap/{_name}", byLabel.Out, StringComparison.Ordinal);
+        Assert.Equal($"configmap \"{_name}\" deleted\n", deleted.Out);
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Equal($"Error from server (NotFound): configmaps \"{_name}\" not found\n", gone.Err);
+    }
+
+    [Fact]
+    public async Task Create_WhenTheObjectExists_PrintsAlreadyExists()
+    {
+        var file = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{_name}}}"}}""");
+        await Kubectl.RunAsync("create", "-f", file, "--validate=false");
+
+        var (code, _, error) = await Kubectl.RunAsync("create", "-f", file, "--validate=false");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"Error from server (AlreadyExists): error when creating \"{file}\": configmaps \"{_name}\" already exists\n", error);
+    }
+
+    [Fact]
+    public async Task Create_InAMissingNamespace_PrintsNotFound()
+    {
+        var file = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{_name}}}","namespace":"nope-{{{_name}}}"}}""");
+
+        var (code, _, error) = await Kubectl.RunAsync("create", "-f", file, "--validate=false");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"Error from server (NotFound): error when creating \"{file}\": namespaces \"nope-{_name}\" not found\n", error);
+    }
+
+    [Fact]
+    public async Task LabelAnnotateAndPatch_ChangeTheObject()
+    {
+        var file = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{_name}}}"},"data":{"a":"1"}}""");
+        await Kubectl.RunAsync("create", "-f", file, "--validate=false");
+
+        var label = await Kubectl.RunAsync("label", "cm", _name, "tier=db");
+        var annotate = await Kubectl.RunAsync("annotate", "cm", _name, "note=hi");
+        var json = await Kubectl.RunAsync("patch", "cm", _name, "--type=json", "-p", """[{"op":"replace","path":"/data/a","value":"2"}]""");
+        var merge = await Kubectl.RunAsync("patch", "cm", _name, "--type=merge", "-p", """{"data":{"b":"3"}}""");
+        var result = await Kubectl.RunAsync("get", "cm", _name, "-o", "json");
+
+        Assert.Equal($"configmap/{_name} labeled\n", label.Out);
+        Assert.Equal($"configmap/{_name} annotated\n", annotate.Out);
+        Assert.Equal($"configmap/{_name} patched\n", json.Out);
+        Assert.Equal($"configmap/{_name} patched\n", merge.Out);
+        var obj = JsonNode.Parse(result.Out)!;
+        Assert.Equal("db", obj["metadata"]!["labels"]!["tier"]!.GetValue<string>());
+        Assert.Equal("hi", obj["metadata"]!["annotations"]!["note"]!.GetValue<string>());
+        Assert.Equal("2", obj["data"]!["a"]!.GetValue<string>());
+        Assert.Equal("3", obj["data"]!["b"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task CreateNamespaceThenObjectsInIt_AndDeleteByLabel()
+    {
+        var ns = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{_name}}}"}}""");
+        await Kubectl.RunAsync("create", "-f", ns, "--validate=false");
+        foreach (var (name, app) in new[] { ("one", "x"), ("two", "x"), ("three", "y") })
+        {
+            var labels = $$$"""{"app":"{{{app}}}"}""";
+            var cm = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{name}}}","namespace":"{{{_name}}}","labels":{{{labels}}}}}""");
+            await Kubectl.RunAsync("create", "-f", cm, "--validate=false");
+        }
+
+        var deleted = await Kubectl.RunAsync("delete", "cm", "-n", _name, "-l", "app=x");
+        var left = await Kubectl.RunAsync("get", "cm", "-n", _name, "-o", "name");
+        var all = await Kubectl.RunAsync("get", "cm", "-A", "-o", "name");
+
+        Assert.Equal("configmap \"one\" deleted\nconfigmap \"two\" deleted\n", deleted.Out);
+        Assert.Equal("configmap/three\n", left.Out);
+        Assert.Contains("configmap/three", all.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetWatch_PrintsObjectsAsTheyAreCreated()
+    {
+        var ns = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{_name}}}"}}""");
+        await Kubectl.RunAsync("create", "-f", ns, "--validate=false");
+        using var watch = Kubectl.Start(["get", "cm", "-n", _name, "-w", "-o", "name"], redirectInput: false);
+        try
+        {
+            var lines = new List<string>();
+            var reading = Task.Run(async () =>
+            {
+                while (await watch.StandardOutput.ReadLineAsync() is { } line)
+                {
+                    lock (lines)
+                        lines.Add(line);
+                }
+            });
+            var cm = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"watched","namespace":"{{{_name}}}"}}""");
+            await Kubectl.RunAsync("create", "-f", cm, "--validate=false");
+
+            await Eventually.TrueAsync(() => { lock (lines) return lines.Contains("configmap/watched"); },
+                TimeSpan.FromSeconds(30), "kubectl get -w to print the new configmap");
+        }
+        finally
+        {
+            watch.Kill(entireProcessTree: true);
+            await watch.WaitForExitAsync();
+        }
+    }
+
+    public void Dispose() => _files.Dispose();
+
+    private async Task<string> WriteManifestAsync(string json)
+    {
+        var path = _files.File($"{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, json);
+        return path;
+    }
+}

@@ -1,0 +1,265 @@
+using System.Text.Json.Nodes;
+
+namespace Berth.ApiServer.Tests;
+
+/// <summary>The REST semantics over HTTPS, at the level of requests and Status answers.</summary>
+public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    private readonly string _name = "t" + Guid.NewGuid().ToString("N")[..10];
+
+    private const string ConfigMaps = "/api/v1/namespaces/default/configmaps";
+
+    [Fact]
+    public async Task Request_WithoutCredentials_Gets401Status()
+    {
+        using var anonymous = server.CreateClient(withClientCertificate: false);
+
+        var (code, body) = await server.SendAsync(HttpMethod.Get, ConfigMaps, client: anonymous);
+        using var health = await anonymous.GetAsync(new Uri("/readyz", UriKind.Relative));
+        var healthCode = (int)health.StatusCode;
+
+        Assert.Equal(401, code);
+        Assert.Equal("Unauthorized", body!["reason"]!.GetValue<string>());
+        Assert.Equal(401, body["code"]!.GetValue<int>());
+        Assert.Equal(200, healthCode);
+    }
+
+    [Fact]
+    public async Task Create_WithMalformedJson_Gets400AndStoresNothing()
+    {
+        var (code, body) = await server.SendAsync(HttpMethod.Post, ConfigMaps, """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":""" + $"\"{_name}\"" + ",}");
+
+        Assert.Equal(400, code);
+        Assert.Equal("BadRequest", body!["reason"]!.GetValue<string>());
+        Assert.Contains("BytePositionInLine", body["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{ConfigMaps}/{_name}")).Code);
+    }
+
+    [Fact]
+    public async Task Create_WithABodyOver3MiB_Gets413AndStoresNothing()
+    {
+        var big = new string('x', 3 * 1024 * 1024);
+        var (code, body) = await server.SendAsync(HttpMethod.Post, ConfigMaps,
+            $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{_name}}}"},"data":{"big":"{{{big}}}"}}""");
+
+        Assert.Equal(413, code);
+        Assert.Equal("RequestEntityTooLarge", body!["reason"]!.GetValue<string>());
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{ConfigMaps}/{_name}")).Code);
+    }
+
+    [Fact]
+    public async Task Create_WithAnInvalidName_Gets422WithTheCause()
+    {
+        var (code, body) = await server.SendAsync(HttpMethod.Post, ConfigMaps, """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Bad_Name"}}""");
+
+        Assert.Equal(422, code);
+        Assert.Equal("Invalid", body!["reason"]!.GetValue<string>());
+        Assert.Equal("metadata.name", body["details"]!["causes"]![0]!["field"]!.GetValue<string>());
+        Assert.StartsWith("ConfigMap \"Bad_Name\" is invalid: metadata.name: Invalid value: \"Bad_Name\": a lowercase RFC 1123 subdomain",
+            body["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_WithAnotherNamespaceInTheBody_Gets400()
+    {
+        var (code, body) = await server.SendAsync(HttpMethod.Post, ConfigMaps,
+            $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{_name}}}","namespace":"kube-system"}}""");
+
+        Assert.Equal(400, code);
+        Assert.Equal("the namespace of the provided object does not match the namespace sent on the request", body!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_WithGenerateName_GetsAGeneratedName()
+    {
+        var (code, body) = await server.SendAsync(HttpMethod.Post, ConfigMaps, $$$"""{"metadata":{"generateName":"{{{_name}}}-"}}""");
+
+        Assert.Equal(201, code);
+        Assert.Matches($"^{_name}-[a-z0-9]{{5}}$", body!["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal("ConfigMap", body["kind"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_WithDryRun_AnswersButStoresNothing()
+    {
+        var (code, body) = await server.SendAsync(HttpMethod.Post, ConfigMaps + "?dryRun=All", $$$"""{"metadata":{"name":"{{{_name}}}"}}""");
+
+        Assert.Equal(201, code);
+        Assert.NotNull(body!["metadata"]!["uid"]);
+        Assert.Null(body["metadata"]!["resourceVersion"]);
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{ConfigMaps}/{_name}")).Code);
+    }
+
+    [Fact]
+    public async Task Update_WithAStaleResourceVersion_Gets409Conflict()
+    {
+        var (_, created) = await server.SendAsync(HttpMethod.Post, ConfigMaps, $$$"""{"metadata":{"name":"{{{_name}}}"},"data":{"v":"1"}}""");
+        var first = created!["metadata"]!["resourceVersion"]!.GetValue<string>();
+        var (updateCode, _) = await server.SendAsync(HttpMethod.Put, $"{ConfigMaps}/{_name}",
+            $$$"""{"metadata":{"name":"{{{_name}}}","resourceVersion":"{{{first}}}"},"data":{"v":"2"}}""");
+
+        var (code, body) = await server.SendAsync(HttpMethod.Put, $"{ConfigMaps}/{_name}",
+            $$$"""{"metadata":{"name":"{{{_name}}}","resourceVersion":"{{{first}}}"},"data":{"v":"3"}}""");
+
+        Assert.Equal(200, updateCode);
+        Assert.Equal(409, code);
+        Assert.Equal("Conflict", body!["reason"]!.GetValue<string>());
+        Assert.Equal($"Operation cannot be fulfilled on configmaps \"{_name}\": the object has been modified; please apply your changes to the latest version and try again",
+            body["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task List_InPages_ReadsOneSnapshotWhateverChangesBetweenPages()
+    {
+        var ns = await CreateNamespaceAsync();
+        for (var i = 0; i < 7; i++)
+            await server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"cm-{{{i}}}"}}""");
+
+        var (_, first) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?limit=3");
+        await server.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}/configmaps/cm-5");
+        await server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/configmaps", """{"metadata":{"name":"cm-3a"}}""");
+        var names = Names(first!);
+        var token = first!["metadata"]!["continue"]?.GetValue<string>();
+        while (token is not null)
+        {
+            var (_, page) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?limit=3&continue={Uri.EscapeDataString(token)}");
+            Assert.Equal(first["metadata"]!["resourceVersion"]!.GetValue<string>(), page!["metadata"]!["resourceVersion"]!.GetValue<string>());
+            names.AddRange(Names(page));
+            token = page["metadata"]!["continue"]?.GetValue<string>();
+        }
+
+        Assert.Equal(Enumerable.Range(0, 7).Select(i => $"cm-{i}"), names);
+        Assert.Equal("ConfigMapList", first["kind"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task List_WithAContinueTokenOlderThanCompaction_Gets410()
+    {
+        var ns = await CreateNamespaceAsync();
+        for (var i = 0; i < 3; i++)
+            await server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"cm-{{{i}}}"}}""");
+        var (_, first) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?limit=1");
+        await server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/configmaps", """{"metadata":{"name":"later"}}""");
+        await server.Store.CompactAsync((await server.Store.GetStatusAsync(CancellationToken.None)).Revision, CancellationToken.None);
+
+        var token = Uri.EscapeDataString(first!["metadata"]!["continue"]!.GetValue<string>());
+        var (code, body) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?limit=1&continue={token}");
+
+        Assert.Equal(410, code);
+        Assert.Equal("Expired", body!["reason"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task List_WithSelectors_FiltersAndRefusesUnknownFields()
+    {
+        var ns = await CreateNamespaceAsync();
+        foreach (var (name, labels) in new[] { ("a", """{"tier":"web","env":"prod"}"""), ("b", """{"tier":"db"}"""), ("c", "{}") })
+            await server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"{{{name}}}","labels":{{{labels}}}}}""");
+
+        async Task<List<string>> ListAsync(string query) =>
+            Names((await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?{query}")).Body!);
+
+        Assert.Equal(["a", "b"], await ListAsync("labelSelector=" + Uri.EscapeDataString("tier in (web,db)")));
+        Assert.Equal(["b", "c"], await ListAsync("labelSelector=" + Uri.EscapeDataString("env!=prod")));
+        Assert.Equal(["c"], await ListAsync("labelSelector=" + Uri.EscapeDataString("!tier")));
+        Assert.Equal(["b"], await ListAsync("fieldSelector=metadata.name%3Db"));
+        var (code, body) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?fieldSelector=spec.nodeName%3Dx");
+        Assert.Equal(400, code);
+        Assert.Equal("field label not supported: spec.nodeName", body!["message"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Delete_OfAnObjectWithFinalizers_MarksItUntilTheLastFinalizerGoes()
+    {
+        await server.SendAsync(HttpMethod.Post, ConfigMaps, $$$"""{"metadata":{"name":"{{{_name}}}","finalizers":["example.com/hold"]}}""");
+
+        var (code, marked) = await server.SendAsync(HttpMethod.Delete, $"{ConfigMaps}/{_name}");
+        var (_, stillThere) = await server.SendAsync(HttpMethod.Get, $"{ConfigMaps}/{_name}");
+        var (patchCode, _) = await server.SendAsync(HttpMethod.Patch, $"{ConfigMaps}/{_name}", """{"metadata":{"finalizers":null}}""", "application/merge-patch+json");
+        var (goneCode, _) = await server.SendAsync(HttpMethod.Get, $"{ConfigMaps}/{_name}");
+
+        Assert.Equal(200, code);
+        Assert.NotNull(marked!["metadata"]!["deletionTimestamp"]);
+        Assert.NotNull(stillThere!["metadata"]!["deletionTimestamp"]);
+        Assert.Equal(200, patchCode);
+        Assert.Equal(404, goneCode);
+    }
+
+    [Fact]
+    public async Task Delete_OfAPodOnANode_IsGracefulAndOfAnUnboundPodImmediate()
+    {
+        var pods = "/api/v1/namespaces/default/pods";
+        await server.SendAsync(HttpMethod.Post, pods, $$$"""{"metadata":{"name":"{{{_name}}}-bound"},"spec":{"nodeName":"node-1","terminationGracePeriodSeconds":20,"containers":[{"name":"c","image":"busybox"}]}}""");
+        await server.SendAsync(HttpMethod.Post, pods, $$$"""{"metadata":{"name":"{{{_name}}}-free"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+
+        var (_, bound) = await server.SendAsync(HttpMethod.Delete, $"{pods}/{_name}-bound");
+        await server.SendAsync(HttpMethod.Delete, $"{pods}/{_name}-free");
+
+        Assert.Equal(20, bound!["metadata"]!["deletionGracePeriodSeconds"]!.GetValue<long>());
+        Assert.NotNull(bound["metadata"]!["deletionTimestamp"]);
+        Assert.Equal(200, (await server.SendAsync(HttpMethod.Get, $"{pods}/{_name}-bound")).Code);
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{pods}/{_name}-free")).Code);
+        var (forced, _) = await server.SendAsync(HttpMethod.Delete, $"{pods}/{_name}-bound", """{"gracePeriodSeconds":0}""");
+        Assert.Equal(200, forced);
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{pods}/{_name}-bound")).Code);
+    }
+
+    [Fact]
+    public async Task StatusSubresource_ChangesOnlyStatus_AndSpecChangesBumpGeneration()
+    {
+        var deployments = "/apis/apps/v1/namespaces/default/deployments";
+        var spec = """{"replicas":1,"selector":{"matchLabels":{"app":"x"}},"template":{"metadata":{"labels":{"app":"x"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}""";
+        var (_, created) = await server.SendAsync(HttpMethod.Post, deployments, $$$"""{"metadata":{"name":"{{{_name}}}"},"spec":{{{spec}}},"status":{"replicas":9}}""");
+
+        var (_, viaMain) = await server.SendAsync(HttpMethod.Patch, $"{deployments}/{_name}", """{"status":{"replicas":5}}""", "application/merge-patch+json");
+        var (_, viaStatus) = await server.SendAsync(HttpMethod.Patch, $"{deployments}/{_name}/status", """{"spec":{"replicas":7},"status":{"replicas":5}}""", "application/merge-patch+json");
+        var (_, scaled) = await server.SendAsync(HttpMethod.Patch, $"{deployments}/{_name}", """{"spec":{"replicas":3}}""", "application/merge-patch+json");
+
+        Assert.Equal(1, created!["metadata"]!["generation"]!.GetValue<long>());
+        Assert.Null(viaMain!["status"]?["replicas"]);
+        Assert.Equal(5, viaStatus!["status"]!["replicas"]!.GetValue<int>());
+        Assert.Equal(1, viaStatus["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Equal(1, viaStatus["metadata"]!["generation"]!.GetValue<long>());
+        Assert.Equal(3, scaled!["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Equal(2, scaled["metadata"]!["generation"]!.GetValue<long>());
+        Assert.Equal(5, scaled["status"]!["replicas"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Discovery_IsAggregatedWhenAskedAndLegacyOtherwise()
+    {
+        using var aggregated = new HttpRequestMessage(HttpMethod.Get, "/apis");
+        aggregated.Headers.TryAddWithoutValidation("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json");
+        using var response = await server.Admin.SendAsync(aggregated);
+        var (_, legacy) = await server.SendAsync(HttpMethod.Get, "/apis");
+        var (_, apps) = await server.SendAsync(HttpMethod.Get, "/apis/apps/v1");
+
+        Assert.Equal("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", response.Content.Headers.ContentType!.ToString().Replace(" ", "", StringComparison.Ordinal));
+        var list = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal("APIGroupDiscoveryList", list["kind"]!.GetValue<string>());
+        Assert.Equal("APIGroupList", legacy!["kind"]!.GetValue<string>());
+        var resources = apps!["resources"]!.AsArray().Select(r => r!["name"]!.GetValue<string>()).ToList();
+        Assert.Contains("deployments/scale", resources);
+    }
+
+    [Fact]
+    public async Task UnknownPathsAndMethods_GetStatusErrors()
+    {
+        var (code, body) = await server.SendAsync(HttpMethod.Get, "/api/v1/widgets");
+        var (putCode, _) = await server.SendAsync(HttpMethod.Put, ConfigMaps, "{}");
+
+        Assert.Equal(404, code);
+        Assert.Equal("the server could not find the requested resource", body!["message"]!.GetValue<string>());
+        Assert.Equal(405, putCode);
+    }
+
+    private async Task<string> CreateNamespaceAsync()
+    {
+        var (code, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{_name}}}"}}""");
+        Assert.Equal(201, code);
+        return _name;
+    }
+
+    private static List<string> Names(JsonNode list) =>
+        [.. list["items"]!.AsArray().Select(i => i!["metadata"]!["name"]!.GetValue<string>())];
+}

@@ -1,0 +1,86 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using Berth.Storage;
+using Berth.Storage.Sqlite;
+using Berth.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Berth.ApiServer.Tests;
+
+/// <summary>
+/// A real API server on a random loopback port over HTTPS, with SQLite in a temp directory, plus clients for it:
+/// the admin's HTTP client (client certificate) and the real kubectl with the generated kubeconfig.
+/// </summary>
+public sealed class ServerFixture : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new("apiserver");
+    private SqliteStore? _store;
+    private ApiServerHost? _host;
+
+    public Uri Url => _host!.Url;
+
+    public IStore Store => _store!;
+
+    public string KubeconfigPath => _host!.KubeconfigPath;
+
+    public HttpClient Admin { get; private set; } = null!;
+
+    public Kubectl Kubectl { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
+        _host = await ApiServerHost.StartAsync(
+            new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
+        Admin = CreateClient(withClientCertificate: true);
+        Kubectl = new Kubectl(KubeconfigPath, _directory.File("kube-cache"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        Admin?.Dispose();
+        if (_host is not null)
+            await _host.DisposeAsync();
+        if (_store is not null)
+            await _store.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    /// <summary>An HTTPS client that trusts the cluster CA, authenticated as admin or not at all.</summary>
+    public HttpClient CreateClient(bool withClientCertificate)
+    {
+        var tls = Path.Combine(_directory.Path, "server", "tls");
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
+        var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return certificate is X509Certificate2 c && chain.Build(c);
+        };
+        if (withClientCertificate)
+        {
+            var admin = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "admin.crt"), Path.Combine(tls, "admin.key"));
+            handler.SslOptions.ClientCertificates = [admin];
+        }
+        return new HttpClient(handler) { BaseAddress = Url };
+    }
+
+    /// <summary>Sends a request with a JSON body (or none) and returns the status code and the parsed answer.</summary>
+    public async Task<(int Code, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null, string contentType = "application/json", HttpClient? client = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+        using var response = await (client ?? Admin).SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+}
