@@ -2,6 +2,7 @@ using System.Net;
 using Berth.ApiServer.Bootstrap;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Printing;
 using Berth.ApiServer.Rest;
 using Berth.ApiServer.Security;
 using Berth.Core.Errors;
@@ -75,7 +76,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var table = ResourceTable.BuiltIn;
         var discovery = new DiscoveryDocuments(table);
         var authenticator = new Authenticator(pki, tokens);
-        var handler = new ResourceHandler(store, table, options, TimeProvider.System);
+        var handler = new ResourceHandler(store, table, new Printers(), options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var endpoints = new ApiEndpoints(discovery, table, handler);
 

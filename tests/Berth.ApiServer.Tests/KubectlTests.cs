@@ -164,6 +164,48 @@ public sealed class KubectlTests(ServerFixture server) : IClassFixture<ServerFix
         }
     }
 
+    [Fact]
+    public async Task Get_PrintsServerSideTablesWithEachKindsColumns()
+    {
+        var ns = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{_name}}}"}}""");
+        await Kubectl.RunAsync("create", "-f", ns, "--validate=false");
+        foreach (var manifest in new[]
+        {
+            $$$"""{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm","namespace":"{{{_name}}}","labels":{"app":"web"}},"data":{"a":"1","b":"2"}}""",
+            $$$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"pod","namespace":"{{{_name}}}"},"spec":{"containers":[{"name":"c","image":"nginx"}]}}""",
+            $$$"""{"apiVersion":"v1","kind":"Service","metadata":{"name":"svc","namespace":"{{{_name}}}"},"spec":{"clusterIP":"10.43.0.9","ports":[{"port":80,"protocol":"TCP"}]}}""",
+            """{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web","namespace":"NS"},"spec":{"replicas":2,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"nginx","image":"nginx:1.25"}]}}}}""".Replace("NS", _name, StringComparison.Ordinal),
+        })
+        {
+            var created = await Kubectl.RunAsync("create", "-f", await WriteManifestAsync(manifest), "--validate=false");
+            Assert.True(created.ExitCode == 0, created.Err);
+        }
+
+        var configMaps = await Kubectl.RunAsync("get", "configmaps", "-n", _name, "--show-labels");
+        var pods = await Kubectl.RunAsync("get", "pods", "-n", _name, "-o", "wide");
+        var all = await Kubectl.RunAsync("get", "all", "-n", _name);
+        var namespaces = await Kubectl.RunAsync("get", "namespace", _name);
+
+        Assert.Matches(@"^NAME\s+DATA\s+AGE\s+LABELS\ncm\s+2\s+\d+s\s+app=web\n$", configMaps.Out);
+        Assert.Matches(@"^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\npod\s+0/1\s+Pending\s+0\s+\d+s\s+<none>\s+<none>\s+<none>\s+<none>\n$", pods.Out);
+        Assert.Matches(@"service/svc\s+ClusterIP\s+10\.43\.0\.9\s+<none>\s+80/TCP\s+\d+s", all.Out);
+        Assert.Matches(@"deployment\.apps/web\s+0/2\s+0\s+0\s+\d+s", all.Out);
+        Assert.Matches(@$"^NAME\s+STATUS\s+AGE\n{_name}\s+Active\s+\d+s\n$", namespaces.Out);
+    }
+
+    [Fact]
+    public async Task Get_WhenNothingMatches_PrintsNoResourcesFound()
+    {
+        var ns = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{_name}}}"}}""");
+        await Kubectl.RunAsync("create", "-f", ns, "--validate=false");
+
+        var (code, output, error) = await Kubectl.RunAsync("get", "pods", "-n", _name);
+
+        Assert.Equal(0, code);
+        Assert.Equal("", output);
+        Assert.Equal($"No resources found in {_name} namespace.\n", error);
+    }
+
     public void Dispose() => _files.Dispose();
 
     private async Task<string> WriteManifestAsync(string json)

@@ -16,6 +16,11 @@ internal sealed partial class ResourceHandler
     private async Task GetAsync(HttpContext context, RequestTarget target)
     {
         var (obj, _) = await GetCurrentAsync(target, context.RequestAborted);
+        if (WantsTable(context))
+        {
+            var metadata = new JsonObject { ["resourceVersion"] = ObjectJson.Metadata(obj)["resourceVersion"]?.DeepClone() };
+            obj = printers.Table(target.Resource, [obj], metadata, context.Request.Query["includeObject"], time.GetUtcNow());
+        }
         await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, obj);
     }
 
@@ -68,13 +73,15 @@ internal sealed partial class ResourceHandler
         var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
         if (next is not null)
             metadata["continue"] = next;
-        var list = new JsonObject
-        {
-            ["kind"] = resource.ListKind,
-            ["apiVersion"] = resource.GroupVersion,
-            ["metadata"] = metadata,
-            ["items"] = items,
-        };
+        var list = WantsTable(context)
+            ? printers.Table(resource, items.Select(i => i!.AsObject()), metadata, query["includeObject"], time.GetUtcNow())
+            : new JsonObject
+            {
+                ["kind"] = resource.ListKind,
+                ["apiVersion"] = resource.GroupVersion,
+                ["metadata"] = metadata,
+                ["items"] = items,
+            };
         await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, list);
     }
 

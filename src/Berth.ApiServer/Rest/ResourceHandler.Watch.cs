@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Printing;
 using Berth.Core.Errors;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
@@ -22,6 +23,7 @@ internal sealed partial class ResourceHandler
         var query = context.Request.Query;
         var filter = ListFilter.FromQuery(resource, query);
         var bookmarks = query["allowWatchBookmarks"] is ["true"] or ["1"];
+        var tables = WantsTable(context) ? new TableEvents(printers, resource, query["includeObject"], time) : null;
         var prefix = resource.StoragePrefixFor(target.Namespace);
         if (target.Name is not null)
             prefix = resource.StorageKey(target.Namespace, target.Name);
@@ -44,7 +46,7 @@ internal sealed partial class ResourceHandler
             {
                 var obj = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
                 if (filter.Matches(resource, obj))
-                    await WriteEventAsync(context, "ADDED", obj, cancellationToken);
+                    await WriteEventAsync(context, "ADDED", tables?.Wrap(obj) ?? obj, cancellationToken);
             }
         }
         else
@@ -76,7 +78,7 @@ internal sealed partial class ResourceHandler
                     if (target.Name is not null && e.Kv.Key != prefix)
                         continue;
                     if (ToWatchEvent(resource, filter, e) is { } watchEvent)
-                        await WriteEventAsync(context, watchEvent.Type, watchEvent.Object, cancellationToken);
+                        await WriteEventAsync(context, watchEvent.Type, tables?.Wrap(watchEvent.Object) ?? watchEvent.Object, cancellationToken);
                 }
             }
         }
