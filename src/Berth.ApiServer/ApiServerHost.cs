@@ -1,5 +1,6 @@
 using System.Net;
 using Berth.ApiServer.Bootstrap;
+using Berth.ApiServer.Caching;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Printing;
@@ -29,10 +30,12 @@ namespace Berth.ApiServer;
 public sealed partial class ApiServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly WatchCaches _caches;
 
-    private ApiServerHost(WebApplication app, Uri url, string kubeconfigPath)
+    private ApiServerHost(WebApplication app, WatchCaches caches, Uri url, string kubeconfigPath)
     {
         _app = app;
+        _caches = caches;
         Url = url;
         KubeconfigPath = kubeconfigPath;
     }
@@ -76,7 +79,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var table = ResourceTable.BuiltIn;
         var discovery = new DiscoveryDocuments(table);
         var authenticator = new Authenticator(pki, tokens);
-        var handler = new ResourceHandler(store, table, new Printers(), options, TimeProvider.System);
+        var caches = new WatchCaches(table, store, options.WatchCacheWindow, loggerFactory.CreateLogger<WatchCaches>());
+        var handler = new ResourceHandler(store, caches, table, new Printers(), options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var endpoints = new ApiEndpoints(discovery, table, handler);
 
@@ -113,6 +117,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         });
         app.Run(endpoints.HandleAsync);
 
+        await caches.Ready.WaitAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
         var port = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).First().Port;
@@ -121,13 +126,14 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var kubeconfig = Path.Combine(options.DataDir, "kubeconfig.yaml");
         Kubeconfig.Write(kubeconfig, url.ToString().TrimEnd('/'), pki);
         Log.Listening(logger, url);
-        return new ApiServerHost(app, url, kubeconfig);
+        return new ApiServerHost(app, caches, url, kubeconfig);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        await _caches.DisposeAsync();
     }
 
     private static partial class Log

@@ -13,6 +13,9 @@ public sealed record ApiServerOptions
     /// <summary>Extra names and addresses for the serving certificate.</summary>
     public IReadOnlyList<string> TlsSans { get; init; } = [];
 
+    /// <summary>How many recent events each resource's watch cache keeps for watches that start in the past.</summary>
+    public int WatchCacheWindow { get; init; } = 10_000;
+
     /// <summary>The largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 3 * 1024 * 1024;
 }

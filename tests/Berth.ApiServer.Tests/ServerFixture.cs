@@ -13,7 +13,7 @@ namespace Berth.ApiServer.Tests;
 /// A real API server on a random loopback port over HTTPS, with SQLite in a temp directory, plus clients for it:
 /// the admin's HTTP client (client certificate) and the real kubectl with the generated kubeconfig.
 /// </summary>
-public sealed class ServerFixture : IAsyncLifetime
+public class ServerFixture : IAsyncLifetime
 {
     private readonly TempDirectory _directory = new("apiserver");
     private SqliteStore? _store;
@@ -27,13 +27,16 @@ public sealed class ServerFixture : IAsyncLifetime
 
     public HttpClient Admin { get; private set; } = null!;
 
+    /// <summary>How many events each watch cache keeps; a subclass makes it small to reach past it.</summary>
+    protected virtual int WatchCacheWindow => 10_000;
+
     public Kubectl Kubectl { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
         _host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
+            new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0, WatchCacheWindow = WatchCacheWindow }, _store, NullLoggerFactory.Instance, CancellationToken.None);
         Admin = CreateClient(withClientCertificate: true);
         Kubectl = new Kubectl(KubeconfigPath, _directory.File("kube-cache"));
     }

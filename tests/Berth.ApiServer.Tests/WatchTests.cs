@@ -57,23 +57,6 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
     }
 
     [Fact]
-    public async Task Watch_FromACompactedResourceVersion_SendsAn410ErrorEvent()
-    {
-        var ns = await CreateNamespaceAsync();
-        var path = $"/api/v1/namespaces/{ns}/configmaps";
-        var (_, created) = await server.SendAsync(HttpMethod.Post, path, """{"metadata":{"name":"a"}}""");
-        var old = long.Parse(created!["metadata"]!["resourceVersion"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture) - 1;
-        await server.SendAsync(HttpMethod.Post, path, """{"metadata":{"name":"b"}}""");
-        await server.Store.CompactAsync((await server.Store.GetStatusAsync(CancellationToken.None)).Revision, CancellationToken.None);
-
-        var events = await ReadEventsAsync($"{path}?watch=true&resourceVersion={old}", count: 1);
-
-        Assert.Equal("ERROR", events[0]["type"]!.GetValue<string>());
-        Assert.Equal(410, events[0]["object"]!["code"]!.GetValue<int>());
-        Assert.Equal("Expired", events[0]["object"]!["reason"]!.GetValue<string>());
-    }
-
-    [Fact]
     public async Task Watch_WithBookmarks_TellsAnIdleWatcherTheCurrentResourceVersion()
     {
         var ns = await CreateNamespaceAsync();

@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Caching;
 using Berth.ApiServer.Http;
 using Berth.Core.Errors;
 using Berth.Storage;
@@ -13,6 +15,8 @@ internal sealed partial class ResourceHandler
         "The provided continue parameter is too old to display a consistent list result. You can start a new list without " +
         "the continue parameter, or use the continue value from the response to continue from where you left off.";
 
+    private static readonly TimeSpan TooLargeResourceVersionWait = TimeSpan.FromSeconds(3);
+
     private async Task GetAsync(HttpContext context, RequestTarget target)
     {
         var (obj, _) = await GetCurrentAsync(target, context.RequestAborted);
@@ -24,28 +28,82 @@ internal sealed partial class ResourceHandler
         await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, obj);
     }
 
+    /// <summary>
+    /// A list. The first page comes from the watch cache, once it has caught up with what the request must see;
+    /// later pages (a continue token) and exact-revision lists read the store at the first page's revision.
+    /// </summary>
     private async Task ListAsync(HttpContext context, RequestTarget target)
     {
-        var resource = target.Resource;
         var query = context.Request.Query;
-        var filter = ListFilter.FromQuery(resource, query);
+        var filter = ListFilter.FromQuery(target.Resource, query);
         var limit = ParseLimit(query["limit"]);
-        var prefix = resource.StoragePrefixFor(target.Namespace);
+        var prefix = target.Resource.StoragePrefixFor(target.Namespace);
 
-        long revision = 0;
-        string? startKey = null;
         if (query["continue"] is [{ Length: > 0 } token])
-            (revision, startKey) = ContinueToken.Decode(token, prefix);
-        else if (query["resourceVersionMatch"] is ["Exact"])
-            revision = ParseResourceVersion(query["resourceVersion"], "resourceVersion");
+        {
+            var (revision, start) = ContinueToken.Decode(token, prefix);
+            await ListFromStoreAsync(context, target, filter, limit, revision, start);
+            return;
+        }
+        var requested = query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "";
+        if (query["resourceVersionMatch"] is ["Exact"])
+        {
+            await ListFromStoreAsync(context, target, filter, limit, ParseResourceVersion(requested, "resourceVersion"), null);
+            return;
+        }
 
-        var items = new JsonArray();
+        var cache = caches.For(target.Resource);
+        await WaitForCacheAsync(cache, requested, context.RequestAborted);
+        var (objects, cacheRevision) = cache.Snapshot(prefix);
+        var items = new List<CachedObject>();
         string? next = null;
-        // With selectors, pages are fetched bigger than the limit and filtered until the limit fills.
+        for (var i = 0; i < objects.Count; i++)
+        {
+            if (!filter.Matches(objects[i]))
+                continue;
+            items.Add(objects[i]);
+            if (limit > 0 && items.Count == limit && i < objects.Count - 1)
+            {
+                next = ContinueToken.Encode(cacheRevision, objects[i].Key + "\0");
+                break;
+            }
+        }
+        await WriteListAsync(context, target, items, cacheRevision, next);
+    }
+
+    /// <summary>
+    /// "" must see every write acknowledged before the request (the store's current revision); "0" takes the
+    /// cache as it is; N must see N, and waits a little for it as upstream does.
+    /// </summary>
+    private async Task WaitForCacheAsync(ResourceCache cache, string requested, CancellationToken cancellationToken)
+    {
+        long wanted = requested switch
+        {
+            "" => (await store.GetStatusAsync(cancellationToken)).Revision,
+            "0" => 0,
+            _ => ParseResourceVersion(requested, "resourceVersion"),
+        };
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (requested is not "")
+            wait.CancelAfter(TooLargeResourceVersionWait);
+        try
+        {
+            await cache.WaitForRevisionAsync(wanted, wait.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ApiException(new ApiStatus(504, "Timeout", $"Too large resource version: {wanted}, current: {cache.Revision}", RetryAfterSeconds: 1));
+        }
+    }
+
+    private async Task ListFromStoreAsync(HttpContext context, RequestTarget target, ListFilter filter, long limit, long revision, string? startKey)
+    {
+        var items = new List<CachedObject>();
+        string? next = null;
         var fetch = limit == 0 ? 0 : filter.IsEverything ? limit : Math.Max(limit, 500);
         while (true)
         {
-            var page = await store.ListAsync(prefix, new ListOptions(revision, fetch, startKey), context.RequestAborted);
+            var page = await store.ListAsync(target.Resource.StoragePrefixFor(target.Namespace), new ListOptions(revision, fetch, startKey), context.RequestAborted);
             if (page.Status == ReadStatus.Compacted)
                 throw new ApiException(ApiStatus.Gone(ExpiredContinue));
             if (page.Status != ReadStatus.Ok)
@@ -55,8 +113,8 @@ internal sealed partial class ResourceHandler
             for (var i = 0; i < page.Items.Count; i++)
             {
                 var kv = page.Items[i];
-                var obj = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
-                if (!filter.Matches(resource, obj))
+                var obj = CachedObject.From(target.Resource, kv.Key, kv.Value.Span, kv.ModRevision);
+                if (!filter.Matches(obj))
                     continue;
                 items.Add(obj);
                 if (limit > 0 && items.Count == limit && (i < page.Items.Count - 1 || page.More))
@@ -69,20 +127,41 @@ internal sealed partial class ResourceHandler
                 break;
             startKey = page.ContinueKey;
         }
+        await WriteListAsync(context, target, items, revision, next);
+    }
 
+    /// <summary>Writes a list (or its Table): items go out as the bytes the cache holds, without serializing again.</summary>
+    private async Task WriteListAsync(HttpContext context, RequestTarget target, List<CachedObject> items, long revision, string? next)
+    {
+        var resource = target.Resource;
         var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
         if (next is not null)
             metadata["continue"] = next;
-        var list = WantsTable(context)
-            ? printers.Table(resource, items.Select(i => i!.AsObject()), metadata, query["includeObject"], time.GetUtcNow())
-            : new JsonObject
-            {
-                ["kind"] = resource.ListKind,
-                ["apiVersion"] = resource.GroupVersion,
-                ["metadata"] = metadata,
-                ["items"] = items,
-            };
-        await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, list);
+        if (WantsTable(context))
+        {
+            var table = printers.Table(resource, items.Select(i => i.Parse()), metadata, context.Request.Query["includeObject"], time.GetUtcNow());
+            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, table);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = ApiResponse.Json;
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        writer.WriteStartObject();
+        writer.WriteString("kind", resource.ListKind);
+        writer.WriteString("apiVersion", resource.GroupVersion);
+        writer.WritePropertyName("metadata");
+        metadata.WriteTo(writer);
+        writer.WriteStartArray("items");
+        foreach (var item in items)
+        {
+            writer.WriteRawValue(item.Json, skipInputValidation: true);
+            if (writer.BytesPending > 64 * 1024)
+                await writer.FlushAsync(context.RequestAborted);
+        }
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+        await writer.FlushAsync(context.RequestAborted);
     }
 
     private static long ParseLimit(Microsoft.Extensions.Primitives.StringValues value)

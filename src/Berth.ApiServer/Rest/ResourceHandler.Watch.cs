@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Caching;
+using Berth.ApiServer.Http;
 using Berth.ApiServer.Printing;
 using Berth.Core.Errors;
-using Berth.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.ApiServer.Rest;
@@ -13,9 +14,10 @@ internal sealed partial class ResourceHandler
     private static readonly byte[] NewLine = "\n"u8.ToArray();
 
     /// <summary>
-    /// A watch: a chunked stream of JSON events, one per line, flushed one by one. Without a resourceVersion (or
-    /// with "0") it starts with ADDED events for what exists now; with one, it sends every change after it.
-    /// Objects moving in or out of the selectors appear as ADDED or DELETED, as upstream's watch cache does.
+    /// A watch, served from the watch cache: a chunked stream of JSON events, one per line, flushed one by one.
+    /// Without a resourceVersion (or with "0") it starts with ADDED events for what exists now; with one, it sends
+    /// every change after it, or a 410 ERROR event when the cache's window no longer reaches back that far.
+    /// Objects moving in or out of the selectors appear as ADDED or DELETED.
     /// </summary>
     private async Task WatchAsync(HttpContext context, RequestTarget target)
     {
@@ -24,89 +26,88 @@ internal sealed partial class ResourceHandler
         var filter = ListFilter.FromQuery(resource, query);
         var bookmarks = query["allowWatchBookmarks"] is ["true"] or ["1"];
         var tables = WantsTable(context) ? new TableEvents(printers, resource, query["includeObject"], time) : null;
-        var prefix = resource.StoragePrefixFor(target.Namespace);
-        if (target.Name is not null)
-            prefix = resource.StorageKey(target.Namespace, target.Name);
+        var exactKey = target.Name is null ? null : resource.StorageKey(target.Namespace, target.Name);
+        var prefix = exactKey ?? resource.StoragePrefixFor(target.Namespace);
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         if (query["timeoutSeconds"] is [{ } seconds] && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s > 0)
             timeout.CancelAfter(TimeSpan.FromSeconds(s));
         var cancellationToken = timeout.Token;
 
+        var cache = caches.For(resource);
+        await cache.Ready.WaitAsync(cancellationToken);
         var requested = query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "";
+        List<CachedObject> initial = [];
         long after;
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = "application/json";
         if (requested is "" or "0")
-        {
-            var initial = await store.ListAsync(prefix, ListOptions.All, cancellationToken);
-            after = initial.Revision;
-            await context.Response.StartAsync(cancellationToken);
-            foreach (var kv in initial.Items)
-            {
-                var obj = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
-                if (filter.Matches(resource, obj))
-                    await WriteEventAsync(context, "ADDED", tables?.Wrap(obj) ?? obj, cancellationToken);
-            }
-        }
+            (initial, after) = cache.Snapshot(prefix);
         else
-        {
             after = ParseResourceVersion(requested, "resourceVersion");
-            await context.Response.StartAsync(cancellationToken);
-        }
-        await context.Response.Body.FlushAsync(cancellationToken);
 
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = ApiResponse.Json;
+        await context.Response.StartAsync(cancellationToken);
+
+        var watcher = cache.Watch(prefix, after, out var oldest);
+        if (watcher is null)
+        {
+            var gone = ApiStatus.Gone($"too old resource version: {after} ({oldest})");
+            await WriteEventAsync(context, "ERROR", gone.ToJson(), cancellationToken);
+            return;
+        }
         try
         {
-            await foreach (var response in store.WatchAsync(prefix, after, cancellationToken))
+            foreach (var obj in initial)
             {
-                if (response.IsCompacted)
+                if (exactKey is null || obj.Key == exactKey)
                 {
-                    var gone = ApiStatus.Gone($"too old resource version: {after} ({response.CompactRevision})");
-                    await WriteEventAsync(context, "ERROR", gone.ToJson(), cancellationToken);
-                    return;
-                }
-                if (response.IsProgress)
-                {
-                    if (bookmarks)
-                        await WriteEventAsync(context, "BOOKMARK", Bookmark(resource, response.Revision), cancellationToken);
-                    continue;
-                }
-                foreach (var e in response.Events)
-                {
-                    // A watch on a name also sees keys that merely start with it; keep the exact one.
-                    if (target.Name is not null && e.Kv.Key != prefix)
-                        continue;
-                    if (ToWatchEvent(resource, filter, e) is { } watchEvent)
-                        await WriteEventAsync(context, watchEvent.Type, tables?.Wrap(watchEvent.Object) ?? watchEvent.Object, cancellationToken);
+                    if (filter.Matches(obj))
+                        await WriteObjectEventAsync(context, "ADDED", obj, tables, cancellationToken);
                 }
             }
+            await context.Response.Body.FlushAsync(cancellationToken);
+
+            var events = watcher.Events;
+            while (await events.WaitToReadAsync(cancellationToken))
+            {
+                while (events.TryRead(out var e))
+                {
+                    if (e.Type == CacheEventType.Progress)
+                    {
+                        if (bookmarks)
+                            await WriteEventAsync(context, "BOOKMARK", Bookmark(resource, e.Revision), cancellationToken);
+                        continue;
+                    }
+                    if (exactKey is not null && (e.Object ?? e.Previous)!.Key != exactKey)
+                        continue;
+                    if (Classify(filter, e) is { } type)
+                        await WriteObjectEventAsync(context, type, e.Object!, tables, cancellationToken);
+                }
+            }
+            // The feed ended because this client fell too far behind: end the stream; it watches again.
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away or the timeout passed: end the stream.
         }
+        finally
+        {
+            cache.Unwatch(watcher);
+        }
     }
 
-    private static (string Type, JsonObject Object)? ToWatchEvent(Core.Resources.ResourceInfo resource, ListFilter filter, WatchEvent e)
+    /// <summary>How an event looks through a selector: objects entering it are ADDED, leaving it DELETED.</summary>
+    private static string? Classify(ListFilter filter, CacheEvent e)
     {
-        var previous = e.PrevKv is { } p ? ObjectJson.FromStored(p.Value.Span, p.ModRevision) : null;
-        var wasIn = previous is not null && filter.Matches(resource, previous);
-        if (e.Type == WatchEventType.Delete)
-        {
-            if (!wasIn)
-                return null;
-            // The deleted object as it last was, at the revision of its deletion.
-            ObjectJson.Metadata(previous!)["resourceVersion"] = e.Revision.ToString(CultureInfo.InvariantCulture);
-            return ("DELETED", previous!);
-        }
-        var current = ObjectJson.FromStored(e.Kv.Value.Span, e.Kv.ModRevision);
-        var isIn = filter.Matches(resource, current);
+        var wasIn = filter.Matches(e.Previous);
+        if (e.Type == CacheEventType.Deleted)
+            return wasIn && e.Object is not null ? "DELETED" : null;
+        var isIn = filter.Matches(e.Object);
         return (wasIn, isIn) switch
         {
-            (false, true) => ("ADDED", current),
-            (true, true) => ("MODIFIED", current),
-            (true, false) => ("DELETED", current),
+            (false, true) => "ADDED",
+            (true, true) => "MODIFIED",
+            (true, false) => "DELETED",
             _ => null,
         };
     }
@@ -118,14 +119,22 @@ internal sealed partial class ResourceHandler
         ["metadata"] = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) },
     };
 
-    private static async Task WriteEventAsync(HttpContext context, string type, JsonObject obj, CancellationToken cancellationToken)
+    private static Task WriteObjectEventAsync(HttpContext context, string type, CachedObject obj, TableEvents? tables, CancellationToken cancellationToken) =>
+        tables is null
+            ? WriteEventAsync(context, type, writer => writer.WriteRawValue(obj.Json, skipInputValidation: true), cancellationToken)
+            : WriteEventAsync(context, type, tables.Wrap(obj.Parse()), cancellationToken);
+
+    private static Task WriteEventAsync(HttpContext context, string type, JsonObject obj, CancellationToken cancellationToken) =>
+        WriteEventAsync(context, type, writer => obj.WriteTo(writer), cancellationToken);
+
+    private static async Task WriteEventAsync(HttpContext context, string type, Action<Utf8JsonWriter> writeObject, CancellationToken cancellationToken)
     {
         await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
         {
             writer.WriteStartObject();
             writer.WriteString("type", type);
             writer.WritePropertyName("object");
-            obj.WriteTo(writer);
+            writeObject(writer);
             writer.WriteEndObject();
         }
         await context.Response.BodyWriter.WriteAsync(NewLine, cancellationToken);

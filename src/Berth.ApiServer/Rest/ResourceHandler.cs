@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Caching;
 using Berth.ApiServer.Printing;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
@@ -13,7 +14,7 @@ namespace Berth.ApiServer.Rest;
 /// this file dispatches and holds what the verbs share; <c>ResourceHandler.{Create,Read,Update,Delete,Watch}.cs</c>
 /// hold the verbs.
 /// </summary>
-internal sealed partial class ResourceHandler(IStore store, ResourceTable table, Printers printers, ApiServerOptions options, TimeProvider time)
+internal sealed partial class ResourceHandler(IStore store, WatchCaches caches, ResourceTable table, Printers printers, ApiServerOptions options, TimeProvider time)
 {
     private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
 

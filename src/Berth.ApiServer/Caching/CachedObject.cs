@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Berth.ApiServer.Rest;
+using Berth.Core.Resources;
+
+namespace Berth.ApiServer.Caching;
+
+/// <summary>
+/// One version of an object as the watch cache keeps it: its JSON with the resourceVersion filled in, serialized
+/// once and written as-is to every list and watch, plus what selectors need (labels and selectable fields).
+/// </summary>
+internal sealed class CachedObject
+{
+    private CachedObject(string key, long revision, byte[] json, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> fields)
+    {
+        Key = key;
+        Revision = revision;
+        Json = json;
+        Labels = labels;
+        Fields = fields;
+    }
+
+    public string Key { get; }
+
+    /// <summary>The object's resourceVersion: its modification revision (for a deletion, the deleting revision).</summary>
+    public long Revision { get; }
+
+    public byte[] Json { get; }
+
+    public IReadOnlyDictionary<string, string> Labels { get; }
+
+    public IReadOnlyDictionary<string, string> Fields { get; }
+
+    /// <summary>Builds the cached form from stored bytes, stamping <paramref name="revision"/> as its resourceVersion.</summary>
+    public static CachedObject From(ResourceInfo resource, string key, ReadOnlySpan<byte> stored, long revision)
+    {
+        var obj = JsonNode.Parse(stored)!.AsObject();
+        ObjectJson.Metadata(obj)["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
+        return new CachedObject(key, revision, JsonSerializer.SerializeToUtf8Bytes(obj), ObjectJson.Labels(obj), SelectableFields.Of(resource, obj));
+    }
+
+    public JsonObject Parse() => JsonNode.Parse(Json)!.AsObject();
+}

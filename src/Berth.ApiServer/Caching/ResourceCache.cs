@@ -1,0 +1,247 @@
+using Berth.Core.Resources;
+using Berth.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.ApiServer.Caching;
+
+/// <summary>
+/// The watch cache of one resource (ARCHITECTURE.md 3.3): an in-memory copy of its current objects and a window
+/// of recent events, fed by a single store watch. Lists and watches are served from it; writes go to the store
+/// and come back through the watch. After a compaction that outran it, it lists again and ends its watchers,
+/// who start over from the fresh state.
+/// </summary>
+internal sealed partial class ResourceCache
+{
+    private const int WatcherBuffer = 1_000;
+
+    private readonly ResourceInfo _resource;
+    private readonly IStore _store;
+    private readonly ILogger _logger;
+    private readonly int _windowCapacity;
+    private readonly Lock _gate = new();
+    private readonly SortedDictionary<string, CachedObject> _objects = new(StringComparer.Ordinal);
+    private readonly Queue<CacheEvent> _window = new();
+    private readonly List<CacheWatcher> _watchers = [];
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _revision;
+    private long _oldestRevision;
+
+    public ResourceCache(ResourceInfo resource, IStore store, int windowCapacity, ILogger logger)
+    {
+        _resource = resource;
+        _store = store;
+        _windowCapacity = windowCapacity;
+        _logger = logger;
+    }
+
+    public ResourceInfo Resource => _resource;
+
+    /// <summary>Completes once the first list has been loaded.</summary>
+    public Task Ready => _ready.Task;
+
+    public long Revision
+    {
+        get
+        {
+            lock (_gate)
+                return _revision;
+        }
+    }
+
+    /// <summary>Keeps the cache current until <paramref name="cancellationToken"/> fires.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                var revision = await LoadAsync(cancellationToken);
+                _ready.TrySetResult();
+                await FollowAsync(revision, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                Log.CacheFailed(_logger, _resource.QualifiedPlural, e);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        lock (_gate)
+        {
+            foreach (var watcher in _watchers)
+                watcher.Close();
+            _watchers.Clear();
+        }
+    }
+
+    /// <summary>The objects under <paramref name="prefix"/> in key order, and the revision they are current at.</summary>
+    public (List<CachedObject> Objects, long Revision) Snapshot(string prefix)
+    {
+        lock (_gate)
+        {
+            var objects = new List<CachedObject>();
+            foreach (var (key, obj) in _objects)
+            {
+                if (key.StartsWith(prefix, StringComparison.Ordinal))
+                    objects.Add(obj);
+            }
+            return (objects, _revision);
+        }
+    }
+
+    /// <summary>Waits until the cache has seen every change up to <paramref name="revision"/>.</summary>
+    public async Task WaitForRevisionAsync(long revision, CancellationToken cancellationToken)
+    {
+        await _ready.Task.WaitAsync(cancellationToken);
+        while (true)
+        {
+            Task advanced;
+            lock (_gate)
+            {
+                if (_revision >= revision)
+                    return;
+                advanced = _advanced.Task;
+            }
+            await advanced.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Starts a watch of the changes under <paramref name="prefix"/> after <paramref name="afterRevision"/>, or
+    /// returns null (with the oldest revision still held) when the window no longer reaches back that far.
+    /// </summary>
+    public CacheWatcher? Watch(string prefix, long afterRevision, out long oldestRevision)
+    {
+        lock (_gate)
+        {
+            oldestRevision = _oldestRevision;
+            if (afterRevision < _oldestRevision)
+                return null;
+            var watcher = new CacheWatcher(prefix, WatcherBuffer);
+            foreach (var e in _window)
+            {
+                if (e.Revision > afterRevision)
+                    watcher.Offer(e);
+            }
+            _watchers.Add(watcher);
+            return watcher;
+        }
+    }
+
+    public void Unwatch(CacheWatcher watcher)
+    {
+        lock (_gate)
+            _watchers.Remove(watcher);
+        watcher.Close();
+    }
+
+    /// <summary>Lists everything from the store, page by page at one revision, and makes it the cache's state.</summary>
+    private async Task<long> LoadAsync(CancellationToken cancellationToken)
+    {
+        var loaded = new SortedDictionary<string, CachedObject>(StringComparer.Ordinal);
+        long revision = 0;
+        string? start = null;
+        while (true)
+        {
+            var page = await _store.ListAsync(_resource.StoragePrefix, new ListOptions(revision, 1000, start), cancellationToken);
+            if (page.Status != ReadStatus.Ok)
+                throw new InvalidOperationException($"listing {_resource.StoragePrefix} failed: {page.Status}");
+            revision = page.Revision;
+            foreach (var kv in page.Items)
+                loaded[kv.Key] = CachedObject.From(_resource, kv.Key, kv.Value.Span, kv.ModRevision);
+            if (!page.More)
+                break;
+            start = page.ContinueKey;
+        }
+
+        lock (_gate)
+        {
+            _objects.Clear();
+            foreach (var (key, obj) in loaded)
+                _objects[key] = obj;
+            _window.Clear();
+            // Watchers that were following the previous state cannot be continued: they start over.
+            foreach (var watcher in _watchers)
+                watcher.Close();
+            _watchers.Clear();
+            _oldestRevision = revision;
+            Advance(revision);
+        }
+        return revision;
+    }
+
+    private async Task FollowAsync(long revision, CancellationToken cancellationToken)
+    {
+        await foreach (var response in _store.WatchAsync(_resource.StoragePrefix, revision, cancellationToken))
+        {
+            if (response.IsCompacted)
+                return;
+            if (response.IsProgress)
+            {
+                Apply([new CacheEvent(CacheEventType.Progress, response.Revision, null, null)], response.Revision);
+                continue;
+            }
+            var events = new List<CacheEvent>(response.Events.Count);
+            foreach (var e in response.Events)
+                events.Add(ToCacheEvent(e));
+            Apply(events, response.Revision);
+        }
+    }
+
+    private CacheEvent ToCacheEvent(WatchEvent e)
+    {
+        CachedObject? previous;
+        lock (_gate)
+            previous = _objects.GetValueOrDefault(e.Kv.Key);
+        if (e.Type == WatchEventType.Delete)
+        {
+            // The deleted object as it last was, stamped with the revision of its deletion.
+            var last = e.PrevKv is { } p ? CachedObject.From(_resource, e.Kv.Key, p.Value.Span, e.Revision) : null;
+            return new CacheEvent(CacheEventType.Deleted, e.Revision, last, previous);
+        }
+        var current = CachedObject.From(_resource, e.Kv.Key, e.Kv.Value.Span, e.Revision);
+        return new CacheEvent(previous is null ? CacheEventType.Added : CacheEventType.Modified, e.Revision, current, previous);
+    }
+
+    private void Apply(List<CacheEvent> events, long revision)
+    {
+        lock (_gate)
+        {
+            foreach (var e in events)
+            {
+                if (e.Type == CacheEventType.Deleted)
+                    _objects.Remove((e.Object ?? e.Previous)!.Key);
+                else if (e.Object is { } obj)
+                    _objects[obj.Key] = obj;
+
+                if (e.Type != CacheEventType.Progress)
+                {
+                    _window.Enqueue(e);
+                    while (_window.Count > _windowCapacity)
+                        _oldestRevision = _window.Dequeue().Revision;
+                }
+                foreach (var watcher in _watchers)
+                    watcher.Offer(e);
+            }
+            Advance(Math.Max(revision, _revision));
+        }
+    }
+
+    private void Advance(long revision)
+    {
+        _revision = revision;
+        var advanced = _advanced;
+        _advanced = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        advanced.TrySetResult();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(2010, LogLevel.Warning, "The watch cache of {Resource} lost its store watch; listing again")]
+        public static partial void CacheFailed(ILogger logger, string resource, Exception exception);
+    }
+}
