@@ -206,6 +206,42 @@ public sealed class KubectlTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal($"No resources found in {_name} namespace.\n", error);
     }
 
+    [Fact]
+    public async Task CreateGenerators_SendProtobufBodiesThatTheServerDecodes()
+    {
+        Assert.Equal($"namespace/{_name} created\n", (await Kubectl.RunAsync("create", "namespace", _name)).Out);
+        string[][] commands =
+        [
+            ["create", "configmap", "cm", "--from-literal=a=1", "--from-literal=b=2"],
+            ["create", "secret", "generic", "pw", "--from-literal=password=hunter2"],
+            ["create", "deployment", "web", "--image=nginx:1.25", "--replicas=3", "--port=80"],
+            ["create", "service", "clusterip", "web", "--tcp=80:8080"],
+            ["create", "job", "once", "--image=busybox", "--", "echo", "hi"],
+            ["create", "serviceaccount", "robot"],
+            ["create", "role", "reader", "--verb=get", "--resource=pods"],
+        ];
+        foreach (var command in commands)
+        {
+            var result = await Kubectl.RunAsync(["-n", _name, .. command]);
+            Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', command)}: {result.Err}");
+        }
+
+        var deployment = JsonNode.Parse((await Kubectl.RunAsync("get", "deployment", "web", "-n", _name, "-o", "json")).Out)!;
+        var secret = JsonNode.Parse((await Kubectl.RunAsync("get", "secret", "pw", "-n", _name, "-o", "json")).Out)!;
+        var service = JsonNode.Parse((await Kubectl.RunAsync("get", "service", "web", "-n", _name, "-o", "json")).Out)!;
+        var job = JsonNode.Parse((await Kubectl.RunAsync("get", "job", "once", "-n", _name, "-o", "json")).Out)!;
+        var role = JsonNode.Parse((await Kubectl.RunAsync("get", "role", "reader", "-n", _name, "-o", "json")).Out)!;
+
+        Assert.Equal(3, deployment["spec"]!["replicas"]!.GetValue<int>());
+        Assert.Equal("nginx:1.25", deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+        Assert.Equal(80, deployment["spec"]!["template"]!["spec"]!["containers"]![0]!["ports"]![0]!["containerPort"]!.GetValue<int>());
+        Assert.Equal("web", deployment["spec"]!["selector"]!["matchLabels"]!["app"]!.GetValue<string>());
+        Assert.Equal("hunter2", System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(secret["data"]!["password"]!.GetValue<string>())));
+        Assert.Equal(8080, service["spec"]!["ports"]![0]!["targetPort"]!.GetValue<int>());
+        Assert.Equal(["echo", "hi"], job["spec"]!["template"]!["spec"]!["containers"]![0]!["command"]!.AsArray().Select(c => c!.GetValue<string>()));
+        Assert.Equal("pods", role["rules"]![0]!["resources"]![0]!.GetValue<string>());
+    }
+
     public void Dispose() => _files.Dispose();
 
     private async Task<string> WriteManifestAsync(string json)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Protobuf;
 using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
 
@@ -9,16 +10,19 @@ namespace Berth.ApiServer.Rest;
 /// <summary>Reads a request body as a JSON object, refusing what is too large, of an unknown type, or malformed.</summary>
 internal static class RequestBody
 {
-    private static readonly string[] JsonTypes = ["application/json"];
+    private static readonly string[] ObjectTypes = ["application/json", ProtobufEnvelope.MediaType];
+    private static readonly ProtobufDecoder Protobuf = new(WireSchema.Kubernetes);
 
-    public static async Task<JsonObject> ReadObjectAsync(HttpContext context, long limit, IReadOnlyList<string>? acceptedTypes = null)
+    /// <summary>Reads an object sent as JSON, or as protobuf (kubectl's <c>create &lt;kind&gt;</c> commands send that).</summary>
+    public static async Task<JsonObject> ReadObjectAsync(HttpContext context, long limit)
     {
-        var accepted = acceptedTypes ?? JsonTypes;
         var mediaType = (context.Request.ContentType ?? "application/json").Split(';')[0].Trim();
-        if (!accepted.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
-            throw new ApiException(ApiStatus.UnsupportedMediaType(mediaType, accepted));
+        if (!ObjectTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
+            throw new ApiException(ApiStatus.UnsupportedMediaType(mediaType, ObjectTypes));
 
         var bytes = await ReadBytesAsync(context, limit);
+        if (mediaType.Equals(ProtobufEnvelope.MediaType, StringComparison.OrdinalIgnoreCase))
+            return DecodeProtobuf(bytes);
         JsonNode? node;
         try
         {
@@ -29,6 +33,22 @@ internal static class RequestBody
             throw new ApiException(ApiStatus.BadRequest($"the request body is not valid JSON: {e.Message}"));
         }
         return node as JsonObject ?? throw new ApiException(ApiStatus.BadRequest("the request body must be a JSON object"));
+    }
+
+    private static JsonObject DecodeProtobuf(byte[] bytes)
+    {
+        try
+        {
+            return ProtobufEnvelope.Decode(bytes, Protobuf);
+        }
+        catch (UnsupportedWireMessageException e)
+        {
+            throw new ApiException(ApiStatus.UnsupportedMediaType(ProtobufEnvelope.MediaType, ["application/json"]) with { Message = e.Message });
+        }
+        catch (Exception e) when (e is FormatException or System.Text.Json.JsonException or OverflowException)
+        {
+            throw new ApiException(ApiStatus.BadRequest($"the protobuf body cannot be decoded: {e.Message}"));
+        }
     }
 
     public static async Task<byte[]> ReadBytesAsync(HttpContext context, long limit)
