@@ -242,6 +242,20 @@ public sealed class KubectlTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal("pods", role["rules"]![0]!["resources"]![0]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task Scale_ChangesTheReplicasThroughTheScaleSubresource()
+    {
+        await Kubectl.RunAsync("create", "namespace", _name);
+        await Kubectl.RunAsync("-n", _name, "create", "deployment", "web", "--image=nginx", "--replicas=2");
+
+        var scaled = await Kubectl.RunAsync("-n", _name, "scale", "deployment", "web", "--replicas=5");
+        var replicas = await Kubectl.RunAsync("-n", _name, "get", "deployment", "web", "-o", "jsonpath={.spec.replicas}");
+
+        Assert.True(scaled.ExitCode == 0, scaled.Err);
+        Assert.Equal("deployment.apps/web scaled\n", scaled.Out);
+        Assert.Equal("5", replicas.Out);
+    }
+
     public void Dispose() => _files.Dispose();
 
     private async Task<string> WriteManifestAsync(string json)

@@ -253,6 +253,45 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal(405, putCode);
     }
 
+    [Fact]
+    public async Task Binding_AssignsAPodToANodeOnce()
+    {
+        var pods = "/api/v1/namespaces/default/pods";
+        await server.SendAsync(HttpMethod.Post, pods, $$$"""{"metadata":{"name":"{{{_name}}}"},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+
+        var (code, status) = await server.SendAsync(HttpMethod.Post, $"{pods}/{_name}/binding",
+            $$$"""{"apiVersion":"v1","kind":"Binding","metadata":{"name":"{{{_name}}}"},"target":{"kind":"Node","name":"node-a"}}""");
+        var (_, pod) = await server.SendAsync(HttpMethod.Get, $"{pods}/{_name}");
+        var (again, _) = await server.SendAsync(HttpMethod.Post, $"{pods}/{_name}/binding",
+            $$$"""{"apiVersion":"v1","kind":"Binding","metadata":{"name":"{{{_name}}}"},"target":{"kind":"Node","name":"node-b"}}""");
+
+        Assert.Equal(201, code);
+        Assert.Equal("Success", status!["status"]!.GetValue<string>());
+        Assert.Equal("node-a", pod!["spec"]!["nodeName"]!.GetValue<string>());
+        Assert.Contains(pod["status"]!["conditions"]!.AsArray(), c => c!["type"]!.GetValue<string>() == "PodScheduled" && c["status"]!.GetValue<string>() == "True");
+        Assert.Equal(409, again);
+    }
+
+    [Fact]
+    public async Task Eviction_IsRefusedWhileADisruptionBudgetAllowsNone()
+    {
+        var ns = await CreateNamespaceAsync();
+        var pods = $"/api/v1/namespaces/{ns}/pods";
+        await server.SendAsync(HttpMethod.Post, pods, """{"metadata":{"name":"guarded","labels":{"app":"db"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+        await server.SendAsync(HttpMethod.Post, pods, """{"metadata":{"name":"free","labels":{"app":"web"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}""");
+        await server.SendAsync(HttpMethod.Post, $"/apis/policy/v1/namespaces/{ns}/poddisruptionbudgets",
+            """{"metadata":{"name":"db"},"spec":{"minAvailable":1,"selector":{"matchLabels":{"app":"db"}}}}""");
+
+        var (refused, body) = await server.SendAsync(HttpMethod.Post, $"{pods}/guarded/eviction", """{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"guarded"}}""");
+        var (evicted, _) = await server.SendAsync(HttpMethod.Post, $"{pods}/free/eviction", """{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"free"}}""");
+
+        Assert.Equal(429, refused);
+        Assert.Equal("Cannot evict pod as it would violate the pod's disruption budget.", body!["message"]!.GetValue<string>());
+        Assert.Equal(200, (await server.SendAsync(HttpMethod.Get, $"{pods}/guarded")).Code);
+        Assert.Equal(201, evicted);
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{pods}/free")).Code);
+    }
+
     private async Task<string> CreateNamespaceAsync()
     {
         var (code, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{_name}}}"}}""");

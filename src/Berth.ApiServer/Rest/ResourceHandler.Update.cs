@@ -34,11 +34,19 @@ internal sealed partial class ResourceHandler
         await WriteUpdateAsync(context, target, current, modRevision, updated, dryRun);
     }
 
-    /// <summary>
-    /// Stores <paramref name="updated"/> in place of <paramref name="current"/> (read at <paramref name="modRevision"/>)
-    /// and answers with it: the one path every change to an existing object takes.
-    /// </summary>
+    /// <summary>Stores a change to an existing object and answers with the object as stored.</summary>
     private async Task WriteUpdateAsync(HttpContext context, RequestTarget target, JsonObject current, long modRevision, JsonObject updated, bool dryRun)
+    {
+        var saved = await SaveAsync(target, current, modRevision, updated, dryRun, context.RequestAborted);
+        await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, saved);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="updated"/> in place of <paramref name="current"/> (read at <paramref name="modRevision"/>):
+    /// the one path every change to an existing object takes. Server-owned metadata is kept, generation counts spec
+    /// changes, a no-op writes nothing, and an object being deleted whose last finalizer went is removed.
+    /// </summary>
+    private async Task<JsonObject> SaveAsync(RequestTarget target, JsonObject current, long modRevision, JsonObject updated, bool dryRun, CancellationToken cancellationToken)
     {
         var resource = target.Resource;
         var metadata = ObjectJson.Metadata(updated);
@@ -56,32 +64,25 @@ internal sealed partial class ResourceHandler
             metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 1) + 1;
         metadata["resourceVersion"] = modRevision.ToString(CultureInfo.InvariantCulture);
 
-        var key = resource.StorageKey(target.Namespace, target.Name!);
-        var bytes = ObjectJson.ToStored(updated);
         // Nothing changed: no write, no new resourceVersion, no watch event (apply depends on this).
         if (JsonNode.DeepEquals(updated, current) || dryRun)
-        {
-            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, updated);
-            return;
-        }
+            return updated;
 
-        // The last finalizer of an object being deleted is gone: the object goes.
+        var key = resource.StorageKey(target.Namespace, target.Name!);
         if (metadata["deletionTimestamp"] is not null && ObjectJson.Finalizers(updated).Count == 0 && !HasNamespaceFinalizers(resource, updated))
         {
-            var deleted = await store.DeleteAsync(key, modRevision, context.RequestAborted);
+            var deleted = await store.DeleteAsync(key, modRevision, cancellationToken);
             if (deleted.Status == WriteStatus.Conflict)
                 throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
-            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, updated);
-            return;
+            return updated;
         }
 
-        var result = await store.UpdateAsync(key, bytes, modRevision, 0, context.RequestAborted);
+        var result = await store.UpdateAsync(key, ObjectJson.ToStored(updated), modRevision, 0, cancellationToken);
         switch (result.Status)
         {
             case WriteStatus.Ok:
                 metadata["resourceVersion"] = result.Revision.ToString(CultureInfo.InvariantCulture);
-                await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, updated);
-                return;
+                return updated;
             case WriteStatus.Conflict:
                 throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
             case WriteStatus.NotFound:

@@ -36,6 +36,15 @@ internal sealed partial class ResourceHandler(IStore store, WatchCaches caches, 
             case ("POST", null, _) when target.Namespace is not null || !target.Resource.Namespaced:
                 await CreateAsync(context, target, dryRun);
                 break;
+            case ("GET" or "PUT" or "PATCH", not null, "scale"):
+                await ScaleAsync(context, target, dryRun);
+                break;
+            case ("POST", not null, "binding"):
+                await BindAsync(context, target, dryRun);
+                break;
+            case ("POST", not null, "eviction"):
+                await EvictAsync(context, target);
+                break;
             case ("GET", not null, null or "status"):
                 await GetAsync(context, target);
                 break;
