@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Observability;
 using Berth.ApiServer.Rest;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
@@ -9,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 namespace Berth.ApiServer;
 
 /// <summary>Routes a request: version and health, discovery, then the resource URLs.</summary>
-internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable table, ResourceHandler resources)
+internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable table, ResourceHandler resources, RequestMetrics metrics)
 {
     /// <summary>The Kubernetes version Berth serves (ARCHITECTURE.md 3.1); kubectl's dispatcher picks kubectl 1.33 by it.</summary>
     private static readonly JsonObject Version = new()
@@ -46,6 +47,10 @@ internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable t
             case "/healthz" or "/livez" or "/readyz" when get:
                 context.Response.ContentType = "text/plain; charset=utf-8";
                 await context.Response.WriteAsync("ok", context.RequestAborted);
+                return;
+            case "/metrics" when get:
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await context.Response.WriteAsync(metrics.Render(), context.RequestAborted);
                 return;
             case "/api" when get:
                 await WriteDiscoveryAsync(context, discovery.AggregatedCore,

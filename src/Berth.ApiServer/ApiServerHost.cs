@@ -3,6 +3,7 @@ using Berth.ApiServer.Bootstrap;
 using Berth.ApiServer.Caching;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Observability;
 using Berth.ApiServer.Printing;
 using Berth.ApiServer.Rest;
 using Berth.ApiServer.Security;
@@ -82,8 +83,22 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var caches = new WatchCaches(table, store, options.WatchCacheWindow, loggerFactory.CreateLogger<WatchCaches>());
         var handler = new ResourceHandler(store, caches, table, new Printers(), options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
-        var endpoints = new ApiEndpoints(discovery, table, handler);
+        var metrics = new RequestMetrics();
+        var endpoints = new ApiEndpoints(discovery, table, handler, metrics);
 
+        app.Use(async (context, next) =>
+        {
+            var started = TimeProvider.System.GetTimestamp();
+            try
+            {
+                await next(context);
+            }
+            finally
+            {
+                if (context.Features.Get<RequestLabels>() is { } labels)
+                    metrics.Record(labels, context.Response.StatusCode, TimeProvider.System.GetElapsedTime(started));
+            }
+        });
         app.Use(async (context, next) =>
         {
             try

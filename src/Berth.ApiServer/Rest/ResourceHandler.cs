@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Caching;
+using Berth.ApiServer.Observability;
 using Berth.ApiServer.Printing;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
@@ -24,6 +25,7 @@ internal sealed partial class ResourceHandler(IStore store, WatchCaches caches, 
         var method = context.Request.Method;
         var query = context.Request.Query;
         var dryRun = query["dryRun"].Contains("All");
+        context.Features.Set(new RequestLabels(MetricVerb(method, target, query), target.Resource.Group, target.Resource.Plural, target.Subresource ?? ""));
 
         switch (method, target.Name, target.Subresource)
         {
@@ -64,6 +66,15 @@ internal sealed partial class ResourceHandler(IStore store, WatchCaches caches, 
                 throw new ApiException(ApiStatus.MethodNotAllowed(method));
         }
     }
+
+    /// <summary>The verb as upstream's request metrics name it (LIST and WATCH are GETs of a collection).</summary>
+    private static string MetricVerb(string method, RequestTarget target, IQueryCollection query) => (method, target.Name) switch
+    {
+        ("GET", null) when query["watch"] is ["true"] or ["1"] => "WATCH",
+        ("GET", null) => "LIST",
+        ("DELETE", null) => "DELETECOLLECTION",
+        _ => method,
+    };
 
     /// <summary>Reads the current object; 404 in upstream's words when it does not exist.</summary>
     private async Task<(JsonObject Object, long ModRevision)> GetCurrentAsync(RequestTarget target, CancellationToken cancellationToken)
