@@ -4,7 +4,7 @@ CONFIG      ?= Release
 DATA_DIR    ?= .berth
 RESULTS     := artifacts/test-results
 
-.PHONY: build run test deps bench-store clean
+.PHONY: build run test deps bench-store bench-api clean
 
 ## build: the single executable bin/berth
 build:
@@ -28,6 +28,10 @@ deps:
 ## bench-store: SQLite against a real etcd; the last line is "bench store: ..."
 bench-store: deps
 	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Store
+
+## bench-api: a berth server process with 10,000 pods; the last line is "bench api: ..."
+bench-api: build
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Api -- bin/berth
 
 clean:
 	rm -rf bin artifacts

@@ -93,6 +93,13 @@ internal sealed partial class ResourceCache
         }
     }
 
+    /// <summary>The current version of one object, or null.</summary>
+    public CachedObject? Get(string key)
+    {
+        lock (_gate)
+            return _objects.GetValueOrDefault(key);
+    }
+
     /// <summary>Waits until the cache has seen every change up to <paramref name="revision"/>.</summary>
     public async Task WaitForRevisionAsync(long revision, CancellationToken cancellationToken)
     {

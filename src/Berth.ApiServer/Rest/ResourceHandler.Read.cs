@@ -17,15 +17,23 @@ internal sealed partial class ResourceHandler
 
     private static readonly TimeSpan TooLargeResourceVersionWait = TimeSpan.FromSeconds(3);
 
+    /// <summary>A GET, from the watch cache once it has every write acknowledged before the request.</summary>
     private async Task GetAsync(HttpContext context, RequestTarget target)
     {
-        var (obj, _) = await GetCurrentAsync(target, context.RequestAborted);
+        var cache = caches.For(target.Resource);
+        await WaitForCacheAsync(cache, context.Request.Query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "", context.RequestAborted);
+        var cached = cache.Get(target.Resource.StorageKey(target.Namespace, target.Name!))
+            ?? throw new ApiException(ApiStatus.NotFound(target.Resource, target.Name!));
         if (WantsTable(context))
         {
-            var metadata = new JsonObject { ["resourceVersion"] = ObjectJson.Metadata(obj)["resourceVersion"]?.DeepClone() };
-            obj = printers.Table(target.Resource, [obj], metadata, context.Request.Query["includeObject"], time.GetUtcNow());
+            var metadata = new JsonObject { ["resourceVersion"] = cached.Revision.ToString(CultureInfo.InvariantCulture) };
+            var table = printers.Table(target.Resource, [cached.Parse()], metadata, context.Request.Query["includeObject"], time.GetUtcNow());
+            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, table);
+            return;
         }
-        await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, obj);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = ApiResponse.Json;
+        await context.Response.Body.WriteAsync(cached.Json, context.RequestAborted);
     }
 
     /// <summary>

@@ -85,13 +85,25 @@ internal sealed partial class ResourceHandler(IStore store, WatchCaches caches, 
         return (ObjectJson.FromStored(kv.Value.Span, kv.ModRevision), kv.ModRevision);
     }
 
-    /// <summary>New objects may go only into namespaces that exist and are not being deleted.</summary>
+    /// <summary>
+    /// New objects may go only into namespaces that exist and are not being deleted. The namespace cache answers;
+    /// the store is asked only when the cache does not know the namespace yet.
+    /// </summary>
     private async Task RequireNamespaceAsync(string ns, CancellationToken cancellationToken)
     {
-        var result = await store.GetAsync(Namespaces.StorageKey(null, ns), 0, cancellationToken);
-        if (result.Kv is not { } kv)
-            throw new ApiException(ApiStatus.NotFound(Namespaces, ns));
-        var namespaceObject = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
+        var key = Namespaces.StorageKey(null, ns);
+        JsonObject namespaceObject;
+        if (caches.For(Namespaces).Get(key) is { } cached)
+        {
+            namespaceObject = cached.Parse();
+        }
+        else
+        {
+            var result = await store.GetAsync(key, 0, cancellationToken);
+            if (result.Kv is not { } kv)
+                throw new ApiException(ApiStatus.NotFound(Namespaces, ns));
+            namespaceObject = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
+        }
         if (ObjectJson.Metadata(namespaceObject)["deletionTimestamp"] is not null)
         {
             throw new ApiException(new ApiStatus(403, "Forbidden",

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
+using Berth.Testing;
+
+namespace Berth.Bench.Api;
+
+/// <summary>A real <c>bin/berth server</c> in its own process (so its memory can be measured), on a free loopback port.</summary>
+internal sealed class BerthServerProcess : IAsyncDisposable
+{
+    private readonly TempDirectory _dataDir;
+    private readonly Process _process;
+
+    private BerthServerProcess(TempDirectory dataDir, Process process, int port)
+    {
+        _dataDir = dataDir;
+        _process = process;
+        Url = new Uri($"https://127.0.0.1:{port}");
+    }
+
+    public Uri Url { get; }
+
+    public static async Task<BerthServerProcess> StartAsync(string binary)
+    {
+        if (!File.Exists(binary))
+            throw new InvalidOperationException($"{binary} is missing: run `make build` first.");
+        var port = FreePort.Next();
+        var dataDir = new TempDirectory("bench-api");
+        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { "server", "--data-dir", dataDir.Path, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
+            info.ArgumentList.Add(arg);
+        var process = Process.Start(info)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new BerthServerProcess(dataDir, process, port);
+        await server.WaitReadyAsync();
+        return server;
+    }
+
+    /// <summary>The server's resident memory, from /proc.</summary>
+    public long RssBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        return 0;
+    }
+
+    public HttpClient CreateClient()
+    {
+        var tls = Path.Combine(DataDir, "server", "tls");
+        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, MaxConnectionsPerServer = 64 };
+        handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(tls, "admin.crt"), Path.Combine(tls, "admin.key"))];
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return certificate is X509Certificate2 c && chain.Build(c);
+        };
+        return new HttpClient(handler)
+        {
+            BaseAddress = Url,
+            DefaultRequestVersion = System.Net.HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrHigher,
+            Timeout = TimeSpan.FromMinutes(5),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+        _dataDir.Dispose();
+    }
+
+    private string DataDir => _dataDir.Path;
+
+    private async Task WaitReadyAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        using var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+        while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync())
+        {
+            if (_process.HasExited)
+                throw new InvalidOperationException($"berth server exited with {_process.ExitCode}");
+            if (!File.Exists(Path.Combine(DataDir, "kubeconfig.yaml")))
+                continue;
+            using var client = CreateClient();
+            try
+            {
+                if ((await client.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+        }
+        throw new TimeoutException("berth server did not become ready within 30 s");
+    }
+}

@@ -1,0 +1,141 @@
+// bench api: a real `bin/berth server` process with 10,000 pods, driven over HTTPS by 32 concurrent clients.
+// Prints the figures, then the final line `bench api: key=value ...`. See docs/benchmarks.md.
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using Berth.Bench.Api;
+
+var quick = args.Contains("--quick");
+var binary = Path.GetFullPath(args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "bin/berth");
+var pods = quick ? 1_000 : 10_000;
+var watchers = quick ? 100 : 1_000;
+const int Clients = 32;
+const string Namespace = "default";
+var podsPath = $"/api/v1/namespaces/{Namespace}/pods";
+
+await using var server = await BerthServerProcess.StartAsync(binary);
+using var client = server.CreateClient();
+var rssEmpty = server.RssBytes();
+
+// Creates: 32 clients, each creating its share of the pods.
+var created = Stopwatch.StartNew();
+await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+{
+    for (var i = c; i < pods; i += Clients)
+    {
+        using var content = new StringContent(PodTemplate.Json($"pod-{i:D5}", Namespace), Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync(new Uri(podsPath, UriKind.Relative), content);
+        if ((int)response.StatusCode != 201)
+            throw new InvalidOperationException($"create pod-{i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+})));
+var createsPerSecond = pods / created.Elapsed.TotalSeconds;
+Report("creates/s (32 clients)", createsPerSecond);
+
+// GETs: 32 clients, random pods.
+var getLatencies = new List<double>();
+await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+{
+    var random = new Random(c);
+    var mine = new List<double>();
+    for (var i = 0; i < (quick ? 100 : 500); i++)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await client.GetAsync(new Uri($"{podsPath}/pod-{random.Next(pods):D5}", UriKind.Relative));
+        await response.Content.ReadAsByteArrayAsync();
+        mine.Add(watch.Elapsed.TotalMilliseconds);
+    }
+    lock (getLatencies)
+        getLatencies.AddRange(mine);
+})));
+getLatencies.Sort();
+var getP50 = getLatencies[getLatencies.Count / 2];
+var getP99 = getLatencies[(int)(getLatencies.Count * 0.99)];
+Report("GET p50 / p99 ms", getP50, getP99);
+
+// LIST of every pod, as JSON and as a Table (median of 5 each).
+async Task<double> ListAsync(string accept)
+{
+    var timings = new List<double>();
+    for (var run = 0; run < 5; run++)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, podsPath);
+        request.Headers.Accept.ParseAdd(accept);
+        var watch = Stopwatch.StartNew();
+        using var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        timings.Add(watch.Elapsed.TotalMilliseconds);
+        if (!response.IsSuccessStatusCode || body.Length < pods * 100)
+            throw new InvalidOperationException($"list answered {(int)response.StatusCode} with {body.Length} bytes");
+    }
+    timings.Sort();
+    return timings[2];
+}
+var listJson = await ListAsync("application/json");
+var listTable = await ListAsync("application/json;as=Table;v=v1;g=meta.k8s.io");
+Report($"LIST {pods} pods, ms: JSON / Table", listJson, listTable);
+
+// Watch delivery: 1,000 watchers on the namespace's pods; one pod updated at a time; latency from issuing the
+// update to each watcher reading its event.
+var rssLoaded = server.RssBytes();
+var watchP99 = await WatchLatencyAsync();
+Report($"watch p99 ms ({watchers} watchers)", watchP99);
+var rss = Math.Max(rssLoaded, server.RssBytes());
+Report("server RSS MB: empty / with pods", rssEmpty / 1e6, rss / 1e6);
+Report("RSS KB per stored pod", (rss - rssEmpty) / 1e3 / pods);
+
+Console.WriteLine(FormattableString.Invariant(
+    $"bench api: creates_per_s={createsPerSecond:0} get_p50_ms={getP50:0.##} get_p99_ms={getP99:0.##} list10k_ms={listJson:0.#} list10k_table_ms={listTable:0.#} watch_p99_ms={watchP99:0.##} rss_mb={rss / 1e6:0} rss_kb_per_pod={(rss - rssEmpty) / 1e3 / pods:0.##} pods={pods}"));
+
+async Task<double> WatchLatencyAsync()
+{
+    const int Updates = 100;
+    var rv = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync(new Uri($"{podsPath}?limit=1", UriKind.Relative)))!["metadata"]!["resourceVersion"]!.GetValue<string>();
+    var issuedAt = new long[Updates + 1];
+    var arrivals = new int[Updates + 1];
+    var samples = new double[watchers * Updates];
+    var allArrived = Enumerable.Range(0, Updates + 1).Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+    using var stop = new CancellationTokenSource();
+    var streams = Enumerable.Range(0, watchers).Select(w => Task.Run(async () =>
+    {
+        try
+        {
+            using var response = await client.GetAsync(new Uri($"{podsPath}?watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3Dpod-00000", UriKind.Relative),
+                HttpCompletionOption.ResponseHeadersRead, stop.Token);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(stop.Token));
+            while (await reader.ReadLineAsync(stop.Token) is { } line)
+            {
+                var now = Stopwatch.GetTimestamp();
+                var marker = line.IndexOf("\"bench-update\":\"", StringComparison.Ordinal);
+                var index = int.Parse(line.AsSpan(marker + 16, line.IndexOf('"', marker + 16) - marker - 16), CultureInfo.InvariantCulture);
+                if (index > 0)
+                    samples[(index - 1) * watchers + w] = Stopwatch.GetElapsedTime(issuedAt[index], now).TotalMilliseconds;
+                if (Interlocked.Increment(ref arrivals[index]) == watchers)
+                    allArrived[index].TrySetResult();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    })).ToList();
+
+    for (var index = 0; index <= Updates; index++)
+    {
+        issuedAt[index] = Stopwatch.GetTimestamp();
+        using var patch = new StringContent("{\"metadata\":{\"annotations\":{\"bench-update\":\"" + index.ToString(CultureInfo.InvariantCulture) + "\"}}}", Encoding.UTF8);
+        patch.Headers.ContentType = MediaTypeHeaderValue.Parse("application/merge-patch+json");
+        using var response = await client.PatchAsync(new Uri($"{podsPath}/pod-00000", UriKind.Relative), patch);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"patch: {(int)response.StatusCode}");
+        // Update 0 waits out the watchers' start; the rest are measured.
+        await allArrived[index].Task.WaitAsync(TimeSpan.FromMinutes(index == 0 ? 2 : 1));
+    }
+    await stop.CancelAsync();
+    await Task.WhenAll(streams);
+    Array.Sort(samples);
+    return samples[(int)(samples.Length * 0.99)];
+}
+
+static void Report(string what, params double[] values) =>
+    Console.WriteLine($"  {what,-44} {string.Join(" / ", values.Select(v => v.ToString("0.##", CultureInfo.InvariantCulture)))}");
