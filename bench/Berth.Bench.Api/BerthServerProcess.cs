@@ -52,7 +52,8 @@ internal sealed class BerthServerProcess : IAsyncDisposable
     {
         var tls = Path.Combine(DataDir, "server", "tls");
         var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
-        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, MaxConnectionsPerServer = 64 };
+        // Receive windows as Go's HTTP/2 client (client-go, kubectl) opens them: 4 MiB per stream.
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, MaxConnectionsPerServer = 64, InitialHttp2StreamWindowSize = 4 << 20 };
         handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(tls, "admin.crt"), Path.Combine(tls, "admin.key"))];
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
         {

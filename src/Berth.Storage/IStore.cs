@@ -48,6 +48,9 @@ public interface IStore : IAsyncDisposable
     /// <summary>Revokes a lease now, deleting its keys. False if no such lease exists.</summary>
     Task<bool> RevokeLeaseAsync(long lease, CancellationToken cancellationToken);
 
+    /// <summary>The current revision: every write acknowledged before the call is at or below it (cheap; for consistent reads).</summary>
+    Task<long> GetRevisionAsync(CancellationToken cancellationToken);
+
     /// <summary>The current and compacted revisions and the size of the data on disk.</summary>
     Task<StoreStatus> GetStatusAsync(CancellationToken cancellationToken);
 }

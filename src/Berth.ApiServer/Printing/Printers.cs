@@ -30,7 +30,7 @@ internal sealed class Printers
         accept.Contains("as=Table", StringComparison.Ordinal) && accept.Contains("g=meta.k8s.io", StringComparison.Ordinal);
 
     /// <summary>
-    /// A Table of <paramref name="objects"/>. Rows carry the object as PartialObjectMetadata (or whole, or not at
+    /// A Table of <paramref name="objects"/> (fresh copies: their metadata moves into the rows). Rows carry the object as PartialObjectMetadata (or whole, or not at
     /// all, as <c>includeObject</c> says): kubectl takes namespaces and labels from it.
     /// </summary>
     public JsonObject Table(ResourceInfo resource, IEnumerable<JsonObject> objects, JsonObject listMetadata, string? includeObject,
@@ -40,11 +40,8 @@ internal sealed class Printers
         var rows = new JsonArray();
         foreach (var obj in objects)
         {
-            rows.Add(new JsonObject
-            {
-                ["cells"] = new JsonArray([.. printer.Cells(obj, now)]),
-                ["object"] = RowObject(obj, includeObject),
-            });
+            var cells = new JsonArray([.. printer.Cells(obj, now)]);
+            rows.Add(new JsonObject { ["cells"] = cells, ["object"] = RowObject(obj, includeObject) });
         }
         return new JsonObject
         {
@@ -65,15 +62,18 @@ internal sealed class Printers
         ["priority"] = c.Priority,
     })]);
 
-    private static JsonNode? RowObject(JsonObject obj, string? includeObject) => includeObject switch
+    private static JsonObject? RowObject(JsonObject obj, string? includeObject)
     {
-        "None" => null,
-        "Object" => obj.DeepClone(),
-        _ => new JsonObject
+        switch (includeObject)
         {
-            ["kind"] = "PartialObjectMetadata",
-            ["apiVersion"] = "meta.k8s.io/v1",
-            ["metadata"] = obj["metadata"]?.DeepClone(),
-        },
-    };
+            case "None":
+                return null;
+            case "Object":
+                return obj;
+            default:
+                var metadata = obj["metadata"];
+                obj.Remove("metadata");
+                return new JsonObject { ["kind"] = "PartialObjectMetadata", ["apiVersion"] = "meta.k8s.io/v1", ["metadata"] = metadata };
+        }
+    }
 }

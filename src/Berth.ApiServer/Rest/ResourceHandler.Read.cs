@@ -87,7 +87,7 @@ internal sealed partial class ResourceHandler
     {
         long wanted = requested switch
         {
-            "" => (await store.GetStatusAsync(cancellationToken)).Revision,
+            "" => await store.GetRevisionAsync(cancellationToken),
             "0" => 0,
             _ => ParseResourceVersion(requested, "resourceVersion"),
         };

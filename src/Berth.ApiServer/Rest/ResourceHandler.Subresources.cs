@@ -96,7 +96,7 @@ internal sealed partial class ResourceHandler
         var (pod, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
         var labels = ObjectJson.Labels(pod);
         var budgetCache = caches.For(PodDisruptionBudgets);
-        await budgetCache.WaitForRevisionAsync((await store.GetStatusAsync(context.RequestAborted)).Revision, context.RequestAborted);
+        await budgetCache.WaitForRevisionAsync(await store.GetRevisionAsync(context.RequestAborted), context.RequestAborted);
         var (budgets, _) = budgetCache.Snapshot(PodDisruptionBudgets.StoragePrefixFor(target.Namespace));
         foreach (var budget in budgets.Select(b => b.Parse()))
         {

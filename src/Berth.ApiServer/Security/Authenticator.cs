@@ -13,9 +13,30 @@ public sealed class Authenticator(ClusterPki pki, Tokens tokens)
     private static readonly string[] AuthenticatedGroups = ["system:authenticated"];
     private readonly byte[] _adminToken = Encoding.UTF8.GetBytes(tokens.Admin);
 
+    /// <summary>Verdicts on certificates already seen (chain building costs far more than a request): thumbprint → user.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, UserInfo?> _verified = new(StringComparer.Ordinal);
+
     public UserInfo? Authenticate(X509Certificate2? clientCertificate, string? authorization)
     {
-        if (clientCertificate is not null && pki.IsTrustedClient(clientCertificate))
+        if (clientCertificate is not null && DateTime.Now < clientCertificate.NotAfter && DateTime.Now > clientCertificate.NotBefore &&
+            _verified.GetOrAdd(clientCertificate.Thumbprint, _ => FromCertificate(clientCertificate)) is { } certificateUser)
+        {
+            return certificateUser;
+        }
+
+        const string Bearer = "Bearer ";
+        if (authorization is not null && authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+        {
+            var presented = Encoding.UTF8.GetBytes(authorization[Bearer.Length..].Trim());
+            if (CryptographicOperations.FixedTimeEquals(presented, _adminToken))
+                return new UserInfo("admin", ["system:masters", .. AuthenticatedGroups]);
+        }
+        return null;
+    }
+
+    private UserInfo? FromCertificate(X509Certificate2 clientCertificate)
+    {
+        if (pki.IsTrustedClient(clientCertificate))
         {
             var subject = clientCertificate.SubjectName;
             var user = subject.EnumerateRelativeDistinguishedNames().FirstOrDefault(n => n.GetSingleElementType().Value == "2.5.4.3")?.GetSingleElementValue();
@@ -25,14 +46,6 @@ public sealed class Authenticator(ClusterPki pki, Tokens tokens)
                 .ToList();
             if (!string.IsNullOrEmpty(user))
                 return new UserInfo(user, [.. groups, .. AuthenticatedGroups]);
-        }
-
-        const string Bearer = "Bearer ";
-        if (authorization is not null && authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
-        {
-            var presented = Encoding.UTF8.GetBytes(authorization[Bearer.Length..].Trim());
-            if (CryptographicOperations.FixedTimeEquals(presented, _adminToken))
-                return new UserInfo("admin", ["system:masters", .. AuthenticatedGroups]);
         }
         return null;
     }

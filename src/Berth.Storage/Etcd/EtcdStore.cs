@@ -249,6 +249,13 @@ public sealed class EtcdStore : IStore
         }
     }
 
+    public async Task<long> GetRevisionAsync(CancellationToken cancellationToken)
+    {
+        // A linearizable read of one key that never exists: its header carries the current revision.
+        var response = await _kv.RangeAsync(new RangeRequest { Key = Key("/registry/health-probe"), CountOnly = true }, cancellationToken: cancellationToken);
+        return response.Header.Revision;
+    }
+
     public async Task<StoreStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
         var status = await _maintenance.StatusAsync(new StatusRequest(), cancellationToken: cancellationToken);

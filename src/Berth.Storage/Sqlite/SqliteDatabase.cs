@@ -58,7 +58,7 @@ internal static class SqliteDatabase
             else
                 Verify(connection, path);
             // Durable: a commit returns only after the WAL is fsync'd. Group commit keeps that cheap.
-            Execute(connection, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 8388608; PRAGMA cache_size = -65536; PRAGMA busy_timeout = 5000;");
+            Execute(connection, "PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 8388608; PRAGMA cache_size = -16384; PRAGMA busy_timeout = 5000;");
             return connection;
         }
         catch (SqliteException e)

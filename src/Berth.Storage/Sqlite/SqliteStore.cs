@@ -183,6 +183,8 @@ public sealed partial class SqliteStore : IStore
         return Task.FromResult((long)command.ExecuteScalar()!);
     }
 
+    public Task<long> GetRevisionAsync(CancellationToken cancellationToken) => Task.FromResult(_writer.Revision);
+
     public Task<StoreStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
         static long SizeOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;

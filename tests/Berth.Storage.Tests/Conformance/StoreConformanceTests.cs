@@ -50,6 +50,15 @@ public abstract class StoreConformanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetRevision_IsTheRevisionOfTheLastAcknowledgedWrite()
+    {
+        var written = await Store.CreateAsync(P + "a", Bytes("one"), 0, Ct);
+
+        Assert.Equal(written.Revision, await Store.GetRevisionAsync(Ct));
+        Assert.Equal(written.Revision, (await Store.GetStatusAsync(Ct)).Revision);
+    }
+
+    [Fact]
     public async Task Create_WhenKeyExists_ThenKeyExistsWithCurrentValue()
     {
         var first = await Store.CreateAsync(P + "a", Bytes("one"), 0, Ct);
