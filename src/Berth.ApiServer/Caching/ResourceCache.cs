@@ -187,52 +187,47 @@ internal sealed partial class ResourceCache
         {
             if (response.IsCompacted)
                 return;
-            if (response.IsProgress)
-            {
-                Apply([new CacheEvent(CacheEventType.Progress, response.Revision, null, null)], response.Revision);
-                continue;
-            }
-            var events = new List<CacheEvent>(response.Events.Count);
-            foreach (var e in response.Events)
-                events.Add(ToCacheEvent(e));
-            Apply(events, response.Revision);
+            // Parse outside the lock; inside it only the maps change.
+            var changes = response.Events.Select(e => (Event: e, Object: e.Type == WatchEventType.Delete
+                ? e.PrevKv is { } p ? CachedObject.From(_resource, e.Kv.Key, p.Value.Span, e.Revision) : null
+                : CachedObject.From(_resource, e.Kv.Key, e.Kv.Value.Span, e.Revision))).ToList();
+            Apply(changes, response.Revision);
         }
     }
 
-    private CacheEvent ToCacheEvent(WatchEvent e)
-    {
-        CachedObject? previous;
-        lock (_gate)
-            previous = _objects.GetValueOrDefault(e.Kv.Key);
-        if (e.Type == WatchEventType.Delete)
-        {
-            // The deleted object as it last was, stamped with the revision of its deletion.
-            var last = e.PrevKv is { } p ? CachedObject.From(_resource, e.Kv.Key, p.Value.Span, e.Revision) : null;
-            return new CacheEvent(CacheEventType.Deleted, e.Revision, last, previous);
-        }
-        var current = CachedObject.From(_resource, e.Kv.Key, e.Kv.Value.Span, e.Revision);
-        return new CacheEvent(previous is null ? CacheEventType.Added : CacheEventType.Modified, e.Revision, current, previous);
-    }
-
-    private void Apply(List<CacheEvent> events, long revision)
+    /// <summary>
+    /// Applies a response's changes in order. Each event's previous state is what the cache held just before it,
+    /// so two changes to one key in one response read as an add and a modification.
+    /// </summary>
+    private void Apply(List<(WatchEvent Event, CachedObject? Object)> changes, long revision)
     {
         lock (_gate)
         {
-            foreach (var e in events)
+            if (changes.Count == 0)
             {
-                if (e.Type == CacheEventType.Deleted)
-                    _objects.Remove((e.Object ?? e.Previous)!.Key);
-                else if (e.Object is { } obj)
-                    _objects[obj.Key] = obj;
-
-                if (e.Type != CacheEventType.Progress)
-                {
-                    _window.Enqueue(e);
-                    while (_window.Count > _windowCapacity)
-                        _oldestRevision = _window.Dequeue().Revision;
-                }
+                var progress = new CacheEvent(CacheEventType.Progress, revision, null, null);
                 foreach (var watcher in _watchers)
-                    watcher.Offer(e);
+                    watcher.Offer(progress);
+            }
+            foreach (var (e, obj) in changes)
+            {
+                var previous = _objects.GetValueOrDefault(e.Kv.Key);
+                CacheEvent cacheEvent;
+                if (e.Type == WatchEventType.Delete)
+                {
+                    _objects.Remove(e.Kv.Key);
+                    cacheEvent = new CacheEvent(CacheEventType.Deleted, e.Revision, obj, previous);
+                }
+                else
+                {
+                    _objects[e.Kv.Key] = obj!;
+                    cacheEvent = new CacheEvent(previous is null ? CacheEventType.Added : CacheEventType.Modified, e.Revision, obj, previous);
+                }
+                _window.Enqueue(cacheEvent);
+                while (_window.Count > _windowCapacity)
+                    _oldestRevision = _window.Dequeue().Revision;
+                foreach (var watcher in _watchers)
+                    watcher.Offer(cacheEvent);
             }
             Advance(Math.Max(revision, _revision));
         }
