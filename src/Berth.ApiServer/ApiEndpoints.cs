@@ -30,6 +30,15 @@ internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable t
         ["platform"] = "linux/amd64",
     };
 
+    /// <summary>
+    /// The OpenAPI v2 document as the gnostic protobuf kubectl reads: for now the empty document (swagger "2.0"),
+    /// which lets kubectl's client-side validation pass kinds it finds no schema for. The full documents come with
+    /// the declarative-API work.
+    /// </summary>
+    private static readonly byte[] EmptyOpenApiV2 = [0x0a, 0x03, (byte)'2', (byte)'.', (byte)'0'];
+
+    private const string OpenApiV2Protobuf = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
     /// <summary>What anyone may ask without credentials, as upstream's system:public-info-viewer allows.</summary>
     public static bool IsPublic(PathString path) =>
         path.Value is "/version" or "/healthz" or "/livez" or "/readyz" || path.StartsWithSegments("/healthz") ||
@@ -47,6 +56,9 @@ internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable t
             case "/healthz" or "/livez" or "/readyz" when get:
                 context.Response.ContentType = "text/plain; charset=utf-8";
                 await context.Response.WriteAsync("ok", context.RequestAborted);
+                return;
+            case "/openapi/v2" when get:
+                await WriteBytesAsync(context, EmptyOpenApiV2, OpenApiV2Protobuf);
                 return;
             case "/metrics" when get:
                 context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";

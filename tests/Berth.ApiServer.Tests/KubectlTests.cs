@@ -256,6 +256,17 @@ public sealed class KubectlTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal("5", replicas.Out);
     }
 
+    [Fact]
+    public async Task CreateFromAFile_WorksWithKubectlsDefaultValidation()
+    {
+        var file = await WriteManifestAsync($$$"""{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{_name}}}-a"}},{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"{{{_name}}}-b"}}]}""");
+
+        var (code, output, error) = await Kubectl.RunAsync("create", "-f", file);
+
+        Assert.True(code == 0, error);
+        Assert.Equal($"configmap/{_name}-a created\nconfigmap/{_name}-b created\n", output);
+    }
+
     public void Dispose() => _files.Dispose();
 
     private async Task<string> WriteManifestAsync(string json)
