@@ -79,9 +79,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var app = builder.Build();
         var table = ResourceTable.BuiltIn;
         var discovery = new DiscoveryDocuments(table);
-        var authenticator = new Authenticator(pki, tokens);
         var caches = new WatchCaches(table, store, options.WatchCacheWindow, loggerFactory.CreateLogger<WatchCaches>());
-        var handler = new ResourceHandler(store, caches, table, new Printers(), options, TimeProvider.System);
+        var serviceAccountTokens = ServiceAccountTokens.LoadOrCreate(Path.Combine(serverDir, "tls"), TimeProvider.System);
+        var serviceAccounts = table.Find("", "v1", "serviceaccounts")!;
+        var authenticator = new Authenticator(pki, tokens, serviceAccountTokens,
+            (ns, name) => caches.For(serviceAccounts).Get(serviceAccounts.StorageKey(ns, name))?.Parse()["metadata"]?["uid"]?.GetValue<string>());
+        var handler = new ResourceHandler(store, caches, table, new Printers(), serviceAccountTokens, options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
         var endpoints = new ApiEndpoints(discovery, table, handler, metrics);

@@ -267,6 +267,27 @@ public sealed class KubectlTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal($"configmap/{_name}-a created\nconfigmap/{_name}-b created\n", output);
     }
 
+    [Fact]
+    public async Task CreateToken_IssuesAServiceAccountTokenTheServerAccepts_UntilTheAccountGoes()
+    {
+        await Kubectl.RunAsync("create", "namespace", _name);
+        await Kubectl.RunAsync("-n", _name, "create", "serviceaccount", "robot");
+
+        var (code, token, error) = await Kubectl.RunAsync("-n", _name, "create", "token", "robot", "--duration=20m");
+        token = token.Trim();
+        using var robot = server.CreateClient(withClientCertificate: false);
+        robot.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var (asRobot, _) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{_name}/configmaps", client: robot);
+        await Kubectl.RunAsync("-n", _name, "delete", "serviceaccount", "robot");
+
+        Assert.True(code == 0, error);
+        Assert.Equal(3, token.Split('.').Length);
+        Assert.Equal(200, asRobot);
+        // The server learns of the deletion through its cache, a moment after the delete returns.
+        await Eventually.TrueAsync(async () => (await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{_name}/configmaps", client: robot)).Code == 401,
+            TimeSpan.FromSeconds(10), "the deleted service account's token to be refused");
+    }
+
     public void Dispose() => _files.Dispose();
 
     private async Task<string> WriteManifestAsync(string json)

@@ -118,6 +118,37 @@ internal sealed partial class ResourceHandler
         await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, Success(201));
     }
 
+    /// <summary>
+    /// <c>serviceaccounts/{name}/token</c>: a TokenRequest answered with a signed token for the account (an hour by
+    /// default, ten minutes at least), as <c>kubectl create token</c> asks.
+    /// </summary>
+    private async Task IssueTokenAsync(HttpContext context, RequestTarget target)
+    {
+        var request = await RequestBody.ReadObjectAsync(context, BodyLimit);
+        var (account, _) = await GetCurrentAsync(target, context.RequestAborted);
+        var spec = request["spec"] as JsonObject ?? [];
+        var seconds = spec["expirationSeconds"] is JsonValue e && e.TryGetValue<long>(out var requested) ? requested : 3600;
+        if (seconds < 600)
+        {
+            throw new ApiException(ApiStatus.Invalid(target.Resource, target.Name!,
+                [new StatusCause("FieldValueInvalid", "Invalid value: may not specify a duration less than 10 minutes", "spec.expirationSeconds")]));
+        }
+        var audiences = spec["audiences"] is JsonArray { Count: > 0 } a ? a.Select(x => x!.GetValue<string>()).ToList() : [Security.ServiceAccountTokens.Issuer];
+        var uid = ObjectJson.GetString(ObjectJson.Metadata(account), "uid") ?? "";
+        var (token, expires) = serviceAccountTokens.Issue(target.Namespace!, target.Name!, uid, audiences, TimeSpan.FromSeconds(seconds));
+
+        spec["audiences"] = new JsonArray([.. audiences.Select(x => (JsonNode)JsonValue.Create(x))]);
+        spec["expirationSeconds"] = seconds;
+        await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, new JsonObject
+        {
+            ["kind"] = "TokenRequest",
+            ["apiVersion"] = "authentication.k8s.io/v1",
+            ["metadata"] = new JsonObject { ["name"] = target.Name, ["namespace"] = target.Namespace, ["creationTimestamp"] = Now() },
+            ["spec"] = spec.DeepClone(),
+            ["status"] = new JsonObject { ["token"] = token, ["expirationTimestamp"] = ObjectJson.Timestamp(expires) },
+        });
+    }
+
     private static JsonObject ToScale(JsonObject workload)
     {
         var metadata = ObjectJson.Metadata(workload);

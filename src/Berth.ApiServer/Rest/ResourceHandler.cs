@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Berth.ApiServer.Caching;
 using Berth.ApiServer.Observability;
 using Berth.ApiServer.Printing;
+using Berth.ApiServer.Security;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
 using Berth.Storage;
@@ -15,7 +16,8 @@ namespace Berth.ApiServer.Rest;
 /// this file dispatches and holds what the verbs share; <c>ResourceHandler.{Create,Read,Update,Delete,Watch}.cs</c>
 /// hold the verbs.
 /// </summary>
-internal sealed partial class ResourceHandler(IStore store, WatchCaches caches, ResourceTable table, Printers printers, ApiServerOptions options, TimeProvider time)
+internal sealed partial class ResourceHandler(
+    IStore store, WatchCaches caches, ResourceTable table, Printers printers, ServiceAccountTokens serviceAccountTokens, ApiServerOptions options, TimeProvider time)
 {
     private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
 
@@ -43,6 +45,9 @@ internal sealed partial class ResourceHandler(IStore store, WatchCaches caches, 
                 break;
             case ("POST", not null, "binding"):
                 await BindAsync(context, target, dryRun);
+                break;
+            case ("POST", not null, "token"):
+                await IssueTokenAsync(context, target);
                 break;
             case ("POST", not null, "eviction"):
                 await EvictAsync(context, target);

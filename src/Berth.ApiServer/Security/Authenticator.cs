@@ -5,10 +5,10 @@ using System.Text;
 namespace Berth.ApiServer.Security;
 
 /// <summary>
-/// Establishes who sent a request: a client certificate issued by the cluster CA (CN = user, O = groups) or a
-/// bearer token the server knows. Null means no valid credentials.
+/// Establishes who sent a request: a client certificate issued by the cluster CA (CN = user, O = groups), the admin
+/// bearer token, or a service-account token. Null means no valid credentials.
 /// </summary>
-public sealed class Authenticator(ClusterPki pki, Tokens tokens)
+public sealed class Authenticator(ClusterPki pki, Tokens tokens, ServiceAccountTokens serviceAccountTokens, Func<string, string, string?> serviceAccountUid)
 {
     private static readonly string[] AuthenticatedGroups = ["system:authenticated"];
     private readonly byte[] _adminToken = Encoding.UTF8.GetBytes(tokens.Admin);
@@ -27,9 +27,15 @@ public sealed class Authenticator(ClusterPki pki, Tokens tokens)
         const string Bearer = "Bearer ";
         if (authorization is not null && authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
         {
-            var presented = Encoding.UTF8.GetBytes(authorization[Bearer.Length..].Trim());
-            if (CryptographicOperations.FixedTimeEquals(presented, _adminToken))
+            var token = authorization[Bearer.Length..].Trim();
+            if (CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(token), _adminToken))
                 return new UserInfo("admin", ["system:masters", .. AuthenticatedGroups]);
+            // A service-account token counts only while the account it was issued for still exists.
+            if (serviceAccountTokens.Validate(token) is { } account && serviceAccountUid(account.Namespace, account.Name) == account.Uid)
+            {
+                return new UserInfo($"system:serviceaccount:{account.Namespace}:{account.Name}",
+                    ["system:serviceaccounts", $"system:serviceaccounts:{account.Namespace}", .. AuthenticatedGroups]);
+            }
         }
         return null;
     }

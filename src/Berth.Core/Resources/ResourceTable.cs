@@ -48,7 +48,8 @@ public sealed class ResourceTable
         yield return Namespaced("", "v1", "Endpoints", "endpoints", ["ep"]);
         yield return Namespaced("", "v1", "ConfigMap", "configmaps", ["cm"]);
         yield return Namespaced("", "v1", "Secret", "secrets");
-        yield return Namespaced("", "v1", "ServiceAccount", "serviceaccounts", ["sa"]);
+        yield return Namespaced("", "v1", "ServiceAccount", "serviceaccounts", ["sa"],
+            extra: [Sub("token", "authentication.k8s.io", "v1", "TokenRequest", "create")]);
         yield return Cluster("", "v1", "Node", "nodes", ["no"], status: true);
         yield return Namespaced("", "v1", "Event", "events", ["ev"]);
         yield return Cluster("", "v1", "PersistentVolume", "persistentvolumes", ["pv"], status: true);
