@@ -292,6 +292,30 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{pods}/free")).Code);
     }
 
+    [Fact]
+    public async Task Create_FromYaml_TypesPlainScalarsAndKeepsQuotedOnesAsStrings()
+    {
+        var yaml = $"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {_name}\n  labels:\n    version: \"3\"\nspec:\n  replicas: 3\n  paused: yes\n" +
+            "  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: nginx\n";
+
+        var (code, body) = await server.SendAsync(HttpMethod.Post, "/apis/apps/v1/namespaces/default/deployments", yaml, "application/yaml");
+
+        Assert.Equal(201, code);
+        Assert.Equal(3, body!["spec"]!["replicas"]!.GetValue<long>());
+        Assert.True(body["spec"]!["paused"]!.GetValue<bool>());
+        Assert.Equal("3", body["metadata"]!["labels"]!["version"]!.GetValue<string>());
+        Assert.Equal("nginx", body["spec"]!["template"]!["spec"]!["containers"]![0]!["image"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Create_FromMalformedYaml_Gets400WithThePosition()
+    {
+        var (code, body) = await server.SendAsync(HttpMethod.Post, ConfigMaps, "metadata:\n  name: [unclosed\n", "application/yaml");
+
+        Assert.Equal(400, code);
+        Assert.StartsWith("the request body is not valid YAML: line 3, column 1:", body!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     private async Task<string> CreateNamespaceAsync()
     {
         var (code, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{_name}}}"}}""");

@@ -10,7 +10,8 @@ namespace Berth.ApiServer.Rest;
 /// <summary>Reads a request body as a JSON object, refusing what is too large, of an unknown type, or malformed.</summary>
 internal static class RequestBody
 {
-    private static readonly string[] ObjectTypes = ["application/json", ProtobufEnvelope.MediaType];
+    private const string YamlType = "application/yaml";
+    private static readonly string[] ObjectTypes = ["application/json", YamlType, ProtobufEnvelope.MediaType];
     private static readonly ProtobufDecoder Protobuf = new(WireSchema.Kubernetes);
 
     /// <summary>Reads an object sent as JSON, or as protobuf (kubectl's <c>create &lt;kind&gt;</c> commands send that).</summary>
@@ -23,6 +24,8 @@ internal static class RequestBody
         var bytes = await ReadBytesAsync(context, limit);
         if (mediaType.Equals(ProtobufEnvelope.MediaType, StringComparison.OrdinalIgnoreCase))
             return DecodeProtobuf(bytes);
+        if (mediaType.Equals(YamlType, StringComparison.OrdinalIgnoreCase))
+            return DecodeYaml(bytes);
         JsonNode? node;
         try
         {
@@ -33,6 +36,19 @@ internal static class RequestBody
             throw new ApiException(ApiStatus.BadRequest($"the request body is not valid JSON: {e.Message}"));
         }
         return node as JsonObject ?? throw new ApiException(ApiStatus.BadRequest("the request body must be a JSON object"));
+    }
+
+    private static JsonObject DecodeYaml(byte[] bytes)
+    {
+        try
+        {
+            return YamlToJson.Convert(System.Text.Encoding.UTF8.GetString(bytes)) as JsonObject
+                ?? throw new ApiException(ApiStatus.BadRequest("the request body must be a YAML mapping"));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new ApiException(ApiStatus.BadRequest($"the request body is not valid YAML: line {e.Start.Line}, column {e.Start.Column}: {e.Message}"));
+        }
     }
 
     private static JsonObject DecodeProtobuf(byte[] bytes)
