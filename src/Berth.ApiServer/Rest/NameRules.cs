@@ -24,10 +24,6 @@ internal static partial class NameRules
         return name.Length > 253 ? "must be no more than 253 characters" : Subdomain().IsMatch(name) ? null : SubdomainMessage;
     }
 
-    /// <summary>Namespaces in URLs and bodies are DNS labels.</summary>
-    public static string? ValidateNamespace(string ns) =>
-        ns.Length > 63 ? "must be no more than 63 characters" : Label().IsMatch(ns) ? null : LabelMessage;
-
     private static string? ValidatePathSegment(string name) =>
         name is "." or ".." ? $"may not be '{name}'"
         : name.Contains('/', StringComparison.Ordinal) ? "may not contain '/'"

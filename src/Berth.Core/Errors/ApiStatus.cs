@@ -47,8 +47,6 @@ public sealed record ApiStatus(int Code, string Reason, string Message, string? 
 
     public static ApiStatus Internal(string message) => new(500, "InternalError", $"Internal error occurred: {message}");
 
-    public static ApiStatus Unavailable(string message) => new(503, "ServiceUnavailable", message);
-
     public JsonObject ToJson()
     {
         var status = new JsonObject
