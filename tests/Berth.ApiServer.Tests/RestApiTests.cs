@@ -316,6 +316,33 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.StartsWith("the request body is not valid YAML: line 3, column 1:", body!["message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{\"metadata\":{\"name\":\"x\",\"labels\":\"web\"}}", "cannot unmarshal string into Go struct field ObjectMeta.metadata.labels of type map[string]string")]
+    [InlineData("{\"metadata\":{\"name\":\"x\",\"labels\":{\"a\":1}}}", "cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string")]
+    [InlineData("{\"metadata\":{\"name\":\"x\",\"finalizers\":\"f\"}}", "cannot unmarshal string into Go struct field ObjectMeta.metadata.finalizers of type []string")]
+    [InlineData("{\"metadata\":{\"name\":7}}", "cannot unmarshal number into Go struct field ObjectMeta.metadata.name of type string")]
+    [InlineData("{\"apiVersion\":1,\"metadata\":{\"name\":\"x\"}}", "cannot unmarshal number into Go struct field .apiVersion of type string")]
+    public async Task Create_WithWronglyTypedCommonFields_Gets400AndStoresNothing(string body, string message)
+    {
+        var (code, status) = await server.SendAsync(HttpMethod.Post, ConfigMaps, body);
+
+        Assert.Equal(400, code);
+        Assert.Equal($"ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: {message}", status!["message"]!.GetValue<string>());
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{ConfigMaps}/x")).Code);
+    }
+
+    [Fact]
+    public async Task Patch_ThatRenamesTheObject_Gets422()
+    {
+        await server.SendAsync(HttpMethod.Post, ConfigMaps, $$$"""{"metadata":{"name":"{{{_name}}}"}}""");
+
+        var (code, body) = await server.SendAsync(HttpMethod.Patch, $"{ConfigMaps}/{_name}", """{"metadata":{"name":"other"}}""", "application/merge-patch+json");
+
+        Assert.Equal(422, code);
+        Assert.Equal("metadata.name", body!["details"]!["causes"]![0]!["field"]!.GetValue<string>());
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{ConfigMaps}/other")).Code);
+    }
+
     private async Task<string> CreateNamespaceAsync()
     {
         var (code, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{_name}}}"}}""");

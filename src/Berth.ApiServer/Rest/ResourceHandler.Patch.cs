@@ -45,6 +45,12 @@ internal sealed partial class ResourceHandler
         if (patched is not JsonObject result)
             throw new ApiException(ApiStatus.BadRequest("the patched object is not a JSON object"));
         CheckTypeMeta(result, resource);
+        var patchedName = ObjectJson.GetString(ObjectJson.Metadata(result), "name");
+        if (patchedName != target.Name)
+        {
+            throw new ApiException(ApiStatus.Invalid(resource, target.Name!,
+                [new StatusCause("FieldValueInvalid", $"Invalid value: \"{patchedName}\": field is immutable", "metadata.name")]));
+        }
 
         // A patch that names a resourceVersion applies only to that version.
         var patchedVersion = ObjectJson.GetString(ObjectJson.Metadata(result), "resourceVersion");

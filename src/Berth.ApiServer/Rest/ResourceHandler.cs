@@ -119,6 +119,7 @@ internal sealed partial class ResourceHandler(
     /// <summary>The apiVersion and kind in a body must be this resource's (they are filled in when absent).</summary>
     private static void CheckTypeMeta(JsonObject obj, ResourceInfo resource)
     {
+        ObjectShape.Check(resource, obj);
         var apiVersion = ObjectJson.GetString(obj, "apiVersion");
         var kind = ObjectJson.GetString(obj, "kind");
         if (apiVersion is not null && apiVersion != resource.GroupVersion)
