@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography.X509Certificates;
 using Berth.Testing;
 
 namespace Berth.Bench.Api;
@@ -50,20 +49,9 @@ internal sealed class BerthServerProcess : IAsyncDisposable
 
     public HttpClient CreateClient()
     {
-        var tls = Path.Combine(DataDir, "server", "tls");
-        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
         // Receive windows as Go's HTTP/2 client (client-go, kubectl) opens them: 4 MiB per stream.
         var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true, MaxConnectionsPerServer = 64, InitialHttp2StreamWindowSize = 4 << 20 };
-        handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(tls, "admin.crt"), Path.Combine(tls, "admin.key"))];
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return certificate is X509Certificate2 c && chain.Build(c);
-        };
-        return new HttpClient(handler)
+        return new HttpClient(ClusterTls.Configure(handler, DataDir, withAdminCertificate: true))
         {
             BaseAddress = Url,
             DefaultRequestVersion = System.Net.HttpVersion.Version20,

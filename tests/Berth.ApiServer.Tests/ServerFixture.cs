@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Berth.Storage;
@@ -52,26 +51,8 @@ public class ServerFixture : IAsyncLifetime
     }
 
     /// <summary>An HTTPS client that trusts the cluster CA, authenticated as admin or not at all.</summary>
-    public HttpClient CreateClient(bool withClientCertificate)
-    {
-        var tls = Path.Combine(_directory.Path, "server", "tls");
-        var ca = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(tls, "ca.crt")));
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return certificate is X509Certificate2 c && chain.Build(c);
-        };
-        if (withClientCertificate)
-        {
-            var admin = X509Certificate2.CreateFromPemFile(Path.Combine(tls, "admin.crt"), Path.Combine(tls, "admin.key"));
-            handler.SslOptions.ClientCertificates = [admin];
-        }
-        return new HttpClient(handler) { BaseAddress = Url };
-    }
+    public HttpClient CreateClient(bool withClientCertificate) =>
+        new(ClusterTls.Configure(new SocketsHttpHandler(), _directory.Path, withClientCertificate)) { BaseAddress = Url };
 
     /// <summary>Sends a request with a JSON body (or none) and returns the status code and the parsed answer.</summary>
     public async Task<(int Code, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null, string contentType = "application/json", HttpClient? client = null)
