@@ -1,0 +1,95 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Berth.Core.Resources;
+using k8s;
+using k8s.Models;
+
+namespace Berth.ApiServer.Tests;
+
+/// <summary>Create, read, list and delete of every served resource through the official client's GenericClient.</summary>
+public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClassFixture<ServerFixture>, IDisposable
+{
+    private readonly Kubernetes _client = new(KubernetesClientConfiguration.BuildConfigFromConfigFile(server.KubeconfigPath));
+
+    public static TheoryData<string, string, string> Resources()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (var r in ResourceTable.BuiltIn.All.Where(r => r.Plural != "namespaces"))
+            data.Add(r.Group, r.Version, r.Plural);
+        return data;
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    [Theory]
+    [MemberData(nameof(Resources))]
+    public async Task Crud_WorksForEveryResource(string group, string version, string plural)
+    {
+        var resource = ResourceTable.BuiltIn.Find(group, version, plural)!;
+        using var generic = new GenericClient(_client, group, version, plural, disposeClient: false);
+        var name = "every-" + Guid.NewGuid().ToString("N")[..8];
+        var obj = new AnyObject
+        {
+            ApiVersion = resource.GroupVersion,
+            Kind = resource.Kind,
+            Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["suite"] = "every-kind" } },
+        };
+
+        if (resource.Namespaced)
+        {
+            var created = await generic.CreateNamespacedAsync(obj, "default");
+            var read = await generic.ReadNamespacedAsync<AnyObject>("default", name);
+            var listed = await generic.ListNamespacedAsync<AnyList>("default", labelSelector: "suite=every-kind");
+            await generic.DeleteNamespacedAsync<AnyObject>("default", name);
+
+            Assert.Equal(name, created.Metadata.Name);
+            Assert.Equal(created.Metadata.Uid, read.Metadata.Uid);
+            Assert.Contains(listed.Items, i => i.Metadata.Name == name);
+        }
+        else
+        {
+            var created = await generic.CreateAsync(obj);
+            var read = await generic.ReadAsync<AnyObject>(name);
+            await generic.DeleteAsync<AnyObject>(name);
+
+            Assert.Equal(name, created.Metadata.Name);
+            Assert.Equal(created.Metadata.Uid, read.Metadata.Uid);
+        }
+        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, resource.Namespaced
+            ? $"{Prefix(resource)}/namespaces/default/{plural}/{name}"
+            : $"{Prefix(resource)}/{plural}/{name}")).Code);
+    }
+
+    private static string Prefix(ResourceInfo r) => r.Group.Length == 0 ? "/api/v1" : $"/apis/{r.Group}/{r.Version}";
+
+    /// <summary>Any object: the common fields typed, the rest kept as it came.</summary>
+    public sealed class AnyObject : IKubernetesObject<V1ObjectMeta>
+    {
+        [JsonPropertyName("apiVersion")]
+        public string ApiVersion { get; set; } = "";
+
+        [JsonPropertyName("kind")]
+        public string Kind { get; set; } = "";
+
+        [JsonPropertyName("metadata")]
+        public V1ObjectMeta Metadata { get; set; } = new();
+
+        [JsonExtensionData]
+        public Dictionary<string, JsonElement>? Rest { get; set; }
+    }
+
+    public sealed class AnyList : IKubernetesObject<V1ListMeta>, IItems<AnyObject>
+    {
+        [JsonPropertyName("apiVersion")]
+        public string ApiVersion { get; set; } = "";
+
+        [JsonPropertyName("kind")]
+        public string Kind { get; set; } = "";
+
+        [JsonPropertyName("metadata")]
+        public V1ListMeta Metadata { get; set; } = new();
+
+        [JsonPropertyName("items")]
+        public IList<AnyObject> Items { get; set; } = [];
+    }
+}
