@@ -1,0 +1,41 @@
+using System.Text;
+using Berth.ApiServer.Caching;
+using Berth.Core.Resources;
+using Berth.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Berth.ApiServer.Tests;
+
+public sealed class ResourceCacheTests
+{
+    private static readonly ResourceInfo ConfigMaps = ResourceTable.BuiltIn.Find("", "v1", "configmaps")!;
+
+    [Fact]
+    public async Task Apply_WhenOneResponseChangesAKeyTwice_ThenTheSecondChangeIsAModification()
+    {
+        var store = new ScriptedStore();
+        var cache = new ResourceCache(ConfigMaps, store, windowCapacity: 100, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = cache.RunAsync(stop.Token);
+        await cache.Ready.WaitAsync(TimeSpan.FromSeconds(10));
+        var watcher = cache.Watch(ConfigMaps.StoragePrefix, 1, out _)!;
+
+        const string Key = "/registry/configmaps/default/a";
+        var created = Kv(Key, 2, """{"metadata":{"name":"a"},"data":{"v":"1"}}""");
+        var updated = Kv(Key, 3, """{"metadata":{"name":"a"},"data":{"v":"2"}}""");
+        store.Feed(new WatchResponse(3, [new WatchEvent(WatchEventType.Put, created, null), new WatchEvent(WatchEventType.Put, updated, created)]));
+        await cache.WaitForRevisionAsync(3, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        var events = new List<CacheEvent>();
+        while (watcher.Events.TryRead(out var e))
+            events.Add(e);
+        Assert.Equal([CacheEventType.Added, CacheEventType.Modified], events.Select(e => e.Type));
+        Assert.Same(events[0].Object, events[1].Previous);
+        Assert.Equal(3, cache.Get(Key)!.Revision);
+
+        await stop.CancelAsync();
+        await running;
+    }
+
+    private static KeyValue Kv(string key, long revision, string json) => new(key, Encoding.UTF8.GetBytes(json), 2, revision, revision - 1, 0);
+}
