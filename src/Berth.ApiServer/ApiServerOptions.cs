@@ -13,6 +13,9 @@ public sealed record ApiServerOptions
     /// <summary>Extra names and addresses for the serving certificate.</summary>
     public IReadOnlyList<string> TlsSans { get; init; } = [];
 
+    /// <summary>How long an Event lives after its last write (upstream's --event-ttl).</summary>
+    public TimeSpan EventTtl { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>How many recent events each resource's watch cache keeps for watches that start in the past.</summary>
     public int WatchCacheWindow { get; init; } = 10_000;
 

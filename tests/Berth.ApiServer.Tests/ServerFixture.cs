@@ -29,13 +29,16 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>How many events each watch cache keeps; a subclass makes it small to reach past it.</summary>
     protected virtual int WatchCacheWindow => 10_000;
 
+    /// <summary>How long events live; a subclass makes it short to watch them expire.</summary>
+    protected virtual TimeSpan EventTtl => TimeSpan.FromHours(1);
+
     public Kubectl Kubectl { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
         _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
         _host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0, WatchCacheWindow = WatchCacheWindow }, _store, NullLoggerFactory.Instance, CancellationToken.None);
+            new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0, WatchCacheWindow = WatchCacheWindow, EventTtl = EventTtl }, _store, NullLoggerFactory.Instance, CancellationToken.None);
         Admin = CreateClient(withClientCertificate: true);
         Kubectl = new Kubectl(KubeconfigPath, _directory.File("kube-cache"));
     }

@@ -69,7 +69,7 @@ internal sealed partial class ResourceHandler
                 return;
             }
 
-            var result = await store.CreateAsync(key, ObjectJson.ToStored(obj), 0, cancellationToken);
+            var result = await store.CreateAsync(key, ObjectJson.ToStored(obj), await LeaseForAsync(resource, cancellationToken), cancellationToken);
             switch (result.Status)
             {
                 case WriteStatus.Ok:

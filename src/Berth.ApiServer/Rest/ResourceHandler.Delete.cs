@@ -90,7 +90,7 @@ internal sealed partial class ResourceHandler
                 return marked;
 
             var key = resource.StorageKey(target.Namespace, target.Name!);
-            var updated = await store.UpdateAsync(key, ObjectJson.ToStored(marked), modRevision, 0, cancellationToken);
+            var updated = await store.UpdateAsync(key, ObjectJson.ToStored(marked), modRevision, await LeaseForAsync(resource, cancellationToken), cancellationToken);
             if (updated.Status == WriteStatus.Conflict)
                 throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
             if (!updated.Succeeded)

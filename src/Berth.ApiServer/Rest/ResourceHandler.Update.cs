@@ -77,7 +77,7 @@ internal sealed partial class ResourceHandler
             return updated;
         }
 
-        var result = await store.UpdateAsync(key, ObjectJson.ToStored(updated), modRevision, 0, cancellationToken);
+        var result = await store.UpdateAsync(key, ObjectJson.ToStored(updated), modRevision, await LeaseForAsync(resource, cancellationToken), cancellationToken);
         switch (result.Status)
         {
             case WriteStatus.Ok:

@@ -21,6 +21,8 @@ internal sealed partial class ResourceHandler(
 {
     private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
 
+    private readonly EventLeases _eventLeases = new(store, options.EventTtl, time);
+
     public async Task HandleAsync(HttpContext context)
     {
         var target = RequestTarget.Parse(context.Request.Path.Value ?? "/", table);
@@ -140,6 +142,10 @@ internal sealed partial class ResourceHandler(
     }
 
     private string Now() => ObjectJson.Timestamp(time.GetUtcNow());
+
+    /// <summary>The store lease a write of this resource attaches: events expire, nothing else does.</summary>
+    private async Task<long> LeaseForAsync(ResourceInfo resource, CancellationToken cancellationToken) =>
+        resource.Plural == "events" ? await _eventLeases.CurrentAsync(cancellationToken) : 0;
 
     private static bool WantsTable(HttpContext context) => Printers.WantsTable(context.Request.Headers.Accept.ToString());
 
