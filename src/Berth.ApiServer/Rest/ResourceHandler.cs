@@ -13,8 +13,8 @@ namespace Berth.ApiServer.Rest;
 
 /// <summary>
 /// The REST verbs over every resource in the table, on objects kept as JSON in the store. Split by verb:
-/// this file dispatches and holds what the verbs share; <c>ResourceHandler.{Create,Read,Update,Delete,Watch}.cs</c>
-/// hold the verbs.
+/// this file dispatches and holds what the verbs share; <c>ResourceHandler.{Create,Read,Update,Patch,Delete,Watch}.cs</c>
+/// hold the verbs, and <c>ResourceHandler.Subresources.cs</c> scale, binding, eviction and token.
 /// </summary>
 internal sealed partial class ResourceHandler(
     IStore store, WatchCaches caches, ResourceTable table, Printers printers, ServiceAccountTokens serviceAccountTokens, ApiServerOptions options, TimeProvider time)
