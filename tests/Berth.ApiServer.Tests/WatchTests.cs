@@ -69,6 +69,20 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
         Assert.Equal("ConfigMap", events[0]["object"]!["kind"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task WatchList_SendsTheCurrentStateThenAnInitialEventsEndBookmark()
+    {
+        var ns = await CreateNamespaceAsync();
+        var path = $"/api/v1/namespaces/{ns}/configmaps";
+        await server.SendAsync(HttpMethod.Post, path, """{"metadata":{"name":"a"}}""");
+        await server.SendAsync(HttpMethod.Post, path, """{"metadata":{"name":"b"}}""");
+
+        var events = await ReadEventsAsync($"{path}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true", count: 3);
+
+        Assert.Equal(["ADDED", "ADDED", "BOOKMARK"], events.Select(e => e["type"]!.GetValue<string>()));
+        Assert.Equal("true", events[2]["object"]!["metadata"]!["annotations"]!["k8s.io/initial-events-end"]!.GetValue<string>());
+    }
+
     private async Task<List<JsonNode>> ReadEventsAsync(string path, int count)
     {
         using var deadline = new CancellationTokenSource(Deadline);

@@ -39,10 +39,22 @@ internal sealed partial class ResourceHandler
         var requested = query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "";
         List<CachedObject> initial = [];
         long after;
-        if (requested is "" or "0")
+        // WatchList (sendInitialEvents=true): the current state first, whatever the resourceVersion, then a bookmark
+        // that says the initial events are over.
+        var sendInitialEvents = query["sendInitialEvents"] is ["true"];
+        if (sendInitialEvents)
+        {
+            await WaitForCacheAsync(cache, requested, cancellationToken);
             (initial, after) = cache.Snapshot(prefix);
+        }
+        else if (requested is "" or "0")
+        {
+            (initial, after) = cache.Snapshot(prefix);
+        }
         else
+        {
             after = ParseResourceVersion(requested, "resourceVersion");
+        }
 
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ApiResponse.Json;
@@ -64,6 +76,12 @@ internal sealed partial class ResourceHandler
                     if (filter.Matches(obj))
                         await WriteObjectEventAsync(context, "ADDED", obj, tables, cancellationToken);
                 }
+            }
+            if (sendInitialEvents)
+            {
+                var end = Bookmark(resource, after);
+                ObjectJson.Metadata(end)["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
+                await WriteEventAsync(context, "BOOKMARK", end, cancellationToken);
             }
             await context.Response.Body.FlushAsync(cancellationToken);
 
