@@ -343,6 +343,22 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{ConfigMaps}/other")).Code);
     }
 
+    [Fact]
+    public async Task ScalePatch_ThatIsMalformedOrOfAnotherType_GetsAStatusNot500()
+    {
+        var deployments = "/apis/apps/v1/namespaces/default/deployments";
+        await server.SendAsync(HttpMethod.Post, deployments, $$$"""{"metadata":{"name":"{{{_name}}}"},"spec":{"replicas":1}}""");
+
+        var (malformed, _) = await server.SendAsync(HttpMethod.Patch, $"{deployments}/{_name}/scale", "{not json", "application/merge-patch+json");
+        var (wrongType, _) = await server.SendAsync(HttpMethod.Patch, $"{deployments}/{_name}/scale", "{}", "application/apply-patch+yaml");
+        var (scaled, scale) = await server.SendAsync(HttpMethod.Patch, $"{deployments}/{_name}/scale", """{"spec":{"replicas":4}}""", "application/merge-patch+json");
+
+        Assert.Equal(400, malformed);
+        Assert.Equal(415, wrongType);
+        Assert.Equal(200, scaled);
+        Assert.Equal(4, scale!["spec"]!["replicas"]!.GetValue<long>());
+    }
+
     private async Task<string> CreateNamespaceAsync()
     {
         var (code, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{_name}}}"}}""");

@@ -15,35 +15,9 @@ internal sealed partial class ResourceHandler
     private async Task PatchAsync(HttpContext context, RequestTarget target, bool dryRun)
     {
         var resource = target.Resource;
-        var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
-        if (!PatchTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
-            throw new ApiException(ApiStatus.UnsupportedMediaType(mediaType, PatchTypes));
-
-        var bytes = await RequestBody.ReadBytesAsync(context, BodyLimit);
-        JsonNode? patch;
-        try
-        {
-            patch = JsonNode.Parse(bytes);
-        }
-        catch (JsonException e)
-        {
-            throw new ApiException(ApiStatus.BadRequest($"the patch is not valid JSON: {e.Message}"));
-        }
-
+        var (mediaType, patch) = await ReadPatchAsync(context);
         var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
-        JsonNode? patched;
-        try
-        {
-            patched = mediaType.Equals(JsonPatchType, StringComparison.OrdinalIgnoreCase)
-                ? JsonPatch.Apply(current, patch as JsonArray ?? throw new JsonPatchException("a JSON patch must be an array of operations"))
-                : MergePatch.Apply(current, patch as JsonObject ?? throw new JsonPatchException("a merge patch must be a JSON object"));
-        }
-        catch (JsonPatchException e)
-        {
-            throw new ApiException(ApiStatus.Invalid(resource, target.Name!, [new StatusCause("FieldValueInvalid", e.Message, "patch")]));
-        }
-        if (patched is not JsonObject result)
-            throw new ApiException(ApiStatus.BadRequest("the patched object is not a JSON object"));
+        var result = ApplyPatch(target, current, mediaType, patch);
         CheckTypeMeta(result, resource);
         var patchedName = ObjectJson.GetString(ObjectJson.Metadata(result), "name");
         if (patchedName != target.Name)
@@ -59,5 +33,39 @@ internal sealed partial class ResourceHandler
 
         var updated = target.Subresource == "status" ? WithStatus(current, result) : WithoutStatusChange(current, result, resource.HasStatus);
         await WriteUpdateAsync(context, target, current, modRevision, updated, dryRun);
+    }
+
+    /// <summary>Reads a JSON or merge patch: 415 for another patch type, 400 for malformed JSON.</summary>
+    private async Task<(string MediaType, JsonNode? Patch)> ReadPatchAsync(HttpContext context)
+    {
+        var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
+        if (!PatchTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
+            throw new ApiException(ApiStatus.UnsupportedMediaType(mediaType, PatchTypes));
+        var bytes = await RequestBody.ReadBytesAsync(context, BodyLimit);
+        try
+        {
+            return (mediaType, JsonNode.Parse(bytes));
+        }
+        catch (JsonException e)
+        {
+            throw new ApiException(ApiStatus.BadRequest($"the patch is not valid JSON: {e.Message}"));
+        }
+    }
+
+    /// <summary>Applies a patch to a copy of <paramref name="document"/>; a patch that cannot apply is a 422.</summary>
+    private static JsonObject ApplyPatch(RequestTarget target, JsonObject document, string mediaType, JsonNode? patch)
+    {
+        JsonNode? patched;
+        try
+        {
+            patched = mediaType.Equals(JsonPatchType, StringComparison.OrdinalIgnoreCase)
+                ? JsonPatch.Apply(document, patch as JsonArray ?? throw new JsonPatchException("a JSON patch must be an array of operations"))
+                : MergePatch.Apply(document, patch as JsonObject ?? throw new JsonPatchException("a merge patch must be a JSON object"));
+        }
+        catch (JsonPatchException e)
+        {
+            throw new ApiException(ApiStatus.Invalid(target.Resource, target.Name!, [new StatusCause("FieldValueInvalid", e.Message, "patch")]));
+        }
+        return patched as JsonObject ?? throw new ApiException(ApiStatus.BadRequest("the patched object is not a JSON object"));
     }
 }

@@ -1,8 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Http;
 using Berth.Core.Errors;
-using Berth.Core.Patching;
 using Berth.Core.Resources;
 using Berth.Core.Selectors;
 using Microsoft.AspNetCore.Http;
@@ -34,16 +32,8 @@ internal sealed partial class ResourceHandler
         }
         else
         {
-            var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
-            var patch = JsonNode.Parse(await RequestBody.ReadBytesAsync(context, BodyLimit));
-            try
-            {
-                desired = (mediaType == JsonPatchType ? JsonPatch.Apply(scale, patch!.AsArray()) : MergePatch.Apply(scale, patch))!.AsObject();
-            }
-            catch (Exception e) when (e is JsonPatchException or InvalidOperationException or JsonException)
-            {
-                throw new ApiException(ApiStatus.Invalid(target.Resource, target.Name!, [new StatusCause("FieldValueInvalid", e.Message, "patch")]));
-            }
+            var (mediaType, patch) = await ReadPatchAsync(context);
+            desired = ApplyPatch(target, scale, mediaType, patch);
         }
         var expected = ParseResourceVersion(ObjectJson.GetString(ObjectJson.Metadata(desired), "resourceVersion"), "metadata.resourceVersion");
         if (expected != 0 && expected != modRevision)
