@@ -17,8 +17,8 @@ run: build
 
 ## test: every test project; the last line is "N passed, N failed"
 test: deps
-	$(DOTNET) build Berth.slnx -c $(CONFIG) -nologo -v quiet
 	rm -rf $(RESULTS)
+	$(DOTNET) build Berth.slnx -c $(CONFIG) -nologo -v quiet
 	$(DOTNET) test Berth.slnx -c $(CONFIG) --no-build --logger trx --results-directory $(RESULTS) ; \
 		status=$$?; scripts/test-summary.sh $(RESULTS); exit $$status
 
