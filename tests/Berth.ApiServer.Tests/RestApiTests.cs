@@ -359,6 +359,22 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Equal(4, scale!["spec"]!["replicas"]!.GetValue<long>());
     }
 
+    [Fact]
+    public async Task DeleteCollection_DeletesWhatTheSelectorMatchesAndNothingElse()
+    {
+        var ns = await CreateNamespaceAsync();
+        var path = $"/api/v1/namespaces/{ns}/configmaps";
+        foreach (var (name, app) in new[] { ("a", "x"), ("b", "x"), ("c", "y") })
+            await server.SendAsync(HttpMethod.Post, path, "{\"metadata\":{\"name\":\"" + name + "\",\"labels\":{\"app\":\"" + app + "\"}}}");
+
+        var (code, deleted) = await server.SendAsync(HttpMethod.Delete, $"{path}?labelSelector=app%3Dx");
+        var (_, left) = await server.SendAsync(HttpMethod.Get, path);
+
+        Assert.Equal(200, code);
+        Assert.Equal(["a", "b"], Names(deleted!));
+        Assert.Equal(["c"], Names(left!));
+    }
+
     private async Task<string> CreateNamespaceAsync()
     {
         var (code, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{_name}}}"}}""");

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Berth.ApiServer.Caching;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
@@ -22,10 +21,6 @@ internal sealed record ListFilter(LabelSelector Labels, FieldSelector Fields)
             throw new ApiException(ApiStatus.BadRequest(unsupported));
         return new ListFilter(labels, fields);
     }
-
-    public bool Matches(ResourceInfo resource, JsonObject obj) =>
-        (Labels.IsEverything || Labels.Matches(ObjectJson.Labels(obj)))
-        && (Fields.IsEverything || Fields.Matches(SelectableFields.Of(resource, obj)));
 
     public bool Matches(CachedObject? obj) =>
         obj is not null && (Labels.IsEverything || Labels.Matches(obj.Labels)) && (Fields.IsEverything || Fields.Matches(obj.Fields));

@@ -23,21 +23,23 @@ internal sealed partial class ResourceHandler
     {
         var options = DeleteOptions.From(await RequestBody.ReadOptionalObjectAsync(context, BodyLimit), context.Request.Query);
         var filter = ListFilter.FromQuery(target.Resource, context.Request.Query);
-        var page = await store.ListAsync(target.Resource.StoragePrefixFor(target.Namespace), ListOptions.All, context.RequestAborted);
+        // What to delete comes from the watch cache, read consistently like a list; each delete is guarded by the
+        // version it saw.
+        var cache = caches.For(target.Resource);
+        await WaitForCacheAsync(cache, "", context.RequestAborted);
+        var (objects, revision) = cache.Snapshot(target.Resource.StoragePrefixFor(target.Namespace));
         var deleted = new JsonArray();
-        foreach (var kv in page.Items)
+        foreach (var cached in objects.Where(filter.Matches))
         {
-            var obj = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
-            if (!filter.Matches(target.Resource, obj))
-                continue;
+            var obj = cached.Parse();
             var itemTarget = target with { Name = ObjectJson.Name(obj), Namespace = ObjectJson.Namespace(obj) };
-            deleted.Add(await MarkOrRemoveAsync(itemTarget, obj, kv.ModRevision, options, context.RequestAborted));
+            deleted.Add(await MarkOrRemoveAsync(itemTarget, obj, cached.Revision, options, context.RequestAborted));
         }
         await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, new JsonObject
         {
             ["kind"] = target.Resource.ListKind,
             ["apiVersion"] = target.Resource.GroupVersion,
-            ["metadata"] = new JsonObject { ["resourceVersion"] = page.Revision.ToString(CultureInfo.InvariantCulture) },
+            ["metadata"] = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) },
             ["items"] = deleted,
         });
     }
