@@ -45,6 +45,24 @@ public sealed class ProtobufEnvelopeTests
     }
 
     [Fact]
+    public void Decode_TimesAndIntOrStringNumbers_InTheirJsonForms()
+    {
+        // A job: startTime 2026-01-02T03:04:05Z (seconds field 1, nanos 0), and a pod template whose container
+        // probes port 8080 (IntOrString as a number).
+        var probe = Message(10, Message(1, Message(2, Concat(Text(1, "/healthz"), Message(2, Concat(Varint(1, 0), Varint(2, 8080), Text(3, "")))))));
+        var container = Concat(Text(1, "c"), Text(2, "busybox"), probe);
+        var spec = Message(2, Message(6, Message(2, Message(2, container))));
+        var status = Message(3, Message(2, Concat(Varint(1, 1767323045), Varint(2, 0))));
+        var body = Envelope("batch/v1", "Job", Concat(Message(1, Text(1, "j")), spec, status));
+
+        var obj = ProtobufEnvelope.Decode(body, Decoder);
+
+        Assert.Equal("2026-01-02T03:04:05Z", obj["status"]!["startTime"]!.GetValue<string>());
+        var port = obj["spec"]!["template"]!["spec"]!["containers"]![0]!["livenessProbe"]!["httpGet"]!["port"]!;
+        Assert.Equal(8080, port.GetValue<long>());
+    }
+
+    [Fact]
     public void Decode_SecretData_IsBase64AsInJson()
     {
         var body = Envelope("v1", "Secret", Concat(Message(1, Text(1, "s")), Message(2, Concat(Text(1, "pw"), Bytes(2, "hunter2"u8.ToArray()))), Text(3, "Opaque")));

@@ -106,15 +106,18 @@ internal sealed class ProtobufDecoder(WireSchema schema)
         if (wireType != WireReader.LengthDelimited)
             throw new FormatException($"{type} arrived with wire type {wireType}, not as a message");
         var data = reader.ReadLengthDelimited();
+        if (type is "runtime.RawExtension")
+            return RawJson(data);
+        var message = DecodeMessage(data, type, depth + 1);
         return type switch
         {
-            "meta.v1.Time" => Time(data, micro: false),
-            "meta.v1.MicroTime" => Time(data, micro: true),
-            "resource.Quantity" => Quantity(data),
-            "intstr.IntOrString" => IntOrString(data),
-            "meta.v1.Duration" => Duration(data),
-            "meta.v1.FieldsV1" or "runtime.RawExtension" => RawJson(data),
-            _ => DecodeMessage(data, type, depth + 1),
+            "meta.v1.Time" => Time(message, micro: false),
+            "meta.v1.MicroTime" => Time(message, micro: true),
+            "resource.Quantity" => Text(message, "string") is { Length: > 0 } quantity ? quantity : "0",
+            "intstr.IntOrString" => Number(message, "type") == 1 ? Text(message, "strVal") : Number(message, "intVal"),
+            "meta.v1.Duration" => Duration(Number(message, "duration")),
+            "meta.v1.FieldsV1" => Text(message, "Raw") is { Length: > 0 } raw ? JsonNode.Parse(Convert.FromBase64String(raw)) : null,
+            _ => message,
         };
     }
 
@@ -128,82 +131,30 @@ internal sealed class ProtobufDecoder(WireSchema schema)
         _ => false,
     };
 
-    /// <summary>Seconds (field 1) since the epoch; a zero time is left out, as Go's JSON writes it as null.</summary>
-    private static JsonNode? Time(ReadOnlySpan<byte> data, bool micro)
+    // The special types arrive decoded by the schema, zero fields left out; these turn them into their JSON forms.
+
+    private static string Text(JsonObject message, string field) => message[field]?.GetValue<string>() ?? "";
+
+    private static long Number(JsonObject message, string field) => message[field] switch
     {
-        long seconds = 0, nanos = 0;
-        var reader = new WireReader(data);
-        while (!reader.AtEnd)
-        {
-            var (number, wireType) = reader.ReadTag();
-            if (number == 1)
-                seconds = (long)reader.ReadVarint();
-            else if (number == 2)
-                nanos = (long)reader.ReadVarint();
-            else
-                reader.Skip(wireType);
-        }
+        JsonValue v when v.TryGetValue<long>(out var l) => l,
+        JsonValue v when v.TryGetValue<int>(out var i) => i,
+        _ => 0,
+    };
+
+    /// <summary>Seconds since the epoch; a zero time is left out, as Go's JSON writes it as null.</summary>
+    private static JsonNode? Time(JsonObject message, bool micro)
+    {
+        var (seconds, nanos) = (Number(message, "seconds"), Number(message, "nanos"));
         if (seconds == 0 && nanos == 0)
             return null;
         var time = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanos / 100).UtcDateTime;
         return time.ToString(micro ? "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'" : "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
     }
 
-    private static JsonNode Quantity(ReadOnlySpan<byte> data)
+    /// <summary>Nanoseconds, written the way Go prints a duration: 1h2m3s, 1.5s, 0s.</summary>
+    private static JsonNode Duration(long nanoseconds)
     {
-        var reader = new WireReader(data);
-        var text = "0";
-        while (!reader.AtEnd)
-        {
-            var (number, wireType) = reader.ReadTag();
-            if (number == 1)
-                text = Encoding.UTF8.GetString(reader.ReadLengthDelimited());
-            else
-                reader.Skip(wireType);
-        }
-        return text;
-    }
-
-    private static JsonNode IntOrString(ReadOnlySpan<byte> data)
-    {
-        long type = 0, intValue = 0;
-        var text = "";
-        var reader = new WireReader(data);
-        while (!reader.AtEnd)
-        {
-            var (number, wireType) = reader.ReadTag();
-            switch (number)
-            {
-                case 1:
-                    type = (long)reader.ReadVarint();
-                    break;
-                case 2:
-                    intValue = (int)(long)reader.ReadVarint();
-                    break;
-                case 3:
-                    text = Encoding.UTF8.GetString(reader.ReadLengthDelimited());
-                    break;
-                default:
-                    reader.Skip(wireType);
-                    break;
-            }
-        }
-        return type == 1 ? text : intValue;
-    }
-
-    /// <summary>Nanoseconds (field 1), written the way Go prints a duration: 1h2m3s, 1.5s, 0s.</summary>
-    private static JsonNode Duration(ReadOnlySpan<byte> data)
-    {
-        long nanoseconds = 0;
-        var reader = new WireReader(data);
-        while (!reader.AtEnd)
-        {
-            var (number, wireType) = reader.ReadTag();
-            if (number == 1)
-                nanoseconds = (long)reader.ReadVarint();
-            else
-                reader.Skip(wireType);
-        }
         var span = TimeSpan.FromTicks(nanoseconds / 100);
         if (span == TimeSpan.Zero)
             return "0s";
