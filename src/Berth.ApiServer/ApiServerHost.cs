@@ -63,6 +63,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
             // Bodies are measured by the handlers, which answer 413 as a Status.
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.AddServerHeader = false;
+            // As kube-apiserver: 250 concurrent streams per HTTP/2 connection, so a client's informers share one.
+            kestrel.Limits.Http2.MaxStreamsPerConnection = 250;
             kestrel.Listen(IPAddress.Parse(options.BindAddress), options.HttpsPort, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;

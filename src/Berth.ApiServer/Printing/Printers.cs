@@ -36,22 +36,28 @@ internal sealed class Printers
     public JsonObject Table(ResourceInfo resource, IEnumerable<JsonObject> objects, JsonObject listMetadata, string? includeObject,
         DateTimeOffset now, bool withColumns = true)
     {
-        var printer = For(resource);
         var rows = new JsonArray();
         foreach (var obj in objects)
-        {
-            var cells = new JsonArray([.. printer.Cells(obj, now)]);
-            rows.Add(new JsonObject { ["cells"] = cells, ["object"] = RowObject(obj, includeObject) });
-        }
+            rows.Add(Row(resource, obj, includeObject, now));
         return new JsonObject
         {
             ["kind"] = "Table",
             ["apiVersion"] = "meta.k8s.io/v1",
             ["metadata"] = listMetadata,
-            ["columnDefinitions"] = withColumns ? Columns(printer) : null,
+            ["columnDefinitions"] = withColumns ? Columns(resource) : null,
             ["rows"] = rows,
         };
     }
+
+    /// <summary>The column definitions of <paramref name="resource"/>'s Table.</summary>
+    public JsonArray Columns(ResourceInfo resource) => Columns(For(resource));
+
+    /// <summary>One Table row: the cells, and the object as <c>includeObject</c> says (<paramref name="obj"/> is consumed).</summary>
+    public JsonObject Row(ResourceInfo resource, JsonObject obj, string? includeObject, DateTimeOffset now) => new()
+    {
+        ["cells"] = new JsonArray([.. For(resource).Cells(obj, now)]),
+        ["object"] = RowObject(obj, includeObject),
+    };
 
     private static JsonArray Columns(Printer printer) => new([.. printer.Columns.Select(c => (JsonNode)new JsonObject
     {

@@ -145,27 +145,40 @@ internal sealed partial class ResourceHandler
         var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
         if (next is not null)
             metadata["continue"] = next;
-        if (WantsTable(context))
-        {
-            var table = printers.Table(resource, items.Select(i => i.Parse()), metadata, context.Request.Query["includeObject"], time.GetUtcNow());
-            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, table);
-            return;
-        }
-
+        var table = WantsTable(context);
+        var includeObject = context.Request.Query["includeObject"].ToString();
+        var now = time.GetUtcNow();
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ApiResponse.Json;
         await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
         writer.WriteStartObject();
-        writer.WriteString("kind", resource.ListKind);
-        writer.WriteString("apiVersion", resource.GroupVersion);
+        writer.WriteString("kind", table ? "Table" : resource.ListKind);
+        writer.WriteString("apiVersion", table ? "meta.k8s.io/v1" : resource.GroupVersion);
         writer.WritePropertyName("metadata");
         metadata.WriteTo(writer);
-        writer.WriteStartArray("items");
+        if (table)
+        {
+            writer.WritePropertyName("columnDefinitions");
+            printers.Columns(resource).WriteTo(writer);
+        }
+        writer.WriteStartArray(table ? "rows" : "items");
+        long flushed = 0;
         foreach (var item in items)
         {
-            writer.WriteRawValue(item.Json, skipInputValidation: true);
-            if (writer.BytesPending > 64 * 1024)
-                await writer.FlushAsync(context.RequestAborted);
+            // Items go out as the bytes the cache holds; a row is printed from a fresh parse and then dropped.
+            if (table)
+                printers.Row(resource, item.Parse(), includeObject, now).WriteTo(writer);
+            else
+                writer.WriteRawValue(item.Json, skipInputValidation: true);
+            // Flush the pipe every 64 KiB, which waits while the client is behind. A writer over a pipe only commits
+            // to it (BytesPending never passes one buffer), so without this a 30 MB list would sit in the pipe whole,
+            // costing its size in pooled buffers that the server keeps afterwards.
+            if (writer.BytesCommitted + writer.BytesPending - flushed > 64 * 1024)
+            {
+                writer.Flush();
+                flushed = writer.BytesCommitted;
+                await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+            }
         }
         writer.WriteEndArray();
         writer.WriteEndObject();
