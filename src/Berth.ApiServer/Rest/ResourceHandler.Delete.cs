@@ -81,7 +81,9 @@ internal sealed partial class ResourceHandler
         var mustWait = finalizers.Count > 0 || grace > 0 || HasNamespaceFinalizers(resource, marked);
         if (mustWait)
         {
-            if (!alreadyDeleting || grace == 0)
+            // A second delete only ever shortens the grace period, as upstream; otherwise it changes nothing.
+            var currentGrace = metadata["deletionGracePeriodSeconds"] is JsonValue g && g.TryGetValue<long>(out var seconds) ? seconds : (long?)null;
+            if (!alreadyDeleting || grace < currentGrace)
             {
                 metadata["deletionTimestamp"] = ObjectJson.Timestamp(time.GetUtcNow().AddSeconds(grace));
                 metadata["deletionGracePeriodSeconds"] = grace;

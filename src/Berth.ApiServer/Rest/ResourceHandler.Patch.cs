@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Http;
 using Berth.Core.Errors;
 using Berth.Core.Patching;
 using Microsoft.AspNetCore.Http;
@@ -12,27 +13,42 @@ internal sealed partial class ResourceHandler
     private const string MergePatchType = "application/merge-patch+json";
     private static readonly string[] PatchTypes = [JsonPatchType, MergePatchType];
 
+    /// <summary>How often a patch that names no resourceVersion is applied again after losing a race with another write.</summary>
+    private const int PatchAttempts = 5;
+
     private async Task PatchAsync(HttpContext context, RequestTarget target, bool dryRun)
     {
         var resource = target.Resource;
         var (mediaType, patch) = await ReadPatchAsync(context);
-        var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
-        var result = ApplyPatch(target, current, mediaType, patch);
-        CheckTypeMeta(result, resource);
-        var patchedName = ObjectJson.GetString(ObjectJson.Metadata(result), "name");
-        if (patchedName != target.Name)
+        for (var attempt = 1; ; attempt++)
         {
-            throw new ApiException(ApiStatus.Invalid(resource, target.Name!,
-                [new StatusCause("FieldValueInvalid", $"Invalid value: \"{patchedName}\": field is immutable", "metadata.name")]));
+            var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
+            var result = ApplyPatch(target, current, mediaType, patch);
+            CheckTypeMeta(result, resource);
+            var patchedName = ObjectJson.GetString(ObjectJson.Metadata(result), "name");
+            if (patchedName != target.Name)
+            {
+                throw new ApiException(ApiStatus.Invalid(resource, target.Name!,
+                    [new StatusCause("FieldValueInvalid", $"Invalid value: \"{patchedName}\": field is immutable", "metadata.name")]));
+            }
+
+            // A patch that names a resourceVersion applies only to that version.
+            var patchedVersion = ObjectJson.GetString(ObjectJson.Metadata(result), "resourceVersion");
+            var conditional = !string.IsNullOrEmpty(patchedVersion);
+            if (conditional && ParseResourceVersion(patchedVersion, "metadata.resourceVersion") != modRevision)
+                throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
+
+            try
+            {
+                var saved = await SaveAsync(target, current, modRevision, Confine(target, current, result), dryRun, context.RequestAborted);
+                await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, saved);
+                return;
+            }
+            catch (ApiException e) when (e.Status.Code == StatusCodes.Status409Conflict && !conditional && attempt < PatchAttempts)
+            {
+                // Someone else wrote in between: an unconditional patch applies to the newer version instead.
+            }
         }
-
-        // A patch that names a resourceVersion applies only to that version.
-        var patchedVersion = ObjectJson.GetString(ObjectJson.Metadata(result), "resourceVersion");
-        if (!string.IsNullOrEmpty(patchedVersion) && ParseResourceVersion(patchedVersion, "metadata.resourceVersion") != modRevision)
-            throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
-
-        var updated = target.Subresource == "status" ? WithStatus(current, result) : WithoutStatusChange(current, result, resource.HasStatus);
-        await WriteUpdateAsync(context, target, current, modRevision, updated, dryRun);
     }
 
     /// <summary>Reads a JSON or merge patch: 415 for another patch type, 400 for malformed JSON.</summary>

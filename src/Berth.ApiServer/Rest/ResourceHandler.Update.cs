@@ -30,7 +30,7 @@ internal sealed partial class ResourceHandler
         if (expected != 0 && expected != modRevision)
             throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
 
-        var updated = target.Subresource == "status" ? WithStatus(current, body) : WithoutStatusChange(current, body, resource.HasStatus);
+        var updated = Confine(target, current, body);
         await WriteUpdateAsync(context, target, current, modRevision, updated, dryRun);
     }
 
@@ -92,25 +92,47 @@ internal sealed partial class ResourceHandler
         }
     }
 
-    /// <summary>The status subresource changes the status and nothing else.</summary>
-    private static JsonObject WithStatus(JsonObject current, JsonObject body)
+    /// <summary>
+    /// What a write through <paramref name="target"/> may change of <paramref name="current"/>: the status (and a
+    /// CSR's approval) subresource only the status; a namespace's finalize subresource only spec.finalizers; the main
+    /// resource neither of those, where a subresource owns them.
+    /// </summary>
+    private static JsonObject Confine(RequestTarget target, JsonObject current, JsonObject desired)
+    {
+        switch (target.Subresource)
+        {
+            case "status" or "approval":
+                return WithPart(current, desired, "status");
+            case "finalize":
+                var updated = current.DeepClone().AsObject();
+                var spec = updated["spec"] as JsonObject ?? (JsonObject)(updated["spec"] = new JsonObject());
+                spec["finalizers"] = desired["spec"]?["finalizers"]?.DeepClone();
+                return updated;
+        }
+        if (target.Resource.HasStatus)
+            Keep(desired, current, "status");
+        if (target.Resource is { Group: "", Plural: "namespaces" })
+        {
+            var spec = desired["spec"] as JsonObject ?? (JsonObject)(desired["spec"] = new JsonObject());
+            spec["finalizers"] = current["spec"]?["finalizers"]?.DeepClone();
+        }
+        return desired;
+    }
+
+    /// <summary><paramref name="current"/> with <paramref name="part"/> taken from <paramref name="desired"/>.</summary>
+    private static JsonObject WithPart(JsonObject current, JsonObject desired, string part)
     {
         var updated = current.DeepClone().AsObject();
-        updated.Remove("status");
-        if (body["status"] is { } status)
-            updated["status"] = status.DeepClone();
+        Keep(updated, desired, part);
         return updated;
     }
 
-    /// <summary>The main resource of a kind with a status subresource cannot change the status.</summary>
-    private static JsonObject WithoutStatusChange(JsonObject current, JsonObject body, bool hasStatusSubresource)
+    /// <summary>Sets <paramref name="target"/>'s <paramref name="part"/> to <paramref name="source"/>'s (or removes it).</summary>
+    private static void Keep(JsonObject target, JsonObject source, string part)
     {
-        if (!hasStatusSubresource)
-            return body;
-        body.Remove("status");
-        if (current["status"] is { } status)
-            body["status"] = status.DeepClone();
-        return body;
+        target.Remove(part);
+        if (source[part] is { } value)
+            target[part] = value.DeepClone();
     }
 
     /// <summary>Whether the desired state changed: the spec, or for kinds without one, anything outside metadata and status.</summary>

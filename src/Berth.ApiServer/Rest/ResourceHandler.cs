@@ -54,13 +54,13 @@ internal sealed partial class ResourceHandler(
             case ("POST", not null, "eviction"):
                 await EvictAsync(context, target);
                 break;
-            case ("GET", not null, null or "status"):
+            case ("GET", not null, null or "status" or "approval"):
                 await GetAsync(context, target);
                 break;
-            case ("PUT", not null, null or "status"):
+            case ("PUT", not null, null or "status" or "approval" or "finalize"):
                 await UpdateAsync(context, target, dryRun);
                 break;
-            case ("PATCH", not null, null or "status"):
+            case ("PATCH", not null, null or "status" or "approval"):
                 await PatchAsync(context, target, dryRun);
                 break;
             case ("DELETE", not null, null):

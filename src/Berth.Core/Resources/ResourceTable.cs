@@ -41,7 +41,7 @@ public sealed class ResourceTable
     private static IEnumerable<ResourceInfo> BuiltInResources()
     {
         // core/v1
-        yield return Cluster("", "v1", "Namespace", "namespaces", ["ns"], status: true);
+        yield return Cluster("", "v1", "Namespace", "namespaces", ["ns"], status: true, extra: [Sub("finalize", "", "v1", "Namespace", "update")]);
         yield return Namespaced("", "v1", "Pod", "pods", ["po"], ["all"], status: true,
             extra: [Sub("binding", "", "v1", "Binding", "create"), Sub("eviction", "policy", "v1", "Eviction", "create")]);
         yield return Namespaced("", "v1", "Service", "services", ["svc"], ["all"], status: true);
