@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Berth.ApiServer.Tests;
+namespace Berth.Testing;
 
 /// <summary>Runs the real kubectl against the test server, with its own discovery cache.</summary>
 public sealed class Kubectl(string kubeconfig, string cacheDir)

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Berth.ApiServer;
+using Berth.Client;
+using Berth.Controllers;
 using Berth.Storage;
 using Berth.Storage.Compaction;
 using Microsoft.Extensions.Logging;
@@ -8,7 +10,8 @@ namespace Berth.Commands;
 
 /// <summary>
 /// <c>berth server</c>: opens the datastore, keeps it compacted, and serves the Kubernetes API over HTTPS until
-/// stopped (Ctrl+C or SIGTERM). The node agent, scheduler and controllers join it in later issues.
+/// stopped (Ctrl+C or SIGTERM), and runs the controllers as its clients over loopback HTTPS. The node agent and the
+/// scheduler join it in later issues.
 /// </summary>
 internal static class ServerCommand
 {
@@ -101,7 +104,11 @@ internal static class ServerCommand
                 await using var api = await ApiServerHost.StartAsync(options, store, loggerFactory, cancellationToken);
                 Console.WriteLine($"berth server: serving the Kubernetes API at {api.Url} (datastore {endpoint}).");
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
+                using var client = ApiClient.FromKubeconfig(api.KubeconfigPath);
+                var controllers = new ControllerManager(client, loggerFactory, TimeProvider.System).RunAsync(stopping.Token);
                 await WaitForStopAsync(cancellationToken);
+                await stopping.CancelAsync();
+                await controllers;
             }
             catch (IOException e)
             {

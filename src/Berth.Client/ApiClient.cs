@@ -1,0 +1,110 @@
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using k8s;
+
+namespace Berth.Client;
+
+/// <summary>
+/// A connection to the API server for Berth's own components, from a kubeconfig: HTTPS with the cluster CA and a
+/// client certificate, HTTP/2 so that every watch of a component shares one connection. Requests carry JSON and
+/// answers come back as <see cref="ApiResult"/> values; only transport failures throw.
+/// </summary>
+public sealed class ApiClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    private ApiClient(HttpClient http)
+    {
+        _http = http;
+    }
+
+    /// <summary>Connects as the user of <paramref name="kubeconfigPath"/>'s current context.</summary>
+    public static ApiClient FromKubeconfig(string kubeconfigPath)
+    {
+        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath);
+        var handler = new SocketsHttpHandler
+        {
+            EnableMultipleHttp2Connections = true,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        };
+        if (ClientCertificate(config) is { } certificate)
+            handler.SslOptions.ClientCertificates = [certificate];
+        var authorities = config.SslCaCerts;
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            errors == SslPolicyErrors.None || (authorities is { Count: > 0 } && certificate is not null && IssuedBy(certificate, authorities));
+        var http = new HttpClient(handler)
+        {
+            BaseAddress = new Uri(config.Host),
+            DefaultRequestVersion = System.Net.HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        if (config.AccessToken is { } token)
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return new ApiClient(http);
+    }
+
+    public Task<ApiResult> GetAsync(string path, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    public Task<ApiResult> DeleteAsync(string path, JsonObject? options, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Delete, path, options, cancellationToken);
+
+    public Task<ApiResult> PutAsync(string path, JsonObject body, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, path, body, cancellationToken);
+
+    /// <summary>A JSON merge patch (RFC 7386).</summary>
+    public Task<ApiResult> MergePatchAsync(string path, JsonObject patch, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Patch, path, patch, cancellationToken, "application/merge-patch+json");
+
+    public async Task<ApiResult> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken,
+        string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+        using var response = await _http.SendAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return new ApiResult((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    /// <summary>Opens a streaming GET (a watch); the caller reads the body as it arrives and disposes the response.</summary>
+    public async Task<HttpResponseMessage> StreamAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return response;
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The kubeconfig's client certificate and key (inline data or files), if it has one.</summary>
+    private static X509Certificate2? ClientCertificate(KubernetesClientConfiguration config)
+    {
+        var certificate = config.ClientCertificateData is { } data
+            ? Encoding.UTF8.GetString(Convert.FromBase64String(data))
+            : config.ClientCertificateFilePath is { } certificateFile ? File.ReadAllText(certificateFile) : null;
+        var key = config.ClientCertificateKeyData is { } keyData
+            ? Encoding.UTF8.GetString(Convert.FromBase64String(keyData))
+            : config.ClientKeyFilePath is { } keyFile ? File.ReadAllText(keyFile) : null;
+        if (certificate is null || key is null)
+            return null;
+        return X509Certificate2.CreateFromPem(certificate, key);
+    }
+
+    private static bool IssuedBy(X509Certificate certificate, X509Certificate2Collection authorities)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        using var leaf = new X509Certificate2(certificate);
+        return chain.Build(leaf);
+    }
+}

@@ -1,0 +1,16 @@
+using System.Text.Json.Nodes;
+
+namespace Berth.Client;
+
+/// <summary>An answer of the API server: the HTTP code and the JSON body (an object, or a Status on failure).</summary>
+public sealed record ApiResult(int Code, JsonNode? Body)
+{
+    public bool Succeeded => Code is >= 200 and < 300;
+
+    public bool IsNotFound => Code == 404;
+
+    public bool IsConflict => Code == 409;
+
+    /// <summary>The Status message of a failure, for logs.</summary>
+    public string Message => Body?["message"]?.GetValue<string>() ?? $"HTTP {Code}";
+}

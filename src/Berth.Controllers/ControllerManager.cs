@@ -1,0 +1,43 @@
+using Berth.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Controllers;
+
+/// <summary>
+/// Runs the controllers, each as a client of the API server (in <c>berth server</c>, over loopback HTTPS, with the
+/// same code a separate process would use). A controller that stops on an error is logged and started again.
+/// </summary>
+public sealed partial class ControllerManager(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time)
+{
+    private readonly ILogger _logger = loggerFactory.CreateLogger<ControllerManager>();
+
+    public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
+        KeepRunningAsync("garbage collector", new GarbageCollector.GarbageCollector(client, loggerFactory, time).RunAsync, cancellationToken),
+        KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken));
+
+    private async Task KeepRunningAsync(string name, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await run(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.ControllerFailed(_logger, name, e);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(3000, LogLevel.Error, "The {Controller} controller failed; starting it again")]
+        public static partial void ControllerFailed(ILogger logger, string controller, Exception exception);
+    }
+}

@@ -1,0 +1,75 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using Berth.ApiServer;
+using Berth.Client;
+using Berth.Storage.Sqlite;
+using Berth.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Berth.Controllers.Tests;
+
+/// <summary>
+/// What <c>berth server</c> runs, minus the node agent: a real API server on a random loopback port (SQLite in a
+/// temp directory) and the controllers as its clients over HTTPS, plus the real kubectl and an admin HTTP client.
+/// </summary>
+public sealed class ControlPlaneFixture : IAsyncLifetime
+{
+    private readonly TempDirectory _directory = new("controlplane");
+    private readonly CancellationTokenSource _stopping = new();
+    private SqliteStore? _store;
+    private ApiServerHost? _host;
+    private ApiClient? _client;
+    private Task? _controllers;
+
+    public Kubectl Kubectl { get; private set; } = null!;
+
+    public HttpClient Admin { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
+        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
+        _client = ApiClient.FromKubeconfig(_host.KubeconfigPath);
+        _controllers = new ControllerManager(_client, NullLoggerFactory.Instance, TimeProvider.System).RunAsync(_stopping.Token);
+        Admin = new HttpClient(ClusterTls.Configure(new SocketsHttpHandler(), _directory.Path, withAdminCertificate: true)) { BaseAddress = _host.Url };
+        Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_controllers is not null)
+            await _controllers;
+        _client?.Dispose();
+        Admin?.Dispose();
+        if (_host is not null)
+            await _host.DisposeAsync();
+        if (_store is not null)
+            await _store.DisposeAsync();
+        _stopping.Dispose();
+        _directory.Dispose();
+    }
+
+    /// <summary>Sends a request with a JSON body (or none) and returns the status code and the parsed answer.</summary>
+    public async Task<(int Code, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8);
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("application/json");
+        }
+        using var response = await Admin.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    /// <summary>Creates an object from JSON and returns it as stored (failing the test if that does not work).</summary>
+    public async Task<JsonNode> CreateAsync(string path, string json)
+    {
+        var (code, body) = await SendAsync(HttpMethod.Post, path, json);
+        Assert.True(code == 201, $"creating at {path}: {code} {body}");
+        return body!;
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+using Berth.Testing;
+
+namespace Berth.Controllers.Tests;
+
+/// <summary>Cascading deletion through the real kubectl: the three propagation policies and dangling owners.</summary>
+public sealed class GarbageCollectorTests(ControlPlaneFixture cluster) : IClassFixture<ControlPlaneFixture>
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Delete_WhenCascadeIsForeground_ThenDependentsGoFirstAndTheOwnerAfter()
+    {
+        var ns = await NewNamespaceAsync();
+        var (replicaSet, pod) = await DeploymentChainAsync(ns);
+
+        var deleted = await cluster.Kubectl.RunAsync("delete", "deployment", "web", "-n", ns, "--cascade=foreground");
+
+        Assert.True(deleted.ExitCode == 0, deleted.Err);
+        Assert.Contains("deployment.apps \"web\" deleted", deleted.Out, StringComparison.Ordinal);
+        // kubectl waited for the deployment, which waited for its blocking dependents.
+        Assert.Equal(404, (await cluster.SendAsync(HttpMethod.Get, $"/apis/apps/v1/namespaces/{ns}/replicasets/{replicaSet}")).Code);
+        await Eventually.TrueAsync(async () => (await cluster.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/pods/{pod}")).Code == 404,
+            Deadline, "the replica set's pod to be deleted");
+    }
+
+    [Fact]
+    public async Task Delete_WhenCascadeIsOrphan_ThenDependentsStayWithoutTheOwnerReference()
+    {
+        var ns = await NewNamespaceAsync();
+        var (replicaSet, pod) = await DeploymentChainAsync(ns);
+
+        var deleted = await cluster.Kubectl.RunAsync("delete", "deployment", "web", "-n", ns, "--cascade=orphan");
+
+        Assert.True(deleted.ExitCode == 0, deleted.Err);
+        Assert.Equal(404, (await cluster.SendAsync(HttpMethod.Get, $"/apis/apps/v1/namespaces/{ns}/deployments/web")).Code);
+        var (code, orphan) = await cluster.SendAsync(HttpMethod.Get, $"/apis/apps/v1/namespaces/{ns}/replicasets/{replicaSet}");
+        Assert.Equal(200, code);
+        Assert.Null(orphan!["metadata"]!["ownerReferences"]);
+        var (podCode, stillOwned) = await cluster.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/pods/{pod}");
+        Assert.Equal(200, podCode);
+        Assert.Equal(replicaSet, stillOwned!["metadata"]!["ownerReferences"]![0]!["name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Delete_WhenCascadeIsBackground_ThenTheOwnerGoesAtOnceAndDependentsFollow()
+    {
+        var ns = await NewNamespaceAsync();
+        var (replicaSet, pod) = await DeploymentChainAsync(ns);
+
+        var deleted = await cluster.Kubectl.RunAsync("delete", "deployment", "web", "-n", ns);
+        Assert.True(deleted.ExitCode == 0, deleted.Err);
+
+        var waited = await cluster.Kubectl.RunAsync("wait", "--for=delete", $"replicaset/{replicaSet}", $"pod/{pod}", "-n", ns, "--timeout=30s");
+        Assert.True(waited.ExitCode == 0, waited.Err + waited.Out);
+    }
+
+    [Fact]
+    public async Task Collector_WhenEveryOwnerIsGone_ThenDeletesTheDependent()
+    {
+        var ns = await NewNamespaceAsync();
+        await cluster.CreateAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("dangling", Owner("ConfigMap", "never-existed", "0b0e1d7c-0000-4000-8000-000000000000")));
+
+        await Eventually.TrueAsync(async () => (await cluster.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps/dangling")).Code == 404,
+            Deadline, "the configmap whose owner never existed to be deleted");
+    }
+
+    [Fact]
+    public async Task Collector_WhenOneOfTwoOwnersIsGone_ThenKeepsTheDependentAndDropsTheDanglingReference()
+    {
+        var ns = await NewNamespaceAsync();
+        var owner = await cluster.CreateAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("owner"));
+        var live = Owner("ConfigMap", "owner", owner["metadata"]!["uid"]!.GetValue<string>());
+        var gone = Owner("ConfigMap", "gone", "0b0e1d7c-0000-4000-8000-000000000001");
+        await cluster.CreateAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap("shared", live, gone));
+
+        await Eventually.TrueAsync(async () =>
+        {
+            var (code, body) = await cluster.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps/shared");
+            return code == 200 && body!["metadata"]!["ownerReferences"] is JsonArray { Count: 1 } refs && refs[0]!["name"]!.GetValue<string>() == "owner";
+        }, Deadline, "the dangling owner reference to be removed");
+    }
+
+    private async Task<string> NewNamespaceAsync()
+    {
+        var ns = "gc-" + Guid.NewGuid().ToString("N")[..8];
+        var created = await cluster.Kubectl.RunAsync("create", "namespace", ns);
+        Assert.True(created.ExitCode == 0, created.Err);
+        return ns;
+    }
+
+    /// <summary>A deployment (from kubectl), a replica set it controls and a pod the replica set controls.</summary>
+    private async Task<(string ReplicaSet, string Pod)> DeploymentChainAsync(string ns)
+    {
+        var created = await cluster.Kubectl.RunAsync("create", "deployment", "web", "--image=registry.local/web:1", "-n", ns);
+        Assert.True(created.ExitCode == 0, created.Err);
+        var (_, deployment) = await cluster.SendAsync(HttpMethod.Get, $"/apis/apps/v1/namespaces/{ns}/deployments/web");
+        var replicaSet = await cluster.CreateAsync($"/apis/apps/v1/namespaces/{ns}/replicasets",
+            """{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-5d8f7c","ownerReferences":[""" +
+            Owner("Deployment", "web", deployment!["metadata"]!["uid"]!.GetValue<string>(), "apps/v1") +
+            """]},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"registry.local/web:1"}]}}}}""");
+        var pod = await cluster.CreateAsync($"/api/v1/namespaces/{ns}/pods",
+            """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-5d8f7c-x1","labels":{"app":"web"},"ownerReferences":[""" +
+            Owner("ReplicaSet", "web-5d8f7c", replicaSet["metadata"]!["uid"]!.GetValue<string>(), "apps/v1") +
+            """]},"spec":{"containers":[{"name":"web","image":"registry.local/web:1"}]}}""");
+        return ("web-5d8f7c", pod["metadata"]!["name"]!.GetValue<string>());
+    }
+
+    private static string Owner(string kind, string name, string uid, string apiVersion = "v1") =>
+        $$"""{"apiVersion":"{{apiVersion}}","kind":"{{kind}}","name":"{{name}}","uid":"{{uid}}","controller":{{(kind == "ConfigMap" ? "false" : "true")}},"blockOwnerDeletion":true}""";
+
+    private static string ConfigMap(string name, params string[] owners) =>
+        """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":""" + $"\"{name}\"" + ""","ownerReferences":[""" + string.Join(",", owners) + """]},"data":{"k":"v"}}""";
+}
