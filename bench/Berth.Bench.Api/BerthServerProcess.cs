@@ -9,6 +9,7 @@ internal sealed class BerthServerProcess : IAsyncDisposable
 {
     private readonly TempDirectory _dataDir;
     private readonly Process _process;
+    private bool _disposed;
 
     private BerthServerProcess(TempDirectory dataDir, Process process, int port)
     {
@@ -19,14 +20,14 @@ internal sealed class BerthServerProcess : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static async Task<BerthServerProcess> StartAsync(string binary)
+    public static async Task<BerthServerProcess> StartAsync(string binary, params string[] flags)
     {
         if (!File.Exists(binary))
             throw new InvalidOperationException($"{binary} is missing: run `make build` first.");
         var port = FreePort.Next();
         var dataDir = new TempDirectory("bench-api");
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "server", "--data-dir", dataDir.Path, "--https-port", port.ToString(CultureInfo.InvariantCulture) })
+        foreach (var arg in new[] { "server", "--data-dir", dataDir.Path, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(flags))
             info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
         process.BeginOutputReadLine();
@@ -62,6 +63,9 @@ internal sealed class BerthServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         if (!_process.HasExited)
             _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();

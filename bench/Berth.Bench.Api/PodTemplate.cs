@@ -3,13 +3,26 @@ namespace Berth.Bench.Api;
 /// <summary>A realistic pod of about 3 KB, as a Deployment's ReplicaSet would create it.</summary>
 internal static class PodTemplate
 {
-    public static string Json(string name, string ns) => Template.Replace("@NAME@", name, StringComparison.Ordinal).Replace("@NAMESPACE@", ns, StringComparison.Ordinal);
+    /// <summary>A pod owned by the replica set with uid <paramref name="ownerUid"/> (which must exist, or the garbage collector takes the pod).</summary>
+    public static string Json(string name, string ns, string ownerUid) => Template
+        .Replace("@NAME@", name, StringComparison.Ordinal)
+        .Replace("@NAMESPACE@", ns, StringComparison.Ordinal)
+        .Replace("@OWNER_UID@", ownerUid, StringComparison.Ordinal);
+
+    /// <summary>The replica set that owns the pods.</summary>
+    public static string OwnerJson(string ns) => OwnerTemplate.Replace("@NAMESPACE@", ns, StringComparison.Ordinal);
+
+    private const string OwnerTemplate = """
+        {"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"checkout-7d9c8f5b6d","namespace":"@NAMESPACE@","labels":{"app":"checkout","pod-template-hash":"7d9c8f5b6d"}},
+         "spec":{"replicas":0,"selector":{"matchLabels":{"app":"checkout","pod-template-hash":"7d9c8f5b6d"}},
+          "template":{"metadata":{"labels":{"app":"checkout","pod-template-hash":"7d9c8f5b6d"}},"spec":{"containers":[{"name":"checkout","image":"registry.example.internal/payments/checkout:v2.14.3"}]}}}}
+        """;
 
     private const string Template = """
         {"apiVersion":"v1","kind":"Pod","metadata":{"name":"@NAME@","namespace":"@NAMESPACE@",
          "labels":{"app":"checkout","pod-template-hash":"7d9c8f5b6d","tier":"backend","version":"v2.14.3","team":"payments"},
          "annotations":{"prometheus.io/scrape":"true","prometheus.io/port":"9090","kubectl.kubernetes.io/restartedAt":"2026-11-20T10:00:00Z"},
-         "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"checkout-7d9c8f5b6d","uid":"3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b","controller":true,"blockOwnerDeletion":true}]},
+         "ownerReferences":[{"apiVersion":"apps/v1","kind":"ReplicaSet","name":"checkout-7d9c8f5b6d","uid":"@OWNER_UID@","controller":true,"blockOwnerDeletion":true}]},
          "spec":{"containers":[{"name":"checkout","image":"registry.example.internal/payments/checkout:v2.14.3",
            "ports":[{"name":"http","containerPort":8080,"protocol":"TCP"},{"name":"metrics","containerPort":9090,"protocol":"TCP"}],
            "env":[{"name":"DATABASE_HOST","value":"postgres.payments.svc.cluster.local"},{"name":"DATABASE_PORT","value":"5432"},

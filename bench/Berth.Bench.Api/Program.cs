@@ -14,22 +14,14 @@ const int Clients = 32;
 const string Namespace = "default";
 var podsPath = $"/api/v1/namespaces/{Namespace}/pods";
 
-await using var server = await BerthServerProcess.StartAsync(binary);
+// The API server alone, as the targets are for it: the controllers run in the same process by default,
+// and their memory is measured separately at the end.
+await using var server = await BerthServerProcess.StartAsync(binary, "--disable-controller-manager");
 using var client = server.CreateClient();
 var rssEmpty = server.RssBytes();
 
-// Creates: 32 clients, each creating its share of the pods.
 var created = Stopwatch.StartNew();
-await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
-{
-    for (var i = c; i < pods; i += Clients)
-    {
-        using var content = new StringContent(PodTemplate.Json($"pod-{i:D5}", Namespace), Encoding.UTF8, "application/json");
-        using var response = await client.PostAsync(new Uri(podsPath, UriKind.Relative), content);
-        if ((int)response.StatusCode != 201)
-            throw new InvalidOperationException($"create pod-{i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-})));
+await CreatePodsAsync(client);
 var createsPerSecond = pods / created.Elapsed.TotalSeconds;
 Report("creates/s (32 clients)", createsPerSecond);
 var rssCreated = server.RssBytes();
@@ -92,8 +84,47 @@ var rss = Math.Max(rssLoaded, server.RssBytes());
 Report("server RSS MB: empty / created / listed / max", rssEmpty / 1e6, rssCreated / 1e6, rssListed / 1e6, rss / 1e6);
 Report("RSS KB per stored pod", (rss - rssEmpty) / 1e3 / pods);
 
+// The whole server as `make run` starts it (API server and controllers), with the same pods.
+await server.DisposeAsync();
+long rssFull;
+await using (var full = await BerthServerProcess.StartAsync(binary))
+{
+    using var fullClient = full.CreateClient();
+    await CreatePodsAsync(fullClient);
+    // The controllers' informers take in the 10,000 pods asynchronously: read RSS once it stops growing.
+    rssFull = full.RssBytes();
+    for (var settled = 0; settled < 5; settled++)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        var now = full.RssBytes();
+        if (now > rssFull)
+            settled = 0;
+        rssFull = Math.Max(rssFull, now);
+    }
+}
+Report("RSS MB of the whole server (with controllers)", rssFull / 1e6);
+
 Console.WriteLine(FormattableString.Invariant(
-    $"bench api: creates_per_s={createsPerSecond:0} get_p50_ms={getP50:0.##} get_p99_ms={getP99:0.##} list10k_ms={listJson:0.#} list10k_table_ms={listTable:0.#} watch_p99_ms={watchP99:0.##} rss_mb={rss / 1e6:0} rss_kb_per_pod={(rss - rssEmpty) / 1e3 / pods:0.##} pods={pods}"));
+    $"bench api: creates_per_s={createsPerSecond:0} get_p50_ms={getP50:0.##} get_p99_ms={getP99:0.##} list10k_ms={listJson:0.#} list10k_table_ms={listTable:0.#} watch_p99_ms={watchP99:0.##} rss_mb={rss / 1e6:0} rss_kb_per_pod={(rss - rssEmpty) / 1e3 / pods:0.##} server_rss_mb={rssFull / 1e6:0} pods={pods}"));
+
+// Creates the replica set the pods belong to (without a live owner the garbage collector would delete them), then
+// the pods: 32 clients, each creating its share.
+async Task CreatePodsAsync(HttpClient http)
+{
+    using var ownerContent = new StringContent(PodTemplate.OwnerJson(Namespace), Encoding.UTF8, "application/json");
+    using var ownerResponse = await http.PostAsync(new Uri($"/apis/apps/v1/namespaces/{Namespace}/replicasets", UriKind.Relative), ownerContent);
+    var ownerUid = System.Text.Json.Nodes.JsonNode.Parse(await ownerResponse.Content.ReadAsStringAsync())!["metadata"]!["uid"]!.GetValue<string>();
+    await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+    {
+        for (var i = c; i < pods; i += Clients)
+        {
+            using var content = new StringContent(PodTemplate.Json($"pod-{i:D5}", Namespace, ownerUid), Encoding.UTF8, "application/json");
+            using var response = await http.PostAsync(new Uri(podsPath, UriKind.Relative), content);
+            if ((int)response.StatusCode != 201)
+                throw new InvalidOperationException($"create pod-{i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    })));
+}
 
 async Task<double> WatchLatencyAsync()
 {

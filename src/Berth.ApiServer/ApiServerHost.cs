@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Net;
 using Berth.ApiServer.Bootstrap;
 using Berth.ApiServer.Caching;
@@ -33,12 +34,14 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly WatchCaches _caches;
 
-    private ApiServerHost(WebApplication app, WatchCaches caches, Uri url, string kubeconfigPath)
+    private ApiServerHost(WebApplication app, WatchCaches caches, Uri url, string kubeconfigPath, ClusterPki pki)
     {
         _app = app;
         _caches = caches;
         Url = url;
         KubeconfigPath = kubeconfigPath;
+        CertificateAuthority = pki.Ca;
+        ControllerManagerCertificate = pki.ControllerManagerClient;
     }
 
     /// <summary>Where clients reach the server, e.g. https://127.0.0.1:6443.</summary>
@@ -46,6 +49,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     /// <summary>The admin kubeconfig: <c>&lt;data-dir&gt;/kubeconfig.yaml</c>.</summary>
     public string KubeconfigPath { get; }
+
+    /// <summary>The cluster CA, which clients trust the server by.</summary>
+    public X509Certificate2 CertificateAuthority { get; }
+
+    /// <summary>The client certificate (with its key) the in-process controllers authenticate with.</summary>
+    public X509Certificate2 ControllerManagerCertificate { get; }
 
     public static async Task<ApiServerHost> StartAsync(ApiServerOptions options, IStore store, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
@@ -146,7 +155,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var kubeconfig = Path.Combine(options.DataDir, "kubeconfig.yaml");
         Kubeconfig.Write(kubeconfig, url.ToString().TrimEnd('/'), pki);
         Log.Listening(logger, url);
-        return new ApiServerHost(app, caches, url, kubeconfig);
+        return new ApiServerHost(app, caches, url, kubeconfig, pki);
     }
 
     public async ValueTask DisposeAsync()

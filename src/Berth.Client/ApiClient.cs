@@ -1,15 +1,13 @@
 using System.Net.Http.Headers;
-using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
-using k8s;
 
 namespace Berth.Client;
 
 /// <summary>
-/// A connection to the API server for Berth's own components, from a kubeconfig: HTTPS with the cluster CA and a
-/// client certificate, HTTP/2 so that every watch of a component shares one connection. Requests carry JSON and
+/// A connection to the API server for Berth's own components: HTTPS that trusts the cluster CA only, a client
+/// certificate, and HTTP/2 so that every watch of a component shares one connection. Requests carry JSON and
 /// answers come back as <see cref="ApiResult"/> values; only transport failures throw.
 /// </summary>
 public sealed class ApiClient : IDisposable
@@ -21,30 +19,23 @@ public sealed class ApiClient : IDisposable
         _http = http;
     }
 
-    /// <summary>Connects as the user of <paramref name="kubeconfigPath"/>'s current context.</summary>
-    public static ApiClient FromKubeconfig(string kubeconfigPath)
+    /// <summary>Connects to <paramref name="server"/>, trusting only <paramref name="authority"/>, as the owner of <paramref name="clientCertificate"/>.</summary>
+    public static ApiClient Create(Uri server, X509Certificate2 authority, X509Certificate2 clientCertificate)
     {
-        var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfigPath);
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
         };
-        if (ClientCertificate(config) is { } certificate)
-            handler.SslOptions.ClientCertificates = [certificate];
-        var authorities = config.SslCaCerts;
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-            errors == SslPolicyErrors.None || (authorities is { Count: > 0 } && certificate is not null && IssuedBy(certificate, authorities));
-        var http = new HttpClient(handler)
+        handler.SslOptions.ClientCertificates = [clientCertificate];
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && IssuedBy(certificate, authority);
+        return new ApiClient(new HttpClient(handler)
         {
-            BaseAddress = new Uri(config.Host),
+            BaseAddress = server,
             DefaultRequestVersion = System.Net.HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
             Timeout = Timeout.InfiniteTimeSpan,
-        };
-        if (config.AccessToken is { } token)
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return new ApiClient(http);
+        });
     }
 
     public Task<ApiResult> GetAsync(string path, CancellationToken cancellationToken) =>
@@ -84,26 +75,12 @@ public sealed class ApiClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    /// <summary>The kubeconfig's client certificate and key (inline data or files), if it has one.</summary>
-    private static X509Certificate2? ClientCertificate(KubernetesClientConfiguration config)
-    {
-        var certificate = config.ClientCertificateData is { } data
-            ? Encoding.UTF8.GetString(Convert.FromBase64String(data))
-            : config.ClientCertificateFilePath is { } certificateFile ? File.ReadAllText(certificateFile) : null;
-        var key = config.ClientCertificateKeyData is { } keyData
-            ? Encoding.UTF8.GetString(Convert.FromBase64String(keyData))
-            : config.ClientKeyFilePath is { } keyFile ? File.ReadAllText(keyFile) : null;
-        if (certificate is null || key is null)
-            return null;
-        return X509Certificate2.CreateFromPem(certificate, key);
-    }
-
-    private static bool IssuedBy(X509Certificate certificate, X509Certificate2Collection authorities)
+    private static bool IssuedBy(X509Certificate certificate, X509Certificate2 authority)
     {
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
         using var leaf = new X509Certificate2(certificate);
         return chain.Build(leaf);
     }

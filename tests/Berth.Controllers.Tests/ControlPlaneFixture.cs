@@ -30,7 +30,7 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
     {
         _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
         _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
-        _client = ApiClient.FromKubeconfig(_host.KubeconfigPath);
+        _client = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.ControllerManagerCertificate);
         _controllers = new ControllerManager(_client, NullLoggerFactory.Instance, TimeProvider.System).RunAsync(_stopping.Token);
         Admin = new HttpClient(ClusterTls.Configure(new SocketsHttpHandler(), _directory.Path, withAdminCertificate: true)) { BaseAddress = _host.Url };
         Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));

@@ -5,18 +5,21 @@ using System.Security.Cryptography.X509Certificates;
 namespace Berth.ApiServer.Security;
 
 /// <summary>
-/// The cluster's TLS material in <c>server/tls</c>: a CA, the API server's serving certificate, and the admin's
-/// client certificate (CN=admin, O=system:masters). Made on first start, reused afterwards; a serving certificate
-/// that lacks a name now asked for is reissued from the same CA.
+/// The cluster's TLS material in <c>server/tls</c>: a CA, the API server's serving certificate, the admin's client
+/// certificate (CN=admin, O=system:masters) and the controllers' (CN=system:kube-controller-manager, as upstream).
+/// Made on first start, reused afterwards; a serving certificate that lacks a name now asked for is reissued from
+/// the same CA.
 /// </summary>
 public sealed class ClusterPki
 {
     private static readonly TimeSpan CaLifetime = TimeSpan.FromDays(3650);
     private static readonly TimeSpan LeafLifetime = TimeSpan.FromDays(365);
 
-    private ClusterPki(X509Certificate2 ca, X509Certificate2 serving, X509Certificate2 adminClient, string caPem, string adminCertPem, string adminKeyPem)
+    private ClusterPki(X509Certificate2 ca, X509Certificate2 serving, X509Certificate2 adminClient, X509Certificate2 controllerManagerClient,
+        string caPem, string adminCertPem, string adminKeyPem)
     {
         Ca = ca;
+        ControllerManagerClient = controllerManagerClient;
         Serving = serving;
         AdminClient = adminClient;
         CaPem = caPem;
@@ -29,6 +32,8 @@ public sealed class ClusterPki
     public X509Certificate2 Serving { get; }
 
     public X509Certificate2 AdminClient { get; }
+
+    public X509Certificate2 ControllerManagerClient { get; }
 
     public string CaPem { get; }
 
@@ -44,7 +49,8 @@ public sealed class ClusterPki
         var serving = LoadOrCreate(tlsDir, "serving", () => Issue(ca, "CN=berth-apiserver", serverAuth: true, names),
             existing => names.All(n => existing.MatchesHostname(n)));
         var admin = LoadOrCreate(tlsDir, "admin", () => Issue(ca, "CN=admin, O=system:masters", serverAuth: false, []));
-        return new ClusterPki(ca, serving, admin,
+        var controllerManager = LoadOrCreate(tlsDir, "controller-manager", () => Issue(ca, "CN=system:kube-controller-manager", serverAuth: false, []));
+        return new ClusterPki(ca, serving, admin, controllerManager,
             File.ReadAllText(Path.Combine(tlsDir, "ca.crt")),
             File.ReadAllText(Path.Combine(tlsDir, "admin.crt")),
             File.ReadAllText(Path.Combine(tlsDir, "admin.key")));

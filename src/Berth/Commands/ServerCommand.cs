@@ -45,10 +45,15 @@ internal static class ServerCommand
         {
             Description = "Do not run a node agent in the server process.",
         };
-        var command = new Command("server", "Run a Berth server.") { dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent };
+        var disableControllers = new Option<bool>("--disable-controller-manager")
+        {
+            Description = "Do not run the controllers in the server process (run them elsewhere, or measure the API server alone).",
+        };
+        var command = new Command("server", "Run a Berth server.") { dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(dataDir)!,
             parse.GetValue(datastore),
+            !parse.GetValue(disableControllers),
             new ApiServerOptions
             {
                 DataDir = parse.GetValue(dataDir)!.FullName,
@@ -60,7 +65,7 @@ internal static class ServerCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(DirectoryInfo dataDir, string? datastore, ApiServerOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(DirectoryInfo dataDir, string? datastore, bool runControllers, ApiServerOptions options, CancellationToken cancellationToken)
     {
         StoreEndpoint endpoint;
         try
@@ -104,8 +109,8 @@ internal static class ServerCommand
                 await using var api = await ApiServerHost.StartAsync(options, store, loggerFactory, cancellationToken);
                 Console.WriteLine($"berth server: serving the Kubernetes API at {api.Url} (datastore {endpoint}).");
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
-                using var client = ApiClient.FromKubeconfig(api.KubeconfigPath);
-                var controllers = new ControllerManager(client, loggerFactory, TimeProvider.System).RunAsync(stopping.Token);
+                using var client = runControllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
+                var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System).RunAsync(stopping.Token);
                 await WaitForStopAsync(cancellationToken);
                 await stopping.CancelAsync();
                 await controllers;
