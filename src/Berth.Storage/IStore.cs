@@ -51,6 +51,12 @@ public interface IStore : IAsyncDisposable
     /// <summary>The current revision: every write acknowledged before the call is at or below it (cheap; for consistent reads).</summary>
     Task<long> GetRevisionAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Asks every open watch to report the current revision soon, as a progress response, so that a reader waiting
+    /// to catch up with a revision need not wait for the periodic one (etcd's progress request).
+    /// </summary>
+    void RequestWatchProgress();
+
     /// <summary>The current and compacted revisions and the size of the data on disk.</summary>
     Task<StoreStatus> GetStatusAsync(CancellationToken cancellationToken);
 }

@@ -25,6 +25,10 @@ internal sealed class ScriptedStore : IStore
 
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken) => Task.FromResult(1L);
 
+    public void RequestWatchProgress()
+    {
+    }
+
     public Task<WriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, long lease, CancellationToken cancellationToken) => throw Unused();
 
     public Task<WriteResult> UpdateAsync(string key, ReadOnlyMemory<byte> value, long expectedModRevision, long lease, CancellationToken cancellationToken) => throw Unused();

@@ -13,6 +13,7 @@ namespace Berth.ApiServer.Caching;
 internal sealed partial class ResourceCache
 {
     private const int WatcherBuffer = 1_000;
+    private static readonly TimeSpan ProgressRetry = TimeSpan.FromMilliseconds(50);
 
     private readonly ResourceInfo _resource;
     private readonly IStore _store;
@@ -100,7 +101,11 @@ internal sealed partial class ResourceCache
             return _objects.GetValueOrDefault(key);
     }
 
-    /// <summary>Waits until the cache has seen every change up to <paramref name="revision"/>.</summary>
+    /// <summary>
+    /// Waits until the cache has seen every change up to <paramref name="revision"/>. A resource nobody writes hears
+    /// of newer revisions only through progress reports, so the wait asks the store for one, and asks again while
+    /// the answer is slow in coming.
+    /// </summary>
     public async Task WaitForRevisionAsync(long revision, CancellationToken cancellationToken)
     {
         await _ready.Task.WaitAsync(cancellationToken);
@@ -113,7 +118,9 @@ internal sealed partial class ResourceCache
                     return;
                 advanced = _advanced.Task;
             }
-            await advanced.WaitAsync(cancellationToken);
+            _store.RequestWatchProgress();
+            await Task.WhenAny(advanced, Task.Delay(ProgressRetry, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 

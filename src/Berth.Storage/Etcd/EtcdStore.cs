@@ -18,6 +18,7 @@ public sealed class EtcdStore : IStore
     private readonly GrpcChannel _channel;
     private readonly KV.KVClient _kv;
     private readonly Watch.WatchClient _watch;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<IClientStreamWriter<WatchRequest>, byte> _openWatches = new();
     private readonly Lease.LeaseClient _lease;
     private readonly Maintenance.MaintenanceClient _maintenance;
     private long _compactRevision;
@@ -186,7 +187,43 @@ public sealed class EtcdStore : IStore
             },
         }, cancellationToken);
 
-        var stream = call.ResponseStream;
+        _openWatches.TryAdd(call.RequestStream, 0);
+        try
+        {
+            await foreach (var response in ReadWatchAsync(call.ResponseStream, prefix, cancellationToken))
+                yield return response;
+        }
+        finally
+        {
+            _openWatches.TryRemove(call.RequestStream, out _);
+        }
+    }
+
+    public void RequestWatchProgress()
+    {
+        foreach (var stream in _openWatches.Keys)
+            _ = RequestProgressAsync(stream);
+    }
+
+    private static async Task RequestProgressAsync(IClientStreamWriter<WatchRequest> stream)
+    {
+        try
+        {
+            await stream.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() });
+        }
+        catch (InvalidOperationException)
+        {
+            // Another request is being written on this stream (its answer serves this one too), or the watch ended.
+        }
+        catch (RpcException)
+        {
+            // The watch ended; its owner lists again.
+        }
+    }
+
+    private static async IAsyncEnumerable<WatchResponse> ReadWatchAsync(IAsyncStreamReader<Etcdserverpb.WatchResponse> stream, string prefix,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         while (await NextAsync(stream, cancellationToken))
         {
             var response = stream.Current;

@@ -192,6 +192,8 @@ public sealed partial class SqliteStore : IStore
         return Task.FromResult(new StoreStatus(_writer.Revision, _writer.CompactRevision, size));
     }
 
+    public void RequestWatchProgress() => _hub.PublishRequestedProgress();
+
     public async IAsyncEnumerable<WatchResponse> WatchAsync(string prefix, long afterRevision, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (StoreLimits.ValidatePrefix(prefix) is { } error)

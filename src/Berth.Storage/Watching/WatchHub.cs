@@ -12,6 +12,7 @@ internal sealed class WatchHub(long revision)
     private readonly Lock _gate = new();
     private ImmutableArray<WatchSubscription> _subscriptions = [];
     private long _publishedRevision = revision;
+    private long _requestedRevision = -1;
 
     public WatchSubscription Subscribe(string start, string end, int capacity)
     {
@@ -48,6 +49,22 @@ internal sealed class WatchHub(long revision)
         {
             foreach (var subscription in _subscriptions)
                 subscription.OfferProgress(_publishedRevision);
+        }
+    }
+
+    /// <summary>
+    /// Sends the current revision to every watcher now, whatever it was offered (on request, for a reader waiting
+    /// to catch up). Requests are answered once per revision: a second one before the next write adds nothing.
+    /// </summary>
+    public void PublishRequestedProgress()
+    {
+        lock (_gate)
+        {
+            if (_requestedRevision == _publishedRevision)
+                return;
+            _requestedRevision = _publishedRevision;
+            foreach (var subscription in _subscriptions)
+                subscription.OfferProgress(_publishedRevision, force: true);
         }
     }
 

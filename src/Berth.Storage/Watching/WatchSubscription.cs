@@ -43,10 +43,13 @@ internal sealed class WatchSubscription
         Write(new WatchResponse(revision, matching));
     }
 
-    /// <summary>Tells the watcher the current revision if nothing was offered to it since the last time (the hub serialises its calls).</summary>
-    public void OfferProgress(long revision)
+    /// <summary>
+    /// Tells the watcher the current revision if nothing was offered to it since the last time, or in any case when
+    /// <paramref name="force"/>d (the hub serialises its calls).
+    /// </summary>
+    public void OfferProgress(long revision, bool force = false)
     {
-        if (!_offeredSinceProgress)
+        if (force || !_offeredSinceProgress)
             _channel.Writer.TryWrite(WatchResponse.Progress(revision));
         _offeredSinceProgress = false;
     }

@@ -31,4 +31,12 @@ public sealed class EtcdStoreTests(EtcdFixture fixture) : IClassFixture<EtcdFixt
 
         Assert.Contains(dead.ToString(), error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RequestWatchProgress_WhenAWatchIsQuiet_ThenItHearsTheCurrentRevisionAtOnce()
+    {
+        await using var etcd = await EtcdProcess.StartAsync(progressInterval: TimeSpan.FromHours(1), CancellationToken.None);
+        await using var store = await EtcdStore.OpenAsync(new EtcdStoreOptions { Endpoints = [etcd.ClientUrl] }, CancellationToken.None);
+        await Conformance.ProgressOnRequest.AssertArrivesAsync(store);
+    }
 }

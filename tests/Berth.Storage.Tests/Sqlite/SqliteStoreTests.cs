@@ -149,6 +149,13 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task RequestWatchProgress_WhenAWatchIsQuiet_ThenItHearsTheCurrentRevisionAtOnce()
+    {
+        await using var store = SqliteStore.Open(new SqliteStoreOptions { Path = DbPath, WatchProgressInterval = TimeSpan.FromHours(1) });
+        await Conformance.ProgressOnRequest.AssertArrivesAsync(store);
+    }
+
+    [Fact]
     public async Task Compact_AfterManyUpdates_ThenTheFileShrinks()
     {
         await using var store = Open();
