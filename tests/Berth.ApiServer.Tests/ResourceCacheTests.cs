@@ -37,5 +37,22 @@ public sealed class ResourceCacheTests
         await running;
     }
 
+    [Fact]
+    public async Task WaitForRevision_WhenOnlyOtherResourcesChanged_ThenAsksTheStoreForProgressInsteadOfWaitingForIt()
+    {
+        // The store's watch sends nothing by itself: only a progress request can tell the cache about revision 5.
+        var store = new ScriptedStore { ProgressRevision = 5 };
+        var cache = new ResourceCache(ConfigMaps, store, windowCapacity: 100, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = cache.RunAsync(stop.Token);
+        await cache.Ready.WaitAsync(TimeSpan.FromSeconds(10));
+
+        await cache.WaitForRevisionAsync(5, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(5, cache.Revision);
+        await stop.CancelAsync();
+        await running;
+    }
+
     private static KeyValue Kv(string key, long revision, string json) => new(key, Encoding.UTF8.GetBytes(json), 2, revision, revision - 1, 0);
 }

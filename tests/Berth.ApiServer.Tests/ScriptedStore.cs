@@ -25,8 +25,13 @@ internal sealed class ScriptedStore : IStore
 
     public Task<long> GetRevisionAsync(CancellationToken cancellationToken) => Task.FromResult(1L);
 
+    /// <summary>The revision a requested progress report carries (none while 0): writes elsewhere, in the script's world.</summary>
+    public long ProgressRevision { get; set; }
+
     public void RequestWatchProgress()
     {
+        if (ProgressRevision > 0)
+            Feed(WatchResponse.Progress(ProgressRevision));
     }
 
     public Task<WriteResult> CreateAsync(string key, ReadOnlyMemory<byte> value, long lease, CancellationToken cancellationToken) => throw Unused();
