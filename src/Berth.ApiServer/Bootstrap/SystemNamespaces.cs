@@ -24,10 +24,10 @@ internal static class SystemNamespaces
                     ["name"] = name,
                     ["uid"] = Guid.NewGuid().ToString(),
                     ["creationTimestamp"] = ObjectJson.Timestamp(time.GetUtcNow()),
-                    ["labels"] = new JsonObject { ["kubernetes.io/metadata.name"] = name },
                 },
             };
             ObjectDefaults.OnCreate(namespaces, obj);
+            ObjectDefaults.OnWrite(namespaces, obj);
             // Already there (a restart): the create is refused and the existing namespace stays as it is.
             await store.CreateAsync(namespaces.StorageKey(null, name), ObjectJson.ToStored(obj), 0, cancellationToken);
         }

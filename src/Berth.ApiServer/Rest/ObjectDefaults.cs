@@ -9,6 +9,9 @@ namespace Berth.ApiServer.Rest;
 /// </summary>
 internal static class ObjectDefaults
 {
+    /// <summary>The label upstream puts on every namespace, naming it, so that selectors can pick namespaces by name.</summary>
+    public const string NamespaceNameLabel = "kubernetes.io/metadata.name";
+
     public static void OnCreate(ResourceInfo resource, JsonObject obj)
     {
         // Status is reported by controllers and agents, never set by whoever creates the object (nodes excepted:
@@ -32,5 +35,22 @@ internal static class ObjectDefaults
                 obj["status"] = new JsonObject { ["phase"] = "Pending" };
                 break;
         }
+    }
+
+    /// <summary>
+    /// What the server keeps true of an object on every write (create, update, patch), once its name is known:
+    /// upstream's namespace defaulting labels each namespace with its own name, whatever the body says.
+    /// </summary>
+    public static void OnWrite(ResourceInfo resource, JsonObject obj)
+    {
+        if (resource is not { Group: "", Plural: "namespaces" } || ObjectJson.Name(obj) is not { Length: > 0 } name)
+            return;
+        var metadata = ObjectJson.Metadata(obj);
+        if (metadata["labels"] is not JsonObject labels)
+        {
+            labels = [];
+            metadata["labels"] = labels;
+        }
+        labels[NamespaceNameLabel] = name;
     }
 }

@@ -58,6 +58,7 @@ internal sealed partial class ResourceHandler
         {
             if (string.IsNullOrEmpty(name))
                 metadata["name"] = generateName + RandomSuffix();
+            ObjectDefaults.OnWrite(resource, obj);
             var actualName = ObjectJson.Name(obj)!;
             var key = resource.StorageKey(target.Namespace, actualName);
             if (dryRun)

@@ -60,6 +60,7 @@ internal sealed partial class ResourceHandler
         metadata["name"] = target.Name;
         if (resource.Namespaced)
             metadata["namespace"] = target.Namespace;
+        ObjectDefaults.OnWrite(resource, updated);
         if (resource.TracksGeneration && SpecChanged(current, updated))
             metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 1) + 1;
         metadata["resourceVersion"] = modRevision.ToString(CultureInfo.InvariantCulture);
