@@ -11,7 +11,8 @@ internal sealed partial class ResourceHandler
 {
     private const string JsonPatchType = "application/json-patch+json";
     private const string MergePatchType = "application/merge-patch+json";
-    private static readonly string[] PatchTypes = [JsonPatchType, MergePatchType];
+    private const string StrategicMergePatchType = "application/strategic-merge-patch+json";
+    private static readonly string[] PatchTypes = [JsonPatchType, MergePatchType, StrategicMergePatchType];
 
     /// <summary>How often a patch that names no resourceVersion is applied again after losing a race with another write.</summary>
     private const int PatchAttempts = 5;
@@ -51,7 +52,7 @@ internal sealed partial class ResourceHandler
         }
     }
 
-    /// <summary>Reads a JSON or merge patch: 415 for another patch type, 400 for malformed JSON.</summary>
+    /// <summary>Reads a JSON, merge or strategic merge patch: 415 for another patch type, 400 for malformed JSON.</summary>
     private async Task<(string MediaType, JsonNode? Patch)> ReadPatchAsync(HttpContext context)
     {
         var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
@@ -74,11 +75,15 @@ internal sealed partial class ResourceHandler
         JsonNode? patched;
         try
         {
-            patched = mediaType.Equals(JsonPatchType, StringComparison.OrdinalIgnoreCase)
-                ? JsonPatch.Apply(document, patch as JsonArray ?? throw new JsonPatchException("a JSON patch must be an array of operations"))
-                : MergePatch.Apply(document, patch as JsonObject ?? throw new JsonPatchException("a merge patch must be a JSON object"));
+            patched = mediaType.ToLowerInvariant() switch
+            {
+                JsonPatchType => JsonPatch.Apply(document, patch as JsonArray ?? throw new PatchException("a JSON patch must be an array of operations")),
+                StrategicMergePatchType => StrategicMergePatch.Apply(document, patch as JsonObject ?? throw new PatchException("a strategic merge patch must be a JSON object"),
+                    target.Subresource == "scale" ? "Scale" : target.Resource.Kind),
+                _ => MergePatch.Apply(document, patch as JsonObject ?? throw new PatchException("a merge patch must be a JSON object")),
+            };
         }
-        catch (JsonPatchException e)
+        catch (PatchException e)
         {
             throw new ApiException(ApiStatus.Invalid(target.Resource, target.Name!, [new StatusCause("FieldValueInvalid", e.Message, "patch")]));
         }

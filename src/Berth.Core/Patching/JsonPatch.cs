@@ -11,7 +11,7 @@ public static class JsonPatch
         foreach (var node in operations)
         {
             if (node is not JsonObject operation)
-                throw new JsonPatchException("each patch operation must be a JSON object");
+                throw new PatchException("each patch operation must be a JSON object");
             var op = Text(operation, "op");
             var path = Text(operation, "path");
             switch (op)
@@ -39,10 +39,10 @@ public static class JsonPatch
                     break;
                 case "test":
                     if (!JsonNode.DeepEquals(Get(root, path), Value(operation)))
-                        throw new JsonPatchException($"testing value {path} failed");
+                        throw new PatchException($"testing value {path} failed");
                     break;
                 default:
-                    throw new JsonPatchException($"Unexpected kind: {op}");
+                    throw new PatchException($"Unexpected kind: {op}");
             }
         }
         return root["doc"]!.DeepClone();
@@ -51,18 +51,18 @@ public static class JsonPatch
     private static string Text(JsonObject operation, string name) =>
         operation[name] is JsonValue v && v.TryGetValue<string>(out var s)
             ? s
-            : throw new JsonPatchException($"operation is missing \"{name}\"");
+            : throw new PatchException($"operation is missing \"{name}\"");
 
     private static JsonNode? Value(JsonObject operation) =>
         operation.TryGetPropertyValue("value", out var value)
             ? value?.DeepClone()
-            : throw new JsonPatchException("operation is missing \"value\"");
+            : throw new PatchException("operation is missing \"value\"");
 
     /// <summary>The pointer's segments, under the synthetic root property "doc".</summary>
     private static List<string> Segments(string pointer)
     {
         if (pointer.Length > 0 && pointer[0] != '/')
-            throw new JsonPatchException($"JSON pointer \"{pointer}\" must start with '/'");
+            throw new PatchException($"JSON pointer \"{pointer}\" must start with '/'");
         var segments = new List<string> { "doc" };
         if (pointer.Length > 0)
             segments.AddRange(pointer[1..].Split('/').Select(s => s.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal)));
@@ -135,8 +135,8 @@ public static class JsonPatch
     private static int Index(string segment, int count, string pointer) =>
         int.TryParse(segment, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) && index < count
             ? index
-            : throw new JsonPatchException($"array index \"{segment}\" in {pointer} is out of range");
+            : throw new PatchException($"array index \"{segment}\" in {pointer} is out of range");
 
-    private static JsonPatchException Missing(string pointer) =>
+    private static PatchException Missing(string pointer) =>
         new($"the path {pointer} does not exist in the object");
 }

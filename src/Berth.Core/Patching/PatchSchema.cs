@@ -1,0 +1,83 @@
+using System.Reflection;
+
+namespace Berth.Core.Patching;
+
+/// <summary>
+/// Which fields of the built-in kinds a strategic merge patch merges rather than replaces: lists merged by a key or
+/// as sets, and the object fields that lead to them. Read from the embedded <c>PatchSchema.txt</c>.
+/// </summary>
+public sealed class PatchSchema
+{
+    private readonly Dictionary<string, Dictionary<string, PatchField>> _types;
+
+    private PatchSchema(Dictionary<string, Dictionary<string, PatchField>> types)
+    {
+        _types = types;
+    }
+
+    public static PatchSchema BuiltIn { get; } = Load();
+
+    /// <summary>The type of a kind's top-level object (every kind has at least its metadata described).</summary>
+    public PatchType ForKind(string kind) => new(this, _types.ContainsKey(kind) ? kind : "*");
+
+    internal PatchField? Field(string type, string field) =>
+        _types.TryGetValue(type, out var fields) ? fields.GetValueOrDefault(field) : null;
+
+    internal static PatchSchema Parse(IEnumerable<string> lines)
+    {
+        var types = new Dictionary<string, Dictionary<string, PatchField>>(StringComparer.Ordinal);
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#')
+                continue;
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            var fields = new Dictionary<string, PatchField>(StringComparer.Ordinal);
+            foreach (var spec in line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var (name, value) = (spec[..spec.IndexOf('=', StringComparison.Ordinal)], spec[(spec.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+                fields[name] = value switch
+                {
+                    "[set]" => new PatchField(PatchFieldKind.Set, null, null),
+                    ['[', .., ']'] => new PatchField(PatchFieldKind.KeyedList, Element(value[1..value.IndexOf('/', StringComparison.Ordinal)]), value[(value.IndexOf('/', StringComparison.Ordinal) + 1)..^1]),
+                    _ => new PatchField(PatchFieldKind.Object, value, null),
+                };
+            }
+            types[line[..colon]] = fields;
+        }
+        return new PatchSchema(types);
+
+        static string? Element(string type) => type == "-" ? null : type;
+    }
+
+    private static PatchSchema Load()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("PatchSchema.txt")
+            ?? throw new InvalidOperationException("PatchSchema.txt is not embedded");
+        using var reader = new StreamReader(stream);
+        var lines = new List<string>();
+        while (reader.ReadLine() is { } line)
+            lines.Add(line);
+        return Parse(lines);
+    }
+}
+
+/// <summary>A position in the schema: the type whose fields a part of an object has (or none).</summary>
+public readonly record struct PatchType(PatchSchema? Schema, string? Name)
+{
+    public static PatchType None => default;
+
+    internal PatchField? Field(string field) => Schema is null || Name is null ? null : Schema.Field(Name, field);
+
+    internal PatchType Of(string? type) => type is null ? None : this with { Name = type };
+}
+
+internal enum PatchFieldKind
+{
+    Object,
+    KeyedList,
+    Set,
+}
+
+/// <summary>One described field: an object of a type, a list of objects merged by a key, or a set of primitives.</summary>
+internal sealed record PatchField(PatchFieldKind Kind, string? Type, string? MergeKey);

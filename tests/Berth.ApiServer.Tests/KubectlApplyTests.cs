@@ -1,0 +1,142 @@
+using System.Text.Json.Nodes;
+using Berth.Testing;
+
+namespace Berth.ApiServer.Tests;
+
+/// <summary>
+/// Client-side apply and the other kubectl commands that send strategic merge patches (patch, set image, set env),
+/// through the real kubectl: the stored object must be what upstream would store.
+/// </summary>
+public sealed class KubectlApplyTests(ServerFixture server) : IClassFixture<ServerFixture>, IDisposable
+{
+    private const string Deployment = """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+        spec:
+          replicas: 2
+          selector:
+            matchLabels: {app: web}
+          template:
+            metadata:
+              labels: {app: web}
+            spec:
+              containers:
+              - name: web
+                image: nginx:1.25
+                env:
+                - {name: A, value: "1"}
+                - {name: B, value: "2"}
+              - name: sidecar
+                image: busybox:1.36
+        """;
+
+    private readonly TempDirectory _files = new("apply");
+    private readonly string _ns = "apply-" + Guid.NewGuid().ToString("N")[..8];
+
+    private Kubectl Kubectl => server.Kubectl;
+
+    [Fact]
+    public async Task Apply_WhenTheManifestChanges_ThenCreatedUnchangedConfiguredAndTheObjectFollowsTheManifest()
+    {
+        await CreateNamespaceAsync();
+        var manifest = await WriteAsync(Deployment);
+
+        Assert.Equal("deployment.apps/web created\n", (await ApplyAsync(manifest)).Out);
+        Assert.Equal("deployment.apps/web unchanged\n", (await ApplyAsync(manifest)).Out);
+
+        // The image changes, env A and the sidecar go, replicas grow.
+        var changed = await WriteAsync(Deployment
+            .Replace("nginx:1.25", "nginx:1.26", StringComparison.Ordinal)
+            .Replace("        - {name: A, value: \"1\"}\n", "", StringComparison.Ordinal)
+            .Replace("  replicas: 2", "  replicas: 3", StringComparison.Ordinal)
+            .Replace("\n      - name: sidecar\n        image: busybox:1.36", "", StringComparison.Ordinal));
+        Assert.Equal("deployment.apps/web configured\n", (await ApplyAsync(changed)).Out);
+        Assert.Equal("deployment.apps/web unchanged\n", (await ApplyAsync(changed)).Out);
+
+        var stored = await GetAsync("deployment", "web");
+        Assert.Equal(3, stored["spec"]!["replicas"]!.GetValue<int>());
+        AssertJson("""[{"name":"web","image":"nginx:1.26","env":[{"name":"B","value":"2"}]}]""", stored["spec"]!["template"]!["spec"]!["containers"]);
+        Assert.Equal(2, stored["metadata"]!["generation"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Apply_WhenAKeyLeavesTheManifest_ThenItLeavesTheObjectButKeysOthersAddedStay()
+    {
+        await CreateNamespaceAsync();
+        var manifest = await WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n  b: \"2\"\n");
+        await ApplyAsync(manifest);
+        // Someone else adds a key; apply leaves what it never managed alone.
+        Assert.Equal(0, (await Kubectl.RunAsync("patch", "configmap", "settings", "-n", _ns, "-p", """{"data":{"c":"3"}}""")).ExitCode);
+
+        var fewer = await WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  b: \"2\"\n");
+        Assert.Equal("configmap/settings configured\n", (await ApplyAsync(fewer)).Out);
+
+        AssertJson("""{"b":"2","c":"3"}""", (await GetAsync("configmap", "settings"))["data"]);
+    }
+
+    [Fact]
+    public async Task PatchAndSet_WhenTheyNameOneContainer_ThenTheOthersStayAsTheyWere()
+    {
+        await CreateNamespaceAsync();
+        await ApplyAsync(await WriteAsync(Deployment));
+
+        var patched = await Kubectl.RunAsync("patch", "deployment", "web", "-n", _ns, "-p",
+            """{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.37"}]}}}}""");
+        var image = await Kubectl.RunAsync("set", "image", "deployment/web", "web=nginx:1.27", "-n", _ns);
+        var env = await Kubectl.RunAsync("set", "env", "deployment/web", "-c", "web", "C=3", "-n", _ns);
+
+        Assert.True(patched.ExitCode == 0, patched.Err);
+        Assert.Equal("deployment.apps/web patched\n", patched.Out);
+        Assert.Equal("deployment.apps/web image updated\n", image.Out);
+        Assert.Equal("deployment.apps/web env updated\n", env.Out);
+        var containers = (await GetAsync("deployment", "web"))["spec"]!["template"]!["spec"]!["containers"]!;
+        AssertJson("""[{"name":"web","image":"nginx:1.27","env":[{"name":"A","value":"1"},{"name":"B","value":"2"},{"name":"C","value":"3"}]},{"name":"sidecar","image":"busybox:1.37"}]""",
+            containers);
+    }
+
+    [Fact]
+    public async Task Patch_WhenTheStrategicPatchIsMalformed_ThenItIsRefusedAndNothingChanges()
+    {
+        await CreateNamespaceAsync();
+        await ApplyAsync(await WriteAsync(Deployment));
+        var before = await GetAsync("deployment", "web");
+
+        var refused = await Kubectl.RunAsync("patch", "deployment", "web", "-n", _ns, "-p",
+            """{"spec":{"template":{"spec":{"containers":[{"image":"no-name"}]}}}}""");
+
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("does not contain declared merge key: name", refused.Err, StringComparison.Ordinal);
+        Assert.Equal(before["metadata"]!["resourceVersion"]!.GetValue<string>(), (await GetAsync("deployment", "web"))["metadata"]!["resourceVersion"]!.GetValue<string>());
+    }
+
+    public void Dispose() => _files.Dispose();
+
+    /// <summary>Equal as JSON: kubectl prints object keys sorted, so their order is not compared.</summary>
+    private static void AssertJson(string expected, JsonNode? actual) =>
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"expected {expected}\nactual   {actual?.ToJsonString()}");
+
+    private async Task CreateNamespaceAsync() => Assert.Equal(0, (await Kubectl.RunAsync("create", "namespace", _ns)).ExitCode);
+
+    private async Task<(int ExitCode, string Out, string Err)> ApplyAsync(string path)
+    {
+        var result = await Kubectl.RunAsync("apply", "-f", path, "-n", _ns);
+        Assert.True(result.ExitCode == 0, result.Err);
+        return result;
+    }
+
+    private async Task<JsonNode> GetAsync(string kind, string name)
+    {
+        var got = await Kubectl.RunAsync("get", kind, name, "-n", _ns, "-o", "json");
+        Assert.True(got.ExitCode == 0, got.Err);
+        return JsonNode.Parse(got.Out)!;
+    }
+
+    private async Task<string> WriteAsync(string yaml)
+    {
+        var path = _files.File($"{Guid.NewGuid():N}.yaml");
+        await File.WriteAllTextAsync(path, yaml);
+        return path;
+    }
+}
