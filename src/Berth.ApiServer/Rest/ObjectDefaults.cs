@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Defaulting;
 using Berth.Core.Resources;
 
 namespace Berth.ApiServer.Rest;
 
 /// <summary>
-/// What the server sets on an object of a particular kind when it is created. Only what the API machinery
-/// itself depends on lives here; the full per-kind defaulting arrives with the declarative-API work.
+/// What the server sets on an object when it is created (status, the namespace finalizer) and on every write
+/// (the namespace name label, and each kind's defaults from <see cref="KindDefaults"/>).
 /// </summary>
 internal static class ObjectDefaults
 {
@@ -35,6 +36,8 @@ internal static class ObjectDefaults
                 obj["status"] = new JsonObject { ["phase"] = "Pending" };
                 break;
         }
+        KindDefaults.Apply(resource, obj);
+        KindDefaults.OnCreate(resource, obj);
     }
 
     /// <summary>
@@ -43,6 +46,7 @@ internal static class ObjectDefaults
     /// </summary>
     public static void OnWrite(ResourceInfo resource, JsonObject obj)
     {
+        KindDefaults.Apply(resource, obj);
         if (resource is not { Group: "", Plural: "namespaces" } || ObjectJson.Name(obj) is not { Length: > 0 } name)
             return;
         var metadata = ObjectJson.Metadata(obj);

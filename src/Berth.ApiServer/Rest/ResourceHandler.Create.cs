@@ -52,12 +52,12 @@ internal sealed partial class ResourceHandler
         metadata.Remove("deletionTimestamp");
         metadata.Remove("deletionGracePeriodSeconds");
         metadata.Remove("selfLink");
-        ObjectDefaults.OnCreate(resource, obj);
 
         for (var attempt = 1; ; attempt++)
         {
             if (string.IsNullOrEmpty(name))
                 metadata["name"] = generateName + RandomSuffix();
+            ObjectDefaults.OnCreate(resource, obj);
             ObjectDefaults.OnWrite(resource, obj);
             var actualName = ObjectJson.Name(obj)!;
             var key = resource.StorageKey(target.Namespace, actualName);

@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using Berth.Core.Resources;
+
+namespace Berth.ApiServer.Defaulting;
+
+/// <summary>
+/// Upstream's defaulting for the built-in kinds, applied to every object written (create, update, patch), as the
+/// API server defaults every object it decodes: what kubectl diff, three-way apply and describe expect to find.
+/// </summary>
+internal static class KindDefaults
+{
+    public static void Apply(ResourceInfo resource, JsonObject obj)
+    {
+        var spec = obj["spec"] as JsonObject;
+        switch (resource.Group, resource.Plural)
+        {
+            case ("", "pods") when spec is not null:
+                PodDefaults.Spec(spec);
+                break;
+            case ("", "podtemplates"):
+                WorkloadDefaults.Template(obj);
+                break;
+            case ("", "replicationcontrollers") when spec is not null:
+                WorkloadDefaults.ReplicaSet(spec);
+                break;
+            case ("", "services") when spec is not null:
+                ServiceDefaults.Spec(spec);
+                break;
+            case ("", "secrets"):
+                obj.Default("type", "Opaque");
+                break;
+            case ("", "persistentvolumeclaims") when spec is not null:
+                spec.Default("volumeMode", "Filesystem");
+                break;
+            case ("", "persistentvolumes") when spec is not null:
+                spec.Default("persistentVolumeReclaimPolicy", "Retain");
+                spec.Default("volumeMode", "Filesystem");
+                break;
+            case ("apps", "deployments") when spec is not null:
+                WorkloadDefaults.Deployment(spec);
+                break;
+            case ("apps", "replicasets") when spec is not null:
+                WorkloadDefaults.ReplicaSet(spec);
+                break;
+            case ("apps", "statefulsets") when spec is not null:
+                WorkloadDefaults.StatefulSet(spec);
+                break;
+            case ("apps", "daemonsets") when spec is not null:
+                WorkloadDefaults.DaemonSet(spec);
+                break;
+            case ("batch", "jobs") when spec is not null:
+                WorkloadDefaults.Job(spec);
+                break;
+            case ("batch", "cronjobs") when spec is not null:
+                WorkloadDefaults.CronJob(spec);
+                break;
+            case ("scheduling.k8s.io", "priorityclasses"):
+                obj.Default("preemptionPolicy", "PreemptLowerPriority");
+                break;
+            case ("storage.k8s.io", "storageclasses"):
+                obj.Default("reclaimPolicy", "Delete");
+                obj.Default("volumeBindingMode", "Immediate");
+                break;
+        }
+    }
+
+    /// <summary>What only a new object gets: what admission adds to a pod and its QoS class, a job's generated selector.</summary>
+    public static void OnCreate(ResourceInfo resource, JsonObject obj)
+    {
+        switch (resource.Group, resource.Plural)
+        {
+            case ("", "pods") when obj["spec"] is JsonObject spec:
+                PodDefaults.Admit(spec);
+                obj.Child("status")["qosClass"] = PodDefaults.QosClass(spec);
+                break;
+            case ("batch", "jobs"):
+                WorkloadDefaults.JobSelector(obj);
+                break;
+        }
+    }
+}
