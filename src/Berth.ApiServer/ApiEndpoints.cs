@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Observability;
+using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Rest;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
@@ -10,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 namespace Berth.ApiServer;
 
 /// <summary>Routes a request: version and health, discovery, then the resource URLs.</summary>
-internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable table, ResourceHandler resources, RequestMetrics metrics)
+internal sealed class ApiEndpoints(DiscoveryDocuments discovery, OpenApiDocuments openApi, ResourceTable table, ResourceHandler resources, RequestMetrics metrics)
 {
     /// <summary>The Kubernetes version Berth serves (ARCHITECTURE.md 3.1); kubectl's dispatcher picks kubectl 1.33 by it.</summary>
     private static readonly JsonObject Version = new()
@@ -60,6 +61,9 @@ internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable t
             case "/openapi/v2" when get:
                 await WriteBytesAsync(context, EmptyOpenApiV2, OpenApiV2Protobuf);
                 return;
+            case "/openapi/v3" when get:
+                await WriteBytesAsync(context, openApi.Index, ApiResponse.Json);
+                return;
             case "/metrics" when get:
                 context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
                 await context.Response.WriteAsync(metrics.Render(), context.RequestAborted);
@@ -73,6 +77,11 @@ internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable t
                 return;
         }
 
+        if (get && path.StartsWith("/openapi/v3/", StringComparison.Ordinal))
+        {
+            await WriteOpenApiAsync(context, path["/openapi/v3/".Length..]);
+            return;
+        }
         if (get && DiscoveryPath(path) is { } document)
         {
             await WriteBytesAsync(context, document, ApiResponse.Json);
@@ -97,6 +106,38 @@ internal sealed class ApiEndpoints(DiscoveryDocuments discovery, ResourceTable t
             ["apis", var group, var version] => discovery.ResourceList($"{group}/{version}"),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// A group-version's OpenAPI v3 document. As upstream: with the current <c>hash</c> it may be cached for good;
+    /// with a stale one the client is sent (301) to the current URL.
+    /// </summary>
+    private async Task WriteOpenApiAsync(HttpContext context, string groupVersion)
+    {
+        if (openApi.Document(groupVersion) is not var (json, hash))
+        {
+            await ApiResponse.WriteStatusAsync(context, ApiStatus.NoSuchPath());
+            return;
+        }
+        var headers = context.Response.Headers;
+        headers.ETag = $"\"{hash}\"";
+        headers.Vary = "Accept";
+        if (context.Request.Query["hash"] is [{ } asked])
+        {
+            if (asked != hash)
+            {
+                context.Response.StatusCode = StatusCodes.Status301MovedPermanently;
+                headers.Location = $"/openapi/v3/{groupVersion}?hash={hash}";
+                return;
+            }
+            headers.CacheControl = "public, immutable";
+            headers.Expires = DateTimeOffset.UtcNow.AddYears(1).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            headers.CacheControl = "no-cache, private";
+        }
+        await WriteBytesAsync(context, json, ApiResponse.Json);
     }
 
     /// <summary>Aggregated discovery when the client asks for it (kubectl does), legacy otherwise.</summary>

@@ -1,10 +1,11 @@
-using System.Security.Cryptography.X509Certificates;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Berth.ApiServer.Bootstrap;
 using Berth.ApiServer.Caching;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Observability;
+using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Printing;
 using Berth.ApiServer.Rest;
 using Berth.ApiServer.Security;
@@ -12,9 +13,9 @@ using Berth.Core.Errors;
 using Berth.Core.Resources;
 using Berth.Storage;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -98,7 +99,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var handler = new ResourceHandler(store, caches, table, new Printers(), serviceAccountTokens, options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
-        var endpoints = new ApiEndpoints(discovery, table, handler, metrics);
+        var endpoints = new ApiEndpoints(discovery, new OpenApiDocuments(table), table, handler, metrics);
 
         app.Use(async (context, next) =>
         {

@@ -23,6 +23,17 @@ public sealed class PatchSchema
     internal PatchField? Field(string type, string field) =>
         _types.TryGetValue(type, out var fields) ? fields.GetValueOrDefault(field) : null;
 
+    /// <summary>
+    /// A field's patch strategy and merge key as OpenAPI publishes them (<c>x-kubernetes-patch-strategy</c>,
+    /// <c>x-kubernetes-patch-merge-key</c>), or nulls for a field merged as in a JSON merge patch.
+    /// </summary>
+    public (string? Strategy, string? MergeKey) Directives(string type, string field) => Field(type, field) switch
+    {
+        { Kind: PatchFieldKind.KeyedList or PatchFieldKind.Set, RetainKeys: var retain } f => (retain ? "merge,retainKeys" : "merge", f.MergeKey),
+        { RetainKeys: true } => ("retainKeys", null),
+        _ => (null, null),
+    };
+
     internal static PatchSchema Parse(IEnumerable<string> lines)
     {
         var types = new Dictionary<string, Dictionary<string, PatchField>>(StringComparer.Ordinal);
@@ -36,11 +47,15 @@ public sealed class PatchSchema
             foreach (var spec in line[(colon + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
                 var (name, value) = (spec[..spec.IndexOf('=', StringComparison.Ordinal)], spec[(spec.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+                const string RetainKeys = "+retainKeys";
+                var retainKeys = value.EndsWith(RetainKeys, StringComparison.Ordinal) || value == "retainKeys";
+                value = value.EndsWith(RetainKeys, StringComparison.Ordinal) ? value[..^RetainKeys.Length] : value;
                 fields[name] = value switch
                 {
-                    "[set]" => new PatchField(PatchFieldKind.Set, null, null),
-                    ['[', .., ']'] => new PatchField(PatchFieldKind.KeyedList, Element(value[1..value.IndexOf('/', StringComparison.Ordinal)]), value[(value.IndexOf('/', StringComparison.Ordinal) + 1)..^1]),
-                    _ => new PatchField(PatchFieldKind.Object, value, null),
+                    "retainKeys" => new PatchField(PatchFieldKind.Object, null, null, RetainKeys: true),
+                    "[set]" => new PatchField(PatchFieldKind.Set, null, null, retainKeys),
+                    ['[', .., ']'] => new PatchField(PatchFieldKind.KeyedList, Element(value[1..value.IndexOf('/', StringComparison.Ordinal)]), value[(value.IndexOf('/', StringComparison.Ordinal) + 1)..^1], retainKeys),
+                    _ => new PatchField(PatchFieldKind.Object, value, null, retainKeys),
                 };
             }
             types[line[..colon]] = fields;
@@ -80,4 +95,4 @@ internal enum PatchFieldKind
 }
 
 /// <summary>One described field: an object of a type, a list of objects merged by a key, or a set of primitives.</summary>
-internal sealed record PatchField(PatchFieldKind Kind, string? Type, string? MergeKey);
+internal sealed record PatchField(PatchFieldKind Kind, string? Type, string? MergeKey, bool RetainKeys = false);
