@@ -1,9 +1,7 @@
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Core.Resources;
-using k8s.Models;
 
 namespace Berth.ApiServer.OpenApi;
 
@@ -36,7 +34,7 @@ internal sealed class OpenApiDocuments(ResourceTable table)
             var paths = new JsonObject();
             foreach (var resource in groupVersion)
             {
-                if (ModelType(resource) is not { } type)
+                if (ModelTypes.For(resource) is not { } type)
                     continue;
                 generator.AddKind(type, resource.Group, resource.Version, resource.Kind);
                 paths[ObjectPath(resource)] = new JsonObject { ["patch"] = PatchOperation(resource, SchemaGenerator.Name(type)) };
@@ -59,27 +57,6 @@ internal sealed class OpenApiDocuments(ResourceTable table)
         // rather than keep it as heap the server will not need again.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         return built;
-    }
-
-    /// <summary>
-    /// The KubernetesClient model of a kind, found by name (scanning every type would load them all): V1Pod, V2...,
-    /// or with the group's first word where names collide (Corev1Event, Eventsv1Event); the KubernetesEntity
-    /// attribute confirms it.
-    /// </summary>
-    private static Type? ModelType(ResourceInfo resource)
-    {
-        var assembly = typeof(V1Pod).Assembly;
-        var version = char.ToUpperInvariant(resource.Version[0]) + resource.Version[1..];
-        var groupWord = resource.Group.Length == 0 ? "Core" : char.ToUpperInvariant(resource.Group[0]) + resource.Group.Split('.')[0][1..];
-        foreach (var name in new[] { version + resource.Kind, groupWord + resource.Version + resource.Kind })
-        {
-            if (assembly.GetType("k8s.Models." + name) is { } type && type.GetCustomAttribute<KubernetesEntityAttribute>() is { } entity &&
-                (entity.Group ?? "") == resource.Group && entity.Kind == resource.Kind)
-            {
-                return type;
-            }
-        }
-        return null;
     }
 
     private static string ObjectPath(ResourceInfo resource)

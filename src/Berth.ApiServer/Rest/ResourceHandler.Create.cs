@@ -1,4 +1,5 @@
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Validation;
 using Berth.Core.Errors;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
@@ -16,6 +17,7 @@ internal sealed partial class ResourceHandler
         var resource = target.Resource;
         var obj = await RequestBody.ReadObjectAsync(context, BodyLimit);
         CheckTypeMeta(obj, resource);
+        FieldValidation.Apply(context, resource, obj);
         var metadata = ObjectJson.Metadata(obj);
 
         if (resource.Namespaced)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Validation;
 using Berth.Core.Errors;
 using Berth.Core.Patching;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +27,8 @@ internal sealed partial class ResourceHandler
             var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
             var result = ApplyPatch(target, current, mediaType, patch);
             CheckTypeMeta(result, resource);
+            if (target.Subresource is null or "status")
+                FieldValidation.Apply(context, resource, result);
             var patchedName = ObjectJson.GetString(ObjectJson.Metadata(result), "name");
             if (patchedName != target.Name)
             {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Validation;
 using Berth.Core.Errors;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
@@ -17,6 +18,7 @@ internal sealed partial class ResourceHandler
         var resource = target.Resource;
         var body = await RequestBody.ReadObjectAsync(context, BodyLimit);
         CheckTypeMeta(body, resource);
+        FieldValidation.Apply(context, resource, body);
         var metadata = ObjectJson.Metadata(body);
         var bodyName = ObjectJson.GetString(metadata, "name");
         if (!string.IsNullOrEmpty(bodyName) && bodyName != target.Name)
