@@ -13,6 +13,7 @@ namespace Berth.ApiServer.Validation;
 internal static class KnownFields
 {
     private static readonly ConcurrentDictionary<Type, Dictionary<string, Type>> Properties = new();
+    private static readonly ConcurrentDictionary<Type, bool> Models = new();
 
     /// <summary>Removes the unknown fields of <paramref name="obj"/>, a <paramref name="model"/>, and returns their paths.</summary>
     public static List<string> Prune(JsonObject obj, Type model)
@@ -65,6 +66,6 @@ internal static class KnownFields
     }
 
     /// <summary>A model class with fields of its own (not IntOrString, Quantity or free-form JSON).</summary>
-    private static bool IsModel(Type type) =>
-        type.IsClass && type.Namespace == "k8s.Models" && type.GetProperties().Any(p => p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null);
+    private static bool IsModel(Type type) => Models.GetOrAdd(type, static type =>
+        type.IsClass && type.Namespace == "k8s.Models" && type.GetProperties().Any(p => p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null));
 }
