@@ -33,6 +33,7 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
             ApiVersion = resource.GroupVersion,
             Kind = resource.Kind,
             Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["suite"] = "every-kind" } },
+            Rest = RequiredSpec(resource) is { } spec ? new Dictionary<string, JsonElement> { ["spec"] = JsonDocument.Parse(spec).RootElement.Clone() } : null,
         };
 
         if (resource.Namespaced)
@@ -59,6 +60,15 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
             ? $"{Prefix(resource)}/namespaces/default/{plural}/{name}"
             : $"{Prefix(resource)}/{plural}/{name}")).Code);
     }
+
+    /// <summary>The spec the kinds that validate theirs need: pods a container, workloads a selector and a matching template.</summary>
+    private static string? RequiredSpec(ResourceInfo r) => (r.Group, r.Plural) switch
+    {
+        ("", "pods") => """{"containers":[{"name":"c","image":"busybox"}]}""",
+        ("apps", "deployments" or "replicasets" or "statefulsets" or "daemonsets") =>
+            """{"selector":{"matchLabels":{"app":"x"}},"template":{"metadata":{"labels":{"app":"x"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}""",
+        _ => null,
+    };
 
     private static string Prefix(ResourceInfo r) => r.Group.Length == 0 ? "/api/v1" : $"/apis/{r.Group}/{r.Version}";
 

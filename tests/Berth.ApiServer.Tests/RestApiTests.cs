@@ -347,7 +347,10 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
     public async Task ScalePatch_ThatIsMalformedOrOfAnotherType_GetsAStatusNot500()
     {
         var deployments = "/apis/apps/v1/namespaces/default/deployments";
-        await server.SendAsync(HttpMethod.Post, deployments, $$$"""{"metadata":{"name":"{{{_name}}}"},"spec":{"replicas":1}}""");
+        await server.SendAsync(HttpMethod.Post, deployments, """
+            {"metadata":{"name":"NAME"},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"x"}},
+             "template":{"metadata":{"labels":{"app":"x"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}}
+            """.Replace("NAME", _name, StringComparison.Ordinal));
 
         var (malformed, _) = await server.SendAsync(HttpMethod.Patch, $"{deployments}/{_name}/scale", "{not json", "application/merge-patch+json");
         var (wrongType, _) = await server.SendAsync(HttpMethod.Patch, $"{deployments}/{_name}/scale", "{}", "application/apply-patch+yaml");

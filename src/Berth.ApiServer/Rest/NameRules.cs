@@ -10,7 +10,7 @@ internal static partial class NameRules
         "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an " +
         "alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
-    private const string LabelMessage =
+    public const string LabelMessage =
         "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an " +
         "alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 
@@ -23,6 +23,9 @@ internal static partial class NameRules
             return name.Length > 63 ? "must be no more than 63 characters" : Label().IsMatch(name) ? null : LabelMessage;
         return name.Length > 253 ? "must be no more than 253 characters" : Subdomain().IsMatch(name) ? null : SubdomainMessage;
     }
+
+    /// <summary>Whether <paramref name="name"/> is a lowercase RFC 1123 label (container names, namespaces).</summary>
+    public static bool IsDnsLabel(string name) => name.Length <= 63 && Label().IsMatch(name);
 
     private static string? ValidatePathSegment(string name) =>
         name is "." or ".." ? $"may not be '{name}'"

@@ -61,6 +61,7 @@ internal sealed partial class ResourceHandler
                 metadata["name"] = generateName + RandomSuffix();
             ObjectDefaults.OnCreate(resource, obj);
             ObjectDefaults.OnWrite(resource, obj);
+            ObjectValidation.Validate(resource, obj, previous: null);
             var actualName = ObjectJson.Name(obj)!;
             var key = resource.StorageKey(target.Namespace, actualName);
             if (dryRun)

@@ -63,6 +63,8 @@ internal sealed partial class ResourceHandler
         if (resource.Namespaced)
             metadata["namespace"] = target.Namespace;
         ObjectDefaults.OnWrite(resource, updated);
+        if (target.Subresource is null)
+            ObjectValidation.Validate(resource, updated, current);
         if (resource.TracksGeneration && SpecChanged(current, updated))
             metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 1) + 1;
         metadata["resourceVersion"] = modRevision.ToString(CultureInfo.InvariantCulture);

@@ -28,8 +28,11 @@ public sealed record ApiStatus(int Code, string Reason, string Message, string? 
     public static ApiStatus BadRequest(string message) => new(400, "BadRequest", message);
 
     public static ApiStatus Invalid(ResourceInfo resource, string name, IReadOnlyList<StatusCause> causes) =>
-        new(422, "Invalid", $"{resource.QualifiedKind} \"{name}\" is invalid: {string.Join(", ", causes.Select(c => $"{c.Field}: {c.Message}"))}",
+        new(422, "Invalid", $"{resource.QualifiedKind} \"{name}\" is invalid: {Aggregate(causes.Select(c => $"{c.Field}: {c.Message}").ToList())}",
             name, resource.Group, resource.Kind, causes);
+
+    /// <summary>Several errors as upstream's aggregate prints them: one alone, several in brackets.</summary>
+    private static string Aggregate(List<string> errors) => errors.Count == 1 ? errors[0] : $"[{string.Join(", ", errors)}]";
 
     public static ApiStatus Unauthorized() => new(401, "Unauthorized", "Unauthorized");
 

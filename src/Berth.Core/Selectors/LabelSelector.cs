@@ -16,6 +16,33 @@ public sealed class LabelSelector
 
     public bool Matches(IReadOnlyDictionary<string, string> labels) => Requirements.All(r => r.Matches(labels));
 
+    /// <summary>
+    /// A metav1.LabelSelector object (<c>matchLabels</c> and <c>matchExpressions</c> with In, NotIn, Exists,
+    /// DoesNotExist); null for an operator it does not know. An empty selector selects everything.
+    /// </summary>
+    public static LabelSelector? FromJson(System.Text.Json.Nodes.JsonObject selector)
+    {
+        var requirements = new List<LabelRequirement>();
+        foreach (var (key, value) in selector["matchLabels"] as System.Text.Json.Nodes.JsonObject ?? [])
+            requirements.Add(new LabelRequirement(key, LabelOperator.Equals, [value?.ToString() ?? ""]));
+        foreach (var expression in (selector["matchExpressions"] as System.Text.Json.Nodes.JsonArray ?? []).OfType<System.Text.Json.Nodes.JsonObject>())
+        {
+            var values = (expression["values"] as System.Text.Json.Nodes.JsonArray ?? []).Select(v => v?.ToString() ?? "").ToList();
+            LabelOperator? op = expression["operator"]?.ToString() switch
+            {
+                "In" => LabelOperator.In,
+                "NotIn" => LabelOperator.NotIn,
+                "Exists" => LabelOperator.Exists,
+                "DoesNotExist" => LabelOperator.DoesNotExist,
+                _ => null,
+            };
+            if (op is null)
+                return null;
+            requirements.Add(new LabelRequirement(expression["key"]?.ToString() ?? "", op.Value, values));
+        }
+        return new LabelSelector(requirements);
+    }
+
     /// <summary>Parses a selector; on failure returns null and says why, in upstream's words.</summary>
     public static LabelSelector? TryParse(string? text, out string? error)
     {

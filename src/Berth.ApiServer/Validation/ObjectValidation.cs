@@ -1,0 +1,32 @@
+using System.Text.Json.Nodes;
+using Berth.ApiServer.Rest;
+using Berth.Core.Errors;
+using Berth.Core.Resources;
+
+namespace Berth.ApiServer.Validation;
+
+/// <summary>
+/// Validation of a defaulted object before it is stored, as upstream's per-kind strategies do: every problem found,
+/// each as a cause with its field path, in one 422 Invalid. The previous object is the stored one on an
+/// update (immutable fields), null on a create. Status writes are not validated here.
+/// </summary>
+internal static class ObjectValidation
+{
+    public static void Validate(ResourceInfo resource, JsonObject obj, JsonObject? previous)
+    {
+        var causes = new List<StatusCause>();
+        MetadataValidation.Validate(obj["metadata"] as JsonObject, "metadata", causes);
+        var spec = obj["spec"] as JsonObject;
+        switch (resource.Group, resource.Plural)
+        {
+            case ("", "pods"):
+                PodSpecValidation.Validate(spec, "spec", causes);
+                break;
+            case ("apps", "deployments" or "replicasets" or "statefulsets" or "daemonsets"):
+                WorkloadValidation.Validate(spec ?? [], previous, causes);
+                break;
+        }
+        if (causes.Count > 0)
+            throw new ApiException(ApiStatus.Invalid(resource, ObjectJson.Name(obj) ?? "", causes));
+    }
+}

@@ -1,0 +1,69 @@
+using Berth.Testing;
+
+namespace Berth.ApiServer.Tests;
+
+/// <summary>Invalid objects through the real kubectl: 422 with upstream's field paths and messages, and nothing stored or changed.</summary>
+public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<ServerFixture>, IDisposable
+{
+    private const string Deployment = """
+        {"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"NAME"},"spec":{"selector":{"matchLabels":{"app":"x"}},
+         "template":{"metadata":{"labels":{"app":"LABEL"}},"spec":{"containers":[{"name":"c","image":"nginx"}]}}}}
+        """;
+
+    private readonly TempDirectory _files = new("invalid");
+    private readonly string _ns = "inv-" + Guid.NewGuid().ToString("N")[..8];
+
+    private Kubectl Kubectl => server.Kubectl;
+
+    [Fact]
+    public async Task Create_WhenTheSelectorDoesNotMatchTheTemplate_ThenKubectlPrintsUpstreamsMessage()
+    {
+        var (code, _, error) = await CreateAsync(Deployment.Replace("NAME", "bad", StringComparison.Ordinal).Replace("LABEL", "y", StringComparison.Ordinal));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("The Deployment \"bad\" is invalid: spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"y\"}: `selector` does not match template `labels`",
+            error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_WhenAPodHasSeveralProblems_ThenEachIsNamedInOneAnswer()
+    {
+        var (code, _, error) = await CreateAsync("""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":{"tier":"bad value!"}},
+             "spec":{"containers":[{"name":"c"},{"name":"c","image":"nginx","ports":[{"containerPort":70000}]}]}}
+            """);
+
+        Assert.NotEqual(0, code);
+        // kubectl lists several causes one per line.
+        Assert.Contains("The Pod \"p\" is invalid: \n* metadata.labels: Invalid value: \"bad value!\": a valid label must be an empty string or consist of " +
+            "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", error, StringComparison.Ordinal);
+        Assert.Contains("\n* spec.containers[0].image: Required value\n* spec.containers[1].name: Duplicate value: \"c\"\n" +
+            "* spec.containers[1].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive", error, StringComparison.Ordinal);
+        Assert.NotEqual(0, (await Kubectl.RunAsync("get", "pod", "p", "-n", _ns)).ExitCode);
+    }
+
+    [Fact]
+    public async Task Patch_WhenItChangesTheSelector_ThenItIsRefusedAsImmutableAndNothingChanges()
+    {
+        Assert.Equal(0, (await CreateAsync(Deployment.Replace("NAME", "web", StringComparison.Ordinal).Replace("LABEL", "x", StringComparison.Ordinal))).ExitCode);
+        var before = (await Kubectl.RunAsync("get", "deployment", "web", "-n", _ns, "-o", "jsonpath={.metadata.resourceVersion}")).Out;
+
+        var (code, _, error) = await Kubectl.RunAsync("patch", "deployment", "web", "-n", _ns, "--type=merge", "-p",
+            """{"spec":{"selector":{"matchLabels":{"app":"z"}},"template":{"metadata":{"labels":{"app":"z"}}}}}""");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("The Deployment \"web\" is invalid: spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"app\":\"z\"}, " +
+            "MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable", error, StringComparison.Ordinal);
+        Assert.Equal(before, (await Kubectl.RunAsync("get", "deployment", "web", "-n", _ns, "-o", "jsonpath={.metadata.resourceVersion}")).Out);
+    }
+
+    public void Dispose() => _files.Dispose();
+
+    private async Task<(int ExitCode, string Out, string Err)> CreateAsync(string json)
+    {
+        await Kubectl.RunAsync("create", "namespace", _ns);
+        var path = _files.File($"{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(path, json);
+        return await Kubectl.RunAsync("create", "-f", path, "-n", _ns);
+    }
+}
