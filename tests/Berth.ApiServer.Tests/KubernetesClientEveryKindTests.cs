@@ -61,12 +61,15 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
             : $"{Prefix(resource)}/{plural}/{name}")).Code);
     }
 
-    /// <summary>The spec the kinds that validate theirs need: pods a container, workloads a selector and a matching template.</summary>
+    /// <summary>The spec the kinds that validate theirs need: pods a container, workloads a selector and a matching template, jobs a restart policy, services a port.</summary>
     private static string? RequiredSpec(ResourceInfo r) => (r.Group, r.Plural) switch
     {
         ("", "pods") => """{"containers":[{"name":"c","image":"busybox"}]}""",
         ("apps", "deployments" or "replicasets" or "statefulsets" or "daemonsets") =>
             """{"selector":{"matchLabels":{"app":"x"}},"template":{"metadata":{"labels":{"app":"x"}},"spec":{"containers":[{"name":"c","image":"busybox"}]}}}""",
+        ("", "services") => """{"ports":[{"port":80}]}""",
+        ("batch", "jobs") => """{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}""",
+        ("batch", "cronjobs") => """{"schedule":"* * * * *","jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}}""",
         _ => null,
     };
 

@@ -29,7 +29,8 @@ public sealed class KubernetesClientTests(ServerFixture server) : IClassFixture<
         await _client.CreateNamespacedSecretAsync(new V1Secret { Metadata = meta, StringData = new Dictionary<string, string> { ["k"] = "v" } }, _ns);
         await _client.CreateNamespacedServiceAsync(new V1Service { Metadata = meta, Spec = new V1ServiceSpec { Selector = labels, Ports = [new V1ServicePort { Port = 80 }] } }, _ns);
         await _client.CreateNamespacedDeploymentAsync(new V1Deployment { Metadata = meta, Spec = new V1DeploymentSpec { Replicas = 2, Selector = new V1LabelSelector { MatchLabels = labels }, Template = podSpec } }, _ns);
-        await _client.CreateNamespacedJobAsync(new V1Job { Metadata = meta, Spec = new V1JobSpec { Template = podSpec } }, _ns);
+        var jobPodSpec = new V1PodTemplateSpec { Spec = new V1PodSpec { RestartPolicy = "Never", Containers = podSpec.Spec.Containers } };
+        await _client.CreateNamespacedJobAsync(new V1Job { Metadata = meta, Spec = new V1JobSpec { Template = jobPodSpec } }, _ns);
         await _client.CreateNamespacedRoleAsync(new V1Role { Metadata = meta, Rules = [new V1PolicyRule { Verbs = ["get"], Resources = ["pods"], ApiGroups = [""] }] }, _ns);
         await _client.CreateNamespacedLeaseAsync(new V1Lease { Metadata = meta, Spec = new V1LeaseSpec { HolderIdentity = "me" } }, _ns);
 

@@ -57,6 +57,22 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
         Assert.Equal(before, (await Kubectl.RunAsync("get", "deployment", "web", "-n", _ns, "-o", "jsonpath={.metadata.resourceVersion}")).Out);
     }
 
+    [Fact]
+    public async Task Create_WhenAServiceOrAJobIsWrong_ThenTheirOwnRulesAnswer()
+    {
+        var service = await CreateAsync("""
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"port":80},{"port":70000,"name":"b"}]}}
+            """);
+        var job = await CreateAsync("""
+            {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Always","containers":[{"name":"c","image":"busybox"}]}}}}
+            """);
+
+        Assert.Contains("The Service \"s\" is invalid: \n* spec.ports[0].name: Required value\n* spec.ports[1].port: Invalid value: 70000: must be between 1 and 65535, inclusive",
+            service.Err, StringComparison.Ordinal);
+        Assert.Contains("The Job \"j\" is invalid: spec.template.spec.restartPolicy: Unsupported value: \"Always\": supported values: \"OnFailure\", \"Never\"",
+            job.Err, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _files.Dispose();
 
     private async Task<(int ExitCode, string Out, string Err)> CreateAsync(string json)

@@ -25,6 +25,15 @@ internal static class ObjectValidation
             case ("apps", "deployments" or "replicasets" or "statefulsets" or "daemonsets"):
                 WorkloadValidation.Validate(spec ?? [], previous, causes);
                 break;
+            case ("", "services"):
+                ServiceValidation.Validate(spec ?? [], causes);
+                break;
+            case ("batch", "jobs"):
+                WorkloadValidation.ValidateJob(spec ?? [], "spec", causes);
+                break;
+            case ("batch", "cronjobs"):
+                WorkloadValidation.ValidateJob(spec?["jobTemplate"]?["spec"] as JsonObject ?? [], "spec.jobTemplate.spec", causes);
+                break;
         }
         if (causes.Count > 0)
             throw new ApiException(ApiStatus.Invalid(resource, ObjectJson.Name(obj) ?? "", causes));

@@ -39,7 +39,7 @@ internal static class PodSpecValidation
                 var ports = container["ports"] as JsonArray ?? [];
                 for (var p = 0; p < ports.Count; p++)
                 {
-                    if (ports[p]?["containerPort"] is JsonValue port && port.TryGetValue<long>(out var number) && number is < 1 or > 65535)
+                    if (JsonNumbers.Integer(ports[p]?["containerPort"]) is { } number and (< 1 or > 65535))
                     {
                         causes.Add(new StatusCause("FieldValueInvalid",
                             string.Create(CultureInfo.InvariantCulture, $"Invalid value: {number}: must be between 1 and 65535, inclusive"), $"{at}.ports[{p}].containerPort"));

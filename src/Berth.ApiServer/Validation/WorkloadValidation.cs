@@ -10,7 +10,7 @@ internal static class WorkloadValidation
 {
     public static void Validate(JsonObject spec, JsonObject? previous, List<StatusCause> causes)
     {
-        if (spec["replicas"] is JsonValue replicas && replicas.TryGetValue<long>(out var count) && count < 0)
+        if (JsonNumbers.Integer(spec["replicas"]) is { } count and < 0)
             causes.Add(new StatusCause("FieldValueInvalid", string.Create(CultureInfo.InvariantCulture, $"Invalid value: {count}: must be greater than or equal to 0"), "spec.replicas"));
         var template = spec["template"] as JsonObject;
         MetadataValidation.Validate(template?["metadata"] as JsonObject, "spec.template.metadata", causes);
@@ -27,6 +27,20 @@ internal static class WorkloadValidation
             .ToDictionary(l => l.Key, l => l.Value?.ToString() ?? "", StringComparer.Ordinal);
         if (LabelSelector.FromJson(selector) is { } parsed && !parsed.Matches(labels))
             causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: {GoMap(labels)}: `selector` does not match template `labels`", "spec.template.metadata.labels"));
+    }
+
+    /// <summary>A job's pod template: valid, and restarted on failure or never (a job's pods end).</summary>
+    public static void ValidateJob(JsonObject spec, string path, List<StatusCause> causes)
+    {
+        var template = spec["template"] as JsonObject;
+        MetadataValidation.Validate(template?["metadata"] as JsonObject, $"{path}.template.metadata", causes);
+        PodSpecValidation.Validate(template?["spec"] as JsonObject, $"{path}.template.spec", causes);
+        var restart = template?["spec"]?["restartPolicy"]?.ToString() ?? "";
+        if (restart is not ("OnFailure" or "Never"))
+        {
+            causes.Add(new StatusCause("FieldValueNotSupported",
+                $"Unsupported value: \"{restart}\": supported values: \"OnFailure\", \"Never\"", $"{path}.template.spec.restartPolicy"));
+        }
     }
 
     /// <summary>A map as Go's %#v prints it (keys sorted), which upstream's messages quote.</summary>
