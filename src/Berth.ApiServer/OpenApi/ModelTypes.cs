@@ -8,7 +8,7 @@ namespace Berth.ApiServer.OpenApi;
 /// <summary>The KubernetesClient model type of each built-in kind: the typed form its schema is read from.</summary>
 internal static class ModelTypes
 {
-    private static readonly ConcurrentDictionary<ResourceInfo, Type?> Found = new();
+    private static readonly ConcurrentDictionary<ResourceInfo, Type?> Found = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// Found by name (scanning every type would load them all): V1Pod, V2..., or with the group's first word where

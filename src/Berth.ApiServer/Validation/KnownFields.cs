@@ -8,12 +8,11 @@ namespace Berth.ApiServer.Validation;
 /// <summary>
 /// Drops the fields a built-in kind does not have, as upstream does when it decodes a request into its typed form,
 /// and names each one (<c>spec.template.spec.containers[0].foo</c>) for fieldValidation to report.
-/// The fields a type has are the JSON names of its KubernetesClient model's properties.
+/// The fields a type has are the JSON names of its KubernetesClient model's properties, reflected once per type.
 /// </summary>
 internal static class KnownFields
 {
-    private static readonly ConcurrentDictionary<Type, Dictionary<string, Type>> Properties = new();
-    private static readonly ConcurrentDictionary<Type, bool> Models = new();
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, Field>> Fields = new();
 
     /// <summary>Removes the unknown fields of <paramref name="obj"/>, a <paramref name="model"/>, and returns their paths.</summary>
     public static List<string> Prune(JsonObject obj, Type model)
@@ -25,47 +24,75 @@ internal static class KnownFields
 
     private static void PruneObject(JsonObject obj, Type model, string path, List<string> unknown)
     {
-        var properties = Properties.GetOrAdd(model, static type => type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null)
-            .ToDictionary(p => p.GetCustomAttribute<JsonPropertyNameAttribute>()!.Name, p => p.PropertyType, StringComparer.Ordinal));
-        foreach (var (key, value) in obj.ToList())
+        var fields = Fields.GetOrAdd(model, Reflect);
+        List<string>? doomed = null;
+        foreach (var (key, value) in obj)
         {
-            if (!properties.TryGetValue(key, out var type))
+            if (!fields.TryGetValue(key, out var field))
             {
-                unknown.Add(path + key);
-                obj.Remove(key);
+                (doomed ??= []).Add(key);
                 continue;
             }
-            PruneValue(value, type, path + key, unknown);
+            switch (field.Shape, value)
+            {
+                case (Shape.Object, JsonObject child):
+                    PruneObject(child, field.Model!, $"{path}{key}.", unknown);
+                    break;
+                case (Shape.List, JsonArray list):
+                    for (var i = 0; i < list.Count; i++)
+                    {
+                        if (list[i] is JsonObject item)
+                            PruneObject(item, field.Model!, $"{path}{key}[{i}].", unknown);
+                    }
+                    break;
+                case (Shape.Map, JsonObject map):
+                    foreach (var (entry, item) in map)
+                    {
+                        if (item is JsonObject itemObject)
+                            PruneObject(itemObject, field.Model!, $"{path}{key}.{entry}.", unknown);
+                    }
+                    break;
+            }
+        }
+        foreach (var key in doomed ?? [])
+        {
+            unknown.Add(path + key);
+            obj.Remove(key);
         }
     }
 
-    private static void PruneValue(JsonNode? value, Type type, string path, List<string> unknown)
+    /// <summary>A model's fields by JSON name, each with what its value holds: a model, a list or map of models, or anything else.</summary>
+    private static Dictionary<string, Field> Reflect(Type model)
     {
-        type = Nullable.GetUnderlyingType(type) ?? type;
-        if (IsModel(type) && value is JsonObject obj)
+        var fields = new Dictionary<string, Field>(StringComparer.Ordinal);
+        foreach (var property in model.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
-            PruneObject(obj, type, path + ".", unknown);
-        }
-        else if (type.IsGenericType && type.GetGenericArguments() is [var _, var valueType] && value is JsonObject map && IsModel(valueType))
-        {
-            foreach (var (key, item) in map)
+            if (property.GetCustomAttribute<JsonPropertyNameAttribute>() is not { } json)
+                continue;
+            var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+            var arguments = type.IsGenericType ? type.GetGenericArguments() : [];
+            fields[json.Name] = arguments switch
             {
-                if (item is JsonObject itemObject)
-                    PruneObject(itemObject, valueType, $"{path}.{key}.", unknown);
-            }
+                [] when IsModel(type) => new Field(Shape.Object, type),
+                [var element] when IsModel(element) => new Field(Shape.List, element),
+                [_, var value] when IsModel(value) => new Field(Shape.Map, value),
+                _ => new Field(Shape.Leaf, null),
+            };
         }
-        else if (type.IsGenericType && type.GetGenericArguments() is [var element] && value is JsonArray list && IsModel(element))
-        {
-            for (var i = 0; i < list.Count; i++)
-            {
-                if (list[i] is JsonObject item)
-                    PruneObject(item, element, $"{path}[{i}].", unknown);
-            }
-        }
+        return fields;
     }
 
     /// <summary>A model class with fields of its own (not IntOrString, Quantity or free-form JSON).</summary>
-    private static bool IsModel(Type type) => Models.GetOrAdd(type, static type =>
-        type.IsClass && type.Namespace == "k8s.Models" && type.GetProperties().Any(p => p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null));
+    private static bool IsModel(Type type) =>
+        type.IsClass && type.Namespace == "k8s.Models" && type.GetProperties().Any(p => p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null);
+
+    private enum Shape
+    {
+        Leaf,
+        Object,
+        List,
+        Map,
+    }
+
+    private sealed record Field(Shape Shape, Type? Model);
 }
