@@ -30,6 +30,8 @@ internal static class KnownFields
         {
             if (!fields.TryGetValue(key, out var field))
             {
+                // Named in document order; removed after the walk, which must not change what it walks.
+                unknown.Add(path + key);
                 (doomed ??= []).Add(key);
                 continue;
             }
@@ -55,10 +57,7 @@ internal static class KnownFields
             }
         }
         foreach (var key in doomed ?? [])
-        {
-            unknown.Add(path + key);
             obj.Remove(key);
-        }
     }
 
     /// <summary>A model's fields by JSON name, each with what its value holds: a model, a list or map of models, or anything else.</summary>
