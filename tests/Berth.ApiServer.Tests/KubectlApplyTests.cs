@@ -111,6 +111,59 @@ public sealed class KubectlApplyTests(ServerFixture server) : IClassFixture<Serv
         Assert.Equal(before["metadata"]!["resourceVersion"]!.GetValue<string>(), (await GetAsync("deployment", "web"))["metadata"]!["resourceVersion"]!.GetValue<string>());
     }
 
+    [Fact]
+    public async Task DiffEditReplaceAndSetResources_ShowAndChangeWhatTheyShould()
+    {
+        await CreateNamespaceAsync();
+        var manifest = await WriteAsync(Deployment);
+        await ApplyAsync(manifest);
+        var changed = await WriteAsync(Deployment.Replace("nginx:1.25", "nginx:1.26", StringComparison.Ordinal));
+
+        var diff = await Kubectl.RunAsync("diff", "-f", changed, "-n", _ns);
+        Assert.Equal(1, diff.ExitCode);
+        Assert.Contains("-        image: nginx:1.25\n+        image: nginx:1.26\n", diff.Out, StringComparison.Ordinal);
+        Assert.Equal(0, (await Kubectl.RunAsync("diff", "-f", manifest, "-n", _ns)).ExitCode);
+
+        // kubectl edit runs $EDITOR on the object; this one bumps the image.
+        var editor = _files.File("editor.sh");
+        await File.WriteAllTextAsync(editor, "#!/bin/sh\nsed -i 's/nginx:1.25/nginx:1.30/' \"$1\"\n");
+        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var edit = Kubectl.Start(["edit", "deployment", "web", "-n", _ns], redirectInput: false, ("EDITOR", editor));
+        await edit.WaitForExitAsync();
+        Assert.True(edit.ExitCode == 0, await edit.StandardError.ReadToEndAsync());
+        Assert.Equal("nginx:1.30", Containers(await GetAsync("deployment", "web"))[0]!["image"]!.GetValue<string>());
+        edit.Dispose();
+
+        var replaced = await Kubectl.RunAsync("replace", "-f", changed, "-n", _ns);
+        Assert.Equal("deployment.apps/web replaced\n", replaced.Out);
+        Assert.Equal("nginx:1.26", Containers(await GetAsync("deployment", "web"))[0]!["image"]!.GetValue<string>());
+
+        var resources = await Kubectl.RunAsync("set", "resources", "deployment/web", "-c", "web", "--limits=cpu=500m,memory=256Mi", "-n", _ns);
+        Assert.Equal("deployment.apps/web resource requirements updated\n", resources.Out);
+        var limits = (await GetAsync("deployment", "web"))["spec"]!["template"]!["spec"]!["containers"]![0]!["resources"]!["limits"]!;
+        AssertJson("""{"cpu":"500m","memory":"256Mi"}""", limits);
+    }
+
+    [Fact]
+    public async Task ApplyPrune_WhenAnObjectLeavesTheDirectory_ThenItIsDeleted()
+    {
+        await CreateNamespaceAsync();
+        var directory = _files.File("manifests");
+        Directory.CreateDirectory(directory);
+        await File.WriteAllTextAsync(Path.Combine(directory, "a.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {set: demo}\ndata: {k: v}\n");
+        await File.WriteAllTextAsync(Path.Combine(directory, "b.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n  labels: {set: demo}\ndata: {k: v}\n");
+        var first = await Kubectl.RunAsync("apply", "-f", directory, "-n", _ns, "--prune", "-l", "set=demo");
+        Assert.True(first.ExitCode == 0, first.Err);
+
+        File.Delete(Path.Combine(directory, "b.yaml"));
+        var second = await Kubectl.RunAsync("apply", "-f", directory, "-n", _ns, "--prune", "-l", "set=demo");
+
+        Assert.True(second.ExitCode == 0, second.Err);
+        Assert.Contains("configmap/a unchanged", second.Out, StringComparison.Ordinal);
+        Assert.Contains("configmap/b pruned", second.Out, StringComparison.Ordinal);
+        Assert.NotEqual(0, (await Kubectl.RunAsync("get", "configmap", "b", "-n", _ns)).ExitCode);
+    }
+
     public void Dispose() => _files.Dispose();
 
     /// <summary>A deployment's containers as the manifest states them: name, image and env (the server adds defaults).</summary>

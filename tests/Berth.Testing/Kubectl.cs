@@ -27,8 +27,11 @@ public sealed class Kubectl(string kubeconfig, string cacheDir)
         return result;
     }
 
-    /// <summary>Starts kubectl without waiting for it (for <c>get -w</c>); the caller kills and disposes it.</summary>
-    public Process Start(string[] args, bool redirectInput)
+    /// <summary>
+    /// Starts kubectl without waiting for it (for <c>get -w</c>, or <c>edit</c> with an EDITOR in
+    /// <paramref name="environment"/>); the caller waits or kills, and disposes it.
+    /// </summary>
+    public Process Start(string[] args, bool redirectInput, params (string Name, string Value)[] environment)
     {
         if (!File.Exists(Binary))
             throw new InvalidOperationException($"{Binary} is missing: these tests drive the real kubectl.");
@@ -41,6 +44,8 @@ public sealed class Kubectl(string kubeconfig, string cacheDir)
         };
         info.Environment["KUBECONFIG"] = kubeconfig;
         info.Environment["HOME"] = cacheDir;
+        foreach (var (name, value) in environment)
+            info.Environment[name] = value;
         info.ArgumentList.Add("--cache-dir");
         info.ArgumentList.Add(cacheDir);
         foreach (var arg in args)

@@ -35,6 +35,17 @@ internal static class WorkloadPrinters
             (o, now) => [Name(o), Replicas(o), Number(o, "status.replicas"), Number(o, "status.readyReplicas"), Age(o, now),
                 Containers(At(o, "spec.template.spec")), Images(At(o, "spec.template.spec")), Selector(At(o, "spec.selector"))]));
 
+        yield return ("", "replicationcontrollers", new Printer(
+            [
+                TableColumn.NameColumn,
+                TableColumn.Integer("Desired", "Number of desired pods."),
+                TableColumn.Integer("Current", "Number of actual pods."),
+                TableColumn.Integer("Ready", "Number of ready pods."),
+                TableColumn.Age, ContainersColumn, ImagesColumn, SelectorColumn,
+            ],
+            (o, now) => [Name(o), Replicas(o), Number(o, "status.replicas"), Number(o, "status.readyReplicas"), Age(o, now),
+                Containers(At(o, "spec.template.spec")), Images(At(o, "spec.template.spec")), MapSelector(At(o, "spec.selector"))]));
+
         yield return ("apps", "statefulsets", new Printer(
             [TableColumn.NameColumn, TableColumn.Text("Ready", "Number of the pod with ready state"), TableColumn.Age, ContainersColumn, ImagesColumn],
             (o, now) => [Name(o), $"{Number(o, "status.readyReplicas")}/{Replicas(o)}", Age(o, now),

@@ -11,7 +11,7 @@ public sealed class ResourceTable
 
     /// <summary>Groups and resources whose objects carry metadata.generation upstream.</summary>
     private static readonly HashSet<string> GenerationTracking =
-        ["apps", "batch", "autoscaling", "policy", "ingresses", "networkpolicies", "customresourcedefinitions"];
+        ["apps", "batch", "autoscaling", "policy", "ingresses", "networkpolicies", "customresourcedefinitions", "replicationcontrollers"];
 
     private readonly Dictionary<(string Group, string Version, string Plural), ResourceInfo> _byPath = [];
 
@@ -44,6 +44,7 @@ public sealed class ResourceTable
         yield return Cluster("", "v1", "Namespace", "namespaces", ["ns"], status: true, extra: [Sub("finalize", "", "v1", "Namespace", "update")]);
         yield return Namespaced("", "v1", "Pod", "pods", ["po"], ["all"], status: true,
             extra: [Sub("binding", "", "v1", "Binding", "create"), Sub("eviction", "policy", "v1", "Eviction", "create")]);
+        yield return Namespaced("", "v1", "ReplicationController", "replicationcontrollers", ["rc"], ["all"], status: true, scale: true);
         yield return Namespaced("", "v1", "Service", "services", ["svc"], ["all"], status: true);
         yield return Namespaced("", "v1", "Endpoints", "endpoints", ["ep"]);
         yield return Namespaced("", "v1", "ConfigMap", "configmaps", ["cm"]);
