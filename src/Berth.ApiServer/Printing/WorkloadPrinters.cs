@@ -24,27 +24,8 @@ internal static class WorkloadPrinters
                 Number(o, "status.availableReplicas"), Age(o, now), Containers(At(o, "spec.template.spec")), Images(At(o, "spec.template.spec")),
                 Selector(At(o, "spec.selector"))]));
 
-        yield return ("apps", "replicasets", new Printer(
-            [
-                TableColumn.NameColumn,
-                TableColumn.Integer("Desired", "Number of desired pods."),
-                TableColumn.Integer("Current", "Number of actual pods."),
-                TableColumn.Integer("Ready", "Number of ready pods."),
-                TableColumn.Age, ContainersColumn, ImagesColumn, SelectorColumn,
-            ],
-            (o, now) => [Name(o), Replicas(o), Number(o, "status.replicas"), Number(o, "status.readyReplicas"), Age(o, now),
-                Containers(At(o, "spec.template.spec")), Images(At(o, "spec.template.spec")), Selector(At(o, "spec.selector"))]));
-
-        yield return ("", "replicationcontrollers", new Printer(
-            [
-                TableColumn.NameColumn,
-                TableColumn.Integer("Desired", "Number of desired pods."),
-                TableColumn.Integer("Current", "Number of actual pods."),
-                TableColumn.Integer("Ready", "Number of ready pods."),
-                TableColumn.Age, ContainersColumn, ImagesColumn, SelectorColumn,
-            ],
-            (o, now) => [Name(o), Replicas(o), Number(o, "status.replicas"), Number(o, "status.readyReplicas"), Age(o, now),
-                Containers(At(o, "spec.template.spec")), Images(At(o, "spec.template.spec")), MapSelector(At(o, "spec.selector"))]));
+        yield return ("apps", "replicasets", ReplicaPrinter(Selector));
+        yield return ("", "replicationcontrollers", ReplicaPrinter(MapSelector));
 
         yield return ("apps", "statefulsets", new Printer(
             [TableColumn.NameColumn, TableColumn.Text("Ready", "Number of the pod with ready state"), TableColumn.Age, ContainersColumn, ImagesColumn],
@@ -140,4 +121,16 @@ internal static class WorkloadPrinters
         var end = Time(job, "status.completionTime") ?? now;
         return HumanDuration.Format(end - start);
     }
+
+    /// <summary>Replica sets and replication controllers print alike; only their selectors are shaped differently.</summary>
+    private static Printer ReplicaPrinter(Func<System.Text.Json.Nodes.JsonNode?, string> selector) => new(
+        [
+            TableColumn.NameColumn,
+            TableColumn.Integer("Desired", "Number of desired pods."),
+            TableColumn.Integer("Current", "Number of actual pods."),
+            TableColumn.Integer("Ready", "Number of ready pods."),
+            TableColumn.Age, ContainersColumn, ImagesColumn, SelectorColumn,
+        ],
+        (o, now) => [Name(o), Replicas(o), Number(o, "status.replicas"), Number(o, "status.readyReplicas"), Age(o, now),
+            Containers(At(o, "spec.template.spec")), Images(At(o, "spec.template.spec")), selector(At(o, "spec.selector"))]);
 }

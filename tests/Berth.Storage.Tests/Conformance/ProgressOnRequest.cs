@@ -18,10 +18,12 @@ internal static class ProgressOnRequest
         var written = (await store.CreateAsync($"/registry/busy-{Guid.NewGuid():N}/a", Encoding.UTF8.GetBytes("v"), 0, CancellationToken.None)).Revision;
 
         var next = watch.MoveNextAsync().AsTask();
+        // Ask again on every tick until the answer arrives (the deadline cancels the watch, failing the test).
+        using var ask = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
         while (true)
         {
             store.RequestWatchProgress();
-            if (await Task.WhenAny(next, Task.Delay(100, deadline.Token)) != next)
+            if (await Task.WhenAny(next, ask.WaitForNextTickAsync(deadline.Token).AsTask()) != next)
                 continue;
             Assert.True(await next, "the watch ended");
             if (watch.Current.IsProgress && watch.Current.Revision >= written)
