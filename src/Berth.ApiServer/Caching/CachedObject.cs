@@ -37,7 +37,8 @@ internal sealed class CachedObject
     {
         var obj = JsonNode.Parse(stored)!.AsObject();
         ObjectJson.Metadata(obj)["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
-        return new CachedObject(key, revision, JsonSerializer.SerializeToUtf8Bytes(obj), ObjectJson.Labels(obj), SelectableFields.Of(resource, obj));
+        return new CachedObject(key, revision, JsonSerializer.SerializeToUtf8Bytes(obj),
+            CompactMap.From(ObjectJson.Labels(obj)), CompactMap.From(SelectableFields.Of(resource, obj)));
     }
 
     public JsonObject Parse() => JsonNode.Parse(Json)!.AsObject();
