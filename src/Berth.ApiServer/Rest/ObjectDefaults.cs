@@ -36,7 +36,6 @@ internal static class ObjectDefaults
                 obj["status"] = new JsonObject { ["phase"] = "Pending" };
                 break;
         }
-        KindDefaults.Apply(resource, obj);
         KindDefaults.OnCreate(resource, obj);
     }
 
