@@ -11,6 +11,16 @@ public sealed record ApiResult(int Code, JsonNode? Body)
 
     public bool IsConflict => Code == 409;
 
+    /// <summary>
+    /// Throws when the request failed, naming <paramref name="what"/> was attempted; with
+    /// <paramref name="goneIsFine"/>, a 404 counts as done (the object to change or delete is already gone).
+    /// </summary>
+    public void ThrowIfFailed(string what, bool goneIsFine = false)
+    {
+        if (!Succeeded && !(goneIsFine && IsNotFound))
+            throw new InvalidOperationException($"{what} failed: {Message}");
+    }
+
     /// <summary>The Status message of a failure, for logs.</summary>
     public string Message => Body?["message"]?.GetValue<string>() ?? $"HTTP {Code}";
 }

@@ -30,7 +30,7 @@ internal static class FieldValidation
                 $"{resource.Kind} in version \"{resource.Version}\" cannot be handled as a {resource.Kind}: strict decoding error: " +
                 string.Join(", ", unknown.Select(f => $"unknown field \"{f}\""))));
         }
-        foreach (var field in unknown)
-            context.Response.Headers.Append("Warning", $"299 - \"unknown field \\\"{field}\\\"\"");
+        // Set, not appended: a patch applied again after losing a race must not warn twice.
+        context.Response.Headers["Warning"] = unknown.Select(f => $"299 - \"unknown field \\\"{f}\\\"\"").ToArray();
     }
 }

@@ -160,7 +160,8 @@ public sealed partial class GarbageCollector
                 ["ownerReferences"] = owners.Count == 0 ? null : new JsonArray([.. owners.Select(o => (JsonNode)o.ToJson())]),
             },
         };
-        Check(await _client.MergePatchAsync(obj.Path, patch, cancellationToken), $"updating the owners of {obj}");
+        // A conflict means the graph was behind: the throw sends the key back to the queue, to be tried again.
+        (await _client.MergePatchAsync(obj.Path, patch, cancellationToken)).ThrowIfFailed($"updating the owners of {obj}", goneIsFine: true);
     }
 
     private async Task RemoveFinalizerAsync(GraphObject obj, string finalizer, CancellationToken cancellationToken)
@@ -174,7 +175,7 @@ public sealed partial class GarbageCollector
                 ["finalizers"] = remaining.Count == 0 ? null : new JsonArray([.. remaining.Select(f => (JsonNode)f)]),
             },
         };
-        Check(await _client.MergePatchAsync(obj.Path, patch, cancellationToken), $"removing the {finalizer} finalizer of {obj}");
+        (await _client.MergePatchAsync(obj.Path, patch, cancellationToken)).ThrowIfFailed($"removing the {finalizer} finalizer of {obj}", goneIsFine: true);
     }
 
     private async Task DeleteAsync(GraphObject obj, string policy, CancellationToken cancellationToken)
@@ -186,15 +187,7 @@ public sealed partial class GarbageCollector
             ["propagationPolicy"] = policy,
             ["preconditions"] = new JsonObject { ["uid"] = obj.Uid },
         };
-        Check(await _client.DeleteAsync(obj.Path, options, cancellationToken), $"deleting {obj}");
-    }
-
-    /// <summary>Gone already is fine; a conflict means the graph was behind, so the key is tried again.</summary>
-    private static void Check(ApiResult result, string what)
-    {
-        if (result.Succeeded || result.IsNotFound)
-            return;
-        throw new InvalidOperationException($"{what} failed: {result.Message}");
+        (await _client.DeleteAsync(obj.Path, options, cancellationToken)).ThrowIfFailed($"deleting {obj}", goneIsFine: true);
     }
 
     private static partial class Log

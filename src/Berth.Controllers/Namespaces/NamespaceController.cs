@@ -51,7 +51,7 @@ public sealed partial class NamespaceController
         var found = await _client.GetAsync($"/api/v1/namespaces/{name}", cancellationToken);
         if (found.IsNotFound)
             return ReconcileResult.Done;
-        Check(found, $"reading namespace {name}");
+        found.ThrowIfFailed($"reading namespace {name}");
         var ns = found.Body!.AsObject();
         var finalizers = (ns["spec"]?["finalizers"] as JsonArray ?? []).Select(f => f!.GetValue<string>()).ToList();
         if (ns["metadata"]?["deletionTimestamp"] is null || !finalizers.Contains(Finalizer))
@@ -72,7 +72,7 @@ public sealed partial class NamespaceController
         finalizers.Remove(Finalizer);
         var finalized = ns.DeepClone().AsObject();
         finalized["spec"]!["finalizers"] = new JsonArray([.. finalizers.Select(f => (JsonNode)f)]);
-        Check(await _client.PutAsync($"/api/v1/namespaces/{name}/finalize", finalized, cancellationToken), $"finalizing namespace {name}");
+        (await _client.PutAsync($"/api/v1/namespaces/{name}/finalize", finalized, cancellationToken)).ThrowIfFailed($"finalizing namespace {name}");
         Log.Emptied(_logger, name);
         return ReconcileResult.Done;
     }
@@ -122,7 +122,7 @@ public sealed partial class NamespaceController
         var list = await _client.GetAsync(resource.CollectionPath(ns), cancellationToken);
         if (list.IsNotFound)
             return [];
-        Check(list, $"listing {resource} in {ns}");
+        list.ThrowIfFailed($"listing {resource} in {ns}");
         return [.. (list.Body!["items"] as JsonArray ?? []).OfType<JsonNode>()];
     }
 
@@ -170,15 +170,9 @@ public sealed partial class NamespaceController
         var statusObject = withStatus["status"] as JsonObject ?? (JsonObject)(withStatus["status"] = new JsonObject());
         statusObject["conditions"] = updated;
         var written = await _client.PutAsync($"/api/v1/namespaces/{ns["metadata"]!["name"]!.GetValue<string>()}/status", withStatus, cancellationToken);
-        Check(written, "updating the conditions of a terminating namespace");
+        written.ThrowIfFailed("updating the conditions of a terminating namespace");
         // The finalize call that may follow must carry the new resourceVersion.
         ns["metadata"]!["resourceVersion"] = written.Body!["metadata"]!["resourceVersion"]!.DeepClone();
-    }
-
-    private static void Check(ApiResult result, string what)
-    {
-        if (!result.Succeeded)
-            throw new InvalidOperationException($"{what} failed: {result.Message}");
     }
 
     private static partial class Log
