@@ -1,6 +1,8 @@
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Validation;
+using System.Text.Json.Nodes;
 using Berth.Core.Errors;
+using Berth.Core.FieldManagement;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -13,11 +15,21 @@ internal sealed partial class ResourceHandler
 
     private async Task CreateAsync(HttpContext context, RequestTarget target, bool dryRun)
     {
-        var cancellationToken = context.RequestAborted;
         var resource = target.Resource;
         var obj = await RequestBody.ReadObjectAsync(context, BodyLimit);
         CheckTypeMeta(obj, resource);
         FieldValidation.Apply(context, resource, obj);
+        await CreateObjectAsync(context, target, obj, dryRun, UpdaterOf(context, null, "CreateOptions"));
+    }
+
+    /// <summary>
+    /// Creates <paramref name="obj"/> and answers 201 with it as stored; the <paramref name="updater"/>'s fields are
+    /// recorded in managedFields (an apply that creates has recorded its own).
+    /// </summary>
+    private async Task CreateObjectAsync(HttpContext context, RequestTarget target, JsonObject obj, bool dryRun, FieldOwner? updater)
+    {
+        var cancellationToken = context.RequestAborted;
+        var resource = target.Resource;
         var metadata = ObjectJson.Metadata(obj);
 
         if (resource.Namespaced)
@@ -62,6 +74,8 @@ internal sealed partial class ResourceHandler
             ObjectDefaults.OnCreate(resource, obj);
             ObjectDefaults.OnWrite(resource, obj);
             ObjectValidation.Validate(resource, obj, previous: null);
+            if (updater is not null)
+                FieldsOf(resource).RecordUpdate(null, obj, updater);
             var actualName = ObjectJson.Name(obj)!;
             var key = resource.StorageKey(target.Namespace, actualName);
             if (dryRun)

@@ -13,7 +13,7 @@ internal sealed partial class ResourceHandler
     private const string JsonPatchType = "application/json-patch+json";
     private const string MergePatchType = "application/merge-patch+json";
     private const string StrategicMergePatchType = "application/strategic-merge-patch+json";
-    private static readonly string[] PatchTypes = [JsonPatchType, MergePatchType, StrategicMergePatchType];
+    private static readonly string[] PatchTypes = [JsonPatchType, MergePatchType, ApplyPatchType, StrategicMergePatchType];
 
     /// <summary>How often a patch that names no resourceVersion is applied again after losing a race with another write.</summary>
     private const int PatchAttempts = 5;
@@ -21,6 +21,14 @@ internal sealed partial class ResourceHandler
     private async Task PatchAsync(HttpContext context, RequestTarget target, bool dryRun)
     {
         var resource = target.Resource;
+        if (PatchMediaType(context).Equals(ApplyPatchType, StringComparison.OrdinalIgnoreCase))
+        {
+            await ApplyAsync(context, target, await RequestBody.ReadBytesAsync(context, BodyLimit), dryRun);
+            return;
+        }
+        if (context.Request.Query.ContainsKey("force"))
+            throw new ApiException(InvalidPatchOptions(new StatusCause("FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force")));
+        var updater = UpdaterOf(context, target.Subresource, "PatchOptions");
         var (mediaType, patch) = await ReadPatchAsync(context);
         for (var attempt = 1; ; attempt++)
         {
@@ -44,7 +52,7 @@ internal sealed partial class ResourceHandler
 
             try
             {
-                var saved = await SaveAsync(target, current, modRevision, Confine(target, current, result), dryRun, context.RequestAborted);
+                var saved = await SaveAsync(target, current, modRevision, Confine(target, current, result), dryRun, updater, context.RequestAborted);
                 await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, saved);
                 return;
             }
@@ -58,8 +66,8 @@ internal sealed partial class ResourceHandler
     /// <summary>Reads a JSON, merge or strategic merge patch: 415 for another patch type, 400 for malformed JSON.</summary>
     private async Task<(string MediaType, JsonNode? Patch)> ReadPatchAsync(HttpContext context)
     {
-        var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
-        if (!PatchTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase))
+        var mediaType = PatchMediaType(context);
+        if (!PatchTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase) || mediaType.Equals(ApplyPatchType, StringComparison.OrdinalIgnoreCase))
             throw new ApiException(ApiStatus.UnsupportedMediaType(mediaType, PatchTypes));
         var bytes = await RequestBody.ReadBytesAsync(context, BodyLimit);
         try
@@ -71,6 +79,8 @@ internal sealed partial class ResourceHandler
             throw new ApiException(ApiStatus.BadRequest($"the patch is not valid JSON: {e.Message}"));
         }
     }
+
+    private static string PatchMediaType(HttpContext context) => (context.Request.ContentType ?? "").Split(';')[0].Trim();
 
     /// <summary>Applies a patch to a copy of <paramref name="document"/>; a patch that cannot apply is a 422.</summary>
     private static JsonObject ApplyPatch(RequestTarget target, JsonObject document, string mediaType, JsonNode? patch)

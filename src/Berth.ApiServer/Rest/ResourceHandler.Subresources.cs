@@ -46,7 +46,8 @@ internal sealed partial class ResourceHandler
 
         var updated = current.DeepClone().AsObject();
         (updated["spec"] as JsonObject ?? (JsonObject)(updated["spec"] = new JsonObject()))["replicas"] = count;
-        var saved = await SaveAsync(target with { Subresource = null }, current, modRevision, updated, dryRun, context.RequestAborted);
+        var saved = await SaveAsync(target with { Subresource = null }, current, modRevision, updated, dryRun,
+            UpdaterOf(context, "scale", HttpMethods.IsPut(context.Request.Method) ? "UpdateOptions" : "PatchOptions"), context.RequestAborted);
         await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, ToScale(saved));
     }
 
@@ -73,7 +74,7 @@ internal sealed partial class ResourceHandler
         foreach (var old in conditions.Where(c => c?["type"]?.GetValue<string>() == "PodScheduled").ToList())
             conditions.Remove(old);
         conditions.Add(new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastProbeTime"] = null, ["lastTransitionTime"] = Now() });
-        await SaveAsync(target with { Subresource = null }, current, modRevision, updated, dryRun, context.RequestAborted);
+        await SaveAsync(target with { Subresource = null }, current, modRevision, updated, dryRun, updater: null, context.RequestAborted);
         await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, Success(201));
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Validation;
 using Berth.Core.Errors;
+using Berth.Core.FieldManagement;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -33,22 +34,18 @@ internal sealed partial class ResourceHandler
             throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
 
         var updated = Confine(target, current, body);
-        await WriteUpdateAsync(context, target, current, modRevision, updated, dryRun);
-    }
-
-    /// <summary>Stores a change to an existing object and answers with the object as stored.</summary>
-    private async Task WriteUpdateAsync(HttpContext context, RequestTarget target, JsonObject current, long modRevision, JsonObject updated, bool dryRun)
-    {
-        var saved = await SaveAsync(target, current, modRevision, updated, dryRun, context.RequestAborted);
+        var saved = await SaveAsync(target, current, modRevision, updated, dryRun, UpdaterOf(context, target.Subresource, "UpdateOptions"), context.RequestAborted);
         await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, saved);
     }
 
     /// <summary>
     /// Stores <paramref name="updated"/> in place of <paramref name="current"/> (read at <paramref name="modRevision"/>):
     /// the one path every change to an existing object takes. Server-owned metadata is kept, generation counts spec
-    /// changes, a no-op writes nothing, and an object being deleted whose last finalizer went is removed.
+    /// changes, the <paramref name="updater"/>'s change is recorded in managedFields (an apply has recorded its own),
+    /// a no-op writes nothing, and an object being deleted whose last finalizer went is removed.
     /// </summary>
-    private async Task<JsonObject> SaveAsync(RequestTarget target, JsonObject current, long modRevision, JsonObject updated, bool dryRun, CancellationToken cancellationToken)
+    private async Task<JsonObject> SaveAsync(RequestTarget target, JsonObject current, long modRevision, JsonObject updated, bool dryRun,
+        FieldOwner? updater, CancellationToken cancellationToken)
     {
         var resource = target.Resource;
         var metadata = ObjectJson.Metadata(updated);
@@ -65,6 +62,8 @@ internal sealed partial class ResourceHandler
         ObjectDefaults.OnWrite(resource, updated);
         if (target.Subresource is null)
             ObjectValidation.Validate(resource, updated, current);
+        if (updater is not null)
+            FieldsOf(resource).RecordUpdate(current, updated, updater);
         if (resource.TracksGeneration && SpecChanged(current, updated))
             metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 1) + 1;
         metadata["resourceVersion"] = modRevision.ToString(CultureInfo.InvariantCulture);

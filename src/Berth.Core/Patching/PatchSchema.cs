@@ -53,6 +53,7 @@ public sealed class PatchSchema
                 fields[name] = value switch
                 {
                     "retainKeys" => new PatchField(PatchFieldKind.Object, null, null, RetainKeys: true),
+                    "atomic" => new PatchField(PatchFieldKind.Atomic, null, null),
                     "[set]" => new PatchField(PatchFieldKind.Set, null, null, retainKeys),
                     ['[', .., ']'] => new PatchField(PatchFieldKind.KeyedList, Element(value[1..value.IndexOf('/', StringComparison.Ordinal)]), value[(value.IndexOf('/', StringComparison.Ordinal) + 1)..^1], retainKeys),
                     _ => new PatchField(PatchFieldKind.Object, value, null, retainKeys),
@@ -92,7 +93,10 @@ internal enum PatchFieldKind
     Object,
     KeyedList,
     Set,
+
+    /// <summary>An object owned and replaced as a whole by server-side apply; a strategic merge patch merges it as any object.</summary>
+    Atomic,
 }
 
-/// <summary>One described field: an object of a type, a list of objects merged by a key, or a set of primitives.</summary>
+/// <summary>One described field: an object of a type, an atomic object, a list of objects merged by a key, or a set of primitives.</summary>
 internal sealed record PatchField(PatchFieldKind Kind, string? Type, string? MergeKey, bool RetainKeys = false);

@@ -1,0 +1,199 @@
+using System.Text.Json.Nodes;
+using Berth.Core.Patching;
+
+namespace Berth.Core.FieldManagement;
+
+/// <summary>What changed between two versions of an object, as three sets of paths.</summary>
+public sealed record FieldChanges(FieldSet Added, FieldSet Modified, FieldSet Removed)
+{
+    /// <summary>The fields whose value a write sets: an owner of any of them loses it (or conflicts, for apply).</summary>
+    public FieldSet Set => Added.Union(Modified);
+}
+
+/// <summary>
+/// The field paths of objects, read with the schema that says how each list is identified: by a key (its items are
+/// <c>k:</c> elements), as a set (<c>v:</c>), or atomically (the list is one leaf). Objects are field by field unless
+/// atomic. Both walks agree with each other so that their sets can be compared.
+/// </summary>
+public static class ObjectFields
+{
+    /// <summary>
+    /// The fields an applied configuration sets: every leaf value, every atomic object or list, and every list item.
+    /// An object itself is not a member (its fields are), so an empty object owns nothing.
+    /// </summary>
+    public static FieldSet Of(JsonObject applied, PatchType type)
+    {
+        var set = new FieldSet();
+        AddObject(set, applied, type);
+        return set;
+    }
+
+    /// <summary>
+    /// The fields <paramref name="updated"/> adds, modifies and removes relative to <paramref name="current"/>. Added
+    /// and removed subtrees count every node in them, objects and items included, as upstream's comparison does;
+    /// the top-level fields (metadata, spec) are never members themselves.
+    /// </summary>
+    public static FieldChanges Compare(JsonObject current, JsonObject updated, PatchType type)
+    {
+        FieldSet[] nodes = [new(), new(), new()];
+        CompareObjects(current, updated, type, nodes, depth: 0);
+        return new FieldChanges(nodes[0], nodes[1], nodes[2]);
+    }
+
+    /// <summary>The path element of a list item: its key, its value, or failing a key its position.</summary>
+    internal static string ItemElement(JsonNode? item, PatchField field, int index) => field.Kind switch
+    {
+        PatchFieldKind.KeyedList when item is JsonObject o && o[field.MergeKey!] is { } key =>
+            "k:" + new JsonObject { [field.MergeKey!] = key.DeepClone() }.ToJsonString(FieldSet.Encoding),
+        PatchFieldKind.Set => "v:" + (item?.ToJsonString(FieldSet.Encoding) ?? "null"),
+        _ => "i:" + index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Whether a field's value is an object walked field by field (not atomic, and an object).</summary>
+    internal static bool IsGranularObject(JsonNode? value, PatchField? field) =>
+        value is JsonObject && field is not { Kind: PatchFieldKind.Atomic };
+
+    /// <summary>Whether a field's value is a list walked item by item (one with keys or a set).</summary>
+    internal static bool IsItemized(JsonNode? value, PatchField? field) =>
+        value is JsonArray && field is { Kind: PatchFieldKind.KeyedList or PatchFieldKind.Set };
+
+    internal static PatchType ChildType(PatchType type, PatchField? field) =>
+        field is { Kind: PatchFieldKind.Object or PatchFieldKind.KeyedList } ? type.Of(field.Type) : PatchType.None;
+
+    private static void AddObject(FieldSet node, JsonObject obj, PatchType type)
+    {
+        foreach (var (name, value) in obj)
+        {
+            var field = type.Field(name);
+            var child = node.Descend("f:" + name);
+            if (IsGranularObject(value, field))
+            {
+                AddObject(child, (JsonObject)value!, ChildType(type, field));
+            }
+            else if (IsItemized(value, field))
+            {
+                var items = (JsonArray)value!;
+                for (var i = 0; i < items.Count; i++)
+                {
+                    var item = child.Descend(ItemElement(items[i], field!, i));
+                    item.MarkMember();
+                    if (field!.Kind == PatchFieldKind.KeyedList && items[i] is JsonObject itemObject)
+                        AddObject(item, itemObject, ChildType(type, field));
+                }
+            }
+            else
+            {
+                child.MarkMember();
+            }
+        }
+    }
+
+    private static void CompareObjects(JsonObject current, JsonObject updated, PatchType type, FieldSet[] nodes, int depth)
+    {
+        foreach (var (name, value) in updated)
+        {
+            var field = type.Field(name);
+            var element = "f:" + name;
+            if (!current.TryGetPropertyValue(name, out var old))
+                AddSubtree(nodes[0].Descend(element), value, field, type, member: depth > 0);
+            else
+                CompareValues(old, value, field, type, Descend(nodes, element), depth + 1);
+        }
+        foreach (var (name, old) in current)
+        {
+            if (!updated.ContainsKey(name))
+            {
+                var field = type.Field(name);
+                AddSubtree(nodes[2].Descend("f:" + name), old, field, type, member: depth > 0);
+            }
+        }
+    }
+
+    private static void CompareValues(JsonNode? old, JsonNode? value, PatchField? field, PatchType type, FieldSet[] nodes, int depth)
+    {
+        if (IsGranularObject(old, field) && IsGranularObject(value, field))
+        {
+            CompareObjects((JsonObject)old!, (JsonObject)value!, ChildType(type, field), nodes, depth);
+        }
+        else if (IsItemized(old, field) && IsItemized(value, field))
+        {
+            CompareItems((JsonArray)old!, (JsonArray)value!, field!, ChildType(type, field), nodes, depth);
+        }
+        else if (IsGranularObject(old, field) || IsGranularObject(value, field) || IsItemized(old, field) || IsItemized(value, field))
+        {
+            // The value changed shape (an object became a string, say): the old subtree goes, the new one comes.
+            AddSubtree(nodes[2], old, field, type, member: true);
+            AddSubtree(nodes[0], value, field, type, member: true);
+        }
+        else if (!JsonNode.DeepEquals(old, value))
+        {
+            nodes[1].MarkMember();
+        }
+    }
+
+    private static void CompareItems(JsonArray old, JsonArray updated, PatchField field, PatchType elementType, FieldSet[] nodes, int depth)
+    {
+        var oldItems = Index(old, field);
+        var newItems = Index(updated, field);
+        foreach (var (element, item) in newItems)
+        {
+            if (!oldItems.TryGetValue(element, out var before))
+                AddSubtree(nodes[0].Descend(element), item, null, elementType, member: true, isItem: true);
+            else if (item is JsonObject o && before is JsonObject b && field.Kind == PatchFieldKind.KeyedList)
+                CompareObjects(b, o, elementType, Descend(nodes, element), depth + 1);
+            else if (!JsonNode.DeepEquals(before, item))
+                nodes[1].Descend(element).MarkMember();
+        }
+        foreach (var (element, item) in oldItems)
+        {
+            if (!newItems.ContainsKey(element))
+                AddSubtree(nodes[2].Descend(element), item, null, elementType, member: true, isItem: true);
+        }
+    }
+
+    /// <summary>The items of a list by path element; of items that share a key, the first counts.</summary>
+    internal static Dictionary<string, JsonNode?> Index(JsonArray items, PatchField field)
+    {
+        var index = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        for (var i = 0; i < items.Count; i++)
+            index.TryAdd(ItemElement(items[i], field, i), items[i]);
+        return index;
+    }
+
+    /// <summary>Marks a whole subtree: the node (when <paramref name="member"/>) and everything beneath it.</summary>
+    private static void AddSubtree(FieldSet node, JsonNode? value, PatchField? field, PatchType type, bool member, bool isItem = false)
+    {
+        if (member)
+            node.MarkMember();
+        if (isItem)
+        {
+            if (value is JsonObject item)
+                AddSubtreeFields(node, item, type);
+            return;
+        }
+        if (IsGranularObject(value, field))
+        {
+            AddSubtreeFields(node, (JsonObject)value!, ChildType(type, field));
+        }
+        else if (IsItemized(value, field))
+        {
+            var items = (JsonArray)value!;
+            for (var i = 0; i < items.Count; i++)
+            {
+                var itemNode = node.Descend(ItemElement(items[i], field!, i));
+                itemNode.MarkMember();
+                if (field!.Kind == PatchFieldKind.KeyedList && items[i] is JsonObject itemObject)
+                    AddSubtreeFields(itemNode, itemObject, ChildType(type, field));
+            }
+        }
+    }
+
+    private static void AddSubtreeFields(FieldSet node, JsonObject obj, PatchType type)
+    {
+        foreach (var (name, value) in obj)
+            AddSubtree(node.Descend("f:" + name), value, type.Field(name), type, member: true);
+    }
+
+    private static FieldSet[] Descend(FieldSet[] nodes, string element) =>
+        [nodes[0].Descend(element), nodes[1].Descend(element), nodes[2].Descend(element)];
+}
