@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Core.FieldManagement;
 using Berth.Core.Patching;
+using Berth.Core.Serialization;
 
 namespace Berth.Core.Tests;
 
@@ -31,7 +32,7 @@ public sealed class FieldManagerTests
         const string Expected = """"
             {"manager":"kubectl","operation":"Apply","apiVersion":"apps/v1","time":"2026-01-01T00:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{},"f:selector":{},"f:template":{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:env":{"k:{\"name\":\"A\"}":{".":{},"f:name":{},"f:value":{}},"k:{\"name\":\"B\"}":{".":{},"f:name":{},"f:value":{}}},"f:image":{},"f:name":{}}}}}}}}
             """";
-        Assert.Equal(Expected, entry.ToJsonString(FieldSet.Encoding));
+        Assert.Equal(Expected, entry.ToJsonString(WireJson.Options));
     }
 
     [Fact]
@@ -123,12 +124,12 @@ public sealed class FieldManagerTests
 
         Later.RecordUpdate(live, edited, new FieldOwner("kubectl-edit", ManagedFieldsEntry.Update, null));
 
-        var entries = ManagedFieldsEntry.Read(edited["metadata"]!["managedFields"]!.AsArray());
-        var apply = entries.Single(e => e.Manager == "kubectl").Fields.ToFieldsV1().ToJsonString(FieldSet.Encoding);
+        var entries = ManagedFieldsEntry.Read(edited["metadata"]!["managedFields"]!.AsArray(), decodeFields: true);
+        var apply = entries.Single(e => e.Manager == "kubectl").Fields.ToFieldsV1().ToJsonString(WireJson.Options);
         Assert.DoesNotContain("f:image", apply, StringComparison.Ordinal);
         Assert.StartsWith("""{"f:spec":""", apply, StringComparison.Ordinal);
         Assert.Equal("""{"f:spec":{"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{"f:image":{}}}}}}}""",
-            entries.Single(e => e.Manager == "kubectl-edit").Fields.ToFieldsV1().ToJsonString(FieldSet.Encoding));
+            entries.Single(e => e.Manager == "kubectl-edit").Fields.ToFieldsV1().ToJsonString(WireJson.Options));
     }
 
     [Fact]
@@ -172,7 +173,7 @@ public sealed class FieldManagerTests
 
         var set = FieldSet.FromFieldsV1(JsonNode.Parse(V1)!.AsObject());
 
-        Assert.Equal(V1, set.ToFieldsV1().ToJsonString(FieldSet.Encoding));
+        Assert.Equal(V1, set.ToFieldsV1().ToJsonString(WireJson.Options));
         Assert.Equal([".metadata.labels", ".metadata.labels.app", ".spec.containers[name=\"web\"]", ".spec.containers[name=\"web\"].image", ".spec.finalizers[=\"x\"]"],
             set.Members().Select(FieldSet.Describe));
         Assert.Throws<FormatException>(() => FieldSet.FromFieldsV1(JsonNode.Parse("""{"x:y":{}}""")!.AsObject()));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Rest;
 using Berth.Core.Resources;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Caching;
 
@@ -37,7 +38,7 @@ internal sealed class CachedObject
     {
         var obj = JsonNode.Parse(stored)!.AsObject();
         ObjectJson.Metadata(obj)["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
-        return new CachedObject(key, revision, JsonSerializer.SerializeToUtf8Bytes(obj),
+        return new CachedObject(key, revision, JsonSerializer.SerializeToUtf8Bytes(obj, WireJson.Options),
             CompactMap.From(ObjectJson.Labels(obj)), CompactMap.From(SelectableFields.Of(resource, obj)));
     }
 

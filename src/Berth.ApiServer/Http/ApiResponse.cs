@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Http;
 
@@ -14,7 +15,7 @@ internal static class ApiResponse
     {
         context.Response.StatusCode = code;
         context.Response.ContentType = contentType;
-        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter, WireJson.Writer);
         body.WriteTo(writer);
         await writer.FlushAsync(context.RequestAborted);
     }

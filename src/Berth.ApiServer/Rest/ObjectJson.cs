@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Rest;
 
@@ -53,7 +54,7 @@ internal static class ObjectJson
     public static string Timestamp(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
-    public static byte[] ToBytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node);
+    public static byte[] ToBytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, WireJson.Options);
 
     /// <summary>Parses stored bytes back into an object and stamps it with its resourceVersion (the store's mod revision).</summary>
     public static JsonObject FromStored(ReadOnlySpan<byte> value, long resourceVersion)

@@ -6,6 +6,7 @@ using Berth.ApiServer.Http;
 using Berth.Core.Errors;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Rest;
 
@@ -150,7 +151,7 @@ internal sealed partial class ResourceHandler
         var now = time.GetUtcNow();
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ApiResponse.Json;
-        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter);
+        await using var writer = new Utf8JsonWriter(context.Response.BodyWriter, WireJson.Writer);
         writer.WriteStartObject();
         writer.WriteString("kind", table ? "Table" : resource.ListKind);
         writer.WriteString("apiVersion", table ? "meta.k8s.io/v1" : resource.GroupVersion);

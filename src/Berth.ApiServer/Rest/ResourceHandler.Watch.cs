@@ -7,6 +7,7 @@ using Berth.ApiServer.Http;
 using Berth.ApiServer.Printing;
 using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Rest;
 
@@ -166,7 +167,7 @@ internal sealed partial class ResourceHandler
 
     private static async Task WriteEventAsync(HttpContext context, string type, Action<Utf8JsonWriter> writeObject, CancellationToken cancellationToken)
     {
-        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, WireJson.Writer))
         {
             writer.WriteStartObject();
             writer.WriteString("type", type);

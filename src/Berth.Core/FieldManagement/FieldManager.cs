@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Core.Patching;
+using Berth.Core.Serialization;
 
 namespace Berth.Core.FieldManagement;
 
@@ -31,6 +33,13 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
 
     private static readonly IReadOnlyList<string>[] Status = [["f:status"]];
 
+    /// <summary>The server's fields as a set, which comparisons skip rather than walk.</summary>
+    private static readonly FieldSet ServerFieldSet = ServerFields.Aggregate(new FieldSet(), (set, path) =>
+    {
+        set.Insert(path);
+        return set;
+    });
+
     /// <summary>
     /// Records the write of <paramref name="updated"/> over <paramref name="current"/> (null for a create) by
     /// <paramref name="owner"/> in <paramref name="updated"/>'s managedFields. Managed fields the writer sent
@@ -39,29 +48,31 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
     public void RecordUpdate(JsonObject? current, JsonObject updated, FieldOwner owner)
     {
         var metadata = Metadata(updated);
-        var currentEntries = Entries(current);
-        var entries = currentEntries;
-        if (metadata["managedFields"] is JsonArray { Count: > 0 } sent)
+        var currentManaged = current is null ? null : Metadata(current)["managedFields"] as JsonArray;
+        var entries = currentManaged is null ? [] : ManagedFieldsEntry.Read(currentManaged, decodeFields: false);
+        if (metadata["managedFields"] is JsonArray { Count: > 0 } sent && !SameJson(sent, currentManaged))
         {
             if (sent.All(e => e is JsonObject { Count: 0 }))
             {
                 metadata.Remove("managedFields");
                 return;
             }
-            if (current is null || !JsonNode.DeepEquals(sent, Metadata(current)["managedFields"]))
-                entries = ReadOrNull(sent) ?? currentEntries;
+            entries = ReadOrNull(sent) ?? entries;
         }
 
         var changes = Changes(current ?? [], updated, owner);
         var changed = changes.Set;
-        var own = entries.Find(e => e.BelongsTo(owner));
-        for (var i = 0; i < entries.Count; i++)
+        var touched = changed.Union(changes.Removed);
+        if (touched.IsEmpty)
         {
-            if (entries[i] != own)
-                entries[i] = entries[i] with { Fields = entries[i].Fields.Difference(changed).Difference(changes.Removed) };
+            // A write that changes nothing leaves ownership, and the times, as they were.
+            Write(metadata, entries);
+            return;
         }
+        var own = entries.Find(e => e.BelongsTo(owner));
+        RemoveFromOthers(entries, own, touched);
         var fields = (own?.Fields ?? new FieldSet()).Difference(changes.Removed).Union(changed);
-        Replace(entries, own, fields, owner, touched: !changed.IsEmpty || !changes.Removed.IsEmpty);
+        Replace(entries, own, fields, owner, touched: true);
         Write(metadata, CapUpdateManagers(entries));
     }
 
@@ -102,18 +113,23 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
 
     private FieldChanges Changes(JsonObject current, JsonObject updated, FieldOwner owner)
     {
-        var changes = ObjectFields.Compare(current, updated, Type);
+        var changes = ObjectFields.Compare(current, updated, Type, ServerFieldSet);
         return new FieldChanges(InScope(changes.Added, owner), InScope(changes.Modified, owner), InScope(changes.Removed, owner));
     }
 
-    /// <summary>The fields a write through the owner's (sub)resource can own: never server metadata; status apart if separate.</summary>
+    /// <summary>
+    /// Narrows freshly computed <paramref name="fields"/> to what a write through the owner's (sub)resource can own:
+    /// never server metadata; status apart from the rest when the kind has a status subresource.
+    /// </summary>
     private FieldSet InScope(FieldSet fields, FieldOwner owner)
     {
-        var scoped = fields.WithoutSubtrees(ServerFields);
-        scoped.Child("f:metadata")?.ClearMember();
-        if (!StatusIsSeparate)
-            return scoped;
-        return owner.Subresource == "status" ? scoped.Subtree("f:status") : scoped.WithoutSubtrees(Status);
+        fields.RemoveSubtrees(ServerFields);
+        fields.Child("f:metadata")?.ClearMember();
+        if (StatusIsSeparate && owner.Subresource == "status")
+            fields.KeepOnly("f:status");
+        else if (StatusIsSeparate)
+            fields.RemoveSubtrees(Status);
+        return fields;
     }
 
     private void Replace(List<ManagedFieldsEntry> entries, ManagedFieldsEntry? own, FieldSet fields, FieldOwner owner, bool touched)
@@ -129,15 +145,15 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
     {
         for (var i = 0; i < entries.Count; i++)
         {
-            if (entries[i] != own)
-                entries[i] = entries[i] with { Fields = entries[i].Fields.Difference(fields) };
+            if (entries[i] != own && entries[i].OwnsAnyOf(fields))
+                entries[i] = entries[i].WithFields(entries[i].Fields.Difference(fields));
         }
     }
 
     /// <summary>Folds the oldest Update entries into one <c>ancient-changes</c> entry when there are too many.</summary>
     private List<ManagedFieldsEntry> CapUpdateManagers(List<ManagedFieldsEntry> entries)
     {
-        var updates = entries.Where(e => e.Operation == ManagedFieldsEntry.Update && !e.Fields.IsEmpty)
+        var updates = entries.Where(e => e.Operation == ManagedFieldsEntry.Update && !e.IsEmpty)
             .OrderBy(e => e.Time ?? "", StringComparer.Ordinal).ToList();
         if (updates.Count <= MaxUpdateManagers)
             return entries;
@@ -147,12 +163,19 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
         return [.. entries.Except(oldest), folded];
     }
 
+    /// <summary>
+    /// Whether two nodes are written the same: cheaper than comparing them node by node, which would decode every
+    /// managedFields entry the writer merely passed back.
+    /// </summary>
+    private static bool SameJson(JsonNode a, JsonNode? b) =>
+        b is not null && JsonSerializer.SerializeToUtf8Bytes(a, WireJson.Options).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, WireJson.Options));
+
     /// <summary>Managed fields a client sent, or null when they cannot be read (the current ones stay then, as upstream).</summary>
     private static List<ManagedFieldsEntry>? ReadOrNull(JsonArray sent)
     {
         try
         {
-            return ManagedFieldsEntry.Read(sent);
+            return ManagedFieldsEntry.Read(sent, decodeFields: true);
         }
         catch (FormatException)
         {
@@ -161,7 +184,7 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
     }
 
     private static List<ManagedFieldsEntry> Entries(JsonObject? obj) =>
-        obj is not null && Metadata(obj)["managedFields"] is JsonArray entries ? ManagedFieldsEntry.Read(entries) : [];
+        obj is not null && Metadata(obj)["managedFields"] is JsonArray entries ? ManagedFieldsEntry.Read(entries, decodeFields: false) : [];
 
     private static void Write(JsonObject metadata, List<ManagedFieldsEntry> entries)
     {

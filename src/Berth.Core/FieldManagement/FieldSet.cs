@@ -1,6 +1,8 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.Core.Serialization;
 
 namespace Berth.Core.FieldManagement;
 
@@ -12,7 +14,8 @@ namespace Berth.Core.FieldManagement;
 /// </summary>
 public sealed class FieldSet
 {
-    private SortedDictionary<string, FieldSet>? _children;
+    /// <summary>The children in ordinal order of their elements (the order FieldsV1 is written in).</summary>
+    private List<KeyValuePair<string, FieldSet>>? _children;
 
     /// <summary>Whether the path ending at this node is itself in the set.</summary>
     public bool IsMember { get; private set; }
@@ -23,17 +26,16 @@ public sealed class FieldSet
     public IEnumerable<KeyValuePair<string, FieldSet>> Children =>
         _children ?? Enumerable.Empty<KeyValuePair<string, FieldSet>>();
 
-    public FieldSet? Child(string element) => _children?.GetValueOrDefault(element);
+    public FieldSet? Child(string element) => Find(element) is var i and >= 0 ? _children![i].Value : null;
 
     /// <summary>The child at <paramref name="element"/>, created when missing.</summary>
     public FieldSet Descend(string element)
     {
-        _children ??= new SortedDictionary<string, FieldSet>(StringComparer.Ordinal);
-        if (!_children.TryGetValue(element, out var child))
-        {
-            child = new FieldSet();
-            _children[element] = child;
-        }
+        var i = Find(element);
+        if (i >= 0)
+            return _children![i].Value;
+        var child = new FieldSet();
+        (_children ??= []).Insert(~i, KeyValuePair.Create(element, child));
         return child;
     }
 
@@ -41,14 +43,31 @@ public sealed class FieldSet
 
     public void ClearMember() => IsMember = false;
 
-    /// <summary>A set of only the paths at and beneath <paramref name="element"/>.</summary>
-    public FieldSet Subtree(string element)
+    /// <summary>Keeps only the paths at and beneath <paramref name="element"/> (changes this set).</summary>
+    public void KeepOnly(string element)
     {
-        var result = new FieldSet();
-        if (Child(element) is { } child)
-            (result._children = new SortedDictionary<string, FieldSet>(StringComparer.Ordinal))[element] = child.Clone();
-        return result;
+        IsMember = false;
+        if (_children is null)
+            return;
+        _children.RemoveAll(c => c.Key != element);
     }
+
+    /// <summary>Removes the subtree at each path of <paramref name="subtrees"/>: a path and everything under it (changes this set).</summary>
+    public void RemoveSubtrees(IEnumerable<IReadOnlyList<string>> subtrees)
+    {
+        foreach (var path in subtrees)
+        {
+            var parent = this;
+            for (var depth = 0; depth < path.Count - 1 && parent is not null; depth++)
+                parent = parent.Child(path[depth]);
+            if (parent?.Find(path[^1]) is >= 0 and var index)
+                parent._children!.RemoveAt(index);
+        }
+    }
+
+    /// <summary>Whether this set and <paramref name="other"/> have a member in common.</summary>
+    public bool Overlaps(FieldSet other) =>
+        (IsMember && other.IsMember) || Children.Any(c => other.Child(c.Key) is { } o && c.Value.Overlaps(o));
 
     public void Insert(IReadOnlyList<string> path)
     {
@@ -58,32 +77,22 @@ public sealed class FieldSet
         node.MarkMember();
     }
 
+    /// <summary>The union (which may be one of the two sets itself, when the other is empty: sets are not changed once shared).</summary>
     public FieldSet Union(FieldSet other)
     {
+        if (other.IsEmpty)
+            return this;
+        if (IsEmpty)
+            return other;
         var result = Clone();
         result.AddAll(other);
         return result;
     }
 
     /// <summary>The members of this set that are not members of <paramref name="other"/>.</summary>
-    public FieldSet Difference(FieldSet other) => Combine(this, other, (a, b) => a && !b) ?? new FieldSet();
+    public FieldSet Difference(FieldSet other) => other.IsEmpty ? this : Combine(this, other, (a, b) => a && !b) ?? new FieldSet();
 
     public FieldSet Intersection(FieldSet other) => Combine(this, other, (a, b) => a && b) ?? new FieldSet();
-
-    /// <summary>This set without the subtree at each path of <paramref name="subtrees"/> (a path and everything under it).</summary>
-    public FieldSet WithoutSubtrees(IEnumerable<IReadOnlyList<string>> subtrees)
-    {
-        var result = Clone();
-        foreach (var path in subtrees)
-        {
-            var parent = result;
-            for (var i = 0; i < path.Count - 1 && parent is not null; i++)
-                parent = parent.Child(path[i]);
-            parent?._children?.Remove(path[^1]);
-        }
-        result.Prune();
-        return result;
-    }
 
     /// <summary>Every member path, depth first in element order.</summary>
     public IEnumerable<IReadOnlyList<string>> Members()
@@ -110,13 +119,30 @@ public sealed class FieldSet
     /// <summary>The FieldsV1 encoding, as in an object's <c>metadata.managedFields[].fieldsV1</c>.</summary>
     public JsonObject ToFieldsV1()
     {
-        var result = new JsonObject();
-        var children = Children.Where(c => !c.Value.IsEmpty).ToList();
-        if (IsMember && children.Count > 0)
-            result["."] = new JsonObject();
-        foreach (var (element, child) in children)
-            result[element] = child.ToFieldsV1();
-        return result;
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, WireJson.Writer))
+            Write(writer);
+        // Parsed back lazily: the node is written out from these bytes unless someone looks inside.
+        return JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+    }
+
+    private void Write(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        if (IsMember && Children.Any(c => !c.Value.IsEmpty))
+        {
+            writer.WritePropertyName(".");
+            writer.WriteStartObject();
+            writer.WriteEndObject();
+        }
+        foreach (var (element, child) in Children)
+        {
+            if (child.IsEmpty)
+                continue;
+            writer.WritePropertyName(element);
+            child.Write(writer);
+        }
+        writer.WriteEndObject();
     }
 
     /// <summary>Reads FieldsV1; throws <see cref="FormatException"/> for anything that is not.</summary>
@@ -163,7 +189,7 @@ public sealed class FieldSet
                     break;
                 case 'k':
                     text.Append('[');
-                    text.AppendJoin(",", JsonNode.Parse(body)!.AsObject().Select(p => $"{p.Key}={p.Value?.ToJsonString(Encoding) ?? "null"}"));
+                    text.AppendJoin(",", JsonNode.Parse(body)!.AsObject().Select(p => $"{p.Key}={p.Value?.ToJsonString(WireJson.Options) ?? "null"}"));
                     text.Append(']');
                     break;
                 case 'v':
@@ -177,14 +203,11 @@ public sealed class FieldSet
         return text.ToString();
     }
 
-    /// <summary>How values are spelt inside path elements: compact, without escaping what JSON does not require.</summary>
-    public static JsonSerializerOptions Encoding { get; } = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     private FieldSet Clone()
     {
         var copy = new FieldSet { IsMember = IsMember };
-        foreach (var (element, child) in Children)
-            (copy._children ??= new SortedDictionary<string, FieldSet>(StringComparer.Ordinal))[element] = child.Clone();
+        if (_children is not null)
+            copy._children = [.. _children.Select(c => KeyValuePair.Create(c.Key, c.Value.Clone()))];
         return copy;
     }
 
@@ -195,19 +218,6 @@ public sealed class FieldSet
             Descend(element).AddAll(child);
     }
 
-    /// <summary>Drops children that hold no member.</summary>
-    private void Prune()
-    {
-        if (_children is null)
-            return;
-        foreach (var (element, child) in _children.ToList())
-        {
-            child.Prune();
-            if (child.IsEmpty)
-                _children.Remove(element);
-        }
-    }
-
     private static FieldSet? Combine(FieldSet? a, FieldSet? b, Func<bool, bool, bool> member)
     {
         if (a is null)
@@ -216,8 +226,28 @@ public sealed class FieldSet
         foreach (var (element, child) in a.Children)
         {
             if (Combine(child, b?.Child(element), member) is { IsEmpty: false } combined)
-                (result._children ??= new SortedDictionary<string, FieldSet>(StringComparer.Ordinal))[element] = combined;
+                (result._children ??= []).Add(KeyValuePair.Create(element, combined));
         }
         return result;
+    }
+
+    /// <summary>The index of <paramref name="element"/> among the children, or its complement where it would go.</summary>
+    private int Find(string element)
+    {
+        if (_children is null)
+            return -1;
+        var (low, high) = (0, _children.Count - 1);
+        while (low <= high)
+        {
+            var middle = (low + high) / 2;
+            var order = string.CompareOrdinal(_children[middle].Key, element);
+            if (order == 0)
+                return middle;
+            if (order < 0)
+                low = middle + 1;
+            else
+                high = middle - 1;
+        }
+        return ~low;
     }
 }

@@ -4,12 +4,49 @@ namespace Berth.Core.FieldManagement;
 
 /// <summary>
 /// One entry of <c>metadata.managedFields</c>: the fields one manager owns through one kind of operation
-/// (<c>Apply</c> or <c>Update</c>) and, for writes through a subresource, that subresource.
+/// (<c>Apply</c> or <c>Update</c>) and, for writes through a subresource, that subresource. An entry read from a
+/// stored object keeps its JSON: its fields are decoded only when a write touches them, and an entry no write
+/// changed is written back as it was.
 /// </summary>
-public sealed record ManagedFieldsEntry(string Manager, string Operation, string ApiVersion, string? Time, string? Subresource, FieldSet Fields)
+public sealed class ManagedFieldsEntry
 {
     public const string Apply = "Apply";
     public const string Update = "Update";
+
+    private readonly JsonObject? _stored;
+    private FieldSet? _fields;
+
+    public ManagedFieldsEntry(string manager, string operation, string apiVersion, string? time, string? subresource, FieldSet fields)
+    {
+        (Manager, Operation, ApiVersion, Time, Subresource, _fields) = (manager, operation, apiVersion, time, subresource, fields);
+    }
+
+    private ManagedFieldsEntry(JsonObject stored, string manager, string operation, string apiVersion, string? time, string? subresource)
+    {
+        (_stored, Manager, Operation, ApiVersion, Time, Subresource) = (stored, manager, operation, apiVersion, time, subresource);
+    }
+
+    public string Manager { get; }
+
+    public string Operation { get; }
+
+    public string ApiVersion { get; }
+
+    public string? Time { get; }
+
+    public string? Subresource { get; }
+
+    public FieldSet Fields => _fields ??= StoredFields is { } v1 ? FieldSet.FromFieldsV1(v1) : new FieldSet();
+
+    public bool IsEmpty => _fields?.IsEmpty ?? StoredFields is not { Count: > 0 };
+
+    private JsonObject? StoredFields => _stored?["fieldsV1"] as JsonObject;
+
+    /// <summary>The same entry owning <paramref name="fields"/> instead.</summary>
+    public ManagedFieldsEntry WithFields(FieldSet fields) => new(Manager, Operation, ApiVersion, Time, Subresource, fields);
+
+    /// <summary>Whether this entry owns any of <paramref name="paths"/>; answered from the stored JSON when not decoded yet.</summary>
+    public bool OwnsAnyOf(FieldSet paths) => _fields is not null ? _fields.Overlaps(paths) : StoredFields is { } v1 && Overlaps(v1, paths);
 
     /// <summary>Whether this entry is the one an owner writes to (entries are identified by all but version, time and fields).</summary>
     public bool BelongsTo(FieldOwner owner) =>
@@ -26,6 +63,8 @@ public sealed record ManagedFieldsEntry(string Manager, string Operation, string
 
     public JsonObject ToJson()
     {
+        if (_stored is not null && _fields is null)
+            return _stored.DeepClone().AsObject();
         var entry = new JsonObject
         {
             ["manager"] = Manager,
@@ -41,8 +80,11 @@ public sealed record ManagedFieldsEntry(string Manager, string Operation, string
         return entry;
     }
 
-    /// <summary>Reads <c>metadata.managedFields</c>; throws <see cref="FormatException"/> naming what is wrong.</summary>
-    public static List<ManagedFieldsEntry> Read(JsonArray entries)
+    /// <summary>
+    /// Reads <c>metadata.managedFields</c>; throws <see cref="FormatException"/> naming what is wrong. Fields are
+    /// decoded at once when <paramref name="decodeFields"/> (entries a client sent), else when first needed.
+    /// </summary>
+    public static List<ManagedFieldsEntry> Read(JsonArray entries, bool decodeFields)
     {
         var result = new List<ManagedFieldsEntry>();
         foreach (var node in entries)
@@ -54,14 +96,13 @@ public sealed record ManagedFieldsEntry(string Manager, string Operation, string
                 throw new FormatException($"managedFields operation must be Apply or Update, not \"{operation}\"");
             if (Text(entry, "fieldsType") is { } type && type != "FieldsV1")
                 throw new FormatException($"managedFields fieldsType must be FieldsV1, not \"{type}\"");
-            var fields = entry["fieldsV1"] switch
-            {
-                null => new FieldSet(),
-                JsonObject v1 => FieldSet.FromFieldsV1(v1),
-                _ => throw new FormatException("managedFields fieldsV1 must be an object"),
-            };
-            result.Add(new ManagedFieldsEntry(Text(entry, "manager") ?? "", operation, Text(entry, "apiVersion") ?? "",
-                Text(entry, "time"), Text(entry, "subresource"), fields));
+            if (entry["fieldsV1"] is not (null or JsonObject))
+                throw new FormatException("managedFields fieldsV1 must be an object");
+            var read = new ManagedFieldsEntry(entry, Text(entry, "manager") ?? "", operation, Text(entry, "apiVersion") ?? "",
+                Text(entry, "time"), Text(entry, "subresource"));
+            if (decodeFields)
+                _ = read.Fields;
+            result.Add(read);
         }
         return result;
     }
@@ -71,13 +112,28 @@ public sealed record ManagedFieldsEntry(string Manager, string Operation, string
     /// own nothing.
     /// </summary>
     public static JsonArray Write(IEnumerable<ManagedFieldsEntry> entries) =>
-        new([.. entries.Where(e => !e.Fields.IsEmpty)
+        new([.. entries.Where(e => !e.IsEmpty)
             .OrderBy(e => e.Operation, StringComparer.Ordinal)
             .ThenBy(e => e.Time ?? "", StringComparer.Ordinal)
             .ThenBy(e => e.Manager, StringComparer.Ordinal)
             .ThenBy(e => e.ApiVersion, StringComparer.Ordinal)
             .ThenBy(e => e.Subresource ?? "", StringComparer.Ordinal)
             .Select(e => (JsonNode)e.ToJson())]);
+
+    /// <summary>Whether FieldsV1 JSON and a set have a member in common, walking both together.</summary>
+    private static bool Overlaps(JsonObject v1, FieldSet paths)
+    {
+        foreach (var (element, child) in paths.Children)
+        {
+            if (v1[element] is not JsonObject owned)
+                continue;
+            if (child.IsMember && (owned.Count == 0 || owned.ContainsKey(".")))
+                return true;
+            if (Overlaps(owned, child))
+                return true;
+        }
+        return false;
+    }
 
     private static string? Text(JsonObject entry, string field) => entry[field] switch
     {

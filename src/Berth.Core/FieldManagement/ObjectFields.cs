@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Core.Patching;
+using Berth.Core.Serialization;
 
 namespace Berth.Core.FieldManagement;
 
@@ -31,21 +32,22 @@ public static class ObjectFields
     /// <summary>
     /// The fields <paramref name="updated"/> adds, modifies and removes relative to <paramref name="current"/>. Added
     /// and removed subtrees count every node in them, objects and items included, as upstream's comparison does;
-    /// the top-level fields (metadata, spec) are never members themselves.
+    /// the top-level fields (metadata, spec) are never members themselves. Paths in <paramref name="ignore"/> are
+    /// not compared at all.
     /// </summary>
-    public static FieldChanges Compare(JsonObject current, JsonObject updated, PatchType type)
+    public static FieldChanges Compare(JsonObject current, JsonObject updated, PatchType type, FieldSet? ignore = null)
     {
-        FieldSet[] nodes = [new(), new(), new()];
-        CompareObjects(current, updated, type, nodes, depth: 0);
-        return new FieldChanges(nodes[0], nodes[1], nodes[2]);
+        var changes = new FieldChanges(new FieldSet(), new FieldSet(), new FieldSet());
+        CompareObjects(current, updated, type, new Cursor(changes, null, null), depth: 0, ignore);
+        return changes;
     }
 
     /// <summary>The path element of a list item: its key, its value, or failing a key its position.</summary>
     internal static string ItemElement(JsonNode? item, PatchField field, int index) => field.Kind switch
     {
         PatchFieldKind.KeyedList when item is JsonObject o && o[field.MergeKey!] is { } key =>
-            "k:" + new JsonObject { [field.MergeKey!] = key.DeepClone() }.ToJsonString(FieldSet.Encoding),
-        PatchFieldKind.Set => "v:" + (item?.ToJsonString(FieldSet.Encoding) ?? "null"),
+            $"k:{{\"{field.MergeKey}\":{key.ToJsonString(WireJson.Options)}}}",
+        PatchFieldKind.Set => "v:" + (item?.ToJsonString(WireJson.Options) ?? "null"),
         _ => "i:" + index.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
@@ -65,7 +67,7 @@ public static class ObjectFields
         foreach (var (name, value) in obj)
         {
             var field = type.Field(name);
-            var child = node.Descend("f:" + name);
+            var child = node.Descend(FieldElement(name));
             if (IsGranularObject(value, field))
             {
                 AddObject(child, (JsonObject)value!, ChildType(type, field));
@@ -88,66 +90,69 @@ public static class ObjectFields
         }
     }
 
-    private static void CompareObjects(JsonObject current, JsonObject updated, PatchType type, FieldSet[] nodes, int depth)
+    private static void CompareObjects(JsonObject current, JsonObject updated, PatchType type, Cursor at, int depth, FieldSet? ignore = null)
     {
         foreach (var (name, value) in updated)
         {
             var field = type.Field(name);
-            var element = "f:" + name;
+            var element = FieldElement(name);
+            var ignored = ignore?.Child(element);
+            if (ignored is { IsMember: true })
+                continue;
             if (!current.TryGetPropertyValue(name, out var old))
-                AddSubtree(nodes[0].Descend(element), value, field, type, member: depth > 0);
+                AddSubtree(at.Added.Descend(element), value, field, type, member: depth > 0);
+            else if (ignored is not null && IsGranularObject(old, field) && IsGranularObject(value, field))
+                CompareObjects((JsonObject)old!, (JsonObject)value!, ChildType(type, field), at.Child(element), depth + 1, ignored);
             else
-                CompareValues(old, value, field, type, Descend(nodes, element), depth + 1);
+                CompareValues(old, value, field, type, at.Child(element), depth + 1);
         }
         foreach (var (name, old) in current)
         {
-            if (!updated.ContainsKey(name))
-            {
-                var field = type.Field(name);
-                AddSubtree(nodes[2].Descend("f:" + name), old, field, type, member: depth > 0);
-            }
+            var element = FieldElement(name);
+            if (!updated.ContainsKey(name) && ignore?.Child(element) is not { IsMember: true })
+                AddSubtree(at.Removed.Descend(element), old, type.Field(name), type, member: depth > 0);
         }
     }
 
-    private static void CompareValues(JsonNode? old, JsonNode? value, PatchField? field, PatchType type, FieldSet[] nodes, int depth)
+    private static void CompareValues(JsonNode? old, JsonNode? value, PatchField? field, PatchType type, Cursor at, int depth)
     {
         if (IsGranularObject(old, field) && IsGranularObject(value, field))
         {
-            CompareObjects((JsonObject)old!, (JsonObject)value!, ChildType(type, field), nodes, depth);
+            CompareObjects((JsonObject)old!, (JsonObject)value!, ChildType(type, field), at, depth);
         }
         else if (IsItemized(old, field) && IsItemized(value, field))
         {
-            CompareItems((JsonArray)old!, (JsonArray)value!, field!, ChildType(type, field), nodes, depth);
+            CompareItems((JsonArray)old!, (JsonArray)value!, field!, ChildType(type, field), at, depth);
         }
         else if (IsGranularObject(old, field) || IsGranularObject(value, field) || IsItemized(old, field) || IsItemized(value, field))
         {
             // The value changed shape (an object became a string, say): the old subtree goes, the new one comes.
-            AddSubtree(nodes[2], old, field, type, member: true);
-            AddSubtree(nodes[0], value, field, type, member: true);
+            AddSubtree(at.Removed, old, field, type, member: true);
+            AddSubtree(at.Added, value, field, type, member: true);
         }
         else if (!JsonNode.DeepEquals(old, value))
         {
-            nodes[1].MarkMember();
+            at.Modified.MarkMember();
         }
     }
 
-    private static void CompareItems(JsonArray old, JsonArray updated, PatchField field, PatchType elementType, FieldSet[] nodes, int depth)
+    private static void CompareItems(JsonArray old, JsonArray updated, PatchField field, PatchType elementType, Cursor at, int depth)
     {
         var oldItems = Index(old, field);
         var newItems = Index(updated, field);
         foreach (var (element, item) in newItems)
         {
             if (!oldItems.TryGetValue(element, out var before))
-                AddSubtree(nodes[0].Descend(element), item, null, elementType, member: true, isItem: true);
+                AddSubtree(at.Added.Descend(element), item, null, elementType, member: true, isItem: true);
             else if (item is JsonObject o && before is JsonObject b && field.Kind == PatchFieldKind.KeyedList)
-                CompareObjects(b, o, elementType, Descend(nodes, element), depth + 1);
+                CompareObjects(b, o, elementType, at.Child(element), depth + 1);
             else if (!JsonNode.DeepEquals(before, item))
-                nodes[1].Descend(element).MarkMember();
+                at.Modified.Descend(element).MarkMember();
         }
         foreach (var (element, item) in oldItems)
         {
             if (!newItems.ContainsKey(element))
-                AddSubtree(nodes[2].Descend(element), item, null, elementType, member: true, isItem: true);
+                AddSubtree(at.Removed.Descend(element), item, null, elementType, member: true, isItem: true);
         }
     }
 
@@ -191,9 +196,42 @@ public static class ObjectFields
     private static void AddSubtreeFields(FieldSet node, JsonObject obj, PatchType type)
     {
         foreach (var (name, value) in obj)
-            AddSubtree(node.Descend("f:" + name), value, type.Field(name), type, member: true);
+            AddSubtree(node.Descend(FieldElement(name)), value, type.Field(name), type, member: true);
     }
 
-    private static FieldSet[] Descend(FieldSet[] nodes, string element) =>
-        [nodes[0].Descend(element), nodes[1].Descend(element), nodes[2].Descend(element)];
+    /// <summary>
+    /// The element of a field, shared between objects for the names a schema repeats (a bounded cache, since map
+    /// keys such as labels are the users' own).
+    /// </summary>
+    private static string FieldElement(string name)
+    {
+        if (FieldElements.TryGetValue(name, out var element))
+            return element;
+        element = "f:" + name;
+        if (FieldElements.Count < MaxCachedElements)
+            FieldElements.TryAdd(name, element);
+        return element;
+    }
+
+    private const int MaxCachedElements = 4096;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> FieldElements = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A position in the three change sets during a comparison: its nodes are made only when a change is recorded
+    /// there, so walking two equal subtrees builds nothing.
+    /// </summary>
+    private sealed class Cursor(FieldChanges changes, Cursor? parent, string? element)
+    {
+        private FieldSet? _added;
+        private FieldSet? _modified;
+        private FieldSet? _removed;
+
+        public FieldSet Added => _added ??= parent is null ? changes.Added : parent.Added.Descend(element!);
+
+        public FieldSet Modified => _modified ??= parent is null ? changes.Modified : parent.Modified.Descend(element!);
+
+        public FieldSet Removed => _removed ??= parent is null ? changes.Removed : parent.Removed.Descend(element!);
+
+        public Cursor Child(string childElement) => new(changes, this, childElement);
+    }
 }
