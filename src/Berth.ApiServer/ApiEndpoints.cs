@@ -5,13 +5,12 @@ using Berth.ApiServer.Observability;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Rest;
 using Berth.Core.Errors;
-using Berth.Core.Resources;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.ApiServer;
 
 /// <summary>Routes a request: version and health, discovery, then the resource URLs.</summary>
-internal sealed class ApiEndpoints(DiscoveryDocuments discovery, OpenApiDocuments openApi, ResourceTable table, ResourceHandler resources, RequestMetrics metrics)
+internal sealed class ApiEndpoints(ServedResources served, OpenApiDocuments openApi, ResourceHandler resources, RequestMetrics metrics)
 {
     /// <summary>The Kubernetes version Berth serves (ARCHITECTURE.md 3.1); kubectl's dispatcher picks kubectl 1.33 by it.</summary>
     private static readonly JsonObject Version = new()
@@ -69,11 +68,11 @@ internal sealed class ApiEndpoints(DiscoveryDocuments discovery, OpenApiDocument
                 await context.Response.WriteAsync(metrics.Render(), context.RequestAborted);
                 return;
             case "/api" when get:
-                await WriteDiscoveryAsync(context, discovery.AggregatedCore,
+                await WriteDiscoveryAsync(context, served.Discovery.AggregatedCore,
                     DiscoveryDocuments.LegacyCore($"{context.Request.Host.Host}:{context.Connection.LocalPort}"));
                 return;
             case "/apis" when get:
-                await WriteDiscoveryAsync(context, discovery.AggregatedGroups, discovery.LegacyGroups);
+                await WriteDiscoveryAsync(context, served.Discovery.AggregatedGroups, served.Discovery.LegacyGroups);
                 return;
         }
 
@@ -101,9 +100,9 @@ internal sealed class ApiEndpoints(DiscoveryDocuments discovery, OpenApiDocument
         var segments = path.Trim('/').Split('/');
         return segments switch
         {
-            ["api", var version] => discovery.ResourceList(version),
-            ["apis", var group] => DiscoveryDocuments.Group(table, group),
-            ["apis", var group, var version] => discovery.ResourceList($"{group}/{version}"),
+            ["api", var version] => served.Discovery.ResourceList(version),
+            ["apis", var group] => DiscoveryDocuments.Group(served.Table, group),
+            ["apis", var group, var version] => served.Discovery.ResourceList($"{group}/{version}"),
             _ => null,
         };
     }

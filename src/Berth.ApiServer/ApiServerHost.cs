@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Berth.ApiServer.Bootstrap;
 using Berth.ApiServer.Caching;
+using Berth.ApiServer.CustomResources;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Observability;
@@ -34,11 +35,13 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly WatchCaches _caches;
+    private readonly Background _definitions;
 
-    private ApiServerHost(WebApplication app, WatchCaches caches, Uri url, string kubeconfigPath, ClusterPki pki)
+    private ApiServerHost(WebApplication app, WatchCaches caches, Background definitions, Uri url, string kubeconfigPath, ClusterPki pki)
     {
         _app = app;
         _caches = caches;
+        _definitions = definitions;
         Url = url;
         KubeconfigPath = kubeconfigPath;
         CertificateAuthority = pki.Ca;
@@ -90,16 +93,16 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
         var app = builder.Build();
         var table = ResourceTable.BuiltIn;
-        var discovery = new DiscoveryDocuments(table);
         var caches = new WatchCaches(table, store, options.WatchCacheWindow, loggerFactory.CreateLogger<WatchCaches>());
+        var served = new ServedResources(table, caches);
         var serviceAccountTokens = ServiceAccountTokens.LoadOrCreate(Path.Combine(serverDir, "tls"), TimeProvider.System);
         var serviceAccounts = table.Find("", "v1", "serviceaccounts")!;
         var authenticator = new Authenticator(pki, tokens, serviceAccountTokens,
             (ns, name) => caches.For(serviceAccounts).Get(serviceAccounts.StorageKey(ns, name))?.Parse()["metadata"]?["uid"]?.GetValue<string>());
-        var handler = new ResourceHandler(store, caches, table, new Printers(), serviceAccountTokens, options, TimeProvider.System);
+        var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
-        var endpoints = new ApiEndpoints(discovery, new OpenApiDocuments(table), table, handler, metrics);
+        var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table), handler, metrics);
 
         app.Use(async (context, next) =>
         {
@@ -147,6 +150,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         });
         app.Run(endpoints.HandleAsync);
 
+        var definitionController = new DefinitionController(store, served, loggerFactory.CreateLogger<DefinitionController>(), TimeProvider.System);
+        var definitions = Background.Run(definitionController.RunAsync);
+        await definitionController.Synced.WaitAsync(cancellationToken);
         await caches.Ready.WaitAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
         var port = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
@@ -156,14 +162,36 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var kubeconfig = Path.Combine(options.DataDir, "kubeconfig.yaml");
         Kubeconfig.Write(kubeconfig, url.ToString().TrimEnd('/'), pki);
         Log.Listening(logger, url);
-        return new ApiServerHost(app, caches, url, kubeconfig, pki);
+        return new ApiServerHost(app, caches, definitions, url, kubeconfig, pki);
     }
 
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        await _definitions.DisposeAsync();
         await _caches.DisposeAsync();
+    }
+
+    /// <summary>A loop the server runs beside its requests, stopped with it.</summary>
+    private sealed class Background : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource _stopping = new();
+        private Task _loop = Task.CompletedTask;
+
+        public static Background Run(Func<CancellationToken, Task> loop)
+        {
+            var background = new Background();
+            background._loop = Task.Run(() => loop(background._stopping.Token));
+            return background;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stopping.CancelAsync();
+            await _loop;
+            _stopping.Dispose();
+        }
     }
 
     private static partial class Log

@@ -61,7 +61,20 @@ internal static class KindDefaults
                 obj.Default("reclaimPolicy", "Delete");
                 obj.Default("volumeBindingMode", "Immediate");
                 break;
+            case ("apiextensions.k8s.io", "customresourcedefinitions") when spec is not null:
+                DefinitionDefaults(spec);
+                break;
         }
+    }
+
+    /// <summary>A definition's derived names and its conversion strategy, as upstream defaults them.</summary>
+    private static void DefinitionDefaults(JsonObject spec)
+    {
+        var names = spec.Child("names");
+        var kind = names["kind"]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? names["kind"]!.GetValue<string>() : "";
+        names.Default("singular", kind.ToLowerInvariant());
+        names.Default("listKind", kind + "List");
+        spec.Child("conversion").Default("strategy", "None");
     }
 
     /// <summary>What only a new object gets: what admission adds to a pod and its QoS class, a job's generated selector.</summary>

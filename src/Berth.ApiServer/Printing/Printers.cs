@@ -15,6 +15,9 @@ internal sealed class Printers
 
     private readonly Dictionary<(string Group, string Plural), Printer> _printers = [];
 
+    /// <summary>Printers of custom resources, made once per served version of a definition.</summary>
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<CustomResourceVersion, Printer> _customPrinters = [];
+
     public Printers()
     {
         foreach (var (plural, printer) in CorePrinters.All())
@@ -23,7 +26,8 @@ internal sealed class Printers
             _printers[(group, plural)] = printer;
     }
 
-    public Printer For(ResourceInfo resource) => _printers.GetValueOrDefault((resource.Group, resource.Plural), Generic);
+    public Printer For(ResourceInfo resource) =>
+        resource.Custom is { } custom ? _customPrinters.GetValue(custom, CustomResourcePrinter.For) : _printers.GetValueOrDefault((resource.Group, resource.Plural), Generic);
 
     /// <summary>Whether an Accept header asks for a meta.k8s.io Table (kubectl's human output does).</summary>
     public static bool WantsTable(string accept) =>

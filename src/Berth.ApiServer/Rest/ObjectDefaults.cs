@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Berth.ApiServer.CustomResources;
 using Berth.ApiServer.Defaulting;
 using Berth.Core.Resources;
 
@@ -34,6 +35,10 @@ internal static class ObjectDefaults
                 break;
             case { Group: "", Plural: "persistentvolumes" or "persistentvolumeclaims" }:
                 obj["status"] = new JsonObject { ["phase"] = "Pending" };
+                break;
+            case { Group: "apiextensions.k8s.io", Plural: "customresourcedefinitions" }:
+                // Held until its objects are deleted with it.
+                ObjectJson.SetFinalizers(obj, [.. ObjectJson.Finalizers(obj).Append(DefinitionResources.CleanupFinalizer).Distinct()]);
                 break;
         }
         KindDefaults.OnCreate(resource, obj);

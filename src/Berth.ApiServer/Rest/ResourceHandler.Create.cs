@@ -30,6 +30,8 @@ internal sealed partial class ResourceHandler
     {
         var cancellationToken = context.RequestAborted;
         var resource = target.Resource;
+        if (resource.Custom is { Terminating: true })
+            throw new ApiException(new ApiStatus(405, "MethodNotAllowed", "create not allowed while custom resource definition is terminating"));
         var metadata = ObjectJson.Metadata(obj);
 
         if (resource.Namespaced)

@@ -14,6 +14,7 @@ internal sealed partial class ResourceHandler
     private const string MergePatchType = "application/merge-patch+json";
     private const string StrategicMergePatchType = "application/strategic-merge-patch+json";
     private static readonly string[] PatchTypes = [JsonPatchType, MergePatchType, ApplyPatchType, StrategicMergePatchType];
+    private static readonly string[] CustomResourcePatchTypes = [JsonPatchType, MergePatchType, ApplyPatchType];
 
     /// <summary>How often a patch that names no resourceVersion is applied again after losing a race with another write.</summary>
     private const int PatchAttempts = 5;
@@ -29,7 +30,7 @@ internal sealed partial class ResourceHandler
         if (context.Request.Query.ContainsKey("force"))
             throw new ApiException(InvalidPatchOptions(new StatusCause("FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force")));
         var updater = UpdaterOf(context, target.Subresource, "PatchOptions");
-        var (mediaType, patch) = await ReadPatchAsync(context);
+        var (mediaType, patch) = await ReadPatchAsync(context, target);
         for (var attempt = 1; ; attempt++)
         {
             var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
@@ -64,11 +65,13 @@ internal sealed partial class ResourceHandler
     }
 
     /// <summary>Reads a JSON, merge or strategic merge patch: 415 for another patch type, 400 for malformed JSON.</summary>
-    private async Task<(string MediaType, JsonNode? Patch)> ReadPatchAsync(HttpContext context)
+    private async Task<(string MediaType, JsonNode? Patch)> ReadPatchAsync(HttpContext context, RequestTarget target)
     {
         var mediaType = PatchMediaType(context);
-        if (!PatchTypes.Contains(mediaType, StringComparer.OrdinalIgnoreCase) || mediaType.Equals(ApplyPatchType, StringComparison.OrdinalIgnoreCase))
-            throw new ApiException(ApiStatus.UnsupportedMediaType(mediaType, PatchTypes));
+        // Custom resources have no strategic merge metadata: upstream does not offer that patch for them.
+        var accepted = target.Resource.Custom is null ? PatchTypes : CustomResourcePatchTypes;
+        if (!accepted.Contains(mediaType, StringComparer.OrdinalIgnoreCase) || mediaType.Equals(ApplyPatchType, StringComparison.OrdinalIgnoreCase))
+            throw new ApiException(ApiStatus.UnsupportedMediaType(mediaType, accepted));
         var bytes = await RequestBody.ReadBytesAsync(context, BodyLimit);
         try
         {

@@ -32,7 +32,7 @@ internal sealed partial class ResourceHandler
         }
         else
         {
-            var (mediaType, patch) = await ReadPatchAsync(context);
+            var (mediaType, patch) = await ReadPatchAsync(context, target);
             desired = ApplyPatch(target, scale, mediaType, patch);
         }
         var expected = ParseResourceVersion(ObjectJson.GetString(ObjectJson.Metadata(desired), "resourceVersion"), "metadata.resourceVersion");

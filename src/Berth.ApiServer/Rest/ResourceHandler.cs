@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Caching;
+using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Observability;
 using Berth.ApiServer.Printing;
 using Berth.ApiServer.Security;
@@ -17,7 +18,7 @@ namespace Berth.ApiServer.Rest;
 /// hold the verbs, and <c>ResourceHandler.Subresources.cs</c> scale, binding, eviction and token.
 /// </summary>
 internal sealed partial class ResourceHandler(
-    IStore store, WatchCaches caches, ResourceTable table, Printers printers, ServiceAccountTokens serviceAccountTokens, ApiServerOptions options, TimeProvider time)
+    IStore store, WatchCaches caches, ServedResources served, Printers printers, ServiceAccountTokens serviceAccountTokens, ApiServerOptions options, TimeProvider time)
 {
     private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
 
@@ -25,7 +26,7 @@ internal sealed partial class ResourceHandler(
 
     public async Task HandleAsync(HttpContext context)
     {
-        var target = RequestTarget.Parse(context.Request.Path.Value ?? "/", table);
+        var target = RequestTarget.Parse(context.Request.Path.Value ?? "/", served.Table);
         var method = context.Request.Method;
         var query = context.Request.Query;
         var dryRun = query["dryRun"].Contains("All");

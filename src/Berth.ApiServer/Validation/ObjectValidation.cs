@@ -34,6 +34,9 @@ internal static class ObjectValidation
             case ("batch", "cronjobs"):
                 WorkloadValidation.ValidateJob(spec?["jobTemplate"]?["spec"] as JsonObject ?? [], "spec.jobTemplate.spec", causes);
                 break;
+            case ("apiextensions.k8s.io", "customresourcedefinitions"):
+                DefinitionValidation.Validate(obj, causes);
+                break;
         }
         if (causes.Count > 0)
             throw new ApiException(ApiStatus.Invalid(resource, ObjectJson.Name(obj) ?? "", causes));

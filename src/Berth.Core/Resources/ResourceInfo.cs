@@ -43,4 +43,7 @@ public sealed record ResourceInfo(
 
     /// <summary>Whether the server counts spec changes in <c>metadata.generation</c> (workloads do; config objects do not).</summary>
     public bool TracksGeneration { get; init; }
+
+    /// <summary>For a resource a CustomResourceDefinition defines, what the definition says of this version; null for built-ins.</summary>
+    public CustomResourceVersion? Custom { get; init; }
 }

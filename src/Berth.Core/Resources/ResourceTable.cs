@@ -30,6 +30,9 @@ public sealed class ResourceTable
     /// <summary>Group names in discovery order, the core group ("") first.</summary>
     public IReadOnlyList<string> Groups { get; }
 
+    /// <summary>This table's built-in resources and <paramref name="custom"/> ones in place of any it served before.</summary>
+    public ResourceTable WithCustom(IEnumerable<ResourceInfo> custom) => new([.. All.Where(r => r.Custom is null), .. custom]);
+
     public ResourceInfo? Find(string group, string version, string plural) =>
         _byPath.GetValueOrDefault((group, version, plural));
 
