@@ -102,7 +102,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
-        var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table), handler, metrics);
+        var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table, served), handler, metrics);
 
         app.Use(async (context, next) =>
         {

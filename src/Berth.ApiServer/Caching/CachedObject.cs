@@ -38,6 +38,10 @@ internal sealed class CachedObject
     {
         var obj = JsonNode.Parse(stored)!.AsObject();
         ObjectJson.Metadata(obj)["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
+        // A custom resource is served in every version its definition serves, stored in whichever it was written in
+        // (conversion None: only apiVersion differs).
+        if (resource.Custom is not null)
+            obj["apiVersion"] = resource.GroupVersion;
         return new CachedObject(key, revision, JsonSerializer.SerializeToUtf8Bytes(obj, WireJson.Options),
             CompactMap.From(ObjectJson.Labels(obj)), CompactMap.From(SelectableFields.Of(resource, obj)));
     }

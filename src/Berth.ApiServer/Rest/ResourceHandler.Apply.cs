@@ -55,7 +55,7 @@ internal sealed partial class ResourceHandler
                 }
             }
 
-            var current = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
+            var current = Stored(resource, kv);
             JsonObject merged;
             try
             {

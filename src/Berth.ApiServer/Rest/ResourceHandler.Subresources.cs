@@ -9,6 +9,8 @@ namespace Berth.ApiServer.Rest;
 
 internal sealed partial class ResourceHandler
 {
+    private static readonly string[] ScaleMetadata = ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"];
+
     private static readonly ResourceInfo PodDisruptionBudgets = ResourceTable.BuiltIn.Find("policy", "v1", "poddisruptionbudgets")!;
 
     /// <summary>
@@ -18,7 +20,7 @@ internal sealed partial class ResourceHandler
     private async Task ScaleAsync(HttpContext context, RequestTarget target, bool dryRun)
     {
         var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
-        var scale = ToScale(current);
+        var scale = ToScale(target.Resource, current);
         if (HttpMethods.IsGet(context.Request.Method))
         {
             await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, scale);
@@ -45,10 +47,10 @@ internal sealed partial class ResourceHandler
         }
 
         var updated = current.DeepClone().AsObject();
-        (updated["spec"] as JsonObject ?? (JsonObject)(updated["spec"] = new JsonObject()))["replicas"] = count;
+        ScalePaths.Set(updated, ScalePaths.Of(target.Resource).SpecReplicas, count);
         var saved = await SaveAsync(target with { Subresource = null }, current, modRevision, updated, dryRun,
             UpdaterOf(context, "scale", HttpMethods.IsPut(context.Request.Method) ? "UpdateOptions" : "PatchOptions"), context.RequestAborted);
-        await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, ToScale(saved));
+        await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, ToScale(target.Resource, saved));
     }
 
     /// <summary><c>pods/{name}/binding</c>: the scheduler assigns a pod to a node, once.</summary>
@@ -140,16 +142,18 @@ internal sealed partial class ResourceHandler
         });
     }
 
-    private static JsonObject ToScale(JsonObject workload)
+    private static JsonObject ToScale(ResourceInfo resource, JsonObject workload)
     {
         var metadata = ObjectJson.Metadata(workload);
         var scaleMetadata = new JsonObject();
-        foreach (var field in new[] { "name", "namespace", "uid", "resourceVersion", "creationTimestamp" })
+        foreach (var field in ScaleMetadata)
         {
             if (metadata[field] is { } value)
                 scaleMetadata[field] = value.DeepClone();
         }
-        var replicas = workload["spec"]?["replicas"] is JsonValue r && r.TryGetValue<long>(out var n) ? n : 1;
+        var paths = ScalePaths.Of(resource);
+        var replicas = ScalePaths.At(workload, paths.SpecReplicas) is JsonValue r && r.TryGetValue<long>(out var n) ? n : paths.DefaultReplicas;
+        var selector = ScalePaths.At(workload, paths.Selector);
         return new JsonObject
         {
             ["kind"] = "Scale",
@@ -158,8 +162,8 @@ internal sealed partial class ResourceHandler
             ["spec"] = new JsonObject { ["replicas"] = replicas },
             ["status"] = new JsonObject
             {
-                ["replicas"] = workload["status"]?["replicas"] is JsonValue s && s.TryGetValue<long>(out var m) ? m : 0,
-                ["selector"] = SelectorText(workload["spec"]?["selector"]),
+                ["replicas"] = ScalePaths.At(workload, paths.StatusReplicas) is JsonValue s && s.TryGetValue<long>(out var m) ? m : 0,
+                ["selector"] = paths.SelectorIsText ? selector?.DeepClone() : SelectorText(selector),
             },
         };
     }

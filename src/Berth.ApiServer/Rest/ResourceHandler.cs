@@ -90,7 +90,16 @@ internal sealed partial class ResourceHandler(
         var result = await store.GetAsync(target.Resource.StorageKey(target.Namespace, target.Name!), 0, cancellationToken);
         if (result.Kv is not { } kv)
             throw new ApiException(ApiStatus.NotFound(target.Resource, target.Name!));
-        return (ObjectJson.FromStored(kv.Value.Span, kv.ModRevision), kv.ModRevision);
+        return (Stored(target.Resource, kv), kv.ModRevision);
+    }
+
+    /// <summary>A stored object as its resource serves it (a custom resource in the requested version).</summary>
+    private static JsonObject Stored(ResourceInfo resource, KeyValue kv)
+    {
+        var obj = ObjectJson.FromStored(kv.Value.Span, kv.ModRevision);
+        if (resource.Custom is not null)
+            obj["apiVersion"] = resource.GroupVersion;
+        return obj;
     }
 
     /// <summary>

@@ -12,18 +12,27 @@ namespace Berth.Controllers.GarbageCollector;
 /// that deletes record as finalizers. <c>orphan</c>: the dependents lose their reference to the owner, then the
 /// finalizer goes. <c>foregroundDeletion</c>: the dependents that block the owner are deleted (in the foreground
 /// too), and the finalizer goes once none is left. Background: the owner goes at once and its dependents follow.
-/// It watches every resource that can be listed, watched and deleted, except events (as upstream).
+/// It watches every resource that can be listed, watched and deleted, except events (as upstream), and looks again
+/// for resources periodically and whenever an owner is of a kind it does not know.
 /// </summary>
 public sealed partial class GarbageCollector
 {
     private const int Workers = 4;
+
+    /// <summary>How often the collector looks for resources that appeared or went (custom resources), as upstream resyncs its monitors.</summary>
+    private static readonly TimeSpan DiscoveryPeriod = TimeSpan.FromSeconds(30);
 
     private readonly ApiClient _client;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly OwnerGraph _graph = new();
-    private Dictionary<(string Group, string Kind), ApiResource> _kinds = [];
+    private readonly Dictionary<(string Group, string Version, string Plural), Monitor> _monitors = [];
+    private volatile Dictionary<(string Group, string Kind), ApiResource> _kinds = [];
+    private WorkQueue<string>? _queue;
+
+    /// <summary>One discovery at a time: the periodic one and those an unknown owner kind asks for.</summary>
+    private SemaphoreSlim? _discovering;
 
     public GarbageCollector(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time)
     {
@@ -35,28 +44,100 @@ public sealed partial class GarbageCollector
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var resources = await ResourceDiscovery.DiscoverAsync(_client, cancellationToken);
-        _kinds = resources.GroupBy(r => (r.Group, r.Kind)).ToDictionary(g => g.Key, g => g.First());
         using var queue = new WorkQueue<string>(_time);
-        var informerLogger = _loggerFactory.CreateLogger<Informer<GraphObject>>();
-        var informers = resources
-            .Where(r => r.Supports("list") && r.Supports("watch") && r.Supports("delete") && r.Plural != "events")
-            .Select(r => new Informer<GraphObject>(_client, r, obj => GraphObject.Read(r, obj), informerLogger))
-            .ToList();
-        foreach (var informer in informers)
-        {
-            informer.OnChange((old, now) =>
-            {
-                foreach (var uid in _graph.Observe(old, now))
-                    queue.Add(uid);
-            });
-        }
-        var running = informers.Select(i => i.RunAsync(cancellationToken)).ToList();
+        using var discovering = new SemaphoreSlim(1, 1);
+        (_queue, _discovering) = (queue, discovering);
+        var started = await DiscoverAsync(cancellationToken);
         // Absence means something only once every resource has been listed.
-        await Task.WhenAll(informers.Select(i => i.Synced)).WaitAsync(cancellationToken);
-        Log.Synced(_logger, informers.Count);
+        await Task.WhenAll(started.Select(m => m.Informer.Synced)).WaitAsync(cancellationToken);
+        Log.Synced(_logger, started.Count);
+        var rediscovery = RediscoverPeriodicallyAsync(cancellationToken);
         await queue.RunAsync(Workers, ReconcileAsync, _logger, cancellationToken);
-        await Task.WhenAll(running);
+        await rediscovery;
+        List<Monitor> monitors;
+        lock (_monitors)
+            monitors = [.. _monitors.Values];
+        await Task.WhenAll(monitors.Select(m => m.Running));
+        foreach (var monitor in monitors)
+            monitor.Stop.Dispose();
+    }
+
+    private async Task RediscoverPeriodicallyAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(DiscoveryPeriod, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    await DiscoverAsync(cancellationToken);
+                }
+                catch (Exception e) when (e is InvalidOperationException or HttpRequestException)
+                {
+                    Log.DiscoveryFailed(_logger, e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Finds the resources served now: starts an informer feeding the graph for each new one (custom resources come
+    /// with their definitions) and stops those of resources no longer served. Returns the monitors it started.
+    /// </summary>
+    private async Task<List<Monitor>> DiscoverAsync(CancellationToken cancellationToken)
+    {
+        await _discovering!.WaitAsync(cancellationToken);
+        try
+        {
+            var resources = await ResourceDiscovery.DiscoverAsync(_client, cancellationToken);
+            _kinds = resources.GroupBy(r => (r.Group, r.Kind)).ToDictionary(g => g.Key, g => g.First());
+            var wanted = resources
+                .Where(r => r.Supports("list") && r.Supports("watch") && r.Supports("delete") && r.Plural != "events")
+                .ToDictionary(r => (r.Group, r.Version, r.Plural));
+            var started = new List<Monitor>();
+            lock (_monitors)
+            {
+                foreach (var (key, monitor) in _monitors.Where(m => !wanted.ContainsKey(m.Key)).ToList())
+                {
+                    monitor.Stop.Cancel();
+                    _monitors.Remove(key);
+                }
+                foreach (var (key, resource) in wanted.Where(w => !_monitors.ContainsKey(w.Key)))
+                {
+                    var monitor = Monitor.Start(_client, resource, _loggerFactory.CreateLogger<Informer<GraphObject>>(), Observe, cancellationToken);
+                    _monitors[key] = monitor;
+                    started.Add(monitor);
+                }
+            }
+            return started;
+        }
+        finally
+        {
+            _discovering.Release();
+        }
+    }
+
+    private void Observe(GraphObject? old, GraphObject? now)
+    {
+        foreach (var uid in _graph.Observe(old, now))
+            _queue?.Add(uid);
+    }
+
+    /// <summary>An informer over one resource, feeding the graph until the resource is no longer served.</summary>
+    private sealed record Monitor(Informer<GraphObject> Informer, CancellationTokenSource Stop, Task Running)
+    {
+        public static Monitor Start(ApiClient client, ApiResource resource, ILogger<Informer<GraphObject>> logger,
+            Action<GraphObject?, GraphObject?> observe, CancellationToken cancellationToken)
+        {
+            var informer = new Informer<GraphObject>(client, resource, obj => GraphObject.Read(resource, obj), logger);
+            informer.OnChange(observe);
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            return new Monitor(informer, stop, informer.RunAsync(stop.Token));
+        }
     }
 
     private Task<ReconcileResult> ReconcileAsync(string uid, CancellationToken cancellationToken)
@@ -137,6 +218,11 @@ public sealed partial class GarbageCollector
     /// <summary>Asks the API server whether the owner a reference names exists (with that uid).</summary>
     private async Task<bool> OwnerExistsAsync(GraphObject dependent, OwnerRef reference, CancellationToken cancellationToken)
     {
+        if (!_kinds.ContainsKey((reference.Group, reference.Kind)))
+        {
+            // A kind defined since the last look (a new custom resource): look again before giving up.
+            await DiscoverAsync(cancellationToken);
+        }
         if (!_kinds.TryGetValue((reference.Group, reference.Kind), out var resource))
             throw new InvalidOperationException($"{dependent} names an owner of unknown kind {reference.ApiVersion} {reference.Kind}");
         // A namespaced owner lives in its dependent's namespace; a cluster-scoped object cannot have one.
@@ -197,5 +283,8 @@ public sealed partial class GarbageCollector
 
         [LoggerMessage(3101, LogLevel.Information, "Deleting {Dependent}: all its owners are gone")]
         public static partial void DeletingOrphan(ILogger logger, string dependent);
+
+        [LoggerMessage(3102, LogLevel.Warning, "The garbage collector could not look for new resources; it tries again later")]
+        public static partial void DiscoveryFailed(ILogger logger, Exception exception);
     }
 }
