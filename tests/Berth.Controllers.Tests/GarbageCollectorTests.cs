@@ -81,6 +81,31 @@ public sealed class GarbageCollectorTests(ControlPlaneFixture cluster) : IClassF
         }, Deadline, "the dangling owner reference to be removed");
     }
 
+    [Fact]
+    public async Task Collector_WhenTheOwnerIsACustomResourceDefinedAfterItStarted_ThenKeepsTheDependentAndDeletesItWithTheOwner()
+    {
+        var ns = await NewNamespaceAsync();
+        var group = Guid.NewGuid().ToString("N")[..8] + ".example.com";
+        await cluster.CreateAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", """
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"apps.GROUP"},
+             "spec":{"group":"GROUP","scope":"Namespaced","names":{"plural":"apps","kind":"App"},
+              "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object","x-kubernetes-preserve-unknown-fields":true}}}]}}
+            """.Replace("GROUP", group, StringComparison.Ordinal));
+        var waited = await cluster.Kubectl.RunAsync("wait", "--for", "condition=established", $"crd/apps.{group}", "--timeout=30s");
+        Assert.True(waited.ExitCode == 0, waited.Err);
+        var app = await cluster.CreateAsync($"/apis/{group}/v1/namespaces/{ns}/apps", """{"apiVersion":"GROUP/v1","kind":"App","metadata":{"name":"shop"}}""".Replace("GROUP", group, StringComparison.Ordinal));
+        await cluster.CreateAsync($"/api/v1/namespaces/{ns}/configmaps",
+            ConfigMap("settings", Owner("App", "shop", app["metadata"]!["uid"]!.GetValue<string>(), $"{group}/v1")));
+
+        // The collector meets an owner of a kind it did not know, looks again, and finds the owner alive.
+        var kept = await cluster.Kubectl.RunAsync("wait", "--for=jsonpath={.metadata.name}=settings", "configmap/settings", "-n", ns, "--timeout=5s");
+        Assert.True(kept.ExitCode == 0, kept.Err);
+        Assert.Equal(0, (await cluster.Kubectl.RunAsync("delete", $"apps.{group}", "shop", "-n", ns)).ExitCode);
+
+        await Eventually.TrueAsync(async () => (await cluster.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps/settings")).Code == 404,
+            Deadline, "the configmap owned by the deleted custom resource to be deleted");
+    }
+
     private async Task<string> NewNamespaceAsync()
     {
         var ns = "gc-" + Guid.NewGuid().ToString("N")[..8];
