@@ -36,7 +36,9 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
                     properties:
                       cronSpec: {type: string, description: The schedule in cron format.}
                       image: {type: string}
-                      replicas: {type: integer}
+                      replicas: {type: integer, minimum: 0}
+                      concurrencyPolicy: {type: string, enum: [Allow, Forbid], default: Allow}
+                      extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
                   status:
                     type: object
                     properties:
@@ -108,6 +110,31 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
         var explain = await RunAsync("explain", $"crontabs.spec.cronSpec", "--api-version", _group + "/v1");
         Assert.Contains("FIELD: cronSpec <string>", explain.Out, StringComparison.Ordinal);
         Assert.Contains("The schedule in cron format.", explain.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CustomObjects_WhenWritten_ThenTheSchemaPrunesDefaultsAndValidatesThem()
+    {
+        await DefineAsync();
+        var unknown = Object("daily").Replace("  replicas: 3", "  replicas: 3\n  bogus: 1\n  extra: {anything: [1, 2]}", StringComparison.Ordinal);
+
+        var strict = await Kubectl.RunAsync("apply", "-f", await WriteAsync(unknown), "-n", _ns);
+        Assert.Equal(1, strict.ExitCode);
+        Assert.Contains("strict decoding error: unknown field \"spec.bogus\"", strict.Err, StringComparison.Ordinal);
+
+        var warned = await RunAsync("apply", "--validate=warn", "-f", await WriteAsync(unknown), "-n", _ns);
+        Assert.Contains("Warning: unknown field \"spec.bogus\"", warned.Err, StringComparison.Ordinal);
+        var stored = JsonNode.Parse((await RunAsync("get", Resource, "daily", "-n", _ns, "-o", "json")).Out)!["spec"]!;
+        Assert.Null(stored["bogus"]);
+        Assert.Equal("[1,2]", stored["extra"]!["anything"]!.ToJsonString());
+        Assert.Equal("Allow", stored["concurrencyPolicy"]!.GetValue<string>());
+
+        var invalid = await Kubectl.RunAsync("apply", "-f", await WriteAsync(Object("bad")
+            .Replace("replicas: 3", "replicas: -1\n  concurrencyPolicy: Sometimes\n  image: 7", StringComparison.Ordinal)), "-n", _ns);
+        Assert.Equal(1, invalid.ExitCode);
+        Assert.Contains("spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0", invalid.Err, StringComparison.Ordinal);
+        Assert.Contains("spec.concurrencyPolicy: Unsupported value: \"Sometimes\": supported values: \"Allow\", \"Forbid\"", invalid.Err, StringComparison.Ordinal);
+        Assert.Contains("spec.image: Invalid value: \"integer\": spec.image in body must be of type string: \"integer\"", invalid.Err, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Berth.Core.CustomResources;
 using Berth.Core.Resources;
 
 namespace Berth.ApiServer.Defaulting;
@@ -6,11 +7,17 @@ namespace Berth.ApiServer.Defaulting;
 /// <summary>
 /// Upstream's defaulting for the built-in kinds, applied to every object written (create, update, patch), as the
 /// API server defaults every object it decodes: what kubectl diff, three-way apply and describe expect to find.
+/// Custom resources get the defaults their definition's schema declares.
 /// </summary>
 internal static class KindDefaults
 {
     public static void Apply(ResourceInfo resource, JsonObject obj)
     {
+        if (resource.Custom?.Schema is { } schema)
+        {
+            CustomResourceSchema.ApplyDefaults(obj, schema);
+            return;
+        }
         var spec = obj["spec"] as JsonObject;
         switch (resource.Group, resource.Plural)
         {

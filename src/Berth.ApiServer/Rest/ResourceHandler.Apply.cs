@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Http;
-using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Validation;
 using Berth.Core.Errors;
 using Berth.Core.FieldManagement;
@@ -116,7 +115,7 @@ internal sealed partial class ResourceHandler
     {
         var resource = target.Resource;
         var metadata = ObjectJson.Metadata(applied);
-        if (ModelTypes.For(resource) is { } model && KnownFields.Prune(applied.DeepClone().AsObject(), model) is { Count: > 0 } unknown)
+        if (FieldValidation.UnknownFields(resource, applied.DeepClone().AsObject()) is { Count: > 0 } unknown)
         {
             var where = resource.Namespaced ? $"{target.Namespace}/{target.Name}" : target.Name;
             throw new ApiException(ApiStatus.BadRequest(

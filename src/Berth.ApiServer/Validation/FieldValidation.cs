@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Rest;
+using Berth.Core.CustomResources;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
 using Microsoft.AspNetCore.Http;
@@ -19,10 +20,7 @@ internal static class FieldValidation
         var mode = context.Request.Query["fieldValidation"] is [{ Length: > 0 } value] ? value : "Warn";
         if (mode is not ("Strict" or "Warn" or "Ignore"))
             throw new ApiException(ApiStatus.BadRequest($"fieldValidation parameter unsupported: {mode}"));
-        if (ModelTypes.For(resource) is not { } model)
-            return;
-        var unknown = KnownFields.Prune(obj, model);
-        if (unknown.Count == 0 || mode == "Ignore")
+        if (UnknownFields(resource, obj) is not { Count: > 0 } unknown || mode == "Ignore")
             return;
         if (mode == "Strict")
         {
@@ -33,4 +31,13 @@ internal static class FieldValidation
         // Set, not appended: a patch applied again after losing a race must not warn twice.
         context.Response.Headers["Warning"] = unknown.Select(f => $"299 - \"unknown field \\\"{f}\\\"\"").ToArray();
     }
+
+    /// <summary>
+    /// Drops the fields of <paramref name="obj"/> that its kind does not declare (a built-in's model, a custom
+    /// resource's schema) and names them; null when the kind declares nothing to check against.
+    /// </summary>
+    public static List<string>? UnknownFields(ResourceInfo resource, JsonObject obj) =>
+        resource.Custom?.Schema is { } schema ? CustomResourceSchema.Prune(obj, schema)
+        : ModelTypes.For(resource) is { } model ? KnownFields.Prune(obj, model)
+        : null;
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Rest;
+using Berth.Core.CustomResources;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
 
@@ -16,6 +17,8 @@ internal static class ObjectValidation
     {
         var causes = new List<StatusCause>();
         MetadataValidation.Validate(obj["metadata"] as JsonObject, "metadata", causes);
+        if (resource.Custom?.Schema is { } schema)
+            causes.AddRange(CustomResourceSchema.Validate(obj, schema));
         var spec = obj["spec"] as JsonObject;
         switch (resource.Group, resource.Plural)
         {
