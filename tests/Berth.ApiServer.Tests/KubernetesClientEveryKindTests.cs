@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Core.Resources;
+using Berth.Testing;
 using k8s;
 using k8s.Models;
 
@@ -27,13 +28,15 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
     {
         var resource = ResourceTable.BuiltIn.Find(group, version, plural)!;
         using var generic = new GenericClient(_client, group, version, plural, disposeClient: false);
-        var name = "every-" + Guid.NewGuid().ToString("N")[..8];
+        var id = Guid.NewGuid().ToString("N")[..8];
+        // A definition's name is its plural and group.
+        var name = plural == "customresourcedefinitions" ? $"every{id}.example.com" : "every-" + id;
         var obj = new AnyObject
         {
             ApiVersion = resource.GroupVersion,
             Kind = resource.Kind,
             Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["suite"] = "every-kind" } },
-            Rest = RequiredSpec(resource) is { } spec ? new Dictionary<string, JsonElement> { ["spec"] = JsonDocument.Parse(spec).RootElement.Clone() } : null,
+            Rest = RequiredSpec(resource, id) is { } spec ? new Dictionary<string, JsonElement> { ["spec"] = JsonDocument.Parse(spec).RootElement.Clone() } : null,
         };
 
         if (resource.Namespaced)
@@ -56,13 +59,17 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
             Assert.Equal(name, created.Metadata.Name);
             Assert.Equal(created.Metadata.Uid, read.Metadata.Uid);
         }
-        Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, resource.Namespaced
-            ? $"{Prefix(resource)}/namespaces/default/{plural}/{name}"
-            : $"{Prefix(resource)}/{plural}/{name}")).Code);
+        // A definition goes once its objects are deleted, which its finalizer waits for; everything else at once.
+        var path = resource.Namespaced ? $"{Prefix(resource)}/namespaces/default/{plural}/{name}" : $"{Prefix(resource)}/{plural}/{name}";
+        await Eventually.TrueAsync(async () => (await server.SendAsync(HttpMethod.Get, path)).Code == 404,
+            plural == "customresourcedefinitions" ? TimeSpan.FromSeconds(10) : TimeSpan.Zero, $"{name} to be gone");
     }
 
-    /// <summary>The spec the kinds that validate theirs need: pods a container, workloads a selector and a matching template, jobs a restart policy, services a port.</summary>
-    private static string? RequiredSpec(ResourceInfo r) => (r.Group, r.Plural) switch
+    /// <summary>
+    /// The spec the kinds that validate theirs need: pods a container, workloads a selector and a matching template,
+    /// jobs a restart policy, services a port, definitions their names and a version.
+    /// </summary>
+    private static string? RequiredSpec(ResourceInfo r, string id) => (r.Group, r.Plural) switch
     {
         ("", "pods") => """{"containers":[{"name":"c","image":"busybox"}]}""",
         ("apps", "deployments" or "replicasets" or "statefulsets" or "daemonsets") =>
@@ -70,6 +77,9 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
         ("", "services") => """{"ports":[{"port":80}]}""",
         ("batch", "jobs") => """{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}""",
         ("batch", "cronjobs") => """{"schedule":"* * * * *","jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}}""",
+        ("apiextensions.k8s.io", "customresourcedefinitions") =>
+            """{"group":"example.com","scope":"Namespaced","names":{"plural":"everyID","kind":"EveryID"},"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object"}}}]}"""
+                .Replace("ID", id, StringComparison.Ordinal),
         _ => null,
     };
 

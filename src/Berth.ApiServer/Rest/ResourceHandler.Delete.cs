@@ -14,9 +14,20 @@ internal sealed partial class ResourceHandler
     private async Task DeleteAsync(HttpContext context, RequestTarget target)
     {
         var options = DeleteOptions.From(await RequestBody.ReadOptionalObjectAsync(context, BodyLimit), context.Request.Query);
-        var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
-        CheckPreconditions(target, current, modRevision, options);
-        await DeleteObjectAsync(context, target, current, modRevision, options);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);
+            CheckPreconditions(target, current, modRevision, options);
+            try
+            {
+                await DeleteObjectAsync(context, target, current, modRevision, options);
+                return;
+            }
+            catch (ApiException e) when (e.Status.Code == StatusCodes.Status409Conflict && attempt < PatchAttempts)
+            {
+                // Written in between (a controller's status, say): delete what is there now, its preconditions checked again.
+            }
+        }
     }
 
     private async Task DeleteCollectionAsync(HttpContext context, RequestTarget target)
