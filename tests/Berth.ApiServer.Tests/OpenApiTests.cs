@@ -19,7 +19,17 @@ public sealed class OpenApiTests(ServerFixture server) : IClassFixture<ServerFix
 
         Assert.True(code == 0, error);
         Assert.Contains("GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n", output, StringComparison.Ordinal);
-        Assert.Matches(@"rollingUpdate\s+<RollingUpdateDeployment>\n\s+maxSurge\s+<\w+>\n\s+maxUnavailable\s+<\w+>\n\s+type\s+<string>", output);
+        Assert.Matches(@"rollingUpdate\s+<RollingUpdateDeployment>\n\s+maxSurge\s+<IntOrString>\n\s+maxUnavailable\s+<IntOrString>\n\s+type\s+<string>", output);
+    }
+
+    [Fact]
+    public async Task Explain_WhenAFieldTakesEitherForm_ThenItNamesTheTypeAsUpstreamDoes()
+    {
+        var port = await server.Kubectl.RunAsync("explain", "pods.spec.containers.livenessProbe.httpGet.port");
+        var limits = await server.Kubectl.RunAsync("explain", "pods.spec.containers.resources");
+
+        Assert.Contains("FIELD: port <IntOrString>", port.Out, StringComparison.Ordinal);
+        Assert.Matches(@"limits\s+<map\[string\]Quantity>", limits.Out);
     }
 
     [Fact]

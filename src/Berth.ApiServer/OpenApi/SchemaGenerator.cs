@@ -80,10 +80,12 @@ internal sealed class SchemaGenerator(Dictionary<string, string> docs)
             return Reference("io.k8s.unversioned.Time", new JsonObject { ["type"] = "string", ["format"] = "date-time" });
         if (type == typeof(byte[]))
             return new JsonObject { ["type"] = "string", ["format"] = "byte" };
+        // As upstream's v3 documents: the two types that take either form have no single type but a oneOf, which is
+        // also why kubectl explain names them (IntOrString, Quantity) rather than printing a primitive.
         if (type == typeof(IntOrString))
-            return Reference("io.k8s.unversioned.IntOrString", new JsonObject { ["type"] = "string", ["format"] = "int-or-string", ["x-kubernetes-int-or-string"] = true });
+            return Reference("io.k8s.unversioned.IntOrString", new JsonObject { ["format"] = "int-or-string", ["oneOf"] = OneOf("integer", "string") });
         if (type == typeof(ResourceQuantity))
-            return Reference("io.k8s.unversioned.Quantity", new JsonObject { ["type"] = "string" });
+            return Reference("io.k8s.unversioned.Quantity", new JsonObject { ["oneOf"] = OneOf("string", "number") });
         if (type.IsGenericType && type.GetGenericTypeDefinition() is var generic &&
             (generic == typeof(IDictionary<,>) || generic == typeof(Dictionary<,>) || generic == typeof(IReadOnlyDictionary<,>)))
         {
@@ -98,6 +100,8 @@ internal sealed class SchemaGenerator(Dictionary<string, string> docs)
         }
         return new JsonObject { ["type"] = "object", ["x-kubernetes-preserve-unknown-fields"] = true };
     }
+
+    private static JsonArray OneOf(params string[] types) => new([.. types.Select(t => (JsonNode)new JsonObject { ["type"] = t })]);
 
     /// <summary>A reference to a named scalar schema (Time, Quantity, IntOrString), added the first time it is used.</summary>
     private JsonObject Reference(string name, JsonObject schema)
