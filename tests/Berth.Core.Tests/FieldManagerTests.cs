@@ -167,6 +167,30 @@ public sealed class FieldManagerTests
     }
 
     [Fact]
+    public void Apply_WhenACustomSchemaKeysAListAndMakesAMapAtomic_ThenManagersShareTheListAndReplaceTheMap()
+    {
+        var schema = Parse("""
+            {"type":"object","properties":{"spec":{"type":"object","properties":{
+              "routes":{"type":"array","x-kubernetes-list-type":"map","x-kubernetes-list-map-keys":["name"],
+                "items":{"type":"object","properties":{"name":{"type":"string"},"weight":{"type":"integer"}}}},
+              "tags":{"type":"array","x-kubernetes-list-type":"set","items":{"type":"string"}},
+              "target":{"type":"object","x-kubernetes-map-type":"atomic","properties":{"host":{"type":"string"},"port":{"type":"integer"}}}}}}}
+            """);
+        var custom = new FieldManager(OpenApiPatchSchema.For("Route", schema), "example.com/v1", "2026-01-01T00:00:00Z", StatusIsSeparate: false);
+
+        var first = custom.Apply(null, Parse("""{"spec":{"routes":[{"name":"a","weight":1}],"tags":["x"],"target":{"host":"h","port":1}}}"""), Kubectl, force: false);
+        var both = custom.Apply(first, Parse("""{"spec":{"routes":[{"name":"b","weight":2}],"tags":["y"]}}"""), Other, force: false);
+        var replaced = custom.Apply(both, Parse("""{"spec":{"routes":[{"name":"a","weight":1}],"tags":["x"],"target":{"host":"g"}}}"""), Kubectl, force: false);
+
+        Assert.Equal("""[{"name":"a","weight":1},{"name":"b","weight":2}]""", both["spec"]!["routes"]!.ToJsonString());
+        Assert.Equal("""["x","y"]""", both["spec"]!["tags"]!.ToJsonString());
+        Assert.Equal("""{"host":"g"}""", replaced["spec"]!["target"]!.ToJsonString());
+        var owned = replaced["metadata"]!["managedFields"]!.AsArray().Single(e => e!["manager"]!.GetValue<string>() == "kubectl")!["fieldsV1"]!;
+        Assert.NotNull(owned["f:spec"]!["f:routes"]!["k:{\"name\":\"a\"}"]);
+        Assert.NotNull(owned["f:spec"]!["f:tags"]!["v:\"x\""]);
+    }
+
+    [Fact]
     public void FieldSet_WhenReadFromFieldsV1_ThenItWritesTheSameAndDescribesPathsAsUpstream()
     {
         const string V1 = """{"f:metadata":{"f:labels":{".":{},"f:app":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{}}},"f:finalizers":{"v:\"x\"":{}}}}""";

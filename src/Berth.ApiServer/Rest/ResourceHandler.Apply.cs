@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Http;
@@ -20,6 +21,8 @@ internal sealed partial class ResourceHandler
 
     /// <summary>Upstream's limit on a field manager's name.</summary>
     private const int MaxFieldManagerLength = 128;
+
+    private static readonly ConditionalWeakTable<CustomResourceVersion, StrongBox<PatchType>> CustomMergeSchemas = [];
 
     private async Task ApplyAsync(HttpContext context, RequestTarget target, byte[] body, bool dryRun)
     {
@@ -172,6 +175,11 @@ internal sealed partial class ResourceHandler
         new(422, "Invalid", $"{options}.meta.k8s.io \"\" is invalid: {cause.Field}: {cause.Message}", "", "meta.k8s.io", options, [cause]);
 
     /// <summary>The field manager of a resource's objects.</summary>
-    private FieldManager FieldsOf(ResourceInfo resource) =>
-        new(PatchSchema.BuiltIn.ForKind(resource.Kind), resource.GroupVersion, Now(), resource.HasStatus);
+    private FieldManager FieldsOf(ResourceInfo resource) => new(MergeSchema(resource), resource.GroupVersion, Now(), resource.HasStatus);
+
+    /// <summary>How a resource's lists and maps merge: the built-in metadata, or a custom resource's schema (read once per version).</summary>
+    private static PatchType MergeSchema(ResourceInfo resource) =>
+        resource.Custom is { Schema: { } schema } custom
+            ? CustomMergeSchemas.GetValue(custom, c => new StrongBox<PatchType>(OpenApiPatchSchema.For(resource.Kind, schema))).Value
+            : PatchSchema.BuiltIn.ForKind(resource.Kind);
 }

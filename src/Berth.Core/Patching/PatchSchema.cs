@@ -10,7 +10,10 @@ public sealed class PatchSchema
 {
     private readonly Dictionary<string, Dictionary<string, PatchField>> _types;
 
-    private PatchSchema(Dictionary<string, Dictionary<string, PatchField>> types)
+    /// <summary>The field name that stands for every key of a map (an object whose keys are data, not fields).</summary>
+    internal const string AnyKey = "*";
+
+    internal PatchSchema(Dictionary<string, Dictionary<string, PatchField>> types)
     {
         _types = types;
     }
@@ -21,7 +24,9 @@ public sealed class PatchSchema
     public PatchType ForKind(string kind) => new(this, _types.ContainsKey(kind) ? kind : "*");
 
     internal PatchField? Field(string type, string field) =>
-        _types.TryGetValue(type, out var fields) ? fields.GetValueOrDefault(field) : null;
+        _types.TryGetValue(type, out var fields) ? fields.GetValueOrDefault(field) ?? fields.GetValueOrDefault(AnyKey) : null;
+
+    internal Dictionary<string, PatchField>? Fields(string type) => _types.GetValueOrDefault(type);
 
     /// <summary>
     /// A field's patch strategy and merge key as OpenAPI publishes them (<c>x-kubernetes-patch-strategy</c>,
