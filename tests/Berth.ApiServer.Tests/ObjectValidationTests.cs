@@ -75,6 +75,37 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
 
     public void Dispose() => _files.Dispose();
 
+    [Fact]
+    public async Task Update_WhenItChangesWhatIsFixedOnceCreated_ThenUpstreamsMessagesAndWhatMayChangeDoes()
+    {
+        Assert.Equal(0, (await CreateAsync("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}""")).ExitCode);
+        Assert.Equal(0, (await CreateAsync("""{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"clusterIP":"10.43.0.50","ports":[{"port":80}]}}""")).ExitCode);
+        Assert.Equal(0, (await CreateAsync("""
+            {"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox:1"}]}}}}
+            """)).ExitCode);
+
+        var image = await Kubectl.RunAsync("patch", "pod", "p", "-n", _ns, "-p", """{"spec":{"containers":[{"name":"c","image":"busybox:2"}]}}""");
+        var toleration = await Kubectl.RunAsync("patch", "pod", "p", "-n", _ns, "--type=json", "-p", """[{"op":"add","path":"/spec/tolerations/-","value":{"key":"k","operator":"Exists"}}]""");
+        var fewerTolerations = await Kubectl.RunAsync("patch", "pod", "p", "-n", _ns, "--type=json", "-p", """[{"op":"remove","path":"/spec/tolerations/0"}]""");
+        var restart = await Kubectl.RunAsync("patch", "pod", "p", "-n", _ns, "-p", """{"spec":{"restartPolicy":"Never"}}""");
+        var clusterIp = await Kubectl.RunAsync("patch", "service", "s", "-n", _ns, "-p", """{"spec":{"clusterIP":"10.43.0.51"}}""");
+        var labels = await Kubectl.RunAsync("label", "service", "s", "-n", _ns, "tier=web");
+        var template = await Kubectl.RunAsync("set", "image", "job/j", "c=busybox:2", "-n", _ns);
+
+        Assert.True(image.ExitCode == 0, image.Err);
+        Assert.True(toleration.ExitCode == 0, toleration.Err);
+        Assert.Contains("pod updates may not change fields other than", fewerTolerations.Err, StringComparison.Ordinal);
+        Assert.Contains("The Pod \"p\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`", restart.Err, StringComparison.Ordinal);
+        Assert.Contains("The Service \"s\" is invalid: spec.clusterIP: Invalid value: \"10.43.0.51\": field is immutable", clusterIp.Err, StringComparison.Ordinal);
+        Assert.True(labels.ExitCode == 0, labels.Err);
+        Assert.Contains("spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable", template.Err, StringComparison.Ordinal);
+        // A replace that leaves the cluster IP out keeps the one the service has.
+        await File.WriteAllTextAsync(_files.File("s.json"), """{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"port":80}]}}""");
+        var replaced = await Kubectl.RunAsync("replace", "-f", _files.File("s.json"), "-n", _ns);
+        Assert.True(replaced.ExitCode == 0, replaced.Err);
+        Assert.Equal("10.43.0.50", (await Kubectl.RunAsync("get", "service", "s", "-n", _ns, "-o", "jsonpath={.spec.clusterIP}")).Out);
+    }
+
     private async Task<(int ExitCode, string Out, string Err)> CreateAsync(string json)
     {
         await Kubectl.RunAsync("create", "namespace", _ns);

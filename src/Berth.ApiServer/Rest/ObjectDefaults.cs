@@ -14,6 +14,8 @@ internal static class ObjectDefaults
     /// <summary>The label upstream puts on every namespace, naming it, so that selectors can pick namespaces by name.</summary>
     public const string NamespaceNameLabel = "kubernetes.io/metadata.name";
 
+    private static readonly string[] AllocatedServiceFields = ["clusterIP", "clusterIPs"];
+
     public static void OnCreate(ResourceInfo resource, JsonObject obj)
     {
         // Status is reported by controllers and agents, never set by whoever creates the object (nodes excepted:
@@ -42,6 +44,22 @@ internal static class ObjectDefaults
                 break;
         }
         KindDefaults.OnCreate(resource, obj);
+    }
+
+    /// <summary>
+    /// What an update keeps of the object it replaces although the writer left it out: a service's cluster IPs,
+    /// which the server allocated (upstream's strategy patches them back in).
+    /// </summary>
+    public static void OnUpdate(ResourceInfo resource, JsonObject obj, JsonObject previous)
+    {
+        if (resource is not { Group: "", Plural: "services" } || obj["spec"] is not JsonObject spec || previous["spec"] is not JsonObject before)
+            return;
+        foreach (var field in AllocatedServiceFields)
+        {
+            var missing = spec[field] is null || (spec[field] is JsonValue value && value.ToString().Length == 0);
+            if (missing && before[field] is { } kept)
+                spec[field] = kept.DeepClone();
+        }
     }
 
     /// <summary>

@@ -76,7 +76,8 @@ internal sealed partial class ResourceHandler
         foreach (var old in conditions.Where(c => c?["type"]?.GetValue<string>() == "PodScheduled").ToList())
             conditions.Remove(old);
         conditions.Add(new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastProbeTime"] = null, ["lastTransitionTime"] = Now() });
-        await SaveAsync(target with { Subresource = null }, current, modRevision, updated, dryRun, updater: null, context.RequestAborted);
+        // Through the binding subresource: the pod update rules, which forbid setting spec.nodeName, do not apply.
+        await SaveAsync(target, current, modRevision, updated, dryRun, updater: null, context.RequestAborted);
         await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, Success(201));
     }
 

@@ -59,6 +59,7 @@ internal sealed partial class ResourceHandler
         metadata["name"] = target.Name;
         if (resource.Namespaced)
             metadata["namespace"] = target.Namespace;
+        ObjectDefaults.OnUpdate(resource, updated, current);
         ObjectDefaults.OnWrite(resource, updated);
         if (target.Subresource is null)
             ObjectValidation.Validate(resource, updated, current);

@@ -41,6 +41,8 @@ internal static class ObjectValidation
                 DefinitionValidation.Validate(obj, causes);
                 break;
         }
+        if (previous is not null)
+            UpdateValidation.Validate(resource, obj, previous, causes);
         if (causes.Count > 0)
             throw new ApiException(ApiStatus.Invalid(resource, ObjectJson.Name(obj) ?? "", causes));
     }
