@@ -35,6 +35,7 @@ internal static class KindDefaults
                 break;
             case ("", "secrets"):
                 obj.Default("type", "Opaque");
+                MoveStringData(obj);
                 break;
             case ("", "persistentvolumeclaims") when spec is not null:
                 spec.Default("volumeMode", "Filesystem");
@@ -72,6 +73,20 @@ internal static class KindDefaults
                 DefinitionDefaults(spec);
                 break;
         }
+    }
+
+    /// <summary>A secret's stringData is written into data, base64-encoded, and not kept: upstream stores only data.</summary>
+    private static void MoveStringData(JsonObject secret)
+    {
+        if (secret["stringData"] is not JsonObject text)
+            return;
+        var data = secret.Child("data");
+        foreach (var (key, value) in text)
+        {
+            if (value is JsonValue v && v.TryGetValue<string>(out var plain))
+                data[key] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(plain));
+        }
+        secret.Remove("stringData");
     }
 
     /// <summary>A definition's derived names and its conversion strategy, as upstream defaults them.</summary>

@@ -72,8 +72,12 @@ internal sealed partial class ResourceHandler
             if (requestedVersion != ObjectJson.GetString(ObjectJson.Metadata(current), "resourceVersion"))
                 throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
 
+            // Confine may keep the current object's metadata (a status apply): the managed fields are the apply's.
+            var managed = ObjectJson.Metadata(merged)["managedFields"]?.DeepClone();
             var confined = Confine(target, current, merged);
-            ObjectJson.Metadata(confined)["managedFields"] = ObjectJson.Metadata(merged)["managedFields"]?.DeepClone();
+            ObjectJson.Metadata(confined).Remove("managedFields");
+            if (managed is not null)
+                ObjectJson.Metadata(confined)["managedFields"] = managed;
             try
             {
                 var saved = await SaveAsync(target, current, kv.ModRevision, confined, dryRun, updater: null, context.RequestAborted);

@@ -69,7 +69,9 @@ internal sealed partial class ResourceHandler
             metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 1) + 1;
         metadata["resourceVersion"] = modRevision.ToString(CultureInfo.InvariantCulture);
 
-        // Nothing changed: no write, no new resourceVersion, no watch event (apply depends on this).
+        // Nothing changed: no write, no new resourceVersion, no watch event (apply depends on this). A write whose
+        // only change is the time its manager's entry was stamped with changed nothing either, as upstream decides.
+        KeepManagedFieldsTimes(updated, current);
         if (JsonNode.DeepEquals(updated, current) || dryRun)
             return updated;
 
@@ -95,6 +97,30 @@ internal sealed partial class ResourceHandler
             default:
                 throw new ApiException(StoreFailure(result));
         }
+    }
+
+    /// <summary>
+    /// Puts back the current managedFields when the new ones differ from them in their times alone and nothing else
+    /// of the object changed, so that such a write is no change at all.
+    /// </summary>
+    private static void KeepManagedFieldsTimes(JsonObject updated, JsonObject current)
+    {
+        if (ObjectJson.Metadata(updated)["managedFields"] is not JsonArray now || ObjectJson.Metadata(current)["managedFields"] is not JsonArray before
+            || now.Count != before.Count)
+        {
+            return;
+        }
+        for (var i = 0; i < now.Count; i++)
+        {
+            if (now[i] is not JsonObject entry || before[i] is not JsonObject old || entry.Count != old.Count
+                || entry.Any(p => p.Key != "time" && !JsonNode.DeepEquals(p.Value, old[p.Key])))
+            {
+                return;
+            }
+        }
+        ObjectJson.Metadata(updated)["managedFields"] = before.DeepClone();
+        if (!JsonNode.DeepEquals(updated, current))
+            ObjectJson.Metadata(updated)["managedFields"] = now;
     }
 
     /// <summary>
