@@ -29,6 +29,26 @@ public sealed class NamespaceControllerTests(ControlPlaneFixture cluster) : ICla
     }
 
     [Fact]
+    public async Task DeleteNamespace_WhenItHoldsCustomResources_ThenTheyGoWithIt()
+    {
+        var ns = "ns-" + Guid.NewGuid().ToString("N")[..8];
+        var group = Guid.NewGuid().ToString("N")[..8] + ".example.com";
+        Assert.Equal(0, (await cluster.Kubectl.RunAsync("create", "namespace", ns)).ExitCode);
+        await cluster.CreateAsync("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", """
+            {"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.GROUP"},
+             "spec":{"group":"GROUP","scope":"Namespaced","names":{"plural":"widgets","kind":"Widget"},
+              "versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object"}}}]}}
+            """.Replace("GROUP", group, StringComparison.Ordinal));
+        Assert.Equal(0, (await cluster.Kubectl.RunAsync("wait", "--for", "condition=established", $"crd/widgets.{group}", "--timeout=30s")).ExitCode);
+        await cluster.CreateAsync($"/apis/{group}/v1/namespaces/{ns}/widgets", """{"apiVersion":"GROUP/v1","kind":"Widget","metadata":{"name":"w"}}""".Replace("GROUP", group, StringComparison.Ordinal));
+
+        var deleted = await cluster.Kubectl.RunAsync("delete", "namespace", ns);
+
+        Assert.True(deleted.ExitCode == 0, deleted.Err);
+        Assert.Equal(404, (await cluster.SendAsync(HttpMethod.Get, $"/apis/{group}/v1/namespaces/{ns}/widgets/w")).Code);
+    }
+
+    [Fact]
     public async Task DeleteNamespace_WhenContentHasAFinalizer_ThenItStaysTerminatingAndSaysWhyUntilTheFinalizerGoes()
     {
         var ns = "ns-" + Guid.NewGuid().ToString("N")[..8];
