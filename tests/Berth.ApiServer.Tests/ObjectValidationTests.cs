@@ -76,6 +76,32 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
     public void Dispose() => _files.Dispose();
 
     [Fact]
+    public async Task Create_WhenResourcesProbesOrVolumesAreWrong_ThenEachIsACauseAndABadQuantityIsADecodingError()
+    {
+        var (_, _, quantity) = await CreateAsync("""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"q"},"spec":{"containers":[{"name":"c","image":"busybox","resources":{"limits":{"cpu":"lots"}}}]}}
+            """);
+        var (code, _, error) = await CreateAsync("""
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{
+              "volumes":[{"name":"data","emptyDir":{}},{"name":"data","emptyDir":{}}],
+              "containers":[{"name":"c","image":"busybox",
+                "resources":{"requests":{"cpu":"2","memory":"-1Mi"},"limits":{"cpu":"1"}},
+                "livenessProbe":{"periodSeconds":-5,"successThreshold":2,"exec":{"command":["true"]},"tcpSocket":{"port":80}},
+                "readinessProbe":{"periodSeconds":5}}]}}
+            """);
+
+        Assert.Contains("Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'", quantity, StringComparison.Ordinal);
+        Assert.NotEqual(0, code);
+        Assert.Contains("* spec.volumes[1].name: Duplicate value: \"data\"", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.containers[0].resources.requests.memory: Invalid value: \"-1Mi\": must be greater than or equal to 0", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.containers[0].resources.requests: Invalid value: \"2\": must be less than or equal to cpu limit of 1", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.containers[0].livenessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.containers[0].livenessProbe.periodSeconds: Invalid value: -5: must be greater than or equal to 0", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.containers[0].readinessProbe: Required value: must specify a handler type", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Update_WhenItChangesWhatIsFixedOnceCreated_ThenUpstreamsMessagesAndWhatMayChangeDoes()
     {
         Assert.Equal(0, (await CreateAsync("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"busybox:1"}]}}""")).ExitCode);

@@ -15,6 +15,8 @@ internal static class ObjectValidation
 {
     public static void Validate(ResourceInfo resource, JsonObject obj, JsonObject? previous)
     {
+        if (resource.Custom is null)
+            QuantityFormat.Check(resource, obj);
         var causes = new List<StatusCause>();
         MetadataValidation.Validate(obj["metadata"] as JsonObject, "metadata", causes);
         if (resource.Custom?.Schema is { } schema)
