@@ -13,7 +13,7 @@ namespace Berth.ApiServer.Caching;
 /// </summary>
 internal sealed class CachedObject
 {
-    private CachedObject(string key, long revision, byte[] json, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> fields)
+    private CachedObject(string key, long revision, CachedJson json, IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> fields)
     {
         Key = key;
         Revision = revision;
@@ -27,7 +27,7 @@ internal sealed class CachedObject
     /// <summary>The object's resourceVersion: its modification revision (for a deletion, the deleting revision).</summary>
     public long Revision { get; }
 
-    public byte[] Json { get; }
+    public CachedJson Json { get; }
 
     public IReadOnlyDictionary<string, string> Labels { get; }
 
@@ -42,9 +42,9 @@ internal sealed class CachedObject
         // (conversion None: only apiVersion differs).
         if (resource.Custom is not null)
             obj["apiVersion"] = resource.GroupVersion;
-        return new CachedObject(key, revision, JsonSerializer.SerializeToUtf8Bytes(obj, WireJson.Options),
+        return new CachedObject(key, revision, CachedJson.From(JsonSerializer.SerializeToUtf8Bytes(obj, WireJson.Options)),
             CompactMap.From(ObjectJson.Labels(obj)), CompactMap.From(SelectableFields.Of(resource, obj)));
     }
 
-    public JsonObject Parse() => JsonNode.Parse(Json)!.AsObject();
+    public JsonObject Parse() => Json.Parse();
 }

@@ -34,7 +34,8 @@ internal sealed partial class ResourceHandler
         }
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ApiResponse.Json;
-        await context.Response.Body.WriteAsync(cached.Json, context.RequestAborted);
+        cached.Json.CopyTo(context.Response.BodyWriter);
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
     }
 
     /// <summary>
@@ -170,7 +171,7 @@ internal sealed partial class ResourceHandler
             if (table)
                 printers.Row(resource, item.Parse(), includeObject, now).WriteTo(writer);
             else
-                writer.WriteRawValue(item.Json, skipInputValidation: true);
+                item.Json.WriteTo(writer);
             // Flush the pipe every 64 KiB, which waits while the client is behind. A writer over a pipe only commits
             // to it (BytesPending never passes one buffer), so without this a 30 MB list would sit in the pipe whole,
             // costing its size in pooled buffers that the server keeps afterwards.

@@ -157,7 +157,7 @@ internal sealed partial class ResourceHandler
         }
         var body = context.Response.BodyWriter;
         body.Write(EventHeads[type]);
-        body.Write(obj.Json);
+        obj.Json.CopyTo(body);
         body.Write(EventTail);
         await body.FlushAsync(cancellationToken);
     }
