@@ -150,14 +150,14 @@ public sealed class ApplyRoundTripTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task ClientSideApply_WhenAppliedTwiceThenEdited_ThenCreatedUnchangedAndExactlyTheEdit()
     {
-        await RunAsync("create", "namespace", _ns);
-        var manifest = await WriteAsync(Manifests);
+        await Kubectl.SucceedAsync("create", "namespace", _ns);
+        var manifest = await _files.WriteAsync(Manifests);
 
-        Assert.Equal(Lines("created"), (await RunAsync("apply", "-f", manifest, "-n", _ns)).Out);
-        Assert.Equal(Unchanged, (await RunAsync("apply", "-f", manifest, "-n", _ns)).Out);
+        Assert.Equal(Lines("created"), (await Kubectl.SucceedAsync("apply", "-f", manifest, "-n", _ns)).Out);
+        Assert.Equal(Unchanged, (await Kubectl.SucceedAsync("apply", "-f", manifest, "-n", _ns)).Out);
 
         // Edit: an env var goes, a port and a label come, the service gets a second port, a rule loses a verb.
-        var edited = await WriteAsync(Manifests
+        var edited = await _files.WriteAsync(Manifests
             .Replace("        - {name: DB_HOST, value: db}\n", "", StringComparison.Ordinal)
             .Replace("ports: [{name: http, containerPort: 8080}]", "ports: [{name: http, containerPort: 8080}, {name: metrics, containerPort: 9090}]", StringComparison.Ordinal)
             .Replace("metadata: {name: shop, labels: {app: shop}}", "metadata: {name: shop, labels: {app: shop, tier: web}}", StringComparison.Ordinal)
@@ -167,7 +167,7 @@ public sealed class ApplyRoundTripTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal(1, diff.ExitCode);
         Assert.Contains("-        - name: DB_HOST\n-          value: db\n", diff.Out, StringComparison.Ordinal);
 
-        var applied = (await RunAsync("apply", "-f", edited, "-n", _ns)).Out;
+        var applied = (await Kubectl.SucceedAsync("apply", "-f", edited, "-n", _ns)).Out;
         Assert.Contains("deployment.apps/shop configured", applied, StringComparison.Ordinal);
         Assert.Contains("service/shop configured", applied, StringComparison.Ordinal);
         Assert.Contains("configmap/shop-config unchanged", applied, StringComparison.Ordinal);
@@ -180,25 +180,25 @@ public sealed class ApplyRoundTripTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal(["http", "metrics"], servicePorts.Select(p => p!["name"]!.GetValue<string>()));
         Assert.Equal(9090, servicePorts[1]!["targetPort"]!.GetValue<int>());
         Assert.Equal(["get", "list"], (await GetAsync("role/shop-reader"))["rules"]![0]!["verbs"]!.AsArray().Select(v => v!.GetValue<string>()));
-        Assert.Equal(Unchanged, (await RunAsync("apply", "-f", edited, "-n", _ns)).Out);
+        Assert.Equal(Unchanged, (await Kubectl.SucceedAsync("apply", "-f", edited, "-n", _ns)).Out);
     }
 
     [Fact]
     public async Task ServerSideApply_WhenAppliedTwiceThenEdited_ThenNoChangeAndThenExactlyTheEdit()
     {
-        await RunAsync("create", "namespace", _ns);
-        var manifest = await WriteAsync(Manifests);
+        await Kubectl.SucceedAsync("create", "namespace", _ns);
+        var manifest = await _files.WriteAsync(Manifests);
 
-        Assert.Equal(Lines("serverside-applied"), (await RunAsync("apply", "--server-side", "-f", manifest, "-n", _ns)).Out);
+        Assert.Equal(Lines("serverside-applied"), (await Kubectl.SucceedAsync("apply", "--server-side", "-f", manifest, "-n", _ns)).Out);
         var versions = await VersionsAsync();
-        await RunAsync("apply", "--server-side", "-f", manifest, "-n", _ns);
+        await Kubectl.SucceedAsync("apply", "--server-side", "-f", manifest, "-n", _ns);
         Assert.Equal(versions, await VersionsAsync());
         Assert.Equal(0, (await Kubectl.RunAsync("diff", "--server-side", "-f", manifest, "-n", _ns)).ExitCode);
 
-        var edited = await WriteAsync(Manifests
+        var edited = await _files.WriteAsync(Manifests
             .Replace("data: {LOG_LEVEL: info, FEATURES: \"a,b\"}", "data: {LOG_LEVEL: debug}", StringComparison.Ordinal)
             .Replace("  minAvailable: 1\n", "  maxUnavailable: 1\n", StringComparison.Ordinal));
-        await RunAsync("apply", "--server-side", "-f", edited, "-n", _ns);
+        await Kubectl.SucceedAsync("apply", "--server-side", "-f", edited, "-n", _ns);
 
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""{"LOG_LEVEL":"debug"}"""), (await GetAsync("configmap/shop-config"))["data"]));
         var budget = (await GetAsync("poddisruptionbudget/shop"))["spec"]!;
@@ -220,21 +220,7 @@ public sealed class ApplyRoundTripTests(ServerFixture server) : IClassFixture<Se
 
     /// <summary>The resourceVersion of every object, which an apply that changes nothing leaves as it was.</summary>
     private async Task<string> VersionsAsync() =>
-        (await RunAsync(["get", .. Objects.Select(o => o.Split('/')[0].Split('.')[0] + "/" + o.Split('/')[1]), "-n", _ns, "-o", "jsonpath={.items[*].metadata.resourceVersion}"])).Out;
+        (await Kubectl.SucceedAsync(["get", .. Objects.Select(o => o.Split('/')[0].Split('.')[0] + "/" + o.Split('/')[1]), "-n", _ns, "-o", "jsonpath={.items[*].metadata.resourceVersion}"])).Out;
 
-    private async Task<JsonNode> GetAsync(string obj) => JsonNode.Parse((await RunAsync("get", obj, "-n", _ns, "-o", "json")).Out)!;
-
-    private async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var result = await Kubectl.RunAsync(args);
-        Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {result.Err}");
-        return result;
-    }
-
-    private async Task<string> WriteAsync(string yaml)
-    {
-        var path = _files.File($"{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(path, yaml);
-        return path;
-    }
+    private async Task<JsonNode> GetAsync(string obj) => JsonNode.Parse((await Kubectl.SucceedAsync("get", obj, "-n", _ns, "-o", "json")).Out)!;
 }

@@ -74,15 +74,15 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
     {
         await DefineAsync();
 
-        Assert.Equal($"crontab.{_group}/daily created\n", (await RunAsync("apply", "-f", await WriteAsync(Object("daily")), "-n", _ns)).Out);
-        Assert.Equal($"crontab.{_group}/daily unchanged\n", (await RunAsync("apply", "-f", await WriteAsync(Object("daily")), "-n", _ns)).Out);
+        Assert.Equal($"crontab.{_group}/daily created\n", (await Kubectl.SucceedAsync("apply", "-f", await _files.WriteAsync(Object("daily")), "-n", _ns)).Out);
+        Assert.Equal($"crontab.{_group}/daily unchanged\n", (await Kubectl.SucceedAsync("apply", "-f", await _files.WriteAsync(Object("daily")), "-n", _ns)).Out);
 
-        var table = (await RunAsync("get", _short, "-n", _ns)).Out.Split('\n');
+        var table = (await Kubectl.SucceedAsync("get", _short, "-n", _ns)).Out.Split('\n');
         Assert.Matches(@"^NAME\s+SPEC\s+REPLICAS$", table[0]);
         Assert.Matches(@"^daily\s+\* \* \* \* \*/5\s+3$", table[1]);
-        Assert.Contains(_group + "/v1", (await RunAsync("api-resources", "--api-group", _group)).Out, StringComparison.Ordinal);
+        Assert.Contains(_group + "/v1", (await Kubectl.SucceedAsync("api-resources", "--api-group", _group)).Out, StringComparison.Ordinal);
 
-        var conditions = JsonNode.Parse((await RunAsync("get", "crd", "crontabs." + _group, "-o", "jsonpath={.status.conditions}")).Out)!.AsArray();
+        var conditions = JsonNode.Parse((await Kubectl.SucceedAsync("get", "crd", "crontabs." + _group, "-o", "jsonpath={.status.conditions}")).Out)!.AsArray();
         Assert.Contains(conditions, c => c!["type"]!.GetValue<string>() == "Established" && c["status"]!.GetValue<string>() == "True");
         Assert.Contains(conditions, c => c!["type"]!.GetValue<string>() == "NamesAccepted" && c["reason"]!.GetValue<string>() == "NoConflicts");
     }
@@ -91,23 +91,23 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
     public async Task CustomObjects_WhenPatchedAppliedScaledAndExplained_ThenTheyBehaveAsBuiltIns()
     {
         await DefineAsync();
-        await RunAsync("apply", "-f", await WriteAsync(Object("daily")), "-n", _ns);
+        await Kubectl.SucceedAsync("apply", "-f", await _files.WriteAsync(Object("daily")), "-n", _ns);
 
-        await RunAsync("patch", Resource, "daily", "-n", _ns, "--type=merge", "-p", """{"spec":{"image":"other"}}""");
+        await Kubectl.SucceedAsync("patch", Resource, "daily", "-n", _ns, "--type=merge", "-p", """{"spec":{"image":"other"}}""");
         var strategic = await Kubectl.RunAsync("patch", Resource, "daily", "-n", _ns, "-p", """{"spec":{"image":"x"}}""");
         Assert.NotEqual(0, strategic.ExitCode);
         Assert.Contains("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml", strategic.Err, StringComparison.Ordinal);
 
-        var applied = await RunAsync("apply", "--server-side", "--force-conflicts", "-f", await WriteAsync(Object("daily").Replace("replicas: 3", "replicas: 4", StringComparison.Ordinal)), "-n", _ns);
+        var applied = await Kubectl.SucceedAsync("apply", "--server-side", "--force-conflicts", "-f", await _files.WriteAsync(Object("daily").Replace("replicas: 3", "replicas: 4", StringComparison.Ordinal)), "-n", _ns);
         Assert.Equal($"crontab.{_group}/daily serverside-applied\n", applied.Out);
 
-        Assert.Equal($"crontab.{_group}/daily scaled\n", (await RunAsync("scale", Resource, "daily", "--replicas=7", "-n", _ns)).Out);
-        var stored = JsonNode.Parse((await RunAsync("get", Resource, "daily", "-n", _ns, "-o", "json")).Out)!;
+        Assert.Equal($"crontab.{_group}/daily scaled\n", (await Kubectl.SucceedAsync("scale", Resource, "daily", "--replicas=7", "-n", _ns)).Out);
+        var stored = JsonNode.Parse((await Kubectl.SucceedAsync("get", Resource, "daily", "-n", _ns, "-o", "json")).Out)!;
         Assert.Equal(7, stored["spec"]!["replicas"]!.GetValue<int>());
         // The forced apply took the image back from the merge patch.
         Assert.Equal("my-cron-image", stored["spec"]!["image"]!.GetValue<string>());
 
-        var explain = await RunAsync("explain", $"crontabs.spec.cronSpec", "--api-version", _group + "/v1");
+        var explain = await Kubectl.SucceedAsync("explain", $"crontabs.spec.cronSpec", "--api-version", _group + "/v1");
         Assert.Contains("FIELD: cronSpec <string>", explain.Out, StringComparison.Ordinal);
         Assert.Contains("The schedule in cron format.", explain.Out, StringComparison.Ordinal);
     }
@@ -118,18 +118,18 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
         await DefineAsync();
         var unknown = Object("daily").Replace("  replicas: 3", "  replicas: 3\n  bogus: 1\n  extra: {anything: [1, 2]}", StringComparison.Ordinal);
 
-        var strict = await Kubectl.RunAsync("apply", "-f", await WriteAsync(unknown), "-n", _ns);
+        var strict = await Kubectl.RunAsync("apply", "-f", await _files.WriteAsync(unknown), "-n", _ns);
         Assert.Equal(1, strict.ExitCode);
         Assert.Contains("strict decoding error: unknown field \"spec.bogus\"", strict.Err, StringComparison.Ordinal);
 
-        var warned = await RunAsync("apply", "--validate=warn", "-f", await WriteAsync(unknown), "-n", _ns);
+        var warned = await Kubectl.SucceedAsync("apply", "--validate=warn", "-f", await _files.WriteAsync(unknown), "-n", _ns);
         Assert.Contains("Warning: unknown field \"spec.bogus\"", warned.Err, StringComparison.Ordinal);
-        var stored = JsonNode.Parse((await RunAsync("get", Resource, "daily", "-n", _ns, "-o", "json")).Out)!["spec"]!;
+        var stored = JsonNode.Parse((await Kubectl.SucceedAsync("get", Resource, "daily", "-n", _ns, "-o", "json")).Out)!["spec"]!;
         Assert.Null(stored["bogus"]);
         Assert.Equal("[1,2]", stored["extra"]!["anything"]!.ToJsonString());
         Assert.Equal("Allow", stored["concurrencyPolicy"]!.GetValue<string>());
 
-        var invalid = await Kubectl.RunAsync("apply", "-f", await WriteAsync(Object("bad")
+        var invalid = await Kubectl.RunAsync("apply", "-f", await _files.WriteAsync(Object("bad")
             .Replace("replicas: 3", "replicas: -1\n  concurrencyPolicy: Sometimes\n  image: 7", StringComparison.Ordinal)), "-n", _ns);
         Assert.Equal(1, invalid.ExitCode);
         Assert.Contains("spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0", invalid.Err, StringComparison.Ordinal);
@@ -177,10 +177,10 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
     public async Task Definition_WhenDeleted_ThenItsObjectsGoAndTheResourceIsNoLongerServed()
     {
         await DefineAsync();
-        await RunAsync("apply", "-f", await WriteAsync(Object("a")), "-n", _ns);
-        await RunAsync("apply", "-f", await WriteAsync(Object("b")), "-n", _ns);
+        await Kubectl.SucceedAsync("apply", "-f", await _files.WriteAsync(Object("a")), "-n", _ns);
+        await Kubectl.SucceedAsync("apply", "-f", await _files.WriteAsync(Object("b")), "-n", _ns);
 
-        Assert.Equal($"customresourcedefinition.apiextensions.k8s.io \"crontabs.{_group}\" deleted\n", (await RunAsync("delete", "crd", "crontabs." + _group)).Out);
+        Assert.Equal($"customresourcedefinition.apiextensions.k8s.io \"crontabs.{_group}\" deleted\n", (await Kubectl.SucceedAsync("delete", "crd", "crontabs." + _group)).Out);
 
         var (code, _) = await server.SendAsync(HttpMethod.Get, $"/apis/{_group}/v1/namespaces/{_ns}/crontabs");
         Assert.Equal(404, code);
@@ -191,7 +191,7 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task Definition_WhenInvalid_ThenEveryProblemIsAFieldCause()
     {
-        var invalid = await Kubectl.RunAsync("apply", "-f", await WriteAsync("""
+        var invalid = await Kubectl.RunAsync("apply", "-f", await _files.WriteAsync("""
             apiVersion: apiextensions.k8s.io/v1
             kind: CustomResourceDefinition
             metadata: {name: wrong.example.com}
@@ -213,9 +213,9 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
 
     private async Task DefineAsync()
     {
-        await RunAsync("create", "namespace", _ns);
-        await RunAsync("apply", "-f", await WriteAsync(Definition.Replace("GROUP", _group, StringComparison.Ordinal).Replace("SHORT", _short, StringComparison.Ordinal)));
-        await RunAsync("wait", "--for", "condition=established", "--timeout=30s", "crd/crontabs." + _group);
+        await Kubectl.SucceedAsync("create", "namespace", _ns);
+        await Kubectl.SucceedAsync("apply", "-f", await _files.WriteAsync(Definition.Replace("GROUP", _group, StringComparison.Ordinal).Replace("SHORT", _short, StringComparison.Ordinal)));
+        await Kubectl.SucceedAsync("wait", "--for", "condition=established", "--timeout=30s", "crd/crontabs." + _group);
     }
 
     /// <summary>The resource by its full name: the tests' definitions share their plural and differ by group.</summary>
@@ -223,18 +223,4 @@ public sealed class CustomResourceTests(ServerFixture server) : IClassFixture<Se
 
     private string Object(string name) =>
         CronTab.Replace("GROUP", _group, StringComparison.Ordinal).Replace("NAME", name, StringComparison.Ordinal);
-
-    private async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
-    {
-        var result = await Kubectl.RunAsync(args);
-        Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', args)}: {result.Err}");
-        return result;
-    }
-
-    private async Task<string> WriteAsync(string yaml)
-    {
-        var path = _files.File($"{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(path, yaml);
-        return path;
-    }
 }

@@ -41,13 +41,13 @@ public sealed class KubectlApplyTests(ServerFixture server) : IClassFixture<Serv
     public async Task Apply_WhenTheManifestChanges_ThenCreatedUnchangedConfiguredAndTheObjectFollowsTheManifest()
     {
         await CreateNamespaceAsync();
-        var manifest = await WriteAsync(Deployment);
+        var manifest = await _files.WriteAsync(Deployment);
 
         Assert.Equal("deployment.apps/web created\n", (await ApplyAsync(manifest)).Out);
         Assert.Equal("deployment.apps/web unchanged\n", (await ApplyAsync(manifest)).Out);
 
         // The image changes, env A and the sidecar go, replicas grow.
-        var changed = await WriteAsync(Deployment
+        var changed = await _files.WriteAsync(Deployment
             .Replace("nginx:1.25", "nginx:1.26", StringComparison.Ordinal)
             .Replace("        - {name: A, value: \"1\"}\n", "", StringComparison.Ordinal)
             .Replace("  replicas: 2", "  replicas: 3", StringComparison.Ordinal)
@@ -65,12 +65,12 @@ public sealed class KubectlApplyTests(ServerFixture server) : IClassFixture<Serv
     public async Task Apply_WhenAKeyLeavesTheManifest_ThenItLeavesTheObjectButKeysOthersAddedStay()
     {
         await CreateNamespaceAsync();
-        var manifest = await WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n  b: \"2\"\n");
+        var manifest = await _files.WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n  b: \"2\"\n");
         await ApplyAsync(manifest);
         // Someone else adds a key; apply leaves what it never managed alone.
         Assert.Equal(0, (await Kubectl.RunAsync("patch", "configmap", "settings", "-n", _ns, "-p", """{"data":{"c":"3"}}""")).ExitCode);
 
-        var fewer = await WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  b: \"2\"\n");
+        var fewer = await _files.WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  b: \"2\"\n");
         Assert.Equal("configmap/settings configured\n", (await ApplyAsync(fewer)).Out);
 
         AssertJson("""{"b":"2","c":"3"}""", (await GetAsync("configmap", "settings"))["data"]);
@@ -80,7 +80,7 @@ public sealed class KubectlApplyTests(ServerFixture server) : IClassFixture<Serv
     public async Task PatchAndSet_WhenTheyNameOneContainer_ThenTheOthersStayAsTheyWere()
     {
         await CreateNamespaceAsync();
-        await ApplyAsync(await WriteAsync(Deployment));
+        await ApplyAsync(await _files.WriteAsync(Deployment));
 
         var patched = await Kubectl.RunAsync("patch", "deployment", "web", "-n", _ns, "-p",
             """{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","image":"busybox:1.37"}]}}}}""");
@@ -100,7 +100,7 @@ public sealed class KubectlApplyTests(ServerFixture server) : IClassFixture<Serv
     public async Task Patch_WhenTheStrategicPatchIsMalformed_ThenItIsRefusedAndNothingChanges()
     {
         await CreateNamespaceAsync();
-        await ApplyAsync(await WriteAsync(Deployment));
+        await ApplyAsync(await _files.WriteAsync(Deployment));
         var before = await GetAsync("deployment", "web");
 
         var refused = await Kubectl.RunAsync("patch", "deployment", "web", "-n", _ns, "-p",
@@ -115,9 +115,9 @@ public sealed class KubectlApplyTests(ServerFixture server) : IClassFixture<Serv
     public async Task DiffEditReplaceAndSetResources_ShowAndChangeWhatTheyShould()
     {
         await CreateNamespaceAsync();
-        var manifest = await WriteAsync(Deployment);
+        var manifest = await _files.WriteAsync(Deployment);
         await ApplyAsync(manifest);
-        var changed = await WriteAsync(Deployment.Replace("nginx:1.25", "nginx:1.26", StringComparison.Ordinal));
+        var changed = await _files.WriteAsync(Deployment.Replace("nginx:1.25", "nginx:1.26", StringComparison.Ordinal));
 
         var diff = await Kubectl.RunAsync("diff", "-f", changed, "-n", _ns);
         Assert.Equal(1, diff.ExitCode);
@@ -190,12 +190,5 @@ public sealed class KubectlApplyTests(ServerFixture server) : IClassFixture<Serv
         var got = await Kubectl.RunAsync("get", kind, name, "-n", _ns, "-o", "json");
         Assert.True(got.ExitCode == 0, got.Err);
         return JsonNode.Parse(got.Out)!;
-    }
-
-    private async Task<string> WriteAsync(string yaml)
-    {
-        var path = _files.File($"{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(path, yaml);
-        return path;
     }
 }

@@ -43,7 +43,7 @@ public sealed class ServerSideApplyTests(ServerFixture server) : IClassFixture<S
     {
         await CreateNamespaceAsync();
 
-        Assert.Equal("deployment.apps/web serverside-applied\n", (await ApplyAsync(await WriteAsync(Deployment))).Out);
+        Assert.Equal("deployment.apps/web serverside-applied\n", (await ApplyAsync(await _files.WriteAsync(Deployment))).Out);
         var created = await GetAsync("deployment", "web");
         var entry = Assert.Single(created["metadata"]!["managedFields"]!.AsArray())!;
         Assert.Equal(("kubectl", "Apply", "apps/v1"), (Text(entry, "manager"), Text(entry, "operation"), Text(entry, "apiVersion")));
@@ -53,7 +53,7 @@ public sealed class ServerSideApplyTests(ServerFixture server) : IClassFixture<S
             .Replace("  labels: {tier: front}\n", "", StringComparison.Ordinal)
             .Replace("nginx:1.25", "nginx:1.26", StringComparison.Ordinal)
             .Replace("        - {name: A, value: \"1\"}\n", "", StringComparison.Ordinal);
-        Assert.Equal("deployment.apps/web serverside-applied\n", (await ApplyAsync(await WriteAsync(changed))).Out);
+        Assert.Equal("deployment.apps/web serverside-applied\n", (await ApplyAsync(await _files.WriteAsync(changed))).Out);
 
         var stored = await GetAsync("deployment", "web");
         Assert.Null(stored["metadata"]!["labels"]);
@@ -68,9 +68,9 @@ public sealed class ServerSideApplyTests(ServerFixture server) : IClassFixture<S
     public async Task ServerSideApply_WhenAnotherManagerSetAFieldDifferently_ThenItConflictsUntilForced()
     {
         await CreateNamespaceAsync();
-        var manifest = await WriteAsync(Deployment);
+        var manifest = await _files.WriteAsync(Deployment);
         await ApplyAsync(manifest);
-        var other = await WriteAsync(Deployment.Replace("replicas: 2", "replicas: 5", StringComparison.Ordinal));
+        var other = await _files.WriteAsync(Deployment.Replace("replicas: 2", "replicas: 5", StringComparison.Ordinal));
 
         var conflict = await Kubectl.RunAsync("apply", "--server-side", "--field-manager=autoscaler", "-f", other, "-n", _ns);
 
@@ -97,7 +97,7 @@ public sealed class ServerSideApplyTests(ServerFixture server) : IClassFixture<S
     public async Task ServerSideApply_WhenTheObjectWasAppliedClientSide_ThenKubectlMigratesOwnershipSoRemovalsPrune()
     {
         await CreateNamespaceAsync();
-        var both = await WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n  b: \"2\"\n");
+        var both = await _files.WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n  b: \"2\"\n");
         Assert.Equal(0, (await Kubectl.RunAsync("apply", "-f", both, "-n", _ns)).ExitCode);
         var csa = Assert.Single((await GetAsync("configmap", "settings"))["metadata"]!["managedFields"]!.AsArray())!;
         Assert.Equal(("kubectl-client-side-apply", "Update"), (Text(csa, "manager"), Text(csa, "operation")));
@@ -107,7 +107,7 @@ public sealed class ServerSideApplyTests(ServerFixture server) : IClassFixture<S
 
         var managers = (await GetAsync("configmap", "settings"))["metadata"]!["managedFields"]!.AsArray().Select(e => Text(e!, "manager")).Order().ToList();
         Assert.Equal(["kubectl", "kubectl-last-applied"], managers);
-        await ApplyAsync(await WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n"));
+        await ApplyAsync(await _files.WriteAsync("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: \"1\"\n"));
         AssertJson("""{"a":"1"}""", (await GetAsync("configmap", "settings"))["data"]);
     }
 
@@ -139,10 +139,10 @@ public sealed class ServerSideApplyTests(ServerFixture server) : IClassFixture<S
     public async Task DiffServerSide_WhenTheManifestChanges_ThenItShowsTheChangeAndStoresNothing()
     {
         await CreateNamespaceAsync();
-        await ApplyAsync(await WriteAsync(Deployment));
+        await ApplyAsync(await _files.WriteAsync(Deployment));
         var before = await GetAsync("deployment", "web");
 
-        var diff = await Kubectl.RunAsync("diff", "--server-side", "-f", await WriteAsync(Deployment.Replace("nginx:1.25", "nginx:1.27", StringComparison.Ordinal)), "-n", _ns);
+        var diff = await Kubectl.RunAsync("diff", "--server-side", "-f", await _files.WriteAsync(Deployment.Replace("nginx:1.25", "nginx:1.27", StringComparison.Ordinal)), "-n", _ns);
 
         Assert.Equal(1, diff.ExitCode);
         Assert.Contains("-        image: nginx:1.25\n+        image: nginx:1.27\n", diff.Out, StringComparison.Ordinal);
@@ -208,12 +208,5 @@ public sealed class ServerSideApplyTests(ServerFixture server) : IClassFixture<S
         var got = await Kubectl.RunAsync("get", kind, name, "-n", _ns, "-o", "json", "--show-managed-fields");
         Assert.True(got.ExitCode == 0, got.Err);
         return JsonNode.Parse(got.Out)!;
-    }
-
-    private async Task<string> WriteAsync(string yaml)
-    {
-        var path = _files.File($"{Guid.NewGuid():N}.yaml");
-        await File.WriteAllTextAsync(path, yaml);
-        return path;
     }
 }

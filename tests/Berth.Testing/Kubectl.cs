@@ -27,6 +27,15 @@ public sealed class Kubectl(string kubeconfig, string cacheDir)
         return result;
     }
 
+    /// <summary>Runs kubectl for a step a test depends on: a failure throws, naming the command and what kubectl said.</summary>
+    public async Task<(int ExitCode, string Out, string Err)> SucceedAsync(params string[] args)
+    {
+        var result = await RunAsync(args);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"kubectl {string.Join(' ', args)} exited with {result.ExitCode}: {result.Err}");
+        return result;
+    }
+
     /// <summary>
     /// Starts kubectl without waiting for it (for <c>get -w</c>, or <c>edit</c> with an EDITOR in
     /// <paramref name="environment"/>); the caller waits or kills, and disposes it.

@@ -13,6 +13,14 @@ public sealed class TempDirectory : IDisposable
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 
+    /// <summary>Writes <paramref name="content"/> to a new file here (a manifest, say) and returns its path.</summary>
+    public async Task<string> WriteAsync(string content, string extension = ".yaml")
+    {
+        var path = File(Guid.NewGuid().ToString("N") + extension);
+        await System.IO.File.WriteAllTextAsync(path, content);
+        return path;
+    }
+
     public void Dispose()
     {
         try
