@@ -191,6 +191,21 @@ public sealed class FieldManagerTests
     }
 
     [Fact]
+    public void Apply_WhenPortsShareANumberAndDifferInProtocol_ThenTheyAreTwoItemsAndAnAbsentProtocolIsTcp()
+    {
+        var pods = new FieldManager(PatchSchema.BuiltIn.ForKind("Pod"), "v1", "2026-01-01T00:00:00Z", StatusIsSeparate: true);
+        var live = pods.Apply(null, Parse("""{"spec":{"containers":[{"name":"dns","ports":[{"containerPort":53,"protocol":"UDP"},{"containerPort":53}]}]}}"""), Kubectl, force: false);
+        live["spec"]!["containers"]![0]!["ports"]![1]!["protocol"] = "TCP";
+
+        var again = pods.Apply(live, Parse("""{"spec":{"containers":[{"name":"dns","ports":[{"containerPort":53,"protocol":"UDP"},{"containerPort":53,"name":"dns-tcp"}]}]}}"""), Kubectl, force: false);
+
+        Assert.Equal("""[{"containerPort":53,"protocol":"UDP"},{"containerPort":53,"protocol":"TCP","name":"dns-tcp"}]""",
+            again["spec"]!["containers"]![0]!["ports"]!.ToJsonString());
+        var ports = again["metadata"]!["managedFields"]![0]!["fieldsV1"]!["f:spec"]!["f:containers"]!["k:{\"name\":\"dns\"}"]!["f:ports"]!.AsObject();
+        Assert.Equal(["k:{\"containerPort\":53,\"protocol\":\"TCP\"}", "k:{\"containerPort\":53,\"protocol\":\"UDP\"}"], ports.Select(p => p.Key));
+    }
+
+    [Fact]
     public void FieldSet_WhenReadFromFieldsV1_ThenItWritesTheSameAndDescribesPathsAsUpstream()
     {
         const string V1 = """{"f:metadata":{"f:labels":{".":{},"f:app":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{}}},"f:finalizers":{"v:\"x\"":{}}}}""";

@@ -45,11 +45,28 @@ public static class ObjectFields
     /// <summary>The path element of a list item: its key, its value, or failing a key its position.</summary>
     internal static string ItemElement(JsonNode? item, PatchField field, int index) => field.Kind switch
     {
-        PatchFieldKind.KeyedList when item is JsonObject o && o[field.MergeKey!] is { } key =>
-            $"k:{{\"{field.MergeKey}\":{key.ToJsonString(WireJson.Options)}}}",
+        PatchFieldKind.KeyedList when item is JsonObject o && KeyElement(o, field) is { } key => key,
         PatchFieldKind.Set => "v:" + (item?.ToJsonString(WireJson.Options) ?? "null"),
         _ => "i:" + index.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
+
+    /// <summary>
+    /// An item's key element: its key fields (or their defaults) as a JSON object with the fields in name order, as
+    /// upstream writes them; null when the item has none of them.
+    /// </summary>
+    private static string? KeyElement(JsonObject item, PatchField field)
+    {
+        var parts = new List<string>(field.ListKeys.Count);
+        foreach (var key in field.ListKeys.OrderBy(k => k.Name, StringComparer.Ordinal))
+        {
+            var value = item[key.Name] is { } present ? present.ToJsonString(WireJson.Options)
+                : key.Default is { } fallback ? fallback.ToJsonString(WireJson.Options)
+                : null;
+            if (value is not null)
+                parts.Add($"\"{key.Name}\":{value}");
+        }
+        return parts.Count == 0 || item[field.MergeKey!] is null ? null : "k:{" + string.Join(',', parts) + "}";
+    }
 
     /// <summary>Whether a field's value is an object walked field by field (not atomic, and an object).</summary>
     internal static bool IsGranularObject(JsonNode? value, PatchField? field) =>

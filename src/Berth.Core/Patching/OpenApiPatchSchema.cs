@@ -4,7 +4,8 @@ namespace Berth.Core.Patching;
 
 /// <summary>
 /// The merge metadata of a kind described by a structural OpenAPI schema (a custom resource's): lists with
-/// <c>x-kubernetes-list-type: map</c> are keyed by their first <c>x-kubernetes-list-map-keys</c> entry, <c>set</c>
+/// <c>x-kubernetes-list-type: map</c> are keyed by their <c>x-kubernetes-list-map-keys</c> (with the keys'
+/// defaults), <c>set</c>
 /// lists are sets, objects with <c>x-kubernetes-map-type: atomic</c> are atomic, and maps
 /// (<c>additionalProperties</c>) describe every key alike. Metadata is the built-in ObjectMeta.
 /// </summary>
@@ -47,7 +48,9 @@ public static class OpenApiPatchSchema
                 {
                     case "map" when property["x-kubernetes-list-map-keys"] is JsonArray { Count: > 0 } keys && items is not null:
                         Describe(types, name + "[]", items);
-                        return new PatchField(PatchFieldKind.KeyedList, name + "[]", keys[0]!.GetValue<string>());
+                        var listKeys = keys.Select(k => k!.GetValue<string>())
+                            .Select(k => new ListKey(k, items["properties"]?[k]?["default"]?.DeepClone())).ToList();
+                        return new PatchField(PatchFieldKind.KeyedList, name + "[]", listKeys[0].Name) { ListKeys = listKeys };
                     case "set":
                         return new PatchField(PatchFieldKind.Set, null, null);
                     default:

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json.Nodes;
 
 namespace Berth.Core.Patching;
 
@@ -60,7 +61,7 @@ public sealed class PatchSchema
                     "retainKeys" => new PatchField(PatchFieldKind.Object, null, null, RetainKeys: true),
                     "atomic" => new PatchField(PatchFieldKind.Atomic, null, null),
                     "[set]" => new PatchField(PatchFieldKind.Set, null, null, retainKeys),
-                    ['[', .., ']'] => new PatchField(PatchFieldKind.KeyedList, Element(value[1..value.IndexOf('/', StringComparison.Ordinal)]), value[(value.IndexOf('/', StringComparison.Ordinal) + 1)..^1], retainKeys),
+                    ['[', .., ']'] => KeyedList(Element(value[1..value.IndexOf('/', StringComparison.Ordinal)]), value[(value.IndexOf('/', StringComparison.Ordinal) + 1)..^1], retainKeys),
                     _ => new PatchField(PatchFieldKind.Object, value, null, retainKeys),
                 };
             }
@@ -69,6 +70,13 @@ public sealed class PatchSchema
         return new PatchSchema(types);
 
         static string? Element(string type) => type == "-" ? null : type;
+    }
+
+    /// <summary>A keyed list from <c>key[,key[=default]...]</c>: the first key is the merge key, all of them identify an item.</summary>
+    private static PatchField KeyedList(string? elementType, string keys, bool retainKeys)
+    {
+        var listKeys = keys.Split(',').Select(k => k.Split('=') is [var name, var fallback] ? new ListKey(name, JsonValue.Create(fallback)) : new ListKey(k, null)).ToList();
+        return new PatchField(PatchFieldKind.KeyedList, elementType, listKeys[0].Name, retainKeys) { ListKeys = listKeys };
     }
 
     private static PatchSchema Load()
@@ -104,4 +112,14 @@ internal enum PatchFieldKind
 }
 
 /// <summary>One described field: an object of a type, an atomic object, a list of objects merged by a key, or a set of primitives.</summary>
-internal sealed record PatchField(PatchFieldKind Kind, string? Type, string? MergeKey, bool RetainKeys = false);
+internal sealed record PatchField(PatchFieldKind Kind, string? Type, string? MergeKey, bool RetainKeys = false)
+{
+    /// <summary>
+    /// The fields that together identify an item of a keyed list for server-side apply (upstream's
+    /// x-kubernetes-list-map-keys; a strategic merge patch uses the first alone), each with the value it takes when absent.
+    /// </summary>
+    public IReadOnlyList<ListKey> ListKeys { get; init; } = MergeKey is null ? [] : [new ListKey(MergeKey, null)];
+}
+
+/// <summary>A key field of a keyed list, and the value it takes when an item leaves it out (if it has one).</summary>
+internal sealed record ListKey(string Name, JsonNode? Default);
