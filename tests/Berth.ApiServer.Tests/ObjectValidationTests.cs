@@ -84,7 +84,7 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
         var (code, _, error) = await CreateAsync("""
             {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{
               "volumes":[{"name":"data","emptyDir":{}},{"name":"data","emptyDir":{}}],
-              "containers":[{"name":"c","image":"busybox",
+              "containers":[{"name":"c","image":"busybox","volumeMounts":[{"name":"cache","mountPath":"/cache"}],
                 "resources":{"requests":{"cpu":"2","memory":"-1Mi"},"limits":{"cpu":"1"}},
                 "livenessProbe":{"periodSeconds":-5,"successThreshold":2,"exec":{"command":["true"]},"tcpSocket":{"port":80}},
                 "readinessProbe":{"periodSeconds":5}}]}}
@@ -93,6 +93,7 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
         Assert.Contains("Pod in version \"v1\" cannot be handled as a Pod: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'", quantity, StringComparison.Ordinal);
         Assert.NotEqual(0, code);
         Assert.Contains("* spec.volumes[1].name: Duplicate value: \"data\"", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.containers[0].volumeMounts[0].name: Not found: \"cache\"", error, StringComparison.Ordinal);
         Assert.Contains("* spec.containers[0].resources.requests.memory: Invalid value: \"-1Mi\": must be greater than or equal to 0", error, StringComparison.Ordinal);
         Assert.Contains("* spec.containers[0].resources.requests: Invalid value: \"2\": must be less than or equal to cpu limit of 1", error, StringComparison.Ordinal);
         Assert.Contains("* spec.containers[0].livenessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type", error, StringComparison.Ordinal);

@@ -14,7 +14,11 @@ internal static class PodSpecValidation
     private static readonly string[] ProbeHandlers = ["exec", "httpGet", "tcpSocket", "grpc"];
     private static readonly string[] ProbeCounters = ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"];
 
-    public static void Validate(JsonObject? spec, string path, List<StatusCause> causes)
+    /// <summary>
+    /// Checks <paramref name="spec"/> (at <paramref name="path"/>) into <paramref name="causes"/>; mounts may also name
+    /// <paramref name="claimVolumes"/>, the volumes a stateful set's claim templates add to its pods.
+    /// </summary>
+    public static void Validate(JsonObject? spec, string path, List<StatusCause> causes, IReadOnlyCollection<string>? claimVolumes = null)
     {
         if (spec is null)
         {
@@ -52,6 +56,13 @@ internal static class PodSpecValidation
                 if (Text(container["image"]).Length == 0)
                     causes.Add(new StatusCause("FieldValueRequired", "Required value", $"{at}.image"));
                 ValidateResources(container, at, causes);
+                var mounts = container["volumeMounts"] as JsonArray ?? [];
+                for (var m = 0; m < mounts.Count; m++)
+                {
+                    var volume = Text(mounts[m]?["name"]);
+                    if (volume.Length > 0 && !volumeNames.Contains(volume) && claimVolumes?.Contains(volume) != true)
+                        causes.Add(new StatusCause("FieldValueNotFound", $"Not found: \"{volume}\"", $"{at}.volumeMounts[{m}].name"));
+                }
                 foreach (var probe in Probes)
                 {
                     if (container[probe] is JsonObject handler)

@@ -14,7 +14,8 @@ internal static class WorkloadValidation
             causes.Add(new StatusCause("FieldValueInvalid", string.Create(CultureInfo.InvariantCulture, $"Invalid value: {count}: must be greater than or equal to 0"), "spec.replicas"));
         var template = spec["template"] as JsonObject;
         MetadataValidation.Validate(template?["metadata"] as JsonObject, "spec.template.metadata", causes);
-        PodSpecValidation.Validate(template?["spec"] as JsonObject, "spec.template.spec", causes);
+        var claims = (spec["volumeClaimTemplates"] as JsonArray ?? []).Select(c => c?["metadata"]?["name"]?.ToString() ?? "").Where(n => n.Length > 0).ToList();
+        PodSpecValidation.Validate(template?["spec"] as JsonObject, "spec.template.spec", causes, claims);
 
         if (spec["selector"] is not JsonObject selector)
         {
