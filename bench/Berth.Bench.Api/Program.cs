@@ -14,9 +14,9 @@ const int Clients = 32;
 const string Namespace = "default";
 var podsPath = $"/api/v1/namespaces/{Namespace}/pods";
 
-// The API server alone, as the targets are for it: the controllers run in the same process by default,
+// The API server alone, as the targets are for it: the controllers and the node agent run in the same process by default,
 // and their memory is measured separately at the end.
-await using var server = await BerthServerProcess.StartAsync(binary, "--disable-controller-manager");
+await using var server = await BerthServerProcess.StartAsync(binary, "--disable-controller-manager", "--disable-agent");
 using var client = server.CreateClient();
 var rssEmpty = server.RssBytes();
 

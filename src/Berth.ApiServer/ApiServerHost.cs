@@ -36,12 +36,14 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly WatchCaches _caches;
     private readonly Background _definitions;
+    private readonly ClusterPki _pki;
 
     private ApiServerHost(WebApplication app, WatchCaches caches, Background definitions, Uri url, string kubeconfigPath, ClusterPki pki)
     {
         _app = app;
         _caches = caches;
         _definitions = definitions;
+        _pki = pki;
         Url = url;
         KubeconfigPath = kubeconfigPath;
         CertificateAuthority = pki.Ca;
@@ -59,6 +61,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     /// <summary>The client certificate (with its key) the in-process controllers authenticate with.</summary>
     public X509Certificate2 ControllerManagerCertificate { get; }
+
+    /// <summary>Credentials for an in-process node agent, issued by the cluster CA for <paramref name="nodeName"/>.</summary>
+    public X509Certificate2 IssueNodeCertificate(string nodeName) => _pki.IssueNodeClient(nodeName);
 
     public static async Task<ApiServerHost> StartAsync(ApiServerOptions options, IStore store, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {

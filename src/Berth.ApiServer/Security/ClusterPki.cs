@@ -56,6 +56,9 @@ public sealed class ClusterPki
             File.ReadAllText(Path.Combine(tlsDir, "admin.key")));
     }
 
+    /// <summary>A client certificate for a node agent: <c>CN=system:node:&lt;name&gt;</c> in group <c>system:nodes</c>, as upstream's node credentials.</summary>
+    public X509Certificate2 IssueNodeClient(string nodeName) => Issue(Ca, $"CN=system:node:{nodeName}, O=system:nodes", serverAuth: false, []);
+
     /// <summary>Whether <paramref name="certificate"/> was issued by this cluster's CA and is valid now.</summary>
     public bool IsTrustedClient(X509Certificate2 certificate)
     {

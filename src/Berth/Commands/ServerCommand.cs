@@ -1,4 +1,7 @@
 using System.CommandLine;
+using Berth.Agent;
+using Berth.Agent.Nodes;
+using Berth.Agent.Simulated;
 using Berth.ApiServer;
 using Berth.Client;
 using Berth.Controllers;
@@ -10,8 +13,8 @@ namespace Berth.Commands;
 
 /// <summary>
 /// <c>berth server</c>: opens the datastore, keeps it compacted, and serves the Kubernetes API over HTTPS until
-/// stopped (Ctrl+C or SIGTERM), and runs the controllers as its clients over loopback HTTPS. The node agent and the
-/// scheduler join it in later issues.
+/// stopped (Ctrl+C or SIGTERM), and runs the controllers and a node agent for its own node as its clients over
+/// loopback HTTPS (and hollow nodes with <c>--simulated-nodes</c>). The scheduler joins it in a later issue.
 /// </summary>
 internal static class ServerCommand
 {
@@ -49,11 +52,20 @@ internal static class ServerCommand
         {
             Description = "Do not run the controllers in the server process (run them elsewhere, or measure the API server alone).",
         };
-        var command = new Command("server", "Run a Berth server.") { dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers };
+        var simulatedNodes = new Option<int>("--simulated-nodes")
+        {
+            Description = "Also serve this many hollow nodes (sim-0, sim-1, ...) from this process, with no containers behind them.",
+        };
+        var command = new Command("server", "Run a Berth server.") { dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, simulatedNodes };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(simulatedNodes) < 0)
+                result.AddError("--simulated-nodes must not be negative");
+        });
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(dataDir)!,
             parse.GetValue(datastore),
-            !parse.GetValue(disableControllers),
+            new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes)),
             new ApiServerOptions
             {
                 DataDir = parse.GetValue(dataDir)!.FullName,
@@ -65,7 +77,7 @@ internal static class ServerCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(DirectoryInfo dataDir, string? datastore, bool runControllers, ApiServerOptions options, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(DirectoryInfo dataDir, string? datastore, ServerParts parts, ApiServerOptions options, CancellationToken cancellationToken)
     {
         StoreEndpoint endpoint;
         try
@@ -109,11 +121,13 @@ internal static class ServerCommand
                 await using var api = await ApiServerHost.StartAsync(options, store, loggerFactory, cancellationToken);
                 Console.WriteLine($"berth server: serving the Kubernetes API at {api.Url} (datastore {endpoint}).");
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
-                using var client = runControllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
+                using var client = parts.Controllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System).RunAsync(stopping.Token);
+                using var nodes = NodeAgents.Start(api, parts, loggerFactory, stopping.Token);
                 await WaitForStopAsync(cancellationToken);
                 await stopping.CancelAsync();
                 await controllers;
+                await nodes.Running;
             }
             catch (IOException e)
             {
@@ -138,6 +152,50 @@ internal static class ServerCommand
         catch (OperationCanceledException)
         {
             // Ctrl+C or SIGTERM: shut down cleanly.
+        }
+    }
+
+    /// <summary>Which parts run beside the API server.</summary>
+    private sealed record ServerParts(bool Controllers, bool Agent, int SimulatedNodes);
+
+    /// <summary>The server's own node agent and its hollow nodes, each over loopback HTTPS with node credentials.</summary>
+    private sealed class NodeAgents : IDisposable
+    {
+        private readonly List<ApiClient> _clients = [];
+
+        public Task Running { get; private set; } = Task.CompletedTask;
+
+        public static NodeAgents Start(ApiServerHost api, ServerParts parts, ILoggerFactory loggers, CancellationToken cancellationToken)
+        {
+            var started = new NodeAgents();
+            var agents = new List<NodeAgent>();
+            if (parts.Agent)
+            {
+                var name = System.Net.Dns.GetHostName().ToLowerInvariant();
+                var client = started.Client(api, name);
+                var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" });
+                agents.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>()));
+            }
+            if (parts.SimulatedNodes > 0)
+            {
+                var client = started.Client(api, "simulated");
+                agents.AddRange(HollowNodes.Create(client, parts.SimulatedNodes, NodeCapacity.Simulated, NodeAgentTiming.Default, TimeProvider.System, loggers));
+            }
+            started.Running = Task.WhenAll(agents.Select(a => a.RunAsync(cancellationToken)));
+            return started;
+        }
+
+        public void Dispose()
+        {
+            foreach (var client in _clients)
+                client.Dispose();
+        }
+
+        private ApiClient Client(ApiServerHost api, string nodeName)
+        {
+            var client = ApiClient.Create(api.Url, api.CertificateAuthority, api.IssueNodeCertificate(nodeName));
+            _clients.Add(client);
+            return client;
         }
     }
 }

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Berth.Agent.Nodes;
+using Berth.Client;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Agent;
+
+/// <summary>
+/// The node agent's heartbeat: registers its Node (or takes over the one it registered before), then renews its
+/// Lease in <c>kube-node-lease</c> and reports its status periodically, riding out API server restarts. Pods come
+/// with the pod lifecycle (issue 5, continued).
+/// </summary>
+public sealed partial class NodeAgent(ApiClient client, NodeDescription node, NodeAgentTiming timing, TimeProvider time, ILogger logger)
+{
+    private const string LeaseNamespace = "kube-node-lease";
+
+    private readonly string _nodePath = $"/api/v1/nodes/{node.Name}";
+    private readonly string _leasePath = $"/apis/coordination.k8s.io/v1/namespaces/{LeaseNamespace}/leases/{node.Name}";
+    private JsonObject? _lease;
+
+    public string NodeName => node.Name;
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        string? uid = null;
+        var reported = DateTimeOffset.MinValue;
+        using var timer = new PeriodicTimer(timing.LeaseRenewal, time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    uid ??= await RegisterAsync(cancellationToken);
+                    await RenewLeaseAsync(uid, cancellationToken);
+                    if (time.GetUtcNow() - reported >= timing.StatusReport)
+                    {
+                        await ReportStatusAsync(cancellationToken);
+                        reported = time.GetUtcNow();
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+                {
+                    // The API server is away (restarting, say): the next tick tries again.
+                    Log.HeartbeatFailed(logger, node.Name, e.Message);
+                    _lease = null;
+                }
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Creates the Node, or reports the status of the one already there; returns its uid.</summary>
+    private async Task<string> RegisterAsync(CancellationToken cancellationToken)
+    {
+        var created = await client.SendAsync(HttpMethod.Post, "/api/v1/nodes", NodeObject.Create(node, Now()), cancellationToken);
+        if (created.Succeeded)
+        {
+            Log.Registered(logger, node.Name);
+            return Uid(created.Body);
+        }
+        if (created.Code != 409)
+            created.ThrowIfFailed($"registering node {node.Name}");
+        return Uid(await ReportStatusAsync(cancellationToken));
+    }
+
+    /// <summary>Writes the node's status (fresh heartbeats) over what the Node shows now.</summary>
+    private async Task<JsonNode?> ReportStatusAsync(CancellationToken cancellationToken)
+    {
+        var current = await client.GetAsync(_nodePath, cancellationToken);
+        current.ThrowIfFailed($"reading node {node.Name}");
+        var updated = current.Body!.AsObject();
+        updated["status"] = NodeObject.Status(node, updated["status"] as JsonObject, Now());
+        var written = await client.PutAsync(_nodePath + "/status", updated, cancellationToken);
+        written.ThrowIfFailed($"reporting the status of node {node.Name}");
+        return written.Body;
+    }
+
+    /// <summary>Renews the node's Lease, creating it (owned by the Node) the first time.</summary>
+    private async Task RenewLeaseAsync(string uid, CancellationToken cancellationToken)
+    {
+        if (_lease is null)
+        {
+            var found = await client.GetAsync(_leasePath, cancellationToken);
+            if (found.IsNotFound)
+            {
+                var created = await client.SendAsync(HttpMethod.Post, $"/apis/coordination.k8s.io/v1/namespaces/{LeaseNamespace}/leases", NewLease(uid), cancellationToken);
+                created.ThrowIfFailed($"creating the lease of node {node.Name}");
+                _lease = created.Body!.AsObject();
+                return;
+            }
+            found.ThrowIfFailed($"reading the lease of node {node.Name}");
+            _lease = found.Body!.AsObject();
+        }
+        var renewed = _lease.DeepClone().AsObject();
+        var spec = renewed["spec"] as JsonObject ?? (JsonObject)(renewed["spec"] = new JsonObject());
+        spec["holderIdentity"] = node.Name;
+        spec["leaseDurationSeconds"] = (int)timing.LeaseDuration.TotalSeconds;
+        spec["renewTime"] = MicroNow();
+        var written = await client.PutAsync(_leasePath, renewed, cancellationToken);
+        // On a conflict the lease is read again at the next renewal.
+        _lease = written.Succeeded ? written.Body!.AsObject() : null;
+        if (!written.IsConflict)
+            written.ThrowIfFailed($"renewing the lease of node {node.Name}");
+    }
+
+    private JsonObject NewLease(string uid) => new()
+    {
+        ["apiVersion"] = "coordination.k8s.io/v1",
+        ["kind"] = "Lease",
+        ["metadata"] = new JsonObject
+        {
+            ["name"] = node.Name,
+            ["namespace"] = LeaseNamespace,
+            ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Node", ["name"] = node.Name, ["uid"] = uid }),
+        },
+        ["spec"] = new JsonObject
+        {
+            ["holderIdentity"] = node.Name,
+            ["leaseDurationSeconds"] = (int)timing.LeaseDuration.TotalSeconds,
+            ["renewTime"] = MicroNow(),
+        },
+    };
+
+    private static string Uid(JsonNode? node) => node?["metadata"]?["uid"]?.GetValue<string>() ?? throw new InvalidOperationException("the node has no uid");
+
+    private string Now() => time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>A Lease's renewTime is a MicroTime: RFC 3339 with microseconds.</summary>
+    private string MicroNow() => time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static partial class Log
+    {
+        [LoggerMessage(4000, LogLevel.Information, "Node {Node} registered")]
+        public static partial void Registered(ILogger logger, string node);
+
+        [LoggerMessage(4001, LogLevel.Warning, "Node {Node} could not renew its lease or report its status: {Reason}")]
+        public static partial void HeartbeatFailed(ILogger logger, string node, string reason);
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+
+namespace Berth.Agent.Nodes;
+
+/// <summary>The Node object an agent registers and the status it reports, with upstream's condition reasons and messages.</summary>
+internal static class NodeObject
+{
+    /// <summary>The four conditions a healthy node reports: no pressure of any kind, and Ready.</summary>
+    private static readonly (string Type, string Status, string Reason, string Message)[] HealthyConditions =
+    [
+        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+    ];
+
+    public static JsonObject Create(NodeDescription node, string now) => new()
+    {
+        ["apiVersion"] = "v1",
+        ["kind"] = "Node",
+        ["metadata"] = new JsonObject
+        {
+            ["name"] = node.Name,
+            ["labels"] = new JsonObject([.. node.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))]),
+        },
+        ["spec"] = new JsonObject(),
+        ["status"] = Status(node, previous: null, now),
+    };
+
+    /// <summary>
+    /// The status to report: capacity, addresses, system info and the conditions, each keeping its transition time
+    /// from <paramref name="previous"/> while its status stays the same, with a fresh heartbeat.
+    /// </summary>
+    public static JsonObject Status(NodeDescription node, JsonObject? previous, string now)
+    {
+        var capacity = new JsonObject
+        {
+            ["cpu"] = node.Capacity.Cpu,
+            ["ephemeral-storage"] = node.Capacity.EphemeralStorage,
+            ["memory"] = node.Capacity.Memory,
+            ["pods"] = node.Capacity.Pods.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        return new JsonObject
+        {
+            ["capacity"] = capacity,
+            ["allocatable"] = capacity.DeepClone(),
+            ["conditions"] = new JsonArray([.. HealthyConditions.Select(c => (JsonNode)Condition(c, previous, now))]),
+            ["addresses"] = new JsonArray(
+                new JsonObject { ["type"] = "InternalIP", ["address"] = node.InternalIp },
+                new JsonObject { ["type"] = "Hostname", ["address"] = node.Name }),
+            ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = 10250 } },
+            ["nodeInfo"] = new JsonObject
+            {
+                ["machineID"] = node.System.MachineId,
+                ["systemUUID"] = node.System.MachineId,
+                ["bootID"] = node.System.BootId,
+                ["kernelVersion"] = node.System.KernelVersion,
+                ["osImage"] = node.System.OsImage,
+                ["containerRuntimeVersion"] = node.System.ContainerRuntimeVersion,
+                ["kubeletVersion"] = NodeSystem.AgentVersion,
+                ["kubeProxyVersion"] = NodeSystem.AgentVersion,
+                ["operatingSystem"] = "linux",
+                ["architecture"] = node.System.Architecture,
+            },
+        };
+    }
+
+    private static JsonObject Condition((string Type, string Status, string Reason, string Message) condition, JsonObject? previous, string now)
+    {
+        var before = (previous?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
+            .FirstOrDefault(c => c["type"]?.GetValue<string>() == condition.Type);
+        var since = before?["status"]?.GetValue<string>() == condition.Status ? before["lastTransitionTime"]?.GetValue<string>() ?? now : now;
+        return new JsonObject
+        {
+            ["type"] = condition.Type,
+            ["status"] = condition.Status,
+            ["lastHeartbeatTime"] = now,
+            ["lastTransitionTime"] = since,
+            ["reason"] = condition.Reason,
+            ["message"] = condition.Message,
+        };
+    }
+}
