@@ -1,17 +1,19 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
+using Berth.Agent.Pods;
 using Berth.Client;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent;
 
 /// <summary>
-/// The node agent's heartbeat: registers its Node (or takes over the one it registered before), then renews its
-/// Lease in <c>kube-node-lease</c> and reports its status periodically, riding out API server restarts. Pods come
-/// with the pod lifecycle (issue 5, continued).
+/// The node agent: registers its Node (or takes over the one it registered before), renews its Lease in
+/// <c>kube-node-lease</c> and reports its status periodically, riding out API server restarts, and runs the pods bound
+/// to it through <paramref name="pods"/> (none for an agent that only keeps a node alive).
 /// </summary>
-public sealed partial class NodeAgent(ApiClient client, NodeDescription node, NodeAgentTiming timing, TimeProvider time, ILogger logger)
+public sealed partial class NodeAgent(ApiClient client, NodeDescription node, NodeAgentTiming timing, TimeProvider time, ILogger logger,
+    PodLifecycle? pods = null)
 {
     private const string LeaseNamespace = "kube-node-lease";
 
@@ -21,7 +23,10 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
 
     public string NodeName => node.Name;
 
-    public async Task RunAsync(CancellationToken cancellationToken)
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(HeartbeatAsync(cancellationToken), pods?.RunAsync(cancellationToken) ?? Task.CompletedTask);
+
+    private async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         string? uid = null;
         var reported = DateTimeOffset.MinValue;

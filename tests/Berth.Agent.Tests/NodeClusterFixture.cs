@@ -25,6 +25,9 @@ public sealed class NodeClusterFixture : IAsyncLifetime
 
     public Kubectl Kubectl { get; private set; } = null!;
 
+    /// <summary>Where tests write their manifests.</summary>
+    public TempDirectory Files { get; } = new("node-manifests");
+
     /// <summary>A client with node credentials, for agents a test starts itself.</summary>
     public ApiClient NodeClient { get; private set; } = null!;
 
@@ -49,6 +52,7 @@ public sealed class NodeClusterFixture : IAsyncLifetime
         if (_store is not null)
             await _store.DisposeAsync();
         _stopping.Dispose();
+        Files.Dispose();
         _directory.Dispose();
     }
 

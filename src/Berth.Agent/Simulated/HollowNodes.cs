@@ -1,4 +1,6 @@
 using Berth.Agent.Nodes;
+using Berth.Agent.Pods;
+using Berth.Agent.Runtime;
 using Berth.Client;
 using Microsoft.Extensions.Logging;
 
@@ -12,13 +14,21 @@ public static class HollowNodes
 {
     public static IReadOnlyList<NodeAgent> Create(ApiClient client, int count, NodeCapacity capacity, NodeAgentTiming timing, TimeProvider time, ILoggerFactory loggers)
     {
-        var system = LocalMachine.Identity();
         var logger = loggers.CreateLogger<NodeAgent>();
         return [.. Enumerable.Range(0, count).Select(i =>
         {
             var name = $"sim-{i}";
-            var description = new NodeDescription(name, capacity, "127.0.0.1", system, LocalMachine.Labels(name, new Dictionary<string, string>()));
-            return new NodeAgent(client, description, timing, time, logger);
+            var runtime = new SimulatedRuntime(PodAddressPrefix(i + 1), time);
+            var description = new NodeDescription(name, capacity, "127.0.0.1", LocalMachine.Identity() with { ContainerRuntimeVersion = runtime.Version },
+                LocalMachine.Labels(name, new Dictionary<string, string>()));
+            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, name, "127.0.0.1", time, loggers));
         })];
     }
+
+    /// <summary>
+    /// The first three octets of node <paramref name="index"/>'s pod addresses: a /24 of the cluster's 10.42.0.0/16
+    /// and beyond, as node IPAM would give (index 0 is the server's own node).
+    /// </summary>
+    public static string PodAddressPrefix(int index) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"10.{42 + (index / 256)}.{index % 256}");
 }

@@ -24,13 +24,20 @@ public sealed partial class Informer<T> where T : class
     private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
     private readonly List<Action<T?, T?>> _handlers = [];
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly string _selection;
 
-    public Informer(ApiClient client, ApiResource resource, Func<JsonElement, T> read, ILogger logger)
+    /// <summary>
+    /// Follows <paramref name="resource"/> through <paramref name="client"/>, keeping each object as
+    /// <paramref name="read"/> makes it; with <paramref name="fieldSelector"/>, only the objects it matches (a node's
+    /// pods: <c>spec.nodeName=N</c>).
+    /// </summary>
+    public Informer(ApiClient client, ApiResource resource, Func<JsonElement, T> read, ILogger logger, string? fieldSelector = null)
     {
         _client = client;
         _resource = resource;
         _read = read;
         _logger = logger;
+        _selection = fieldSelector is null ? "" : "&fieldSelector=" + Uri.EscapeDataString(fieldSelector);
     }
 
     public ApiResource Resource => _resource;
@@ -84,7 +91,7 @@ public sealed partial class Informer<T> where T : class
         string resourceVersion;
         do
         {
-            var path = _resource.CollectionPath() + $"?limit={PageSize}" + (next is null ? "" : "&continue=" + Uri.EscapeDataString(next));
+            var path = _resource.CollectionPath() + $"?limit={PageSize}" + _selection + (next is null ? "" : "&continue=" + Uri.EscapeDataString(next));
             using var response = await _client.StreamAsync(path, cancellationToken);
             if (!response.IsSuccessStatusCode)
                 throw new InvalidOperationException($"listing {_resource} failed: HTTP {(int)response.StatusCode}");
@@ -123,7 +130,7 @@ public sealed partial class Informer<T> where T : class
         // Watches end on their own after five to ten minutes (as client-go's do), so that no stream lives forever.
         var timeout = 300 + Random.Shared.Next(300);
         var path = _resource.CollectionPath() + string.Create(CultureInfo.InvariantCulture,
-            $"?watch=1&allowWatchBookmarks=true&timeoutSeconds={timeout}&resourceVersion={Uri.EscapeDataString(resourceVersion)}");
+            $"?watch=1&allowWatchBookmarks=true&timeoutSeconds={timeout}&resourceVersion={Uri.EscapeDataString(resourceVersion)}{_selection}");
         using var response = await _client.StreamAsync(path, cancellationToken);
         if ((int)response.StatusCode == 410)
             return null;

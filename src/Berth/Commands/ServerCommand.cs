@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Berth.Agent;
 using Berth.Agent.Nodes;
+using Berth.Agent.Pods;
+using Berth.Agent.Runtime;
 using Berth.Agent.Simulated;
 using Berth.ApiServer;
 using Berth.Client;
@@ -173,8 +175,11 @@ internal static class ServerCommand
             {
                 var name = System.Net.Dns.GetHostName().ToLowerInvariant();
                 var client = started.Client(api, name);
+                // Until the containerd runtime exists (issue 8), the server's own node runs its pods simulated too.
+                var runtime = new SimulatedRuntime(HollowNodes.PodAddressPrefix(0), TimeProvider.System);
                 var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" });
-                agents.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>()));
+                var pods = new PodLifecycle(client, runtime, name, own.InternalIp, TimeProvider.System, loggers);
+                agents.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods));
             }
             if (parts.SimulatedNodes > 0)
             {

@@ -1,0 +1,90 @@
+using System.Text.Json.Nodes;
+using Berth.Agent.Runtime;
+
+namespace Berth.Agent.Pods;
+
+/// <summary>
+/// The status a node reports for a pod it runs, in upstream's shape: phase, the five conditions (each keeping its
+/// transition time while unchanged), IPs, start time and one status per container.
+/// </summary>
+internal static class PodStatusReport
+{
+    public static JsonObject For(JsonObject pod, PodSandbox sandbox, IReadOnlyList<ContainerStatus> containers, string hostIp, string now)
+    {
+        var previous = pod["status"] as JsonObject ?? [];
+        var specContainers = (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var statuses = specContainers.Select(c => ContainerReport(c, containers.LastOrDefault(s => s.Name == Text(c, "name")))).ToList();
+        var allRunning = statuses.Count > 0 && statuses.All(s => s["ready"]!.GetValue<bool>());
+        var status = new JsonObject
+        {
+            ["phase"] = allRunning ? "Running" : "Pending",
+            ["conditions"] = new JsonArray(
+                Condition(previous, "PodReadyToStartContainers", sandbox.Ready, now),
+                Condition(previous, "Initialized", true, now),
+                Condition(previous, "Ready", allRunning, now),
+                Condition(previous, "ContainersReady", allRunning, now),
+                Condition(previous, "PodScheduled", true, now)),
+            ["hostIP"] = hostIp,
+            ["hostIPs"] = new JsonArray(new JsonObject { ["ip"] = hostIp }),
+            ["podIP"] = sandbox.Ip,
+            ["podIPs"] = new JsonArray(new JsonObject { ["ip"] = sandbox.Ip }),
+            ["startTime"] = previous["startTime"]?.DeepClone() ?? Timestamp(sandbox.CreatedAt),
+            ["containerStatuses"] = new JsonArray([.. statuses]),
+        };
+        if (previous["qosClass"] is { } qos)
+            status["qosClass"] = qos.DeepClone();
+        return status;
+    }
+
+    private static JsonObject ContainerReport(JsonObject spec, ContainerStatus? running)
+    {
+        var image = Text(spec, "image");
+        var report = new JsonObject
+        {
+            ["name"] = Text(spec, "name"),
+            ["state"] = running switch
+            {
+                { State: ContainerState.Running, StartedAt: { } started } => new JsonObject { ["running"] = new JsonObject { ["startedAt"] = Timestamp(started) } },
+                { State: ContainerState.Exited } exited => new JsonObject
+                {
+                    ["terminated"] = new JsonObject
+                    {
+                        ["exitCode"] = exited.ExitCode,
+                        ["reason"] = exited.Reason,
+                        ["startedAt"] = exited.StartedAt is { } s ? Timestamp(s) : null,
+                        ["finishedAt"] = exited.FinishedAt is { } f ? Timestamp(f) : null,
+                        ["containerID"] = "simulated://" + exited.Id,
+                    },
+                },
+                _ => new JsonObject { ["waiting"] = new JsonObject { ["reason"] = "ContainerCreating" } },
+            },
+            ["lastState"] = new JsonObject(),
+            ["ready"] = running?.State == ContainerState.Running,
+            ["restartCount"] = (int)(running?.Attempt ?? 0),
+            ["image"] = image,
+            ["imageID"] = running?.ImageRef ?? "",
+            ["started"] = running?.State == ContainerState.Running,
+        };
+        if (running is not null)
+            report["containerID"] = "simulated://" + running.Id;
+        return report;
+    }
+
+    private static JsonObject Condition(JsonObject previous, string type, bool holds, string now)
+    {
+        var status = holds ? "True" : "False";
+        var before = (previous["conditions"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => Text(c, "type") == type);
+        return new JsonObject
+        {
+            ["type"] = type,
+            ["status"] = status,
+            ["lastProbeTime"] = null,
+            ["lastTransitionTime"] = before is not null && Text(before, "status") == status ? before["lastTransitionTime"]?.DeepClone() : now,
+        };
+    }
+
+    public static string Timestamp(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Text(JsonObject obj, string field) => obj[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
+}

@@ -1,0 +1,53 @@
+namespace Berth.Agent.Runtime;
+
+/// <summary>
+/// What the agent asks of a container runtime, shaped as CRI's RuntimeService (runtime.v1): pod sandboxes and the
+/// containers in them. The simulated runtime implements it now; the containerd one (issue 8) will, over gRPC.
+/// </summary>
+public interface IContainerRuntime
+{
+    /// <summary>The runtime's name and version as a node reports it (<c>containerd://1.7.24</c>).</summary>
+    string Version { get; }
+
+    Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken);
+
+    Task StopPodSandboxAsync(string sandboxId, CancellationToken cancellationToken);
+
+    Task RemovePodSandboxAsync(string sandboxId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PodSandbox>> ListPodSandboxesAsync(CancellationToken cancellationToken);
+
+    Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken);
+
+    Task StartContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    /// <summary>Stops a container: SIGTERM, then SIGKILL once <paramref name="timeout"/> has passed.</summary>
+    Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken);
+
+    Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    /// <summary>The containers of a sandbox, or of every sandbox when <paramref name="sandboxId"/> is null.</summary>
+    Task<IReadOnlyList<ContainerStatus>> ListContainersAsync(string? sandboxId, CancellationToken cancellationToken);
+}
+
+/// <summary>Which pod a sandbox is for (CRI's PodSandboxMetadata), as the runtime keeps it.</summary>
+public sealed record PodSandboxConfig(string Name, string Namespace, string Uid, uint Attempt);
+
+/// <summary>A sandbox: its pod, its IP and whether it is ready (CRI's PodSandbox and status).</summary>
+public sealed record PodSandbox(string Id, PodSandboxConfig Pod, string Ip, bool Ready, DateTimeOffset CreatedAt);
+
+/// <summary>A container to create (CRI's ContainerConfig, the fields the agent sets), with the pod's annotations.</summary>
+public sealed record ContainerConfig(string Name, uint Attempt, string Image, IReadOnlyDictionary<string, string> PodAnnotations);
+
+/// <summary>CRI's container states.</summary>
+public enum ContainerState
+{
+    Created,
+    Running,
+    Exited,
+}
+
+/// <summary>A container as the runtime reports it (CRI's ContainerStatus).</summary>
+public sealed record ContainerStatus(
+    string Id, string SandboxId, string Name, uint Attempt, string Image, string ImageRef, ContainerState State,
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, int ExitCode, string Reason);
