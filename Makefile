@@ -4,7 +4,7 @@ CONFIG      ?= Release
 DATA_DIR    ?= .berth
 RESULTS     := artifacts/test-results
 
-.PHONY: build run test deps bench-store bench-api clean
+.PHONY: build run test deps bench-store bench-api bench-nodes clean
 
 ## build: the single executable bin/berth
 build:
@@ -32,6 +32,10 @@ bench-store: deps
 ## bench-api: a berth server process with 10,000 pods; the last line is "bench api: ..."
 bench-api: build
 	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Api -- bin/berth
+
+## bench-nodes: berth server with 1,000 hollow nodes; the last line is "bench nodes: ..."
+bench-nodes: build
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Nodes -- bin/berth 1000
 
 clean:
 	rm -rf bin artifacts

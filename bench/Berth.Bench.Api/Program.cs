@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using Berth.Bench.Api;
+using Berth.Testing;
 
 var quick = args.Contains("--quick");
 var binary = Path.GetFullPath(args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal)) ?? "bin/berth");

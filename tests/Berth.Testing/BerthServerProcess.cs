@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using Berth.Testing;
+namespace Berth.Testing;
 
-namespace Berth.Bench.Api;
-
-/// <summary>A real <c>bin/berth server</c> in its own process (so its memory can be measured), on a free loopback port.</summary>
-internal sealed class BerthServerProcess : IAsyncDisposable
+/// <summary>A real <c>bin/berth server</c> in its own process (so its memory and CPU can be measured), on a free loopback port.</summary>
+public sealed class BerthServerProcess : IAsyncDisposable
 {
     private readonly TempDirectory _dataDir;
     private readonly Process _process;
@@ -25,7 +23,7 @@ internal sealed class BerthServerProcess : IAsyncDisposable
         if (!File.Exists(binary))
             throw new InvalidOperationException($"{binary} is missing: run `make build` first.");
         var port = FreePort.Next();
-        var dataDir = new TempDirectory("bench-api");
+        var dataDir = new TempDirectory("bench-server");
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "server", "--data-dir", dataDir.Path, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(flags))
             info.ArgumentList.Add(arg);
@@ -47,6 +45,19 @@ internal sealed class BerthServerProcess : IAsyncDisposable
         }
         return 0;
     }
+
+    /// <summary>The CPU time the server has used so far (user and system), from /proc.</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        // Fields after the command name (which may hold spaces) start after the last ')'; utime and stime are 14 and 15.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+    }
+
+    /// <summary>USER_HZ, which Linux fixes at 100 on every architecture Berth runs on.</summary>
+    private const int ClockTicksPerSecond = 100;
 
     public HttpClient CreateClient()
     {
