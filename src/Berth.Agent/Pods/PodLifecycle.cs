@@ -19,6 +19,8 @@ public sealed class PodLifecycle(ApiClient client, IContainerRuntime runtime, st
 {
     private const int Workers = 2;
 
+    private static readonly TimeSpan RelistPeriod = TimeSpan.FromSeconds(1);
+
     private static readonly ApiResource Pods = new("", "v1", "Pod", "pods", Namespaced: true, ["get", "list", "watch"]);
 
     private readonly ILogger _logger = loggers.CreateLogger<PodLifecycle>();
@@ -29,8 +31,38 @@ public sealed class PodLifecycle(ApiClient client, IContainerRuntime runtime, st
         var informer = new Informer<string>(client, Pods, Key, loggers.CreateLogger<Informer<string>>(), $"spec.nodeName={nodeName}");
         informer.OnChange((old, now) => queue.Add(now ?? old!));
         var watching = informer.RunAsync(cancellationToken);
+        var relisting = RelistAsync(queue, cancellationToken);
         await queue.RunAsync(Workers, SyncAsync, _logger, cancellationToken);
         await watching;
+        await relisting;
+    }
+
+    /// <summary>
+    /// Looks at the runtime's containers every second, as upstream's PLEG does, and queues each pod one of whose
+    /// containers changed state (exited, say), since a runtime does not tell.
+    /// </summary>
+    private async Task RelistAsync(WorkQueue<string> queue, CancellationToken cancellationToken)
+    {
+        var seen = new Dictionary<string, ContainerState>(StringComparer.Ordinal);
+        using var timer = new PeriodicTimer(RelistPeriod, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var pods = (await runtime.ListPodSandboxesAsync(cancellationToken)).ToDictionary(s => s.Id, s => $"{s.Pod.Namespace}/{s.Pod.Name}");
+                var now = new Dictionary<string, ContainerState>(StringComparer.Ordinal);
+                foreach (var container in await runtime.ListContainersAsync(null, cancellationToken))
+                {
+                    now[container.Id] = container.State;
+                    if ((!seen.TryGetValue(container.Id, out var before) || before != container.State) && pods.TryGetValue(container.SandboxId, out var key))
+                        queue.Add(key);
+                }
+                seen = now;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     private async Task<ReconcileResult> SyncAsync(string key, CancellationToken cancellationToken)

@@ -13,16 +13,19 @@ internal static class PodStatusReport
     {
         var previous = pod["status"] as JsonObject ?? [];
         var specContainers = (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>().ToList();
-        var statuses = specContainers.Select(c => ContainerReport(c, containers.LastOrDefault(s => s.Name == Text(c, "name")))).ToList();
+        var current = specContainers.Select(c => containers.LastOrDefault(s => s.Name == Text(c, "name"))).ToList();
+        var statuses = specContainers.Select((c, i) => ContainerReport(c, current[i])).ToList();
         var allRunning = statuses.Count > 0 && statuses.All(s => s["ready"]!.GetValue<bool>());
+        var phase = Phase(Text(pod["spec"] as JsonObject ?? [], "restartPolicy"), current);
+        var completed = phase is "Succeeded" or "Failed" ? "PodCompleted" : null;
         var status = new JsonObject
         {
-            ["phase"] = allRunning ? "Running" : "Pending",
+            ["phase"] = phase,
             ["conditions"] = new JsonArray(
                 Condition(previous, "PodReadyToStartContainers", sandbox.Ready, now),
                 Condition(previous, "Initialized", true, now),
-                Condition(previous, "Ready", allRunning, now),
-                Condition(previous, "ContainersReady", allRunning, now),
+                Condition(previous, "Ready", allRunning, now, completed),
+                Condition(previous, "ContainersReady", allRunning, now, completed),
                 Condition(previous, "PodScheduled", true, now)),
             ["hostIP"] = hostIp,
             ["hostIPs"] = new JsonArray(new JsonObject { ["ip"] = hostIp }),
@@ -34,6 +37,23 @@ internal static class PodStatusReport
         if (previous["qosClass"] is { } qos)
             status["qosClass"] = qos.DeepClone();
         return status;
+    }
+
+    /// <summary>
+    /// The pod's phase, as upstream works it out: Succeeded or Failed once every container has exited and none will be
+    /// restarted (Never; OnFailure after success), Running while any runs or has run, Pending before.
+    /// </summary>
+    private static string Phase(string restartPolicy, List<ContainerStatus?> containers)
+    {
+        if (containers.Count == 0 || containers.Any(c => c is null))
+            return containers.Any(c => c is not null) ? "Running" : "Pending";
+        if (containers.All(c => c!.State == ContainerState.Exited))
+        {
+            var succeeded = containers.All(c => c!.ExitCode == 0);
+            if (restartPolicy == "Never" || (restartPolicy == "OnFailure" && succeeded))
+                return succeeded ? "Succeeded" : "Failed";
+        }
+        return containers.Any(c => c!.State is ContainerState.Running or ContainerState.Exited) ? "Running" : "Pending";
     }
 
     private static JsonObject ContainerReport(JsonObject spec, ContainerStatus? running)
@@ -70,17 +90,20 @@ internal static class PodStatusReport
         return report;
     }
 
-    private static JsonObject Condition(JsonObject previous, string type, bool holds, string now)
+    private static JsonObject Condition(JsonObject previous, string type, bool holds, string now, string? reason = null)
     {
         var status = holds ? "True" : "False";
         var before = (previous["conditions"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => Text(c, "type") == type);
-        return new JsonObject
+        var condition = new JsonObject
         {
             ["type"] = type,
             ["status"] = status,
             ["lastProbeTime"] = null,
             ["lastTransitionTime"] = before is not null && Text(before, "status") == status ? before["lastTransitionTime"]?.DeepClone() : now,
         };
+        if (!holds && reason is not null)
+            condition["reason"] = reason;
+        return condition;
     }
 
     public static string Timestamp(DateTimeOffset time) =>

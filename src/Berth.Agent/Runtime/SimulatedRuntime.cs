@@ -4,14 +4,18 @@ namespace Berth.Agent.Runtime;
 
 /// <summary>
 /// A runtime without processes, for hollow nodes and tests: sandboxes get an address from the node's pod range,
-/// containers start at once and run until stopped. Behaviour steered by pod annotations comes with the pod
-/// lifecycle's remaining parts.
+/// containers start at once and run until stopped, or until the time a pod annotation gives
+/// (<c>sim.berth.dev/exit.&lt;container&gt;: "&lt;seconds&gt;s:&lt;exit code&gt;"</c>, e.g. <c>"2s:1"</c>).
 /// </summary>
 public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time) : IContainerRuntime
 {
+    /// <summary>The annotation prefix that makes a simulated container exit: its name follows.</summary>
+    public const string ExitAnnotation = "sim.berth.dev/exit.";
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PodSandbox> _sandboxes = [];
     private readonly Dictionary<string, ContainerStatus> _containers = [];
+    private readonly Dictionary<string, (TimeSpan After, int Code)> _exits = [];
     private int _nextAddress = 2;
     private long _nextId;
 
@@ -67,6 +71,8 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
             var id = NewId();
             _containers[id] = new ContainerStatus(id, sandboxId, config.Name, config.Attempt, config.Image, "simulated://" + config.Image,
                 ContainerState.Created, time.GetUtcNow(), null, null, 0, "");
+            if (config.PodAnnotations.TryGetValue(ExitAnnotation + config.Name, out var exit) && ParseExit(exit) is { } planned)
+                _exits[id] = planned;
             return Task.FromResult(id);
         }
     }
@@ -102,8 +108,36 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
     public Task<IReadOnlyList<ContainerStatus>> ListContainersAsync(string? sandboxId, CancellationToken cancellationToken)
     {
         lock (_gate)
+        {
+            ExitThoseDue();
             return Task.FromResult<IReadOnlyList<ContainerStatus>>([.. _containers.Values.Where(c => sandboxId is null || c.SandboxId == sandboxId)]);
+        }
     }
+
+    /// <summary>Running containers whose planned exit time has come exit now, Completed with 0, Error otherwise.</summary>
+    private void ExitThoseDue()
+    {
+        var now = time.GetUtcNow();
+        foreach (var (id, (after, code)) in _exits.ToList())
+        {
+            if (_containers.TryGetValue(id, out var container) && container is { State: ContainerState.Running, StartedAt: { } started } && started + after <= now)
+            {
+                _containers[id] = Exited(container, code, code == 0 ? "Completed" : "Error");
+                _exits.Remove(id);
+            }
+            else if (!_containers.ContainsKey(id))
+            {
+                _exits.Remove(id);
+            }
+        }
+    }
+
+    private static (TimeSpan After, int Code)? ParseExit(string text) =>
+        text.Split(':') is [var after, var code] && after.EndsWith('s')
+        && double.TryParse(after[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
+        && int.TryParse(code, NumberStyles.Integer, CultureInfo.InvariantCulture, out var exitCode)
+            ? (TimeSpan.FromSeconds(seconds), exitCode)
+            : null;
 
     private ContainerStatus Exited(ContainerStatus container, int code, string reason) =>
         container with { State = ContainerState.Exited, FinishedAt = time.GetUtcNow(), ExitCode = code, Reason = reason };
