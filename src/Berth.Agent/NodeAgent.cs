@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
 using Berth.Agent.Pods;
 using Berth.Client;
+using Berth.Core.Serialization;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent;
@@ -133,10 +133,10 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
 
     private static string Uid(JsonNode? node) => node?["metadata"]?["uid"]?.GetValue<string>() ?? throw new InvalidOperationException("the node has no uid");
 
-    private string Now() => time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+    private string Now() => WireTime.Time(time.GetUtcNow());
 
     /// <summary>A Lease's renewTime is a MicroTime: RFC 3339 with microseconds.</summary>
-    private string MicroNow() => time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    private string MicroNow() => WireTime.MicroTime(time.GetUtcNow());
 
     private static partial class Log
     {

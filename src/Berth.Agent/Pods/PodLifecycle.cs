@@ -6,6 +6,7 @@ using Berth.Client.Discovery;
 using Berth.Client.Informers;
 using Berth.Client.Queues;
 using Microsoft.Extensions.Logging;
+using Berth.Core.Serialization;
 
 namespace Berth.Agent.Pods;
 
@@ -116,7 +117,7 @@ public sealed class PodLifecycle(ApiClient client, IContainerRuntime runtime, st
         }
         containers = await runtime.ListContainersAsync(running.Id, cancellationToken);
 
-        var status = PodStatusReport.For(pod, running, containers, hostIp, PodStatusReport.Timestamp(time.GetUtcNow()));
+        var status = PodStatusReport.For(pod, running, containers, hostIp, WireTime.Time(time.GetUtcNow()));
         if (JsonNode.DeepEquals(status, pod["status"]))
             return ReconcileResult.Done;
         pod["status"] = status;

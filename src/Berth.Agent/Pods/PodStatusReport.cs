@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Agent.Runtime;
+using Berth.Core.Serialization;
 
 namespace Berth.Agent.Pods;
 
@@ -31,7 +32,7 @@ internal static class PodStatusReport
             ["hostIPs"] = new JsonArray(new JsonObject { ["ip"] = hostIp }),
             ["podIP"] = sandbox.Ip,
             ["podIPs"] = new JsonArray(new JsonObject { ["ip"] = sandbox.Ip }),
-            ["startTime"] = previous["startTime"]?.DeepClone() ?? Timestamp(sandbox.CreatedAt),
+            ["startTime"] = previous["startTime"]?.DeepClone() ?? WireTime.Time(sandbox.CreatedAt),
             ["containerStatuses"] = new JsonArray([.. statuses]),
         };
         if (previous["qosClass"] is { } qos)
@@ -64,15 +65,15 @@ internal static class PodStatusReport
             ["name"] = Text(spec, "name"),
             ["state"] = running switch
             {
-                { State: ContainerState.Running, StartedAt: { } started } => new JsonObject { ["running"] = new JsonObject { ["startedAt"] = Timestamp(started) } },
+                { State: ContainerState.Running, StartedAt: { } started } => new JsonObject { ["running"] = new JsonObject { ["startedAt"] = WireTime.Time(started) } },
                 { State: ContainerState.Exited } exited => new JsonObject
                 {
                     ["terminated"] = new JsonObject
                     {
                         ["exitCode"] = exited.ExitCode,
                         ["reason"] = exited.Reason,
-                        ["startedAt"] = exited.StartedAt is { } s ? Timestamp(s) : null,
-                        ["finishedAt"] = exited.FinishedAt is { } f ? Timestamp(f) : null,
+                        ["startedAt"] = exited.StartedAt is { } s ? WireTime.Time(s) : null,
+                        ["finishedAt"] = exited.FinishedAt is { } f ? WireTime.Time(f) : null,
                         ["containerID"] = "simulated://" + exited.Id,
                     },
                 },
@@ -105,9 +106,6 @@ internal static class PodStatusReport
             condition["reason"] = reason;
         return condition;
     }
-
-    public static string Timestamp(DateTimeOffset time) =>
-        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Text(JsonObject obj, string field) => obj[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Berth.ApiServer.Rest;
 using Berth.Core.Resources;
 using Berth.Storage;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Bootstrap;
 
@@ -23,7 +24,7 @@ internal static class SystemNamespaces
                 {
                     ["name"] = name,
                     ["uid"] = Guid.NewGuid().ToString(),
-                    ["creationTimestamp"] = ObjectJson.Timestamp(time.GetUtcNow()),
+                    ["creationTimestamp"] = WireTime.Time(time.GetUtcNow()),
                 },
             };
             ObjectDefaults.OnCreate(namespaces, obj);

@@ -5,6 +5,7 @@ using Berth.ApiServer.Rest;
 using Berth.Core.Resources;
 using Berth.Storage;
 using Microsoft.Extensions.Logging;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.CustomResources;
 
@@ -97,7 +98,7 @@ internal sealed partial class DefinitionController(IStore store, ServedResources
     private async Task ReportStatusAsync(KeyValue stored, JsonObject definition, string? conflict, CancellationToken cancellationToken)
     {
         var status = definition["status"] as JsonObject ?? [];
-        var desired = DefinitionStatus.For(definition, status, conflict, ObjectJson.Timestamp(time.GetUtcNow()));
+        var desired = DefinitionStatus.For(definition, status, conflict, WireTime.Time(time.GetUtcNow()));
         if (JsonNode.DeepEquals(desired, status))
             return;
         var updated = definition.DeepClone().AsObject();
@@ -129,7 +130,7 @@ internal sealed partial class DefinitionController(IStore store, ServedResources
                     remaining++;
                     if (ObjectJson.Metadata(obj)["deletionTimestamp"] is null)
                     {
-                        ObjectJson.Metadata(obj)["deletionTimestamp"] = ObjectJson.Timestamp(time.GetUtcNow());
+                        ObjectJson.Metadata(obj)["deletionTimestamp"] = WireTime.Time(time.GetUtcNow());
                         ObjectJson.Metadata(obj)["deletionGracePeriodSeconds"] = 0;
                         await store.UpdateAsync(kv.Key, ObjectJson.ToStored(obj), kv.ModRevision, 0, cancellationToken);
                     }

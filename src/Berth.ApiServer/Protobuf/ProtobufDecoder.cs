@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Protobuf;
 
@@ -148,8 +149,8 @@ internal sealed class ProtobufDecoder(WireSchema schema)
         var (seconds, nanos) = (Number(message, "seconds"), Number(message, "nanos"));
         if (seconds == 0 && nanos == 0)
             return null;
-        var time = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanos / 100).UtcDateTime;
-        return time.ToString(micro ? "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'" : "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var time = DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanos / 100);
+        return micro ? WireTime.MicroTime(time) : WireTime.Time(time);
     }
 
     /// <summary>Nanoseconds, written the way Go prints a duration: 1h2m3s, 1.5s, 0s.</summary>

@@ -4,6 +4,7 @@ using Berth.ApiServer.Http;
 using Berth.Core.Errors;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Rest;
 
@@ -96,7 +97,7 @@ internal sealed partial class ResourceHandler
             var currentGrace = metadata["deletionGracePeriodSeconds"] is JsonValue g && g.TryGetValue<long>(out var seconds) ? seconds : (long?)null;
             if (!alreadyDeleting || grace < currentGrace)
             {
-                metadata["deletionTimestamp"] = ObjectJson.Timestamp(time.GetUtcNow().AddSeconds(grace));
+                metadata["deletionTimestamp"] = WireTime.Time(time.GetUtcNow().AddSeconds(grace));
                 metadata["deletionGracePeriodSeconds"] = grace;
             }
             if (resource is { Group: "", Plural: "namespaces" })

@@ -4,6 +4,7 @@ using Berth.Core.Errors;
 using Berth.Core.Resources;
 using Berth.Core.Selectors;
 using Microsoft.AspNetCore.Http;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Rest;
 
@@ -139,7 +140,7 @@ internal sealed partial class ResourceHandler
             ["apiVersion"] = "authentication.k8s.io/v1",
             ["metadata"] = new JsonObject { ["name"] = target.Name, ["namespace"] = target.Namespace, ["creationTimestamp"] = Now() },
             ["spec"] = spec.DeepClone(),
-            ["status"] = new JsonObject { ["token"] = token, ["expirationTimestamp"] = ObjectJson.Timestamp(expires) },
+            ["status"] = new JsonObject { ["token"] = token, ["expirationTimestamp"] = WireTime.Time(expires) },
         });
     }
 

@@ -9,6 +9,7 @@ using Berth.Core.Errors;
 using Berth.Core.Resources;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Rest;
 
@@ -151,7 +152,7 @@ internal sealed partial class ResourceHandler(
         throw new ApiException(ApiStatus.BadRequest($"invalid {what} \"{text}\": must be a non-negative integer"));
     }
 
-    private string Now() => ObjectJson.Timestamp(time.GetUtcNow());
+    private string Now() => WireTime.Time(time.GetUtcNow());
 
     /// <summary>The store lease a write of this resource attaches: events expire, nothing else does.</summary>
     private async Task<long> LeaseForAsync(ResourceInfo resource, CancellationToken cancellationToken) =>
