@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Rest;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
 
@@ -34,7 +35,7 @@ internal static class UpdateValidation
                 causes.Add(new StatusCause("FieldValueForbidden", PodUpdateForbidden, "spec"));
                 break;
             case ("", "services"):
-                if (Text(before, "clusterIP") is { Length: > 0 } ip && Text(spec, "clusterIP") is var now && now != ip)
+                if (ObjectJson.GetString(before, "clusterIP") is { Length: > 0 } ip && ObjectJson.GetString(spec, "clusterIP") is var now && now != ip)
                     causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: \"{now}\": field is immutable", "spec.clusterIP"));
                 break;
             case ("batch", "jobs"):
@@ -84,7 +85,4 @@ internal static class UpdateValidation
             copy.Remove(field);
         return copy;
     }
-
-    private static string? Text(JsonObject obj, string field) =>
-        obj[field] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 }
