@@ -73,55 +73,6 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
     }
 
     [Fact]
-    public async Task Pod_WhenBoundToAHollowNode_ThenItRunsIsReadyAndGoesWhenDeleted()
-    {
-        var ns = "pods-" + Guid.NewGuid().ToString("N")[..8];
-        await cluster.Kubectl.SucceedAsync("create", "namespace", ns);
-        var manifest = await cluster.Files.WriteAsync("""
-            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"web"},"spec":{"nodeName":"sim-1","containers":[{"name":"web","image":"registry.local/web:1"},{"name":"log","image":"registry.local/log:1"}]}}
-            """, ".json");
-        await cluster.Kubectl.SucceedAsync("create", "-f", manifest, "-n", ns);
-
-        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/web", "-n", ns, "--timeout=30s");
-
-        var row = (await cluster.Kubectl.SucceedAsync("get", "pod", "web", "-n", ns, "-o", "wide")).Out.Split('\n')[1];
-        Assert.Matches(@"^web\s+2/2\s+Running\s+0\s+\S+\s+10\.42\.2\.\d+\s+sim-1\s", row);
-        var status = (await cluster.GetAsync("get", "pod", "web", "-n", ns))["status"]!;
-        Assert.Equal(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"],
-            status["conditions"]!.AsArray().Select(c => c!["type"]!.GetValue<string>()));
-        Assert.All(status["containerStatuses"]!.AsArray(), c => Assert.NotNull(c!["state"]!["running"]!["startedAt"]));
-
-        // The agent stops the containers and then deletes the pod for good, so kubectl's wait for it ends.
-        var deleted = await cluster.Kubectl.SucceedAsync("delete", "pod", "web", "-n", ns, "--timeout=30s");
-        Assert.Equal("pod \"web\" deleted\n", deleted.Out);
-        Assert.NotEqual(0, (await cluster.Kubectl.RunAsync("get", "pod", "web", "-n", ns)).ExitCode);
-    }
-
-    [Fact]
-    public async Task Pod_WhenItsContainersExitAndItNeverRestarts_ThenCompletedOrErrorAsKubectlShowsThem()
-    {
-        var ns = "exits-" + Guid.NewGuid().ToString("N")[..8];
-        await cluster.Kubectl.SucceedAsync("create", "namespace", ns);
-        foreach (var (name, exit) in new[] { ("done", "0.5s:0"), ("broken", "0.5s:3") })
-        {
-            var manifest = await cluster.Files.WriteAsync("""
-                {"apiVersion":"v1","kind":"Pod","metadata":{"name":"NAME","annotations":{"sim.berth.dev/exit.main":"EXIT"}},
-                 "spec":{"nodeName":"sim-0","restartPolicy":"Never","containers":[{"name":"main","image":"registry.local/job:1"}]}}
-                """.Replace("NAME", name, StringComparison.Ordinal).Replace("EXIT", exit, StringComparison.Ordinal), ".json");
-            await cluster.Kubectl.SucceedAsync("create", "-f", manifest, "-n", ns);
-        }
-
-        await cluster.Kubectl.SucceedAsync("wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/done", "-n", ns, "--timeout=30s");
-        await cluster.Kubectl.SucceedAsync("wait", "--for=jsonpath={.status.phase}=Failed", "pod/broken", "-n", ns, "--timeout=30s");
-
-        var rows = (await cluster.Kubectl.SucceedAsync("get", "pods", "-n", ns)).Out.Split('\n');
-        Assert.Matches(@"^broken\s+0/1\s+Error\s+0\s", rows[1]);
-        Assert.Matches(@"^done\s+0/1\s+Completed\s+0\s", rows[2]);
-        var terminated = (await cluster.GetAsync("get", "pod", "broken", "-n", ns))["status"]!["containerStatuses"]![0]!["state"]!["terminated"]!;
-        Assert.Equal(3, terminated["exitCode"]!.GetValue<int>());
-    }
-
-    [Fact]
     public void LocalMachine_DescribesThisMachinesCapacityAndIdentity()
     {
         var node = LocalMachine.Describe("here", new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" });

@@ -1,22 +1,25 @@
-using System.Text.Json;
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Berth.Agent.Pods.Probes;
 using Berth.Agent.Runtime;
 using Berth.Client;
 using Berth.Client.Discovery;
 using Berth.Client.Informers;
 using Berth.Client.Queues;
-using Microsoft.Extensions.Logging;
 using Berth.Core.Serialization;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent.Pods;
 
 /// <summary>
-/// Runs the pods bound to one node: watches them (field selector <c>spec.nodeName</c>), gives each a sandbox and its
-/// containers through the runtime, reports their status, and when a pod is deleted stops it within its grace period
-/// and then deletes the pod object, so that <c>kubectl delete pod</c> returns once it is really gone. What is left of
-/// pods that no longer exist is removed from the runtime.
+/// Runs the pods bound to one node. It watches them (field selector <c>spec.nodeName</c>) and looks at one pod at a
+/// time per key: a new pod is admitted or rejected; an admitted one gets a sandbox and its containers in order (see
+/// <see cref="ContainerPlan"/>), probes, restarts with back-off, and its status reported; a deleted one is stopped
+/// within its grace period (preStop hooks first) and its object then deleted, so that <c>kubectl delete pod</c>
+/// returns once it is really gone. What the runtime still runs for pods that no longer exist is removed, and what it
+/// runs for pods that do is adopted as it is, so an agent that restarts starts nothing twice.
 /// </summary>
-public sealed class PodLifecycle(ApiClient client, IContainerRuntime runtime, string nodeName, string hostIp, TimeProvider time, ILoggerFactory loggers)
+public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime runtime, IHandlerRunner handlers, string nodeName, string hostIp, TimeProvider time, ILoggerFactory loggers)
 {
     private const int Workers = 2;
 
@@ -25,12 +28,27 @@ public sealed class PodLifecycle(ApiClient client, IContainerRuntime runtime, st
     private static readonly ApiResource Pods = new("", "v1", "Pod", "pods", Namespaced: true, ["get", "list", "watch"]);
 
     private readonly ILogger _logger = loggers.CreateLogger<PodLifecycle>();
+    private readonly ContainerBackOff _backOff = new();
+    private readonly ProbeManager _probes = new(handlers, time);
+    private readonly string _runtimeScheme = runtime.Version.Split("://")[0];
+
+    /// <summary>Pods admitted to this node (by uid); others wait for admission.</summary>
+    private readonly ConcurrentDictionary<string, bool> _admitted = new(StringComparer.Ordinal);
+
+    /// <summary>Pods (by uid) and containers (by ID) being stopped in the background.</summary>
+    private readonly ConcurrentDictionary<string, bool> _stopping = new(StringComparer.Ordinal);
+
+    private Informer<BoundPod>? _pods;
+
+    /// <summary>Queues a pod (by key) for another look; set once running.</summary>
+    private Action<string> _requeue = _ => { };
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var queue = new WorkQueue<string>(time);
-        var informer = new Informer<string>(client, Pods, Key, loggers.CreateLogger<Informer<string>>(), $"spec.nodeName={nodeName}");
-        informer.OnChange((old, now) => queue.Add(now ?? old!));
+        _requeue = queue.Add;
+        var informer = _pods = new Informer<BoundPod>(client, Pods, BoundPod.Read, loggers.CreateLogger<Informer<BoundPod>>(), $"spec.nodeName={nodeName}");
+        informer.OnChange((old, now) => queue.Add((now ?? old!).Key));
         var watching = informer.RunAsync(cancellationToken);
         var relisting = RelistAsync(queue, cancellationToken);
         await queue.RunAsync(Workers, SyncAsync, _logger, cancellationToken);
@@ -39,27 +57,34 @@ public sealed class PodLifecycle(ApiClient client, IContainerRuntime runtime, st
     }
 
     /// <summary>
-    /// Looks at the runtime's containers every second, as upstream's PLEG does, and queues each pod one of whose
-    /// containers changed state (exited, say), since a runtime does not tell.
+    /// Looks at the runtime every second, as upstream's PLEG does, and queues each pod one of whose containers changed
+    /// state (exited, say), since a runtime does not tell; the first look queues every pod the runtime has, to adopt
+    /// or remove them.
     /// </summary>
     private async Task RelistAsync(WorkQueue<string> queue, CancellationToken cancellationToken)
     {
-        var seen = new Dictionary<string, ContainerState>(StringComparer.Ordinal);
+        Dictionary<string, ContainerState>? seen = null;
         using var timer = new PeriodicTimer(RelistPeriod, time);
         try
         {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
+            do
             {
                 var pods = (await runtime.ListPodSandboxesAsync(cancellationToken)).ToDictionary(s => s.Id, s => $"{s.Pod.Namespace}/{s.Pod.Name}");
+                if (seen is null)
+                {
+                    foreach (var key in pods.Values)
+                        queue.Add(key);
+                }
                 var now = new Dictionary<string, ContainerState>(StringComparer.Ordinal);
                 foreach (var container in await runtime.ListContainersAsync(null, cancellationToken))
                 {
                     now[container.Id] = container.State;
-                    if ((!seen.TryGetValue(container.Id, out var before) || before != container.State) && pods.TryGetValue(container.SandboxId, out var key))
+                    if (seen is not null && (!seen.TryGetValue(container.Id, out var before) || before != container.State) && pods.TryGetValue(container.SandboxId, out var key))
                         queue.Add(key);
                 }
                 seen = now;
             }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -74,22 +99,131 @@ public sealed class PodLifecycle(ApiClient client, IContainerRuntime runtime, st
         var sandboxes = (await runtime.ListPodSandboxesAsync(cancellationToken)).Where(s => s.Pod.Namespace == ns && s.Pod.Name == name).ToList();
         if (found.IsNotFound || found.Body?["spec"]?["nodeName"]?.GetValue<string>() != nodeName)
         {
-            foreach (var sandbox in sandboxes)
-                await RemoveAsync(sandbox, TimeSpan.Zero, cancellationToken);
+            foreach (var sandbox in sandboxes.Where(s => !_stopping.ContainsKey(s.Pod.Uid)))
+            {
+                Forget(key, sandbox.Pod.Uid);
+                await RemoveAsync(sandbox, cancellationToken);
+            }
             return ReconcileResult.Done;
         }
         found.ThrowIfFailed($"reading pod {key}");
         var pod = found.Body!.AsObject();
         var uid = pod["metadata"]!["uid"]!.GetValue<string>();
         // A sandbox of an earlier pod with this name goes first.
-        foreach (var stale in sandboxes.Where(s => s.Pod.Uid != uid))
-            await RemoveAsync(stale, TimeSpan.Zero, cancellationToken);
+        foreach (var stale in sandboxes.Where(s => s.Pod.Uid != uid && !_stopping.ContainsKey(s.Pod.Uid)))
+        {
+            Forget(key, stale.Pod.Uid);
+            await RemoveAsync(stale, cancellationToken);
+        }
+        sandboxes.RemoveAll(s => s.Pod.Uid != uid);
 
         if (pod["metadata"]!["deletionTimestamp"] is not null)
         {
-            var grace = TimeSpan.FromSeconds(pod["metadata"]!["deletionGracePeriodSeconds"]?.GetValue<long>() ?? 0);
-            foreach (var sandbox in sandboxes.Where(s => s.Pod.Uid == uid))
-                await RemoveAsync(sandbox, grace, cancellationToken);
+            Terminate(key, pod, sandboxes, cancellationToken);
+            return ReconcileResult.Done;
+        }
+        if (_stopping.ContainsKey(uid))
+            return ReconcileResult.Done;
+        if (pod["status"]?["phase"]?.GetValue<string>() is "Succeeded" or "Failed")
+        {
+            // A finished pod keeps its sandbox (and its containers' last states) until it is deleted, but runs nothing.
+            _probes.Forget(key);
+            _admitted.TryRemove(uid, out _);
+            foreach (var sandbox in sandboxes.Where(s => s.Ready))
+                await runtime.StopPodSandboxAsync(sandbox.Id, cancellationToken);
+            return ReconcileResult.Done;
+        }
+
+        var current = sandboxes.FirstOrDefault(s => s.Ready);
+        if (current is null)
+        {
+            if (sandboxes.Count == 0 && !_admitted.ContainsKey(uid) && await RefusalAsync(pod, uid, cancellationToken) is { } refusal)
+                return await RejectAsync(path, pod, refusal, cancellationToken);
+            foreach (var dead in sandboxes)
+                await RemoveAsync(dead, cancellationToken);
+            current = await StartSandboxAsync(pod, uid, (uint)sandboxes.Count, cancellationToken);
+        }
+        _admitted[uid] = true;
+
+        var run = await RunOfAsync(pod, current, cancellationToken);
+        var plan = ContainerPlan.For(run, _backOff, _probes, time.GetUtcNow());
+        if (await ActAsync(key, run, plan, pod, cancellationToken))
+        {
+            run = await RunOfAsync(pod, current, cancellationToken);
+            plan = ContainerPlan.For(run, _backOff, _probes, time.GetUtcNow());
+        }
+
+        await WriteStatusAsync(path, pod, PodStatusReport.For(pod, run, plan, _probes, hostIp, WireTime.Time(time.GetUtcNow())), cancellationToken);
+        return plan.Recheck is { } at ? ReconcileResult.After(at - time.GetUtcNow()) : ReconcileResult.Done;
+    }
+
+    /// <summary>The pod's containers as the runtime has them, with probes following the running ones.</summary>
+    private async Task<PodRun> RunOfAsync(JsonObject pod, PodSandbox sandbox, CancellationToken cancellationToken)
+    {
+        var run = new PodRun(pod, sandbox, await runtime.ListContainersAsync(sandbox.Id, cancellationToken), _runtimeScheme);
+        var key = run.Key;
+        _probes.Track(key, sandbox,
+            run.Specs.Select(s => (s, run.Latest(s.Name))).Where(p => p.Item2?.State == ContainerState.Running).Select(p => (p.s, p.Item2!)),
+            () => _requeue(key));
+        return run;
+    }
+
+    /// <summary>Carries out a plan; true when anything changed in the runtime.</summary>
+    private async Task<bool> ActAsync(string key, PodRun run, ContainerPlan plan, JsonObject pod, CancellationToken cancellationToken)
+    {
+        foreach (var (container, spec, why) in plan.Kill)
+        {
+            Log.Killing(_logger, key, spec.Name, why);
+            var grace = GracePeriod(pod, spec.Probe(HandlerUse.LivenessProbe));
+            StopInBackground(key, container.Id, () => StopContainerAsync(spec, container, run.Sandbox, time.GetUtcNow() + grace, CancellationToken.None));
+        }
+        foreach (var created in plan.Resume)
+            await runtime.StartContainerAsync(created.Id, cancellationToken);
+        foreach (var (spec, attempt) in plan.Start)
+        {
+            if (attempt > 0)
+                _backOff.Restarted(run.BackOffKey(spec.Name), time.GetUtcNow());
+            var id = await runtime.CreateContainerAsync(run.Sandbox.Id, new ContainerConfig(spec.Name, attempt, spec.Image, Annotations(pod)), cancellationToken);
+            await runtime.StartContainerAsync(id, cancellationToken);
+            if (spec.Hook(HandlerUse.PostStartHook) is { } hook)
+                await PostStartAsync(key, pod, run, spec, id, hook, cancellationToken);
+        }
+        foreach (var old in run.Superseded)
+            await runtime.RemoveContainerAsync(old.Id, cancellationToken);
+        return plan.Start.Count + plan.Resume.Count > 0;
+    }
+
+    /// <summary>Runs a postStart hook; a container whose hook fails is killed, and restarted as its policy says.</summary>
+    private async Task PostStartAsync(string key, JsonObject pod, PodRun run, ContainerSpec spec, string containerId, JsonObject hook, CancellationToken cancellationToken)
+    {
+        var container = (await runtime.ListContainersAsync(run.Sandbox.Id, cancellationToken)).Single(c => c.Id == containerId);
+        var grace = GracePeriod(pod, null);
+        var result = await Hooks.RunAsync(handlers, container, run.Sandbox, hook, HandlerUse.PostStartHook, grace, time, cancellationToken);
+        if (result.Succeeded)
+            return;
+        Log.Killing(_logger, key, spec.Name, $"FailedPostStartHook: {result.Message}");
+        StopInBackground(key, containerId, () => StopContainerAsync(spec, container, run.Sandbox, time.GetUtcNow() + grace, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Stops a deleted pod in the background: each running container's preStop hook, then SIGTERM, SIGKILL when the
+    /// grace period ends; then the sandbox; then the pod object is deleted for good (grace 0, this uid only).
+    /// </summary>
+    private void Terminate(string key, JsonObject pod, List<PodSandbox> sandboxes, CancellationToken cancellationToken)
+    {
+        var uid = pod["metadata"]!["uid"]!.GetValue<string>();
+        var path = Pods.ObjectPath(pod["metadata"]!["namespace"]!.GetValue<string>(), pod["metadata"]!["name"]!.GetValue<string>());
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(pod["metadata"]!["deletionGracePeriodSeconds"]?.GetValue<long>() ?? 0);
+        var specs = ContainerSpec.Of(pod["spec"] as JsonObject ?? []);
+        StopInBackground(key, uid, async () =>
+        {
+            _probes.Forget(key);
+            foreach (var sandbox in sandboxes)
+            {
+                var running = (await runtime.ListContainersAsync(sandbox.Id, cancellationToken)).Where(c => c.State == ContainerState.Running);
+                await Task.WhenAll(running.Select(c => StopContainerAsync(specs.FirstOrDefault(s => s.Name == c.Name), c, sandbox, deadline, cancellationToken)));
+                await RemoveAsync(sandbox, cancellationToken);
+            }
             var options = new JsonObject
             {
                 ["kind"] = "DeleteOptions",
@@ -98,62 +232,131 @@ public sealed class PodLifecycle(ApiClient client, IContainerRuntime runtime, st
                 ["preconditions"] = new JsonObject { ["uid"] = uid },
             };
             (await client.DeleteAsync(path, options, cancellationToken)).ThrowIfFailed($"deleting pod {key}", goneIsFine: true);
-            return ReconcileResult.Done;
-        }
-        if (pod["status"]?["phase"]?.GetValue<string>() is "Succeeded" or "Failed")
-            return ReconcileResult.Done;
+            Forget(key, uid);
+        });
+    }
 
-        var running = sandboxes.FirstOrDefault(s => s.Pod.Uid == uid)
-            ?? await StartSandboxAsync(pod, uid, cancellationToken);
-        var containers = await runtime.ListContainersAsync(running.Id, cancellationToken);
-        foreach (var spec in (pod["spec"]?["containers"] as JsonArray ?? []).OfType<JsonObject>())
+    /// <summary>Runs a stop (of a pod or a container) once at a time, and looks at the pod again when it is over.</summary>
+    private void StopInBackground(string key, string what, Func<Task> stop)
+    {
+        if (!_stopping.TryAdd(what, true))
+            return;
+        _ = Task.Run(async () =>
         {
-            var containerName = spec["name"]!.GetValue<string>();
-            if (containers.Any(c => c.Name == containerName))
-                continue;
-            var id = await runtime.CreateContainerAsync(running.Id,
-                new ContainerConfig(containerName, 0, spec["image"]?.GetValue<string>() ?? "", Annotations(pod)), cancellationToken);
-            await runtime.StartContainerAsync(id, cancellationToken);
-        }
-        containers = await runtime.ListContainersAsync(running.Id, cancellationToken);
+            try
+            {
+                await stop();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.StopFailed(_logger, key, e.Message);
+            }
+            finally
+            {
+                _stopping.TryRemove(what, out _);
+                _requeue(key);
+            }
+        });
+    }
 
-        var status = PodStatusReport.For(pod, running, containers, hostIp, WireTime.Time(time.GetUtcNow()));
-        if (JsonNode.DeepEquals(status, pod["status"]))
-            return ReconcileResult.Done;
-        pod["status"] = status;
-        var written = await client.PutAsync(path + "/status", pod, cancellationToken);
-        if (written.IsConflict)
-            throw new InvalidOperationException($"pod {key} changed while its status was written; trying again");
-        written.ThrowIfFailed($"reporting the status of pod {key}", goneIsFine: true);
+    /// <summary>preStop (within the grace period), then SIGTERM and SIGKILL at the deadline (at least 2 s after a hook, as upstream).</summary>
+    private async Task StopContainerAsync(ContainerSpec? spec, ContainerStatus container, PodSandbox sandbox, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        if (spec?.Hook(HandlerUse.PreStopHook) is { } hook)
+        {
+            var result = await Hooks.RunAsync(handlers, container, sandbox, hook, HandlerUse.PreStopHook, Remaining(deadline), time, cancellationToken);
+            if (!result.Succeeded)
+                Log.PreStopFailed(_logger, sandbox.Pod.Namespace + "/" + sandbox.Pod.Name, container.Name, result.Message);
+            deadline = Max(deadline, time.GetUtcNow() + TimeSpan.FromSeconds(2));
+        }
+        await runtime.StopContainerAsync(container.Id, Remaining(deadline), cancellationToken);
+    }
+
+    private async Task<(string Reason, string Message)?> RefusalAsync(JsonObject pod, string uid, CancellationToken cancellationToken)
+    {
+        var node = await client.GetAsync($"/api/v1/nodes/{nodeName}", cancellationToken);
+        node.ThrowIfFailed($"reading node {nodeName} to admit a pod");
+        var admitted = (_pods?.Items() ?? [])
+            .Where(p => p.Uid != uid && !p.Terminal && (_admitted.ContainsKey(p.Uid) || p.Phase == "Running"))
+            .Select(p => p.Claim)
+            .ToList();
+        return PodAdmission.Refusal(pod["spec"] as JsonObject ?? [], node.Body!.AsObject(), admitted);
+    }
+
+    /// <summary>A pod the node will not run fails at once, with the reason kubectl shows as its STATUS.</summary>
+    private async Task<ReconcileResult> RejectAsync(string path, JsonObject pod, (string Reason, string Message) refusal, CancellationToken cancellationToken)
+    {
+        Log.Rejected(_logger, path, refusal.Message);
+        var status = (pod["status"] as JsonObject)?.DeepClone().AsObject() ?? [];
+        status["phase"] = "Failed";
+        status["reason"] = refusal.Reason;
+        status["message"] = refusal.Message;
+        status["startTime"] ??= WireTime.Time(time.GetUtcNow());
+        await WriteStatusAsync(path, pod, status, cancellationToken);
         return ReconcileResult.Done;
     }
 
-    private async Task<PodSandbox> StartSandboxAsync(JsonObject pod, string uid, CancellationToken cancellationToken)
+    private async Task WriteStatusAsync(string path, JsonObject pod, JsonObject status, CancellationToken cancellationToken)
+    {
+        if (JsonNode.DeepEquals(status, pod["status"]))
+            return;
+        pod["status"] = status;
+        var written = await client.PutAsync(path + "/status", pod, cancellationToken);
+        if (written.IsConflict)
+            throw new InvalidOperationException($"pod {path} changed while its status was written; trying again");
+        written.ThrowIfFailed($"reporting the status of pod {path}", goneIsFine: true);
+    }
+
+    private async Task<PodSandbox> StartSandboxAsync(JsonObject pod, string uid, uint attempt, CancellationToken cancellationToken)
     {
         var metadata = pod["metadata"]!;
-        var config = new PodSandboxConfig(metadata["name"]!.GetValue<string>(), metadata["namespace"]!.GetValue<string>(), uid, 0);
+        var config = new PodSandboxConfig(metadata["name"]!.GetValue<string>(), metadata["namespace"]!.GetValue<string>(), uid, attempt);
         var id = await runtime.RunPodSandboxAsync(config, cancellationToken);
         return (await runtime.ListPodSandboxesAsync(cancellationToken)).Single(s => s.Id == id);
     }
 
-    /// <summary>Stops a sandbox's containers (each given <paramref name="grace"/>), then the sandbox, and removes it.</summary>
-    private async Task RemoveAsync(PodSandbox sandbox, TimeSpan grace, CancellationToken cancellationToken)
+    /// <summary>Stops what still runs in a sandbox at once, then the sandbox, and removes it.</summary>
+    private async Task RemoveAsync(PodSandbox sandbox, CancellationToken cancellationToken)
     {
         foreach (var container in await runtime.ListContainersAsync(sandbox.Id, cancellationToken))
         {
             if (container.State == ContainerState.Running)
-                await runtime.StopContainerAsync(container.Id, grace, cancellationToken);
+                await runtime.StopContainerAsync(container.Id, TimeSpan.Zero, cancellationToken);
         }
         await runtime.StopPodSandboxAsync(sandbox.Id, cancellationToken);
         await runtime.RemovePodSandboxAsync(sandbox.Id, cancellationToken);
     }
 
+    private void Forget(string key, string uid)
+    {
+        _probes.Forget(key);
+        _backOff.Forget(uid);
+        _admitted.TryRemove(uid, out _);
+    }
+
+    /// <summary>The grace period for killing a container: its probe's own, else the pod's (30 s by default).</summary>
+    private static TimeSpan GracePeriod(JsonObject pod, JsonObject? probe) =>
+        TimeSpan.FromSeconds(probe?["terminationGracePeriodSeconds"]?.GetValue<long>() ?? pod["spec"]?["terminationGracePeriodSeconds"]?.GetValue<long>() ?? 30);
+
+    private TimeSpan Remaining(DateTimeOffset deadline) => Max(deadline - time.GetUtcNow(), TimeSpan.Zero);
+
+    private static T Max<T>(T a, T b) where T : IComparable<T> => a.CompareTo(b) >= 0 ? a : b;
+
     private static Dictionary<string, string> Annotations(JsonObject pod) =>
         (pod["metadata"]?["annotations"] as JsonObject ?? []).ToDictionary(a => a.Key, a => a.Value?.ToString() ?? "", StringComparer.Ordinal);
 
-    private static string Key(JsonElement pod)
+    private static partial class Log
     {
-        var metadata = pod.GetProperty("metadata");
-        return $"{metadata.GetProperty("namespace").GetString()}/{metadata.GetProperty("name").GetString()}";
+        [LoggerMessage(4100, LogLevel.Information, "Pod {Pod}: stopping container {Container}: {Why}")]
+        public static partial void Killing(ILogger logger, string pod, string container, string why);
+
+        [LoggerMessage(4101, LogLevel.Warning, "Pod {Pod} could not be stopped: {Reason}")]
+        public static partial void StopFailed(ILogger logger, string pod, string reason);
+
+        [LoggerMessage(4102, LogLevel.Warning, "Pod {Pod}: the preStop hook of container {Container} failed: {Reason}")]
+        public static partial void PreStopFailed(ILogger logger, string pod, string container, string reason);
+
+        [LoggerMessage(4103, LogLevel.Information, "Pod {Pod} rejected: {Message}")]
+        public static partial void Rejected(ILogger logger, string pod, string message);
     }
 }

@@ -1,21 +1,31 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 
 namespace Berth.Agent.Runtime;
 
 /// <summary>
-/// A runtime without processes, for hollow nodes and tests: sandboxes get an address from the node's pod range,
-/// containers start at once and run until stopped, or until the time a pod annotation gives
-/// (<c>sim.berth.dev/exit.&lt;container&gt;: "&lt;seconds&gt;s:&lt;exit code&gt;"</c>, e.g. <c>"2s:1"</c>).
+/// A runtime without processes, for hollow nodes and tests. Sandboxes get an address from the node's pod range;
+/// containers start at once and run until stopped. A pod's annotations steer its containers, by container name:
+/// <list type="bullet">
+/// <item><c>sim.berth.dev/exit.&lt;container&gt;: "2s:1"</c> — exits 2 s after it starts with code 1 (Error; 0 is
+/// Completed); a third part names the reason, e.g. <c>"1s:137:OOMKilled"</c>;</item>
+/// <item><c>sim.berth.dev/&lt;handler&gt;-fails.&lt;container&gt;: "0s-5s"</c> — its startup, readiness or liveness probe,
+/// or its poststart or prestop hook, fails between those times after it started (<c>"3s-"</c>: from 3 s on);</item>
+/// <item><c>sim.berth.dev/ignore-sigterm.&lt;container&gt;: "true"</c> — it is only killed when its grace period ends.</item>
+/// </list>
 /// </summary>
-public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time) : IContainerRuntime
+public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time) : IContainerRuntime, IHandlerRunner
 {
     /// <summary>The annotation prefix that makes a simulated container exit: its name follows.</summary>
     public const string ExitAnnotation = "sim.berth.dev/exit.";
 
+    private const string Prefix = "sim.berth.dev/";
+
     private readonly Lock _gate = new();
     private readonly Dictionary<string, PodSandbox> _sandboxes = [];
     private readonly Dictionary<string, ContainerStatus> _containers = [];
-    private readonly Dictionary<string, (TimeSpan After, int Code)> _exits = [];
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _annotations = [];
+    private readonly Dictionary<string, (TimeSpan After, int Code, string Reason)> _exits = [];
     private int _nextAddress = 2;
     private long _nextId;
 
@@ -51,7 +61,7 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
         {
             _sandboxes.Remove(sandboxId);
             foreach (var id in _containers.Values.Where(c => c.SandboxId == sandboxId).Select(c => c.Id).ToList())
-                _containers.Remove(id);
+                Forget(id);
         }
         return Task.CompletedTask;
     }
@@ -71,6 +81,7 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
             var id = NewId();
             _containers[id] = new ContainerStatus(id, sandboxId, config.Name, config.Attempt, config.Image, "simulated://" + config.Image,
                 ContainerState.Created, time.GetUtcNow(), null, null, 0, "");
+            _annotations[id] = config.PodAnnotations;
             if (config.PodAnnotations.TryGetValue(ExitAnnotation + config.Name, out var exit) && ParseExit(exit) is { } planned)
                 _exits[id] = planned;
             return Task.FromResult(id);
@@ -87,21 +98,34 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
         return Task.CompletedTask;
     }
 
-    public Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        bool ignoresSigterm;
         lock (_gate)
         {
-            // A simulated process exits on SIGTERM at once, as a well-behaved one does.
-            if (_containers.TryGetValue(containerId, out var container) && container.State == ContainerState.Running)
+            if (!_containers.TryGetValue(containerId, out var container) || container.State != ContainerState.Running)
+                return;
+            ignoresSigterm = Annotation(containerId, container.Name, "ignore-sigterm.") == "true";
+            // A well-behaved process exits on SIGTERM at once.
+            if (!ignoresSigterm)
+            {
                 _containers[containerId] = Exited(container, 143, "Error");
+                return;
+            }
         }
-        return Task.CompletedTask;
+        // One that ignores it runs until SIGKILL at the end of its grace period.
+        await Task.Delay(timeout, time, cancellationToken);
+        lock (_gate)
+        {
+            if (_containers.TryGetValue(containerId, out var container) && container.State == ContainerState.Running)
+                _containers[containerId] = Exited(container, 137, "Error");
+        }
     }
 
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken)
     {
         lock (_gate)
-            _containers.Remove(containerId);
+            Forget(containerId);
         return Task.CompletedTask;
     }
 
@@ -114,29 +138,68 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
         }
     }
 
-    /// <summary>Running containers whose planned exit time has come exit now, Completed with 0, Error otherwise.</summary>
+    public Task<HandlerResult> RunAsync(ContainerStatus container, PodSandbox sandbox, JsonObject handler, HandlerUse use, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var name = use switch
+        {
+            HandlerUse.StartupProbe => "startup",
+            HandlerUse.ReadinessProbe => "readiness",
+            HandlerUse.LivenessProbe => "liveness",
+            HandlerUse.PostStartHook => "poststart",
+            _ => "prestop",
+        };
+        string? window;
+        lock (_gate)
+            window = Annotation(container.Id, container.Name, name + "-fails.");
+        var since = time.GetUtcNow() - (container.StartedAt ?? time.GetUtcNow());
+        return Task.FromResult(window is not null && ParseWindow(window) is var (from, until) && since >= from && since < until
+            ? new HandlerResult(false, $"simulated {name} failure ({window} after start)")
+            : HandlerResult.Success);
+    }
+
+    /// <summary>Running containers whose planned exit time has come exit now.</summary>
     private void ExitThoseDue()
     {
         var now = time.GetUtcNow();
-        foreach (var (id, (after, code)) in _exits.ToList())
+        foreach (var (id, (after, code, reason)) in _exits)
         {
             if (_containers.TryGetValue(id, out var container) && container is { State: ContainerState.Running, StartedAt: { } started } && started + after <= now)
             {
-                _containers[id] = Exited(container, code, code == 0 ? "Completed" : "Error");
-                _exits.Remove(id);
-            }
-            else if (!_containers.ContainsKey(id))
-            {
+                _containers[id] = Exited(container, code, reason);
                 _exits.Remove(id);
             }
         }
     }
 
-    private static (TimeSpan After, int Code)? ParseExit(string text) =>
-        text.Split(':') is [var after, var code] && after.EndsWith('s')
-        && double.TryParse(after[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)
-        && int.TryParse(code, NumberStyles.Integer, CultureInfo.InvariantCulture, out var exitCode)
-            ? (TimeSpan.FromSeconds(seconds), exitCode)
+    private string? Annotation(string containerId, string containerName, string kind) =>
+        _annotations.TryGetValue(containerId, out var annotations) && annotations.TryGetValue(Prefix + kind + containerName, out var value) ? value : null;
+
+    private void Forget(string containerId)
+    {
+        _containers.Remove(containerId);
+        _annotations.Remove(containerId);
+        _exits.Remove(containerId);
+    }
+
+    private static (TimeSpan After, int Code, string Reason)? ParseExit(string text)
+    {
+        var parts = text.Split(':');
+        if (parts.Length is not (2 or 3) || Seconds(parts[0]) is not { } after
+            || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var code))
+        {
+            return null;
+        }
+        return (after, code, parts.Length == 3 ? parts[2] : code == 0 ? "Completed" : "Error");
+    }
+
+    private static (TimeSpan From, TimeSpan Until)? ParseWindow(string text) =>
+        text.Split('-') is [var from, var until] && Seconds(from) is { } start
+            ? (start, until.Length == 0 ? TimeSpan.MaxValue : Seconds(until) ?? TimeSpan.MaxValue)
+            : null;
+
+    private static TimeSpan? Seconds(string text) =>
+        text.EndsWith('s') && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
+            ? TimeSpan.FromSeconds(seconds)
             : null;
 
     private ContainerStatus Exited(ContainerStatus container, int code, string reason) =>

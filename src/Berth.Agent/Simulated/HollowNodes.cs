@@ -21,7 +21,7 @@ public static class HollowNodes
             var runtime = new SimulatedRuntime(PodAddressPrefix(i + 1), time);
             var description = new NodeDescription(name, capacity, "127.0.0.1", LocalMachine.Identity() with { ContainerRuntimeVersion = runtime.Version },
                 LocalMachine.Labels(name, new Dictionary<string, string>()));
-            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, name, "127.0.0.1", time, loggers));
+            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers));
         })];
     }
 

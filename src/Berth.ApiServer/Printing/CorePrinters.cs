@@ -24,8 +24,12 @@ internal static class CorePrinters
                 TableColumn.Text("Nominated Node", "nominatedNodeName is set only when this pod preempts other pods on the node.", 1),
                 TableColumn.Text("Readiness Gates", "If specified, all readiness gates will be evaluated for pod readiness.", 1),
             ],
-            (o, now) => [Name(o), PodStatusText.Ready(o), PodStatusText.Status(o), PodStatusText.Restarts(o, now), Age(o, now),
-                OrNone(Text(o, "status.podIP")), OrNone(Text(o, "spec.nodeName")), OrNone(Text(o, "status.nominatedNodeName")), ReadinessGates(o)]));
+            (o, now) =>
+            {
+                var (ready, status, restarts) = PodStatusText.Cells(o, now);
+                return [Name(o), ready, status, restarts, Age(o, now),
+                    OrNone(Text(o, "status.podIP")), OrNone(Text(o, "spec.nodeName")), OrNone(Text(o, "status.nominatedNodeName")), ReadinessGates(o)];
+            }));
 
         yield return ("services", new Printer(
             [

@@ -1,81 +1,119 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Berth.ApiServer.Printing;
 
-/// <summary>The STATUS, READY and RESTARTS cells of a pod, worked out from its status the way kubectl users know them.</summary>
+/// <summary>
+/// The READY, STATUS and RESTARTS cells of a pod, worked out from its status the way kubectl users know them:
+/// sidecars (restartable init containers) count among the containers once started, an unfinished init container
+/// shows as <c>Init:1/2</c> or <c>Init:&lt;reason&gt;</c>, and otherwise the last container with a waiting or
+/// terminated reason names the status.
+/// </summary>
 internal static class PodStatusText
 {
-    public static string Status(JsonObject pod)
+    public static (string Ready, string Status, string Restarts) Cells(JsonObject pod, DateTimeOffset now)
     {
         var status = pod["status"];
         var reason = Fields.Text(status, "reason");
         if (reason.Length == 0)
             reason = Fields.Text(status, "phase", "Pending");
 
-        var initContainers = Fields.Array(pod, "spec.initContainers").Count;
-        var initStatuses = Fields.Array(status, "initContainerStatuses");
+        var initSpecs = Fields.Array(pod, "spec.initContainers");
+        var sidecars = initSpecs.Where(c => Fields.Text(c, "restartPolicy") == "Always").Select(c => Fields.Text(c, "name")).ToHashSet(StringComparer.Ordinal);
+        var total = Fields.Array(pod, "spec.containers").Count + sidecars.Count;
+        var ready = 0;
+        var restarts = new Restarts();
+
         var initializing = false;
+        var initStatuses = Fields.Array(status, "initContainerStatuses");
         for (var i = 0; i < initStatuses.Count; i++)
         {
             var s = initStatuses[i];
-            var exitCode = Fields.Number(s, "state.terminated.exitCode");
-            if (Fields.At(s, "state.terminated") is not null && exitCode == 0)
+            restarts.Add(s);
+            var terminated = Fields.At(s, "state.terminated");
+            if (terminated is not null && Fields.Number(s, "state.terminated.exitCode") == 0)
                 continue;
+            if (sidecars.Contains(Fields.Text(s, "name")) && IsTrue(s, "started"))
+            {
+                ready += IsTrue(s, "ready") ? 1 : 0;
+                continue;
+            }
             initializing = true;
-            var terminatedReason = Fields.Text(s, "state.terminated.reason");
             var waitingReason = Fields.Text(s, "state.waiting.reason");
-            reason = Fields.At(s, "state.terminated") is not null
-                ? "Init:" + (terminatedReason.Length > 0 ? terminatedReason : $"ExitCode:{exitCode}")
+            reason = terminated is not null ? "Init:" + TerminatedText(s)
                 : waitingReason.Length > 0 && waitingReason != "PodInitializing" ? "Init:" + waitingReason
-                : $"Init:{i}/{initContainers}";
+                : string.Create(CultureInfo.InvariantCulture, $"Init:{i}/{initSpecs.Count}");
             break;
         }
 
-        if (!initializing)
+        if (!initializing || Initialized(pod))
         {
+            restarts = new Restarts();
+            foreach (var s in initStatuses.Where(s => sidecars.Contains(Fields.Text(s, "name"))))
+                restarts.Add(s);
             var hasRunning = false;
             foreach (var s in Fields.Array(status, "containerStatuses").Reverse())
             {
+                restarts.Add(s);
                 var waiting = Fields.Text(s, "state.waiting.reason");
-                var terminated = Fields.Text(s, "state.terminated.reason");
                 if (waiting.Length > 0)
+                {
                     reason = waiting;
-                else if (terminated.Length > 0)
-                    reason = terminated;
+                }
                 else if (Fields.At(s, "state.terminated") is not null)
                 {
-                    var signal = Fields.Number(s, "state.terminated.signal");
-                    reason = signal != 0 ? $"Signal:{signal}" : $"ExitCode:{Fields.Number(s, "state.terminated.exitCode")}";
+                    reason = TerminatedText(s);
                 }
-                else if (Fields.At(s, "state.running") is not null && Fields.At(s, "ready") is JsonValue ready && ready.GetValue<bool>())
+                else if (Fields.At(s, "state.running") is not null && IsTrue(s, "ready"))
+                {
                     hasRunning = true;
+                    ready++;
+                }
             }
+            // A pod whose containers completed but one still runs and is ready reads as running, as kubectl has it.
             if (reason == "Completed" && hasRunning)
-                reason = Ready(pod) == "0/0" ? reason : "Running";
+                reason = HasReadyCondition(pod) ? "Running" : "NotReady";
         }
 
         if (Fields.At(pod, "metadata.deletionTimestamp") is not null)
             reason = Fields.Text(status, "reason") == "NodeLost" ? "Unknown" : "Terminating";
-        return reason;
+        return (string.Create(CultureInfo.InvariantCulture, $"{ready}/{total}"), reason, restarts.Text(now));
     }
 
-    public static string Ready(JsonObject pod)
+    private static string TerminatedText(JsonNode? s)
     {
-        var total = Fields.Array(pod, "spec.containers").Count;
-        var ready = Fields.Array(pod, "status.containerStatuses").Count(s => Fields.At(s, "ready") is JsonValue v && v.GetValue<bool>());
-        return $"{ready}/{total}";
+        var reason = Fields.Text(s, "state.terminated.reason");
+        if (reason.Length > 0)
+            return reason;
+        var signal = Fields.Number(s, "state.terminated.signal");
+        return signal != 0
+            ? string.Create(CultureInfo.InvariantCulture, $"Signal:{signal}")
+            : string.Create(CultureInfo.InvariantCulture, $"ExitCode:{Fields.Number(s, "state.terminated.exitCode")}");
     }
 
-    public static string Restarts(JsonObject pod, DateTimeOffset now)
+    private static bool Initialized(JsonObject pod) =>
+        Fields.Array(pod, "status.conditions").Any(c => Fields.Text(c, "type") == "Initialized" && Fields.Text(c, "status") == "True");
+
+    private static bool HasReadyCondition(JsonObject pod) =>
+        Fields.Array(pod, "status.conditions").Any(c => Fields.Text(c, "type") == "Ready" && Fields.Text(c, "status") == "True");
+
+    private static bool IsTrue(JsonNode? node, string path) => Fields.At(node, path) is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+
+    /// <summary>The restarts counted so far and when the latest of them ended, shown as <c>3 (5m ago)</c>.</summary>
+    private sealed class Restarts
     {
-        long restarts = 0;
-        DateTimeOffset? last = null;
-        foreach (var s in Fields.Array(pod, "status.containerStatuses"))
+        private long _count;
+        private DateTimeOffset? _last;
+
+        public void Add(JsonNode? containerStatus)
         {
-            restarts += Fields.Number(s, "restartCount");
-            if (Fields.Time(s, "lastState.terminated.finishedAt") is { } finished && (last is null || finished > last))
-                last = finished;
+            _count += Fields.Number(containerStatus, "restartCount");
+            if (Fields.Time(containerStatus, "lastState.terminated.finishedAt") is { } finished && (_last is null || finished > _last))
+                _last = finished;
         }
-        return last is { } at && restarts > 0 ? $"{restarts} ({HumanDuration.Format(now - at)} ago)" : restarts.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        public string Text(DateTimeOffset now) => _last is { } at && _count > 0
+            ? $"{_count} ({HumanDuration.Format(now - at)} ago)"
+            : _count.ToString(CultureInfo.InvariantCulture);
     }
 }

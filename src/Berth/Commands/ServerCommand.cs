@@ -178,7 +178,7 @@ internal static class ServerCommand
                 // Until the containerd runtime exists (issue 8), the server's own node runs its pods simulated too.
                 var runtime = new SimulatedRuntime(HollowNodes.PodAddressPrefix(0), TimeProvider.System);
                 var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" });
-                var pods = new PodLifecycle(client, runtime, name, own.InternalIp, TimeProvider.System, loggers);
+                var pods = new PodLifecycle(client, runtime, runtime, name, own.InternalIp, TimeProvider.System, loggers);
                 agents.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods));
             }
             if (parts.SimulatedNodes > 0)
