@@ -1,5 +1,9 @@
 using System.Diagnostics;
+using Berth.Agent.Nodes;
+using Berth.Agent.Pods;
+using Berth.Agent.Runtime;
 using Berth.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Agent.Tests;
 
@@ -225,6 +229,49 @@ public sealed class PodLifecycleTests(NodeClusterFixture cluster) : IClassFixtur
         Assert.Matches(@"^port-a\s+1/1\s+Running\s", rows[3]);
         Assert.Matches(@"^port-b\s+0/1\s+NodePorts\s", rows[4]);
     }
+
+    [Fact]
+    public async Task RestartedAgent_AdoptsWhatItsRuntimeStillRunsAndRemovesWhatBelongsToNoPod()
+    {
+        var ns = await NamespaceAsync("adopt");
+        var node = "adopter-" + Guid.NewGuid().ToString("N")[..6];
+        var runtime = new SimulatedRuntime("10.99.0", TimeProvider.System);
+        using (var firstRun = new CancellationTokenSource())
+        {
+            var running = AgentFor(node, runtime).RunAsync(firstRun.Token);
+            foreach (var name in new[] { "keep", "gone" })
+            {
+                await CreateAsync(ns, """
+                    {"apiVersion":"v1","kind":"Pod","metadata":{"name":"NAME"},"spec":{"nodeName":"NODE","containers":[{"name":"main","image":"registry.local/app:1"}]}}
+                    """.Replace("NAME", name, StringComparison.Ordinal).Replace("NODE", node, StringComparison.Ordinal));
+            }
+            await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/keep", "pod/gone", "-n", ns, "--timeout=30s");
+            await firstRun.CancelAsync();
+            await running;
+        }
+        var before = (await cluster.GetAsync("get", "pod", "keep", "-n", ns))["status"]!["containerStatuses"]![0]!;
+        // While the agent is away, one pod is removed for good; its containers are still in the runtime.
+        await cluster.Kubectl.SucceedAsync("delete", "pod", "gone", "-n", ns, "--grace-period=0", "--force");
+
+        using var secondRun = new CancellationTokenSource();
+        var restarted = AgentFor(node, runtime).RunAsync(secondRun.Token);
+        await Eventually.TrueAsync(async () => (await runtime.ListPodSandboxesAsync(CancellationToken.None)).All(s => s.Pod.Name != "gone"),
+            TimeSpan.FromSeconds(30), "the restarted agent to remove the deleted pod's sandbox");
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/keep", "-n", ns, "--timeout=30s");
+        var after = (await cluster.GetAsync("get", "pod", "keep", "-n", ns))["status"]!["containerStatuses"]![0]!;
+        var containers = await runtime.ListContainersAsync(null, CancellationToken.None);
+        await secondRun.CancelAsync();
+        await restarted;
+
+        Assert.Equal(before["containerID"]!.GetValue<string>(), after["containerID"]!.GetValue<string>());
+        Assert.Equal(0, after["restartCount"]!.GetValue<int>());
+        Assert.Single(containers);
+    }
+
+    private NodeAgent AgentFor(string node, SimulatedRuntime runtime) =>
+        new(cluster.NodeClient, new NodeDescription(node, NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels(node, new Dictionary<string, string>())),
+            NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance,
+            new PodLifecycle(cluster.NodeClient, runtime, runtime, node, "127.0.0.1", TimeProvider.System, NullLoggerFactory.Instance));
 
     private async Task<string> NamespaceAsync(string purpose)
     {
