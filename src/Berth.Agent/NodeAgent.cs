@@ -30,6 +30,7 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
     {
         string? uid = null;
         var reported = DateTimeOffset.MinValue;
+        NodePressure? reportedPressure = null;
         using var timer = new PeriodicTimer(timing.LeaseRenewal, time);
         try
         {
@@ -39,10 +40,12 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
                 {
                     uid ??= await RegisterAsync(cancellationToken);
                     await RenewLeaseAsync(uid, cancellationToken);
-                    if (time.GetUtcNow() - reported >= timing.StatusReport)
+                    // The status goes out when something in it changed, and at least every 5 minutes regardless.
+                    var pressure = node.CurrentPressure();
+                    if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure)
                     {
-                        await ReportStatusAsync(cancellationToken);
-                        reported = time.GetUtcNow();
+                        await ReportStatusAsync(pressure, cancellationToken);
+                        (reported, reportedPressure) = (time.GetUtcNow(), pressure);
                     }
                 }
                 catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -70,16 +73,16 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
         }
         if (created.Code != 409)
             created.ThrowIfFailed($"registering node {node.Name}");
-        return Uid(await ReportStatusAsync(cancellationToken));
+        return Uid(await ReportStatusAsync(node.CurrentPressure(), cancellationToken));
     }
 
     /// <summary>Writes the node's status (fresh heartbeats) over what the Node shows now.</summary>
-    private async Task<JsonNode?> ReportStatusAsync(CancellationToken cancellationToken)
+    private async Task<JsonNode?> ReportStatusAsync(NodePressure pressure, CancellationToken cancellationToken)
     {
         var current = await client.GetAsync(_nodePath, cancellationToken);
         current.ThrowIfFailed($"reading node {node.Name}");
         var updated = current.Body!.AsObject();
-        updated["status"] = NodeObject.Status(node, updated["status"] as JsonObject, Now());
+        updated["status"] = NodeObject.Status(node, pressure, updated["status"] as JsonObject, Now());
         var written = await client.PutAsync(_nodePath + "/status", updated, cancellationToken);
         written.ThrowIfFailed($"reporting the status of node {node.Name}");
         return written.Body;

@@ -73,6 +73,28 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
     }
 
     [Fact]
+    public async Task NodeStatus_WhenPressureComesAndGoes_ThenItIsReportedAtOnceNotAfterFiveMinutes()
+    {
+        var shortOfMemory = false;
+        var description = new NodeDescription("pressed", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(),
+            LocalMachine.Labels("pressed", new Dictionary<string, string>()), () => new NodePressure(Memory: shortOfMemory, Disk: false, Pids: false));
+        using var stop = new CancellationTokenSource();
+        var running = new NodeAgent(cluster.NodeClient, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "node/pressed", "--timeout=30s");
+        Assert.Equal("False", await ConditionAsync("pressed", "MemoryPressure"));
+
+        shortOfMemory = true;
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=MemoryPressure", "node/pressed", "--timeout=30s");
+        var condition = (await cluster.GetAsync("get", "node", "pressed"))["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == "MemoryPressure")!;
+        Assert.Equal("KubeletHasInsufficientMemory", condition["reason"]!.GetValue<string>());
+
+        shortOfMemory = false;
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=MemoryPressure=False", "node/pressed", "--timeout=30s");
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
     public void LocalMachine_DescribesThisMachinesCapacityAndIdentity()
     {
         var node = LocalMachine.Describe("here", new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" });
@@ -83,6 +105,9 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
         Assert.Equal("", node.Labels["node-role.kubernetes.io/control-plane"]);
         Assert.NotEmpty(node.System.KernelVersion);
     }
+
+    private async Task<string> ConditionAsync(string node, string type) =>
+        (await cluster.GetAsync("get", "node", node))["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == type)!["status"]!.GetValue<string>();
 
     private Task<JsonNode> LeaseAsync(string name) => cluster.GetAsync("get", "lease", name, "-n", "kube-node-lease");
 

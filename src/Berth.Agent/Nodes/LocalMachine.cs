@@ -8,14 +8,30 @@ public static class LocalMachine
     /// <summary>Upstream's default maximum of pods per node.</summary>
     private const int MaxPods = 110;
 
-    public static NodeDescription Describe(string nodeName, IReadOnlyDictionary<string, string> extraLabels)
+    /// <summary>Upstream's default hard eviction threshold for memory: below 100 MiB available is pressure.</summary>
+    private const long MemoryAvailableMinKibibytes = 100 * 1024;
+
+    /// <summary>Upstream's default for the node's file system: below 10% available is pressure.</summary>
+    private const double DiskAvailableMinFraction = 0.10;
+
+    public static NodeDescription Describe(string nodeName, IReadOnlyDictionary<string, string> extraLabels, string dataDir = "/")
     {
         var capacity = new NodeCapacity(
             Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            MemoryKibibytes() + "Ki",
+            MemoryKibibytes("MemTotal:") + "Ki",
             (new DriveInfo("/").TotalSize / 1024) + "Ki",
             MaxPods);
-        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(), Labels(nodeName, extraLabels));
+        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(), Labels(nodeName, extraLabels), () => Pressure(dataDir));
+    }
+
+    /// <summary>Whether this machine is short of memory, or of disk where <paramref name="dataDir"/> lives, by upstream's default thresholds.</summary>
+    public static NodePressure Pressure(string dataDir)
+    {
+        var disk = DriveInfo.GetDrives()
+            .Where(d => d.IsReady && (dataDir + "/").StartsWith(d.RootDirectory.FullName.TrimEnd('/') + "/", StringComparison.Ordinal))
+            .MaxBy(d => d.RootDirectory.FullName.Length);
+        var diskShort = disk is not null && disk.TotalSize > 0 && (double)disk.AvailableFreeSpace / disk.TotalSize < DiskAvailableMinFraction;
+        return new NodePressure(MemoryKibibytes("MemAvailable:") < MemoryAvailableMinKibibytes, diskShort, Pids: false);
     }
 
     /// <summary>The labels every node registers with, and <paramref name="extra"/> ones (a role, say).</summary>
@@ -46,14 +62,15 @@ public static class LocalMachine
         var other => other.ToString().ToLowerInvariant(),
     };
 
-    private static long MemoryKibibytes()
+    /// <summary>A /proc/meminfo figure (<c>MemTotal:</c>, <c>MemAvailable:</c>) in KiB; long.MaxValue if missing.</summary>
+    private static long MemoryKibibytes(string field)
     {
         foreach (var line in File.ReadLines("/proc/meminfo"))
         {
-            if (line.StartsWith("MemTotal:", StringComparison.Ordinal))
-                return long.Parse(line["MemTotal:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            if (line.StartsWith(field, StringComparison.Ordinal))
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         }
-        return 0;
+        return long.MaxValue;
     }
 
     private static string OsImage()

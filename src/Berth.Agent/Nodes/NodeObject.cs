@@ -5,12 +5,18 @@ namespace Berth.Agent.Nodes;
 /// <summary>The Node object an agent registers and the status it reports, with upstream's condition reasons and messages.</summary>
 internal static class NodeObject
 {
-    /// <summary>The four conditions a healthy node reports: no pressure of any kind, and Ready.</summary>
-    private static readonly (string Type, string Status, string Reason, string Message)[] HealthyConditions =
+    /// <summary>The four conditions with upstream's reasons and messages: pressure of each kind or not, and Ready.</summary>
+    private static IEnumerable<(string Type, string Status, string Reason, string Message)> Conditions(NodePressure pressure) =>
     [
-        ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-        ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        pressure.Memory
+            ? ("MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
+            : ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        pressure.Disk
+            ? ("DiskPressure", "True", "KubeletHasDiskPressure", "kubelet has disk pressure")
+            : ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        pressure.Pids
+            ? ("PIDPressure", "True", "KubeletHasInsufficientPID", "kubelet has insufficient PID available")
+            : ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
         ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
     ];
 
@@ -24,14 +30,14 @@ internal static class NodeObject
             ["labels"] = new JsonObject([.. node.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))]),
         },
         ["spec"] = new JsonObject(),
-        ["status"] = Status(node, previous: null, now),
+        ["status"] = Status(node, NodePressure.None, previous: null, now),
     };
 
     /// <summary>
-    /// The status to report: capacity, addresses, system info and the conditions, each keeping its transition time
-    /// from <paramref name="previous"/> while its status stays the same, with a fresh heartbeat.
+    /// The status to report: capacity, addresses, system info and the conditions for <paramref name="pressure"/>, each
+    /// keeping its transition time from <paramref name="previous"/> while its status stays the same, with a fresh heartbeat.
     /// </summary>
-    public static JsonObject Status(NodeDescription node, JsonObject? previous, string now)
+    public static JsonObject Status(NodeDescription node, NodePressure pressure, JsonObject? previous, string now)
     {
         var capacity = new JsonObject
         {
@@ -44,7 +50,7 @@ internal static class NodeObject
         {
             ["capacity"] = capacity,
             ["allocatable"] = capacity.DeepClone(),
-            ["conditions"] = new JsonArray([.. HealthyConditions.Select(c => (JsonNode)Condition(c, previous, now))]),
+            ["conditions"] = new JsonArray([.. Conditions(pressure).Select(c => (JsonNode)Condition(c, previous, now))]),
             ["addresses"] = new JsonArray(
                 new JsonObject { ["type"] = "InternalIP", ["address"] = node.InternalIp },
                 new JsonObject { ["type"] = "Hostname", ["address"] = node.Name }),

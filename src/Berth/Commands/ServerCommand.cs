@@ -125,7 +125,7 @@ internal static class ServerCommand
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
                 using var client = parts.Controllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System).RunAsync(stopping.Token);
-                using var nodes = NodeAgents.Start(api, parts, loggerFactory, stopping.Token);
+                using var nodes = NodeAgents.Start(api, parts, options.DataDir, loggerFactory, stopping.Token);
                 await WaitForStopAsync(cancellationToken);
                 await stopping.CancelAsync();
                 await controllers;
@@ -167,7 +167,7 @@ internal static class ServerCommand
 
         public Task Running { get; private set; } = Task.CompletedTask;
 
-        public static NodeAgents Start(ApiServerHost api, ServerParts parts, ILoggerFactory loggers, CancellationToken cancellationToken)
+        public static NodeAgents Start(ApiServerHost api, ServerParts parts, string dataDir, ILoggerFactory loggers, CancellationToken cancellationToken)
         {
             var started = new NodeAgents();
             var agents = new List<NodeAgent>();
@@ -177,7 +177,7 @@ internal static class ServerCommand
                 var client = started.Client(api, name);
                 // Until the containerd runtime exists (issue 8), the server's own node runs its pods simulated too.
                 var runtime = new SimulatedRuntime(HollowNodes.PodAddressPrefix(0), TimeProvider.System);
-                var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" });
+                var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" }, dataDir);
                 var pods = new PodLifecycle(client, runtime, runtime, name, own.InternalIp, TimeProvider.System, loggers);
                 agents.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods));
             }
