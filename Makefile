@@ -33,9 +33,9 @@ bench-store: deps
 bench-api: build
 	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Api -- bin/berth
 
-## bench-nodes: berth server with 1,000 hollow nodes; the last line is "bench nodes: ..."
+## bench-nodes: berth server with 1,000 hollow nodes running 30 pods each, then 5,000 idle ones; the last lines are "bench nodes: ..."
 bench-nodes: build
-	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Nodes -- bin/berth 1000
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Nodes -- bin/berth 1000:30 5000
 
 clean:
 	rm -rf bin artifacts

@@ -37,7 +37,7 @@ public sealed class NodeClusterFixture : IAsyncLifetime
         _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
         NodeClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.IssueNodeCertificate("simulated"));
         var hollow = HollowNodes.Create(NodeClient, 3, NodeCapacity.Simulated, FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
-        _agents = Task.WhenAll(hollow.Select(a => a.RunAsync(_stopping.Token)));
+        _agents = hollow.RunAsync(_stopping.Token);
         Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
     }
 

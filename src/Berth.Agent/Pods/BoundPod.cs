@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 
 namespace Berth.Agent.Pods;
 
-/// <summary>What the agent keeps of each pod bound to its node between looks: who it is, its phase, and its claim.</summary>
-internal sealed record BoundPod(string Key, string Uid, string Phase, PodClaim Claim)
+/// <summary>What the agent keeps of each pod bound to its node between looks: who it is, where, its phase, and its claim.</summary>
+internal sealed record BoundPod(string Key, string Uid, string NodeName, string Phase, PodClaim Claim)
 {
     public bool Terminal => Phase is "Succeeded" or "Failed";
 
@@ -16,6 +16,7 @@ internal sealed record BoundPod(string Key, string Uid, string Phase, PodClaim C
         return new BoundPod(
             $"{metadata.GetProperty("namespace").GetString()}/{metadata.GetProperty("name").GetString()}",
             metadata.GetProperty("uid").GetString() ?? "",
+            spec["nodeName"]?.ToString() ?? "",
             phase,
             PodClaim.Of(spec));
     }

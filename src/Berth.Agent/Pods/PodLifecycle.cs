@@ -4,7 +4,6 @@ using Berth.Agent.Pods.Probes;
 using Berth.Agent.Runtime;
 using Berth.Client;
 using Berth.Client.Discovery;
-using Berth.Client.Informers;
 using Berth.Client.Queues;
 using Berth.Core.Serialization;
 using Microsoft.Extensions.Logging;
@@ -19,13 +18,15 @@ namespace Berth.Agent.Pods;
 /// returns once it is really gone. What the runtime still runs for pods that no longer exist is removed, and what it
 /// runs for pods that do is adopted as it is, so an agent that restarts starts nothing twice.
 /// </summary>
-public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime runtime, IHandlerRunner handlers, string nodeName, string hostIp, TimeProvider time, ILoggerFactory loggers)
+/// <remarks>Pods come from <paramref name="shared"/> when given (hollow nodes share one watch), else from a watch of its own.</remarks>
+public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime runtime, IHandlerRunner handlers, string nodeName, string hostIp, TimeProvider time,
+    ILoggerFactory loggers, BoundPods? shared = null)
 {
     private const int Workers = 2;
 
     private static readonly TimeSpan RelistPeriod = TimeSpan.FromSeconds(1);
 
-    private static readonly ApiResource Pods = new("", "v1", "Pod", "pods", Namespaced: true, ["get", "list", "watch"]);
+    private static readonly ApiResource Pods = BoundPods.Resource;
 
     private readonly ILogger _logger = loggers.CreateLogger<PodLifecycle>();
     private readonly ContainerBackOff _backOff = new();
@@ -38,7 +39,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     /// <summary>Pods (by uid) and containers (by ID) being stopped in the background.</summary>
     private readonly ConcurrentDictionary<string, bool> _stopping = new(StringComparer.Ordinal);
 
-    private Informer<BoundPod>? _pods;
+    private readonly BoundPods _pods = shared ?? new BoundPods(client, nodeName, loggers);
 
     /// <summary>Queues a pod (by key) for another look; set once running.</summary>
     private Action<string> _requeue = _ => { };
@@ -47,9 +48,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     {
         using var queue = new WorkQueue<string>(time);
         _requeue = queue.Add;
-        var informer = _pods = new Informer<BoundPod>(client, Pods, BoundPod.Read, loggers.CreateLogger<Informer<BoundPod>>(), $"spec.nodeName={nodeName}");
-        informer.OnChange((old, now) => queue.Add((now ?? old!).Key));
-        var watching = informer.RunAsync(cancellationToken);
+        _pods.Subscribe(nodeName, queue.Add);
+        var watching = shared is null ? _pods.RunAsync(cancellationToken) : Task.CompletedTask;
         var relisting = RelistAsync(queue, cancellationToken);
         await queue.RunAsync(Workers, SyncAsync, _logger, cancellationToken);
         await watching;
@@ -276,7 +276,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     {
         var node = await client.GetAsync($"/api/v1/nodes/{nodeName}", cancellationToken);
         node.ThrowIfFailed($"reading node {nodeName} to admit a pod");
-        var admitted = (_pods?.Items() ?? [])
+        var admitted = _pods.On(nodeName)
             .Where(p => p.Uid != uid && !p.Terminal && (_admitted.ContainsKey(p.Uid) || p.Phase == "Running"))
             .Select(p => p.Claim)
             .ToList();

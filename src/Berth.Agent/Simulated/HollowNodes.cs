@@ -8,22 +8,37 @@ namespace Berth.Agent.Simulated;
 
 /// <summary>
 /// Hollow nodes (as kubemark or KWOK have them): <c>sim-0</c> … <c>sim-N-1</c>, served from one process over one
-/// client, each with its own Node, Lease and heartbeat, and no containers behind them.
+/// client, each with its own Node, Lease, heartbeat and pod handling on a simulated runtime, and one pod watch for all.
 /// </summary>
-public static class HollowNodes
+public sealed class HollowNodes
 {
-    public static IReadOnlyList<NodeAgent> Create(ApiClient client, int count, NodeCapacity capacity, NodeAgentTiming timing, TimeProvider time, ILoggerFactory loggers)
+    private readonly BoundPods _pods;
+
+    private HollowNodes(BoundPods pods, IReadOnlyList<NodeAgent> agents)
+    {
+        _pods = pods;
+        Agents = agents;
+    }
+
+    public IReadOnlyList<NodeAgent> Agents { get; }
+
+    public static HollowNodes Create(ApiClient client, int count, NodeCapacity capacity, NodeAgentTiming timing, TimeProvider time, ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger<NodeAgent>();
-        return [.. Enumerable.Range(0, count).Select(i =>
+        var pods = new BoundPods(client, nodeName: null, loggers);
+        return new HollowNodes(pods, [.. Enumerable.Range(0, count).Select(i =>
         {
             var name = $"sim-{i}";
             var runtime = new SimulatedRuntime(PodAddressPrefix(i + 1), time);
             var description = new NodeDescription(name, capacity, "127.0.0.1", LocalMachine.Identity() with { ContainerRuntimeVersion = runtime.Version },
                 LocalMachine.Labels(name, new Dictionary<string, string>()));
-            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers));
-        })];
+            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers, pods));
+        })]);
     }
+
+    /// <summary>Runs every hollow node and their shared pod watch until cancelled.</summary>
+    public Task RunAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll([_pods.RunAsync(cancellationToken), .. Agents.Select(a => a.RunAsync(cancellationToken))]);
 
     /// <summary>
     /// The first three octets of node <paramref name="index"/>'s pod addresses: a /24 of the cluster's 10.42.0.0/16

@@ -5,15 +5,19 @@ namespace Berth.ApiServer.Caching;
 /// <summary>
 /// One watch served from the cache: the events after its starting revision, buffered up to a bound. A watcher
 /// that falls that far behind is ended (its client watches again from the last revision it saw), so a slow
-/// client never holds the cache back or its memory.
+/// client never holds the cache back or its memory. Events about objects the watch's selectors take no interest in,
+/// before or after, are dropped here, so a thousand node agents each watching their own pods are not all woken
+/// for every pod (upstream's watch cache indexes its watchers for the same reason).
 /// </summary>
 internal sealed class CacheWatcher
 {
     private readonly Channel<CacheEvent> _events;
+    private readonly Func<CachedObject?, bool>? _interest;
 
-    public CacheWatcher(string prefix, int capacity)
+    public CacheWatcher(string prefix, int capacity, Func<CachedObject?, bool>? interest = null)
     {
         Prefix = prefix;
+        _interest = interest;
         _events = Channel.CreateBounded<CacheEvent>(new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = true });
     }
 
@@ -24,8 +28,11 @@ internal sealed class CacheWatcher
     /// <summary>Offers an event (only from the cache's single ingest loop, or while registering).</summary>
     public void Offer(CacheEvent e)
     {
-        if (e.Type != CacheEventType.Progress && !(e.Object ?? e.Previous)!.Key.StartsWith(Prefix, StringComparison.Ordinal))
+        if (e.Type != CacheEventType.Progress
+            && (!(e.Object ?? e.Previous)!.Key.StartsWith(Prefix, StringComparison.Ordinal) || (_interest is not null && !_interest(e.Object) && !_interest(e.Previous))))
+        {
             return;
+        }
         if (!_events.Writer.TryWrite(e) && e.Type != CacheEventType.Progress)
             _events.Writer.TryComplete();
     }

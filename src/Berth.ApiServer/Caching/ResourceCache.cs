@@ -125,17 +125,18 @@ internal sealed partial class ResourceCache
     }
 
     /// <summary>
-    /// Starts a watch of the changes under <paramref name="prefix"/> after <paramref name="afterRevision"/>, or
-    /// returns null (with the oldest revision still held) when the window no longer reaches back that far.
+    /// Starts a watch of the changes under <paramref name="prefix"/> after <paramref name="afterRevision"/> to objects
+    /// of <paramref name="interest"/> (before or after the change; null: all), or returns null (with the oldest revision
+    /// still held) when the window no longer reaches back that far.
     /// </summary>
-    public CacheWatcher? Watch(string prefix, long afterRevision, out long oldestRevision)
+    public CacheWatcher? Watch(string prefix, long afterRevision, out long oldestRevision, Func<CachedObject?, bool>? interest = null)
     {
         lock (_gate)
         {
             oldestRevision = _oldestRevision;
             if (afterRevision < _oldestRevision)
                 return null;
-            var watcher = new CacheWatcher(prefix, WatcherBuffer);
+            var watcher = new CacheWatcher(prefix, WatcherBuffer, interest);
             foreach (var e in _window)
             {
                 if (e.Revision > afterRevision)

@@ -62,7 +62,7 @@ internal sealed partial class ResourceHandler
         context.Response.ContentType = ApiResponse.Json;
         await context.Response.StartAsync(cancellationToken);
 
-        var watcher = cache.Watch(prefix, after, out var oldest);
+        var watcher = cache.Watch(prefix, after, out var oldest, filter.IsEverything ? null : filter.Matches);
         if (watcher is null)
         {
             var gone = ApiStatus.Gone($"too old resource version: {after} ({oldest})");

@@ -170,7 +170,7 @@ internal static class ServerCommand
         public static NodeAgents Start(ApiServerHost api, ServerParts parts, string dataDir, ILoggerFactory loggers, CancellationToken cancellationToken)
         {
             var started = new NodeAgents();
-            var agents = new List<NodeAgent>();
+            var running = new List<Task>();
             if (parts.Agent)
             {
                 var name = System.Net.Dns.GetHostName().ToLowerInvariant();
@@ -179,14 +179,14 @@ internal static class ServerCommand
                 var runtime = new SimulatedRuntime(HollowNodes.PodAddressPrefix(0), TimeProvider.System);
                 var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" }, dataDir);
                 var pods = new PodLifecycle(client, runtime, runtime, name, own.InternalIp, TimeProvider.System, loggers);
-                agents.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods));
+                running.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods).RunAsync(cancellationToken));
             }
             if (parts.SimulatedNodes > 0)
             {
                 var client = started.Client(api, "simulated");
-                agents.AddRange(HollowNodes.Create(client, parts.SimulatedNodes, NodeCapacity.Simulated, NodeAgentTiming.Default, TimeProvider.System, loggers));
+                running.Add(HollowNodes.Create(client, parts.SimulatedNodes, NodeCapacity.Simulated, NodeAgentTiming.Default, TimeProvider.System, loggers).RunAsync(cancellationToken));
             }
-            started.Running = Task.WhenAll(agents.Select(a => a.RunAsync(cancellationToken)));
+            started.Running = Task.WhenAll(running);
             return started;
         }
 
