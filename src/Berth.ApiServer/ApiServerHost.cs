@@ -69,7 +69,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     {
         var serverDir = Path.Combine(options.DataDir, "server");
         var pki = ClusterPki.LoadOrCreate(Path.Combine(serverDir, "tls"), options.TlsSans);
-        var tokens = Tokens.LoadOrCreate(serverDir);
+        var tokens = Tokens.LoadOrCreate(serverDir, pki.Ca);
         await SystemNamespaces.EnsureAsync(store, TimeProvider.System, cancellationToken);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -107,7 +107,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
-        var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table, served), handler, metrics);
+        var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table, served), handler, metrics, pki.CaPem);
 
         app.Use(async (context, next) =>
         {
@@ -126,11 +126,15 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         {
             try
             {
-                if (!ApiEndpoints.IsPublic(context.Request.Path) &&
-                    authenticator.Authenticate(context.Connection.ClientCertificate, context.Request.Headers.Authorization) is null)
+                if (!ApiEndpoints.IsPublic(context.Request.Path))
                 {
-                    await ApiResponse.WriteStatusAsync(context, ApiStatus.Unauthorized());
-                    return;
+                    // Who asked travels with the request, for authorization and for what a create records (a CSR's requester).
+                    if (authenticator.Authenticate(context.Connection.ClientCertificate, context.Request.Headers.Authorization) is not { } user)
+                    {
+                        await ApiResponse.WriteStatusAsync(context, ApiStatus.Unauthorized());
+                        return;
+                    }
+                    context.Features.Set(user);
                 }
                 await next(context);
             }
