@@ -62,6 +62,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     /// <summary>The client certificate (with its key) the in-process controllers authenticate with.</summary>
     public X509Certificate2 ControllerManagerCertificate { get; }
 
+    /// <summary>
+    /// The cluster CA with its private key, for the certificate signing controller that runs in the same process (as
+    /// upstream's kube-controller-manager holds the cluster signing key). Nothing else should need the key.
+    /// </summary>
+    public X509Certificate2 SigningAuthority => _pki.Ca;
+
     /// <summary>Credentials for an in-process node agent, issued by the cluster CA for <paramref name="nodeName"/>.</summary>
     public X509Certificate2 IssueNodeCertificate(string nodeName) => _pki.IssueNodeClient(nodeName);
 
