@@ -4,13 +4,17 @@ using Berth.ApiServer.Http;
 using Berth.ApiServer.Observability;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Rest;
+using Berth.ApiServer.Security;
 using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.ApiServer;
 
-/// <summary>Routes a request: version and health, discovery, then the resource URLs.</summary>
-internal sealed class ApiEndpoints(ServedResources served, OpenApiDocuments openApi, ResourceHandler resources, RequestMetrics metrics)
+/// <summary>
+/// Routes a request: version and health, the cluster CA (<c>/cacerts</c>, which a joining agent checks against its
+/// token), discovery, then the resource URLs.
+/// </summary>
+internal sealed class ApiEndpoints(ServedResources served, OpenApiDocuments openApi, ResourceHandler resources, RequestMetrics metrics, string caPem)
 {
     /// <summary>The Kubernetes version Berth serves (ARCHITECTURE.md 3.1); kubectl's dispatcher picks kubectl 1.33 by it.</summary>
     private static readonly JsonObject Version = new()
@@ -39,17 +43,30 @@ internal sealed class ApiEndpoints(ServedResources served, OpenApiDocuments open
 
     private const string OpenApiV2Protobuf = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
 
-    /// <summary>What anyone may ask without credentials, as upstream's system:public-info-viewer allows.</summary>
+    /// <summary>
+    /// What anyone may ask without credentials, as upstream's system:public-info-viewer allows, and the cluster CA
+    /// certificate (public by nature), as k3s serves it to agents that hold only a join token.
+    /// </summary>
     public static bool IsPublic(PathString path) =>
-        path.Value is "/version" or "/healthz" or "/livez" or "/readyz" || path.StartsWithSegments("/healthz") ||
+        path.Value is "/version" or "/healthz" or "/livez" or "/readyz" or "/cacerts" || path.StartsWithSegments("/healthz") ||
         path.StartsWithSegments("/livez") || path.StartsWithSegments("/readyz");
 
     public async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value?.TrimEnd('/') ?? "";
         var get = HttpMethods.IsGet(context.Request.Method);
+        if (!IsResourcePath(path) && context.Features.Get<UserInfo>() is { } user &&
+            BootstrapAuthorizer.ForbidsPath(user, context.Request.Method, path) is { } forbidden)
+        {
+            await ApiResponse.WriteStatusAsync(context, forbidden);
+            return;
+        }
         switch (path)
         {
+            case "/cacerts" when get:
+                context.Response.ContentType = "application/x-pem-file";
+                await context.Response.WriteAsync(caPem, context.RequestAborted);
+                return;
             case "/version" when get:
                 await ApiResponse.WriteAsync(context, 200, Version);
                 return;
@@ -93,6 +110,15 @@ internal sealed class ApiEndpoints(ServedResources served, OpenApiDocuments open
         }
         await ApiResponse.WriteStatusAsync(context, ApiStatus.NoSuchPath());
     }
+
+    /// <summary>Whether <paramref name="path"/> names resources (which the resource handler authorizes), not discovery.</summary>
+    private static bool IsResourcePath(string path) =>
+        path.Trim('/').Split('/') switch
+        {
+            ["api", _, _, ..] => true,
+            ["apis", _, _, _, ..] => true,
+            _ => false,
+        };
 
     /// <summary><c>/api/v1</c>, <c>/apis/{group}</c> and <c>/apis/{group}/{version}</c>.</summary>
     private byte[]? DiscoveryPath(string path)

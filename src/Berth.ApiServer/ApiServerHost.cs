@@ -62,6 +62,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     /// <summary>The client certificate (with its key) the in-process controllers authenticate with.</summary>
     public X509Certificate2 ControllerManagerCertificate { get; }
 
+    /// <summary>
+    /// The cluster CA with its private key, for the certificate signing controller that runs in the same process (as
+    /// upstream's kube-controller-manager holds the cluster signing key). Nothing else should need the key.
+    /// </summary>
+    public X509Certificate2 SigningAuthority => _pki.Ca;
+
     /// <summary>Credentials for an in-process node agent, issued by the cluster CA for <paramref name="nodeName"/>.</summary>
     public X509Certificate2 IssueNodeCertificate(string nodeName) => _pki.IssueNodeClient(nodeName);
 
@@ -69,7 +75,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     {
         var serverDir = Path.Combine(options.DataDir, "server");
         var pki = ClusterPki.LoadOrCreate(Path.Combine(serverDir, "tls"), options.TlsSans);
-        var tokens = Tokens.LoadOrCreate(serverDir);
+        var tokens = Tokens.LoadOrCreate(serverDir, pki.Ca);
         await SystemNamespaces.EnsureAsync(store, TimeProvider.System, cancellationToken);
 
         var builder = WebApplication.CreateSlimBuilder();
@@ -107,7 +113,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
-        var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table, served), handler, metrics);
+        var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table, served), handler, metrics, pki.CaPem);
 
         app.Use(async (context, next) =>
         {
@@ -126,11 +132,15 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         {
             try
             {
-                if (!ApiEndpoints.IsPublic(context.Request.Path) &&
-                    authenticator.Authenticate(context.Connection.ClientCertificate, context.Request.Headers.Authorization) is null)
+                if (!ApiEndpoints.IsPublic(context.Request.Path))
                 {
-                    await ApiResponse.WriteStatusAsync(context, ApiStatus.Unauthorized());
-                    return;
+                    // Who asked travels with the request, for authorization and for what a create records (a CSR's requester).
+                    if (authenticator.Authenticate(context.Connection.ClientCertificate, context.Request.Headers.Authorization) is not { } user)
+                    {
+                        await ApiResponse.WriteStatusAsync(context, ApiStatus.Unauthorized());
+                        return;
+                    }
+                    context.Features.Set(user);
                 }
                 await next(context);
             }

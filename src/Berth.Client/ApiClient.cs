@@ -22,21 +22,40 @@ public sealed class ApiClient : IDisposable
     /// <summary>Connects to <paramref name="server"/>, trusting only <paramref name="authority"/>, as the owner of <paramref name="clientCertificate"/>.</summary>
     public static ApiClient Create(Uri server, X509Certificate2 authority, X509Certificate2 clientCertificate)
     {
+        var handler = Handler(authority);
+        handler.SslOptions.ClientCertificates = [clientCertificate];
+        return new ApiClient(Http(server, handler));
+    }
+
+    /// <summary>
+    /// Connects to <paramref name="server"/>, trusting only <paramref name="authority"/>, with a bearer token (a node
+    /// agent's join token, until it has a certificate of its own).
+    /// </summary>
+    public static ApiClient Create(Uri server, X509Certificate2 authority, string bearerToken)
+    {
+        var http = Http(server, Handler(authority));
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", bearerToken);
+        return new ApiClient(http);
+    }
+
+    private static SocketsHttpHandler Handler(X509Certificate2 authority)
+    {
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
         };
-        handler.SslOptions.ClientCertificates = [clientCertificate];
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && IssuedBy(certificate, authority);
-        return new ApiClient(new HttpClient(handler)
-        {
-            BaseAddress = server,
-            DefaultRequestVersion = System.Net.HttpVersion.Version20,
-            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-            Timeout = Timeout.InfiniteTimeSpan,
-        });
+        return handler;
     }
+
+    private static HttpClient Http(Uri server, SocketsHttpHandler handler) => new(handler)
+    {
+        BaseAddress = server,
+        DefaultRequestVersion = System.Net.HttpVersion.Version20,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     public Task<ApiResult> GetAsync(string path, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, path, null, cancellationToken);

@@ -1,19 +1,25 @@
 using Berth.Client;
+using Berth.Controllers.Certificates;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Controllers;
 
 /// <summary>
 /// Runs the controllers, each as a client of the API server (in <c>berth server</c>, over loopback HTTPS, with the
-/// same code a separate process would use). A controller that stops on an error is logged and started again.
+/// same code a separate process would use). A controller that stops on an error is logged and started again. The
+/// CSR signing controller runs only with a <paramref name="signer"/>, which holds the cluster CA's key.
 /// </summary>
-public sealed partial class ControllerManager(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time)
+public sealed partial class ControllerManager(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time, ICertificateSigner? signer = null)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<ControllerManager>();
 
     public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
         KeepRunningAsync("garbage collector", new GarbageCollector.GarbageCollector(client, loggerFactory, time).RunAsync, cancellationToken),
-        KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken));
+        KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken),
+        KeepRunningAsync("csrapproving", new CsrApprovingController(client, loggerFactory, time).RunAsync, cancellationToken),
+        signer is null
+            ? Task.CompletedTask
+            : KeepRunningAsync("csrsigning", new CsrSigningController(client, signer, loggerFactory, time).RunAsync, cancellationToken));
 
     private async Task KeepRunningAsync(string name, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
     {

@@ -67,7 +67,8 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
 
     /// <summary>
     /// The spec the kinds that validate theirs need: pods a container, workloads a selector and a matching template,
-    /// jobs a restart policy, services a port, definitions their names and a version.
+    /// jobs a restart policy, services a port, certificate signing requests a PKCS#10 request, a signer and a usage,
+    /// definitions their names and a version.
     /// </summary>
     private static string? RequiredSpec(ResourceInfo r, string id) => (r.Group, r.Plural) switch
     {
@@ -77,11 +78,22 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
         ("", "services") => """{"ports":[{"port":80}]}""",
         ("batch", "jobs") => """{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}""",
         ("batch", "cronjobs") => """{"schedule":"* * * * *","jobTemplate":{"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"c","image":"busybox"}]}}}}}""",
+        ("certificates.k8s.io", "certificatesigningrequests") =>
+            $$"""{"request":"{{SigningRequest()}}","signerName":"example.com/every-kind","usages":["client auth"]}""",
         ("apiextensions.k8s.io", "customresourcedefinitions") =>
             """{"group":"example.com","scope":"Namespaced","names":{"plural":"everyID","kind":"EveryID"},"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object"}}}]}"""
                 .Replace("ID", id, StringComparison.Ordinal),
         _ => null,
     };
+
+    /// <summary>A PKCS#10 request as a CSR's spec.request holds it (base64 of the PEM).</summary>
+    private static string SigningRequest()
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var pem = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=every-kind", key, System.Security.Cryptography.HashAlgorithmName.SHA256)
+            .CreateSigningRequestPem();
+        return Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(pem));
+    }
 
     private static string Prefix(ResourceInfo r) => r.Group.Length == 0 ? "/api/v1" : $"/apis/{r.Group}/{r.Version}";
 

@@ -24,6 +24,9 @@ public class ServerFixture : IAsyncLifetime
 
     public string KubeconfigPath => _host!.KubeconfigPath;
 
+    /// <summary>The server's data directory (its TLS material and tokens are in <c>server/</c>).</summary>
+    public string DataDir => _directory.Path;
+
     public HttpClient Admin { get; private set; } = null!;
 
     /// <summary>How many events each watch cache keeps; a subclass makes it small to reach past it.</summary>

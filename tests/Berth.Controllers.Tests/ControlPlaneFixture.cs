@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Berth.ApiServer;
 using Berth.Client;
+using Berth.Controllers.Certificates;
 using Berth.Storage.Sqlite;
 using Berth.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,7 +12,8 @@ namespace Berth.Controllers.Tests;
 
 /// <summary>
 /// What <c>berth server</c> runs, minus the node agent: a real API server on a random loopback port (SQLite in a
-/// temp directory) and the controllers as its clients over HTTPS, plus the real kubectl and an admin HTTP client.
+/// temp directory) and the controllers (the CSR signer with the cluster CA) as its clients over HTTPS, plus the real
+/// kubectl and an admin HTTP client.
 /// </summary>
 public sealed class ControlPlaneFixture : IAsyncLifetime
 {
@@ -26,12 +28,18 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
 
     public HttpClient Admin { get; private set; } = null!;
 
+    /// <summary>The server's data directory (its TLS material and tokens are in <c>server/</c>).</summary>
+    public string DataDir => _directory.Path;
+
+    public Uri Url => _host!.Url;
+
     public async Task InitializeAsync()
     {
         _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
         _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
         _client = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.ControllerManagerCertificate);
-        _controllers = new ControllerManager(_client, NullLoggerFactory.Instance, TimeProvider.System).RunAsync(_stopping.Token);
+        _controllers = new ControllerManager(_client, NullLoggerFactory.Instance, TimeProvider.System,
+            new ClusterCaSigner(_host.SigningAuthority, TimeProvider.System)).RunAsync(_stopping.Token);
         Admin = new HttpClient(ClusterTls.Configure(new SocketsHttpHandler(), _directory.Path, withAdminCertificate: true)) { BaseAddress = _host.Url };
         Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
     }

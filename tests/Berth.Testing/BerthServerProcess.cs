@@ -84,7 +84,14 @@ public sealed class BerthServerProcess : IAsyncDisposable
         _dataDir.Dispose();
     }
 
-    private string DataDir => _dataDir.Path;
+    /// <summary>The server's data directory (a temp directory, removed on dispose).</summary>
+    public string DataDir => _dataDir.Path;
+
+    /// <summary>The admin kubeconfig the server wrote.</summary>
+    public string KubeconfigPath => Path.Combine(DataDir, "kubeconfig.yaml");
+
+    /// <summary>The join token agents present, as the server wrote it to <c>server/token</c>.</summary>
+    public string ReadJoinToken() => File.ReadAllText(Path.Combine(DataDir, "server", "token")).Trim();
 
     private async Task WaitReadyAsync()
     {

@@ -24,6 +24,7 @@ internal static class ProtobufEnvelope
         ["networking.k8s.io"] = "networking",
         ["scheduling.k8s.io"] = "scheduling",
         ["authentication.k8s.io"] = "authentication",
+        ["certificates.k8s.io"] = "certificates",
     };
 
     /// <summary>Decodes the envelope and the object in it into the object's JSON form, apiVersion and kind first.</summary>

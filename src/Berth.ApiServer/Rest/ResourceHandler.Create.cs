@@ -1,4 +1,6 @@
+using Berth.ApiServer.Defaulting;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Security;
 using Berth.ApiServer.Validation;
 using System.Text.Json.Nodes;
 using Berth.Core.Errors;
@@ -68,6 +70,8 @@ internal sealed partial class ResourceHandler
         metadata.Remove("deletionTimestamp");
         metadata.Remove("deletionGracePeriodSeconds");
         metadata.Remove("selfLink");
+        if (CertificateSigningRequestDefaults.Applies(resource))
+            CertificateSigningRequestDefaults.SetRequester(obj, context.Features.Get<UserInfo>());
 
         for (var attempt = 1; ; attempt++)
         {

@@ -124,16 +124,22 @@ internal sealed partial class ResourceHandler
     }
 
     /// <summary>
-    /// What a write through <paramref name="target"/> may change of <paramref name="current"/>: the status (and a
-    /// CSR's approval) subresource only the status; a namespace's finalize subresource only spec.finalizers; the main
-    /// resource neither of those, where a subresource owns them.
+    /// What a write through <paramref name="target"/> may change of <paramref name="current"/>: the status subresource
+    /// only the status; a CSR's approval subresource only its conditions (the certificate is the signer's, written
+    /// through status); a namespace's finalize subresource only spec.finalizers; the main resource neither of those,
+    /// where a subresource owns them, and never a CSR's spec, which is fixed when it is created.
     /// </summary>
     private static JsonObject Confine(RequestTarget target, JsonObject current, JsonObject desired)
     {
         switch (target.Subresource)
         {
-            case "status" or "approval":
+            case "status":
                 return WithPart(current, desired, "status");
+            case "approval":
+                var approved = current.DeepClone().AsObject();
+                var status = approved["status"] as JsonObject ?? (JsonObject)(approved["status"] = new JsonObject());
+                Keep(status, desired["status"] as JsonObject ?? [], "conditions");
+                return approved;
             case "finalize":
                 var updated = current.DeepClone().AsObject();
                 var spec = updated["spec"] as JsonObject ?? (JsonObject)(updated["spec"] = new JsonObject());
@@ -142,6 +148,8 @@ internal sealed partial class ResourceHandler
         }
         if (target.Resource.HasStatus)
             Keep(desired, current, "status");
+        if (Defaulting.CertificateSigningRequestDefaults.Applies(target.Resource))
+            Keep(desired, current, "spec");
         if (target.Resource is { Group: "", Plural: "namespaces" })
         {
             var spec = desired["spec"] as JsonObject ?? (JsonObject)(desired["spec"] = new JsonObject());

@@ -32,6 +32,12 @@ internal sealed partial class ResourceHandler(
         var query = context.Request.Query;
         var dryRun = query["dryRun"].Contains("All");
         context.Features.Set(new RequestLabels(MetricVerb(method, target, query), target.Resource.Group, target.Resource.Plural, target.Subresource ?? ""));
+        if (context.Features.Get<UserInfo>() is { } user)
+        {
+            var verb = BootstrapAuthorizer.Verb(method, target.Name is not null, query["watch"] is ["true"] or ["1"]);
+            if (BootstrapAuthorizer.ForbidsResource(user, verb, target.Resource, target.Subresource, target.Namespace, target.Name) is { } forbidden)
+                throw new ApiException(forbidden);
+        }
 
         switch (method, target.Name, target.Subresource)
         {

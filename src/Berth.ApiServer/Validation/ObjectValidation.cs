@@ -39,6 +39,9 @@ internal static class ObjectValidation
             case ("batch", "cronjobs"):
                 WorkloadValidation.ValidateJob(spec?["jobTemplate"]?["spec"] as JsonObject ?? [], "spec.jobTemplate.spec", causes);
                 break;
+            case ("certificates.k8s.io", "certificatesigningrequests") when previous is null:
+                CertificateSigningRequestValidation.Validate(spec ?? [], causes);
+                break;
             case ("apiextensions.k8s.io", "customresourcedefinitions"):
                 DefinitionValidation.Validate(obj, causes);
                 break;

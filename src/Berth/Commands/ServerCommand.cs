@@ -7,6 +7,7 @@ using Berth.Agent.Simulated;
 using Berth.ApiServer;
 using Berth.Client;
 using Berth.Controllers;
+using Berth.Controllers.Certificates;
 using Berth.Storage;
 using Berth.Storage.Compaction;
 using Microsoft.Extensions.Logging;
@@ -124,7 +125,7 @@ internal static class ServerCommand
                 Console.WriteLine($"berth server: serving the Kubernetes API at {api.Url} (datastore {endpoint}).");
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
                 using var client = parts.Controllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
-                var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System).RunAsync(stopping.Token);
+                var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System)).RunAsync(stopping.Token);
                 using var nodes = NodeAgents.Start(api, parts, options.DataDir, loggerFactory, stopping.Token);
                 await WaitForStopAsync(cancellationToken);
                 await stopping.CancelAsync();
