@@ -153,7 +153,7 @@ public sealed class PodLifecycleTests(NodeClusterFixture cluster) : IClassFixtur
     {
         var ns = await NamespaceAsync("probes");
         await CreateAsync(ns, """
-            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"warming","annotations":{"sim.berth.dev/readiness-fails.web":"0s-2s"}},
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"warming","annotations":{"sim.berth.dev/readiness-fails.web":"0s-8s"}},
              "spec":{"nodeName":"sim-2","containers":[{"name":"web","image":"registry.local/web:1",
                "readinessProbe":{"httpGet":{"path":"/ready","port":8080},"periodSeconds":1,"failureThreshold":1}}]}}
             """);

@@ -63,26 +63,32 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     /// </summary>
     private async Task RelistAsync(WorkQueue<string> queue, CancellationToken cancellationToken)
     {
+        // Two maps used in turn, so that a relist of an unchanged node allocates nothing but the runtime's answer.
         Dictionary<string, ContainerState>? seen = null;
+        var now = new Dictionary<string, ContainerState>(StringComparer.Ordinal);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
         using var timer = new PeriodicTimer(RelistPeriod, time);
         try
         {
             do
             {
-                var pods = (await runtime.ListPodSandboxesAsync(cancellationToken)).ToDictionary(s => s.Id, s => $"{s.Pod.Namespace}/{s.Pod.Name}");
-                if (seen is null)
-                {
-                    foreach (var key in pods.Values)
-                        queue.Add(key);
-                }
-                var now = new Dictionary<string, ContainerState>(StringComparer.Ordinal);
+                changed.Clear();
+                now.Clear();
                 foreach (var container in await runtime.ListContainersAsync(null, cancellationToken))
                 {
                     now[container.Id] = container.State;
-                    if (seen is not null && (!seen.TryGetValue(container.Id, out var before) || before != container.State) && pods.TryGetValue(container.SandboxId, out var key))
-                        queue.Add(key);
+                    if (seen is null || !seen.TryGetValue(container.Id, out var before) || before != container.State)
+                        changed.Add(container.SandboxId);
                 }
-                seen = now;
+                if (seen is null || changed.Count > 0)
+                {
+                    foreach (var sandbox in await runtime.ListPodSandboxesAsync(cancellationToken))
+                    {
+                        if (seen is null || changed.Contains(sandbox.Id))
+                            queue.Add($"{sandbox.Pod.Namespace}/{sandbox.Pod.Name}");
+                    }
+                }
+                (seen, now) = (now, seen ?? new Dictionary<string, ContainerState>(StringComparer.Ordinal));
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
         }
