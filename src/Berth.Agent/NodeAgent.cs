@@ -31,29 +31,37 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
         string? uid = null;
         var reported = DateTimeOffset.MinValue;
         NodePressure? reportedPressure = null;
-        using var timer = new PeriodicTimer(timing.LeaseRenewal, time);
+        async Task RoundAsync()
+        {
+            try
+            {
+                uid ??= await RegisterAsync(cancellationToken);
+                await RenewLeaseAsync(uid, cancellationToken);
+                // The status goes out when something in it changed, and at least every 5 minutes regardless.
+                var pressure = node.CurrentPressure();
+                if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure)
+                {
+                    await ReportStatusAsync(pressure, cancellationToken);
+                    (reported, reportedPressure) = (time.GetUtcNow(), pressure);
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // The API server is away (restarting, say): the next tick tries again.
+                Log.HeartbeatFailed(logger, node.Name, e.Message);
+                _lease = null;
+            }
+        }
+
         try
         {
+            await RoundAsync();
+            // Agents started together (hollow nodes, a rebooted rack) renew at spread-out moments, not all at once.
+            await Task.Delay(timing.LeaseRenewal * Random.Shared.NextDouble(), time, cancellationToken);
+            using var timer = new PeriodicTimer(timing.LeaseRenewal, time);
             do
             {
-                try
-                {
-                    uid ??= await RegisterAsync(cancellationToken);
-                    await RenewLeaseAsync(uid, cancellationToken);
-                    // The status goes out when something in it changed, and at least every 5 minutes regardless.
-                    var pressure = node.CurrentPressure();
-                    if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure)
-                    {
-                        await ReportStatusAsync(pressure, cancellationToken);
-                        (reported, reportedPressure) = (time.GetUtcNow(), pressure);
-                    }
-                }
-                catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-                {
-                    // The API server is away (restarting, say): the next tick tries again.
-                    Log.HeartbeatFailed(logger, node.Name, e.Message);
-                    _lease = null;
-                }
+                await RoundAsync();
             }
             while (await timer.WaitForNextTickAsync(cancellationToken));
         }

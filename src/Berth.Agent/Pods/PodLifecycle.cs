@@ -24,7 +24,10 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 {
     private const int Workers = 2;
 
+    /// <summary>How often the runtime is relisted: every second, or every 5 minutes when it tells its events (upstream's two PLEGs).</summary>
     private static readonly TimeSpan RelistPeriod = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan EventedRelistPeriod = TimeSpan.FromMinutes(5);
 
     private static readonly ApiResource Pods = BoundPods.Resource;
 
@@ -50,24 +53,44 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         _requeue = queue.Add;
         _pods.Subscribe(nodeName, queue.Add);
         var watching = shared is null ? _pods.RunAsync(cancellationToken) : Task.CompletedTask;
-        var relisting = RelistAsync(queue, cancellationToken);
+        var events = runtime.ContainerEvents(cancellationToken);
+        var following = events is null ? Task.CompletedTask : FollowAsync(events, queue, cancellationToken);
+        var relisting = RelistAsync(queue, events is null ? RelistPeriod : EventedRelistPeriod, cancellationToken);
         await queue.RunAsync(Workers, SyncAsync, _logger, cancellationToken);
         await watching;
+        await following;
         await relisting;
     }
 
+    /// <summary>Queues the pod of every container whose state the runtime says changed.</summary>
+    private async Task FollowAsync(IAsyncEnumerable<ContainerEvent> events, WorkQueue<string> queue, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var e in events.WithCancellation(cancellationToken))
+            {
+                // Containers are created and started by the agent itself; what it must hear of is that one ended.
+                if (e.State == ContainerState.Exited && (await runtime.ListPodSandboxesAsync(cancellationToken)).FirstOrDefault(s => s.Id == e.SandboxId) is { } sandbox)
+                    queue.Add($"{sandbox.Pod.Namespace}/{sandbox.Pod.Name}");
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
     /// <summary>
-    /// Looks at the runtime every second, as upstream's PLEG does, and queues each pod one of whose containers changed
-    /// state (exited, say), since a runtime does not tell; the first look queues every pod the runtime has, to adopt
-    /// or remove them.
+    /// Looks at the runtime every <paramref name="period"/>, as upstream's PLEG does, and queues each pod one of whose
+    /// containers changed state (exited, say), in case the runtime did not tell; the first look queues every pod the
+    /// runtime has, to adopt or remove them.
     /// </summary>
-    private async Task RelistAsync(WorkQueue<string> queue, CancellationToken cancellationToken)
+    private async Task RelistAsync(WorkQueue<string> queue, TimeSpan period, CancellationToken cancellationToken)
     {
         // Two maps used in turn, so that a relist of an unchanged node allocates nothing but the runtime's answer.
         Dictionary<string, ContainerState>? seen = null;
         var now = new Dictionary<string, ContainerState>(StringComparer.Ordinal);
         var changed = new HashSet<string>(StringComparer.Ordinal);
-        using var timer = new PeriodicTimer(RelistPeriod, time);
+        using var timer = new PeriodicTimer(period, time);
         try
         {
             do

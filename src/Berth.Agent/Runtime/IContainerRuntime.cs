@@ -28,7 +28,16 @@ public interface IContainerRuntime
 
     /// <summary>The containers of a sandbox, or of every sandbox when <paramref name="sandboxId"/> is null.</summary>
     Task<IReadOnlyList<ContainerStatus>> ListContainersAsync(string? sandboxId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// CRI's GetContainerEvents: every change of a container's state as it happens, for a runtime that can tell (null
+    /// for one that cannot). The agent then relists only as a fallback, as upstream's evented PLEG does.
+    /// </summary>
+    IAsyncEnumerable<ContainerEvent>? ContainerEvents(CancellationToken cancellationToken);
 }
+
+/// <summary>A container changed state (CRI's ContainerEventResponse, the fields the agent uses).</summary>
+public sealed record ContainerEvent(string ContainerId, string SandboxId, ContainerState State);
 
 /// <summary>Which pod a sandbox is for (CRI's PodSandboxMetadata), as the runtime keeps it.</summary>
 public sealed record PodSandboxConfig(string Name, string Namespace, string Uid, uint Attempt);

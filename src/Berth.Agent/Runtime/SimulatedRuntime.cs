@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 
 namespace Berth.Agent.Runtime;
 
@@ -26,6 +27,7 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
     private readonly Dictionary<string, ContainerStatus> _containers = [];
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _annotations = [];
     private readonly Dictionary<string, (TimeSpan After, int Code, string Reason)> _exits = [];
+    private readonly Channel<ContainerEvent> _events = Channel.CreateUnbounded<ContainerEvent>(new UnboundedChannelOptions { SingleReader = true });
     private int _nextAddress = 2;
     private long _nextId;
 
@@ -50,7 +52,7 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
             if (_sandboxes.TryGetValue(sandboxId, out var sandbox))
                 _sandboxes[sandboxId] = sandbox with { Ready = false };
             foreach (var container in _containers.Values.Where(c => c.SandboxId == sandboxId && c.State == ContainerState.Running).ToList())
-                _containers[container.Id] = Exited(container, 137, "Error");
+                Set(Exited(container, 137, "Error"));
         }
         return Task.CompletedTask;
     }
@@ -79,8 +81,8 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
             if (!_sandboxes.ContainsKey(sandboxId))
                 throw new InvalidOperationException($"sandbox {sandboxId} does not exist");
             var id = NewId();
-            _containers[id] = new ContainerStatus(id, sandboxId, config.Name, config.Attempt, config.Image, "simulated://" + config.Image,
-                ContainerState.Created, time.GetUtcNow(), null, null, 0, "");
+            Set(new ContainerStatus(id, sandboxId, config.Name, config.Attempt, config.Image, "simulated://" + config.Image,
+                ContainerState.Created, time.GetUtcNow(), null, null, 0, ""));
             _annotations[id] = config.PodAnnotations;
             if (config.PodAnnotations.TryGetValue(ExitAnnotation + config.Name, out var exit) && ParseExit(exit) is { } planned)
                 _exits[id] = planned;
@@ -93,7 +95,9 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
         lock (_gate)
         {
             var container = _containers[containerId];
-            _containers[containerId] = container with { State = ContainerState.Running, StartedAt = time.GetUtcNow() };
+            Set(container with { State = ContainerState.Running, StartedAt = time.GetUtcNow() });
+            if (_exits.TryGetValue(containerId, out var exit))
+                _ = ExitLaterAsync(containerId, exit.After);
         }
         return Task.CompletedTask;
     }
@@ -109,7 +113,7 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
             // A well-behaved process exits on SIGTERM at once.
             if (!ignoresSigterm)
             {
-                _containers[containerId] = Exited(container, 143, "Error");
+                Set(Exited(container, 143, "Error"));
                 return;
             }
         }
@@ -118,7 +122,7 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
         lock (_gate)
         {
             if (_containers.TryGetValue(containerId, out var container) && container.State == ContainerState.Running)
-                _containers[containerId] = Exited(container, 137, "Error");
+                Set(Exited(container, 137, "Error"));
         }
     }
 
@@ -136,6 +140,12 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
             ExitThoseDue();
             return Task.FromResult<IReadOnlyList<ContainerStatus>>([.. _containers.Values.Where(c => sandboxId is null || c.SandboxId == sandboxId)]);
         }
+    }
+
+    public async IAsyncEnumerable<ContainerEvent>? ContainerEvents([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var e in _events.Reader.ReadAllAsync(cancellationToken))
+            yield return e;
     }
 
     public Task<HandlerResult> RunAsync(ContainerStatus container, PodSandbox sandbox, JsonObject handler, HandlerUse use, TimeSpan timeout, CancellationToken cancellationToken)
@@ -165,10 +175,30 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
         {
             if (_containers.TryGetValue(id, out var container) && container is { State: ContainerState.Running, StartedAt: { } started } && started + after <= now)
             {
-                _containers[id] = Exited(container, code, reason);
+                Set(Exited(container, code, reason));
                 _exits.Remove(id);
             }
         }
+    }
+
+    /// <summary>Makes a container exit as planned once its time has come (a timer may fire a hair early: it exits then).</summary>
+    private async Task ExitLaterAsync(string containerId, TimeSpan after)
+    {
+        await Task.Delay(after, time);
+        lock (_gate)
+        {
+            if (_exits.Remove(containerId, out var exit) && _containers.TryGetValue(containerId, out var container) && container.State == ContainerState.Running)
+                Set(Exited(container, exit.Code, exit.Reason));
+        }
+    }
+
+    /// <summary>Records a container's new state and tells whoever follows the runtime's events.</summary>
+    private void Set(ContainerStatus container)
+    {
+        var changed = !_containers.TryGetValue(container.Id, out var before) || before.State != container.State;
+        _containers[container.Id] = container;
+        if (changed)
+            _events.Writer.TryWrite(new ContainerEvent(container.Id, container.SandboxId, container.State));
     }
 
     private string? Annotation(string containerId, string containerName, string kind) =>
