@@ -55,9 +55,6 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
 
         try
         {
-            await RoundAsync();
-            // Agents started together (hollow nodes, a rebooted rack) renew at spread-out moments, not all at once.
-            await Task.Delay(timing.LeaseRenewal * Random.Shared.NextDouble(), time, cancellationToken);
             using var timer = new PeriodicTimer(timing.LeaseRenewal, time);
             do
             {
