@@ -26,6 +26,36 @@ public sealed record NodeCapacity(string Cpu, string Memory, string EphemeralSto
 {
     /// <summary>What a hollow node offers unless told otherwise, as the issue fixes it.</summary>
     public static NodeCapacity Simulated { get; } = new("32", "256Gi", "1Ti", 110);
+
+    /// <summary>
+    /// <paramref name="text"/> over <paramref name="defaults"/>: <c>cpu=64,memory=512Gi,ephemeral-storage=2Ti,pods=250</c>,
+    /// any of them; null with the reason when a part is not a resource or not a quantity.
+    /// </summary>
+    public static NodeCapacity? Parse(string text, NodeCapacity defaults, out string? error)
+    {
+        error = null;
+        var capacity = defaults;
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var (name, value) = part.Split('=', 2) is [var n, var v] ? (n.Trim(), v.Trim()) : (part, "");
+            var valid = name == "pods"
+                ? int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pods) && pods > 0
+                : Core.Quantities.Quantity.TryParse(value, out var quantity) && quantity.Value > 0;
+            if (!valid || name is not ("cpu" or "memory" or "ephemeral-storage" or "pods"))
+            {
+                error = $"\"{part}\" is not <cpu|memory|ephemeral-storage|pods>=<positive quantity>";
+                return null;
+            }
+            capacity = name switch
+            {
+                "cpu" => capacity with { Cpu = value },
+                "memory" => capacity with { Memory = value },
+                "ephemeral-storage" => capacity with { EphemeralStorage = value },
+                _ => capacity with { Pods = int.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
+            };
+        }
+        return capacity;
+    }
 }
 
 /// <summary>The node's <c>status.nodeInfo</c>: operating system, kernel, runtime and agent versions.</summary>

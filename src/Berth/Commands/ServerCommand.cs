@@ -59,16 +59,27 @@ internal static class ServerCommand
         {
             Description = "Also serve this many hollow nodes (sim-0, sim-1, ...) from this process, with no containers behind them.",
         };
-        var command = new Command("server", "Run a Berth server.") { dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, simulatedNodes };
+        var simulatedCapacity = new Option<string>("--simulated-node-capacity")
+        {
+            Description = "What each hollow node offers, e.g. cpu=64,memory=512Gi,ephemeral-storage=2Ti,pods=250 (default cpu=32,memory=256Gi,ephemeral-storage=1Ti,pods=110).",
+            DefaultValueFactory = _ => "",
+        };
+        var command = new Command("server", "Run a Berth server.")
+        {
+            dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, simulatedNodes, simulatedCapacity,
+        };
         command.Validators.Add(result =>
         {
             if (result.GetValue(simulatedNodes) < 0)
                 result.AddError("--simulated-nodes must not be negative");
+            if (NodeCapacity.Parse(result.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out var error) is null)
+                result.AddError($"--simulated-node-capacity: {error}");
         });
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(dataDir)!,
             parse.GetValue(datastore),
-            new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes)),
+            new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes),
+                NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!),
             new ApiServerOptions
             {
                 DataDir = parse.GetValue(dataDir)!.FullName,
@@ -159,7 +170,7 @@ internal static class ServerCommand
     }
 
     /// <summary>Which parts run beside the API server.</summary>
-    private sealed record ServerParts(bool Controllers, bool Agent, int SimulatedNodes);
+    private sealed record ServerParts(bool Controllers, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity);
 
     /// <summary>The server's own node agent and its hollow nodes, each over loopback HTTPS with node credentials.</summary>
     private sealed class NodeAgents : IDisposable
@@ -185,7 +196,7 @@ internal static class ServerCommand
             if (parts.SimulatedNodes > 0)
             {
                 var client = started.Client(api, "simulated");
-                running.Add(HollowNodes.Create(client, parts.SimulatedNodes, NodeCapacity.Simulated, NodeAgentTiming.Default, TimeProvider.System, loggers).RunAsync(cancellationToken));
+                running.Add(HollowNodes.Create(client, parts.SimulatedNodes, parts.SimulatedCapacity, NodeAgentTiming.Default, TimeProvider.System, loggers).RunAsync(cancellationToken));
             }
             started.Running = Task.WhenAll(running);
             return started;
