@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
 using Berth.Agent.Pods;
 using Berth.Agent.Runtime;
@@ -177,6 +178,28 @@ public sealed class PodLifecycleTests(NodeClusterFixture cluster) : IClassFixtur
     }
 
     [Fact]
+    public async Task ReadinessGates_KeepThePodUnreadyUntilTheirConditionIsTrue()
+    {
+        var ns = await NamespaceAsync("gates");
+        await CreateAsync(ns, """
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"gated"},
+             "spec":{"nodeName":"sim-0","readinessGates":[{"conditionType":"example.com/load-balancer"}],"containers":[{"name":"web","image":"registry.local/web:1"}]}}
+            """);
+
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=ContainersReady", "pod/gated", "-n", ns, "--timeout=30s");
+        var ready = await ConditionAsync(ns, "gated", "Ready");
+        Assert.Equal("False", ready["status"]!.GetValue<string>());
+        Assert.Equal("ReadinessGatesNotReady", ready["reason"]!.GetValue<string>());
+        Assert.Equal("corresponding condition of pod readiness gate \"example.com/load-balancer\" does not exist.", ready["message"]!.GetValue<string>());
+
+        // Another controller sets the gate's condition; the agent keeps it and the pod becomes Ready.
+        await cluster.Kubectl.SucceedAsync("patch", "pod", "gated", "-n", ns, "--subresource=status", "--type=strategic",
+            "-p", """{"status":{"conditions":[{"type":"example.com/load-balancer","status":"True"}]}}""");
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/gated", "-n", ns, "--timeout=30s");
+        Assert.Equal("True", (await ConditionAsync(ns, "gated", "example.com/load-balancer"))["status"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task GracefulDeletion_WaitsForAContainerThatIgnoresSigtermUntilItsGracePeriodEnds()
     {
         var ns = await NamespaceAsync("grace");
@@ -282,6 +305,9 @@ public sealed class PodLifecycleTests(NodeClusterFixture cluster) : IClassFixtur
 
     private async Task CreateAsync(string ns, string manifest) =>
         await cluster.Kubectl.SucceedAsync("create", "-f", await cluster.Files.WriteAsync(manifest, ".json"), "-n", ns);
+
+    private async Task<JsonNode> ConditionAsync(string ns, string pod, string type) =>
+        (await cluster.GetAsync("get", "pod", pod, "-n", ns))["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == type)!;
 
     private async Task<string> WaitingMessageAsync(string ns, string pod) =>
         (await cluster.GetAsync("get", "pod", pod, "-n", ns))["status"]!["containerStatuses"]![0]!["state"]!["waiting"]?["message"]?.GetValue<string>() ?? "";
