@@ -17,7 +17,7 @@ var podsPath = $"/api/v1/namespaces/{Namespace}/pods";
 
 // The API server alone, as the targets are for it: the controllers and the node agent run in the same process by default,
 // and their memory is measured separately at the end.
-await using var server = await BerthServerProcess.StartAsync(binary, "--disable-controller-manager", "--disable-agent");
+await using var server = await BerthServerProcess.StartAsync(binary, "--disable-controller-manager", "--disable-scheduler", "--disable-agent");
 using var client = server.CreateClient();
 var rssEmpty = server.RssBytes();
 

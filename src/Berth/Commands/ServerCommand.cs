@@ -17,7 +17,7 @@ namespace Berth.Commands;
 /// <summary>
 /// <c>berth server</c>: opens the datastore, keeps it compacted, and serves the Kubernetes API over HTTPS until
 /// stopped (Ctrl+C or SIGTERM), and runs the controllers and a node agent for its own node as its clients over
-/// loopback HTTPS (and hollow nodes with <c>--simulated-nodes</c>). The scheduler joins it in a later issue.
+/// loopback HTTPS (and hollow nodes with <c>--simulated-nodes</c>), and the scheduler.
 /// </summary>
 internal static class ServerCommand
 {
@@ -51,6 +51,10 @@ internal static class ServerCommand
         {
             Description = "Do not run a node agent in the server process.",
         };
+        var disableScheduler = new Option<bool>("--disable-scheduler")
+        {
+            Description = "Do not run the scheduler in the server process.",
+        };
         var disableControllers = new Option<bool>("--disable-controller-manager")
         {
             Description = "Do not run the controllers in the server process (run them elsewhere, or measure the API server alone).",
@@ -66,7 +70,7 @@ internal static class ServerCommand
         };
         var command = new Command("server", "Run a Berth server.")
         {
-            dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, simulatedNodes, simulatedCapacity,
+            dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, disableScheduler, simulatedNodes, simulatedCapacity,
         };
         command.Validators.Add(result =>
         {
@@ -78,7 +82,7 @@ internal static class ServerCommand
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(dataDir)!,
             parse.GetValue(datastore),
-            new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes),
+            new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableScheduler), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes),
                 NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!),
             new ApiServerOptions
             {
@@ -137,10 +141,14 @@ internal static class ServerCommand
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
                 using var client = parts.Controllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System)).RunAsync(stopping.Token);
+                using var schedulerClient = parts.Scheduler ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
+                var scheduler = schedulerClient is null ? Task.CompletedTask
+                    : new Scheduler.Scheduler(schedulerClient, Scheduler.Profile.Default(), TimeProvider.System, loggerFactory).RunAsync(stopping.Token);
                 using var nodes = NodeAgents.Start(api, parts, options.DataDir, loggerFactory, stopping.Token);
                 await WaitForStopAsync(cancellationToken);
                 await stopping.CancelAsync();
                 await controllers;
+                await scheduler;
                 await nodes.Running;
             }
             catch (IOException e)
@@ -170,7 +178,7 @@ internal static class ServerCommand
     }
 
     /// <summary>Which parts run beside the API server.</summary>
-    private sealed record ServerParts(bool Controllers, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity);
+    private sealed record ServerParts(bool Controllers, bool Scheduler, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity);
 
     /// <summary>The server's own node agent and its hollow nodes, each over loopback HTTPS with node credentials.</summary>
     private sealed class NodeAgents : IDisposable

@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+using Berth.Scheduler.Framework;
+
+namespace Berth.Scheduler.Cache;
+
+/// <summary>
+/// The nodes and what the pods on them take, kept from the watches, plus pods the scheduler has *assumed* onto a node
+/// while their binding is in flight, so the next pod is placed knowing about them. A cycle reads it under its lock.
+/// </summary>
+internal sealed class SchedulerCache
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
+
+    /// <summary>Pods bound or assumed, by uid: their node and claim (kept for nodes not seen yet too).</summary>
+    private readonly Dictionary<string, PodEntry> _placed = new(StringComparer.Ordinal);
+
+    public int NodeCount
+    {
+        get
+        {
+            lock (_gate)
+                return _nodes.Count;
+        }
+    }
+
+    public void SetNode(JsonObject node)
+    {
+        var name = node["metadata"]?["name"]?.ToString() ?? "";
+        lock (_gate)
+        {
+            if (_nodes.TryGetValue(name, out var known))
+            {
+                _nodes[name] = known.With(node);
+                return;
+            }
+            var info = new NodeInfo(node);
+            foreach (var pod in _placed.Values.Where(p => p.NodeName == name))
+                info.AddPod(pod.Uid, pod.Requests, pod.Ports);
+            _nodes[name] = info;
+        }
+    }
+
+    public void RemoveNode(string name)
+    {
+        lock (_gate)
+            _nodes.Remove(name);
+    }
+
+    /// <summary>A pod bound to a node (or finished, or gone: then it takes nothing any more).</summary>
+    public void SetPod(PodEntry pod)
+    {
+        lock (_gate)
+        {
+            Unplace(pod.Uid);
+            if (pod.Active && pod.NodeName.Length > 0)
+                Place(pod);
+        }
+    }
+
+    public void RemovePod(string uid)
+    {
+        lock (_gate)
+            Unplace(uid);
+    }
+
+    /// <summary>Counts a pod on a node before its binding is confirmed.</summary>
+    public void Assume(PodEntry pod, string nodeName)
+    {
+        lock (_gate)
+        {
+            Unplace(pod.Uid);
+            Place(pod with { NodeName = nodeName });
+        }
+    }
+
+    /// <summary>Takes back an assumption whose binding failed.</summary>
+    public void Forget(string uid) => RemovePod(uid);
+
+    /// <summary>Runs <paramref name="read"/> over the nodes with nothing changing meanwhile.</summary>
+    public T Read<T>(Func<IReadOnlyCollection<NodeInfo>, T> read)
+    {
+        lock (_gate)
+            return read(_nodes.Values);
+    }
+
+    private void Place(PodEntry pod)
+    {
+        _placed[pod.Uid] = pod;
+        if (_nodes.TryGetValue(pod.NodeName, out var node))
+            node.AddPod(pod.Uid, pod.Requests, pod.Ports);
+    }
+
+    private void Unplace(string uid)
+    {
+        if (_placed.Remove(uid, out var before) && _nodes.TryGetValue(before.NodeName, out var node))
+            node.RemovePod(uid);
+    }
+}

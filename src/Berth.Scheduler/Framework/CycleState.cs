@@ -1,0 +1,13 @@
+using System.Collections.Concurrent;
+
+namespace Berth.Scheduler.Framework;
+
+/// <summary>Scratch space for one scheduling cycle: what a PreFilter computes once and Filters read per node.</summary>
+public sealed class CycleState
+{
+    private readonly ConcurrentDictionary<string, object> _data = new(StringComparer.Ordinal);
+
+    public void Write(string key, object value) => _data[key] = value;
+
+    public T? Read<T>(string key) where T : class => _data.TryGetValue(key, out var value) ? value as T : null;
+}

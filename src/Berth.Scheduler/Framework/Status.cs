@@ -1,0 +1,28 @@
+namespace Berth.Scheduler.Framework;
+
+/// <summary>How a plugin judged a pod against a node: fits, does not fit (perhaps after preemption), or broke.</summary>
+public enum StatusCode
+{
+    Success,
+
+    /// <summary>Does not fit now; removing other pods (preemption) might make it fit.</summary>
+    Unschedulable,
+
+    /// <summary>Does not fit, and removing pods would not change that (a taint, a selector).</summary>
+    UnschedulableAndUnresolvable,
+
+    /// <summary>The plugin failed; the pod is tried again later.</summary>
+    Error,
+}
+
+/// <summary>A plugin's verdict and the reasons kubectl users read in FailedScheduling events ("Insufficient cpu").</summary>
+public sealed record Status(StatusCode Code, IReadOnlyList<string> Reasons)
+{
+    public static Status Success { get; } = new(StatusCode.Success, []);
+
+    public bool IsSuccess => Code == StatusCode.Success;
+
+    public static Status Unschedulable(params string[] reasons) => new(StatusCode.Unschedulable, reasons);
+
+    public static Status Unresolvable(params string[] reasons) => new(StatusCode.UnschedulableAndUnresolvable, reasons);
+}

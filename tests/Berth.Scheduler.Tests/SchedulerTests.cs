@@ -1,0 +1,87 @@
+using Berth.Testing;
+
+namespace Berth.Scheduler.Tests;
+
+/// <summary>The scheduler through the real kubectl: placing pods, spreading them, and explaining the ones it cannot place.</summary>
+public sealed class SchedulerTests(SchedulerClusterFixture cluster) : IClassFixture<SchedulerClusterFixture>
+{
+    [Fact]
+    public async Task Pod_WithoutANode_IsScheduledRunsAndHasAScheduledEvent()
+    {
+        var ns = await NamespaceAsync("place");
+        await CreateAsync(ns, "web", """{"containers":[{"name":"web","image":"registry.local/web:1"}]}""");
+
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/web", "-n", ns, "--timeout=30s");
+
+        var node = (await cluster.GetAsync("get", "pod", "web", "-n", ns))["spec"]!["nodeName"]!.GetValue<string>();
+        Assert.Matches("^sim-[0-2]$", node);
+        await Eventually.TrueAsync(async () => (await cluster.Kubectl.SucceedAsync("get", "events", "-n", ns)).Out
+            .Contains($"Successfully assigned {ns}/web to {node}", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the Scheduled event");
+    }
+
+    [Fact]
+    public async Task Pods_AreSpreadOverTheLeastAllocatedNodes()
+    {
+        var ns = await NamespaceAsync("spread");
+        for (var i = 0; i < 6; i++)
+            await CreateAsync(ns, $"worker-{i}", """{"containers":[{"name":"w","image":"registry.local/w:1","resources":{"requests":{"cpu":"500m","memory":"512Mi"}}}]}""");
+
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=PodScheduled", "pods", "--all", "-n", ns, "--timeout=30s");
+
+        var nodes = (await cluster.GetAsync("get", "pods", "-n", ns))["items"]!.AsArray().Select(p => p!["spec"]!["nodeName"]!.GetValue<string>()).ToList();
+        Assert.Equal(3, nodes.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Pod_ThatFitsNoNode_StaysPendingWithUpstreamsExplanation()
+    {
+        var ns = await NamespaceAsync("nofit");
+        await CreateAsync(ns, "huge", """{"containers":[{"name":"main","image":"registry.local/app:1","resources":{"requests":{"cpu":"64"}}}]}""");
+
+        await cluster.Kubectl.SucceedAsync("wait", "--for=jsonpath={.status.conditions[0].reason}=Unschedulable", "pod/huge", "-n", ns, "--timeout=30s");
+
+        var condition = (await cluster.GetAsync("get", "pod", "huge", "-n", ns))["status"]!["conditions"]![0]!;
+        Assert.Equal("PodScheduled", condition["type"]!.GetValue<string>());
+        Assert.Equal("False", condition["status"]!.GetValue<string>());
+        Assert.Equal("0/3 nodes are available: 3 Insufficient cpu.", condition["message"]!.GetValue<string>());
+        await Eventually.TrueAsync(async () => (await cluster.Kubectl.SucceedAsync("describe", "pod", "huge", "-n", ns)).Out
+            .Contains("FailedScheduling", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "describe to show the FailedScheduling event");
+        var described = (await cluster.Kubectl.SucceedAsync("describe", "pod", "huge", "-n", ns)).Out;
+        Assert.Matches(@"Warning\s+FailedScheduling\s+.*default-scheduler\s+0/3 nodes are available: 3 Insufficient cpu\.", described);
+        Assert.Matches(@"^huge\s+0/1\s+Pending\s", (await cluster.Kubectl.SucceedAsync("get", "pod", "huge", "-n", ns)).Out.Split('\n')[1]);
+    }
+
+    [Fact]
+    public async Task Pod_WhoseSelectorNoNodeMatches_IsScheduledOnceANodeIsLabelled()
+    {
+        var ns = await NamespaceAsync("label");
+        var label = "disk-" + Guid.NewGuid().ToString("N")[..6];
+        await CreateAsync(ns, "picky", """{"nodeSelector":{"LABEL":"ssd"},"containers":[{"name":"main","image":"registry.local/app:1"}]}""".Replace("LABEL", label, StringComparison.Ordinal));
+
+        await cluster.Kubectl.SucceedAsync("wait", "--for=jsonpath={.status.conditions[0].reason}=Unschedulable", "pod/picky", "-n", ns, "--timeout=30s");
+        Assert.Equal("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+            (await cluster.GetAsync("get", "pod", "picky", "-n", ns))["status"]!["conditions"]![0]!["message"]!.GetValue<string>());
+
+        await cluster.Kubectl.SucceedAsync("label", "node", "sim-1", $"{label}=ssd");
+        try
+        {
+            await cluster.Kubectl.SucceedAsync("wait", "--for=condition=PodScheduled", "pod/picky", "-n", ns, "--timeout=30s");
+            Assert.Equal("sim-1", (await cluster.GetAsync("get", "pod", "picky", "-n", ns))["spec"]!["nodeName"]!.GetValue<string>());
+        }
+        finally
+        {
+            await cluster.Kubectl.SucceedAsync("label", "node", "sim-1", $"{label}-");
+        }
+    }
+
+    private async Task<string> NamespaceAsync(string purpose)
+    {
+        var ns = $"{purpose}-{Guid.NewGuid().ToString("N")[..8]}";
+        await cluster.Kubectl.SucceedAsync("create", "namespace", ns);
+        return ns;
+    }
+
+    private async Task CreateAsync(string ns, string name, string spec) =>
+        await cluster.Kubectl.SucceedAsync("create", "-n", ns, "-f", await cluster.Files.WriteAsync(
+            $$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{name}}"},"spec":SPEC}""".Replace("SPEC", spec, StringComparison.Ordinal), ".json"));
+}
