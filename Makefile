@@ -4,7 +4,7 @@ CONFIG      ?= Release
 DATA_DIR    ?= .berth
 RESULTS     := artifacts/test-results
 
-.PHONY: build run test deps bench-store bench-api bench-nodes clean
+.PHONY: build run test deps bench-store bench-api bench-nodes bench-scheduler clean
 
 ## build: the single executable bin/berth
 build:
@@ -36,6 +36,10 @@ bench-api: build
 ## bench-nodes: berth server with 1,000 hollow nodes running 30 pods each, then 5,000 idle ones; the last lines are "bench nodes: ..."
 bench-nodes: build
 	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Nodes -- bin/berth 1000:30 5000
+
+## bench-scheduler: 5,000 hollow nodes, then 10,000 and 50,000 pods to place; the last lines are "bench scheduler: ..."
+bench-scheduler: build
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Scheduler -- bin/berth 5000:10000 5000:50000
 
 clean:
 	rm -rf bin artifacts

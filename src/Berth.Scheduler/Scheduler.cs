@@ -28,6 +28,9 @@ public sealed partial class Scheduler(ApiClient client, Profile profile, TimePro
     private readonly ConcurrentDictionary<string, PodEntry> _pending = new(StringComparer.Ordinal);
     private readonly SchedulingEvents _events = new(client, time);
 
+    /// <summary>Where the next cycle starts looking, so that every node gets its turn.</summary>
+    private int _nextStart;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var nodes = new Informer<JsonObject>(client, Nodes, e => JsonNode.Parse(e.GetRawText())!.AsObject(), loggers.CreateLogger<Informer<JsonObject>>());
@@ -104,22 +107,7 @@ public sealed partial class Scheduler(ApiClient client, Profile profile, TimePro
     {
         var pod = new PodInfo(entry.Pending!);
         var state = new CycleState();
-        var (chosen, nodeCount, failures) = _cache.Read(nodes =>
-        {
-            var all = nodes.ToArray();
-            var verdicts = new Status[all.Length];
-            var scores = new long[all.Length];
-            Parallel.For(0, all.Length, i =>
-            {
-                verdicts[i] = Filter(state, pod, all[i]);
-                if (verdicts[i].IsSuccess)
-                    scores[i] = profile.Scorers.Sum(s => s.Plugin.Score(state, pod, all[i]) * s.Weight);
-            });
-            // The best score wins; among equals, chance decides, as upstream's selectHost does.
-            var feasible = Enumerable.Range(0, all.Length).Where(i => verdicts[i].IsSuccess).ToList();
-            var best = feasible.Count == 0 ? null : all[feasible.MaxBy(i => (scores[i], Random.Shared.Next()))].Name;
-            return (best, all.Length, verdicts.Where(v => !v.IsSuccess).ToList());
-        });
+        var (chosen, nodeCount, failures) = _cache.Read(nodes => FindNode(state, pod, nodes));
         if (chosen is null)
         {
             var message = FailureMessage.For(nodeCount, failures);
@@ -130,6 +118,47 @@ public sealed partial class Scheduler(ApiClient client, Profile profile, TimePro
         }
         _cache.Assume(entry, chosen);
         _ = BindAsync(entry, pod, chosen, cancellationToken);
+    }
+
+    /// <summary>
+    /// Filters nodes from where the last cycle stopped until enough fit (upstream's percentageOfNodesToScore, adaptive:
+    /// half the nodes of a small cluster, down to 5 % of a huge one, never fewer than 100), scores those, and picks the
+    /// best; ties are broken by chance, as upstream's selectHost does. A pod that fits nowhere has seen every node.
+    /// </summary>
+    private (string? Node, int NodeCount, List<Status> Failures) FindNode(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes)
+    {
+        var wanted = FeasibleNodesToFind(nodes.Count);
+        var failures = new List<Status>();
+        string? best = null;
+        var (bestScore, ties) = (long.MinValue, 0);
+        var checkedNodes = 0;
+        for (; checkedNodes < nodes.Count && wanted > 0; checkedNodes++)
+        {
+            var node = nodes[(_nextStart + checkedNodes) % nodes.Count];
+            var verdict = Filter(state, pod, node);
+            if (!verdict.IsSuccess)
+            {
+                failures.Add(verdict);
+                continue;
+            }
+            wanted--;
+            var score = profile.Scorers.Sum(s => s.Plugin.Score(state, pod, node) * s.Weight);
+            if (score > bestScore)
+                (best, bestScore, ties) = (node.Name, score, 1);
+            else if (score == bestScore && Random.Shared.Next(++ties) == 0)
+                best = node.Name;
+        }
+        _nextStart = nodes.Count == 0 ? 0 : (_nextStart + checkedNodes) % nodes.Count;
+        return (best, nodes.Count, failures);
+    }
+
+    private static int FeasibleNodesToFind(int nodes)
+    {
+        const int MinFeasible = 100;
+        if (nodes < MinFeasible)
+            return nodes;
+        var percentage = Math.Max(5, 50 - (nodes / 125));
+        return Math.Max(MinFeasible, nodes * percentage / 100);
     }
 
     /// <summary>Runs the filters in order; the first that fails speaks for the node.</summary>

@@ -12,6 +12,9 @@ internal sealed class SchedulerCache
     private readonly Lock _gate = new();
     private readonly Dictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
 
+    /// <summary>The same nodes in a stable order, so that cycles can start where the last one stopped.</summary>
+    private readonly List<NodeInfo> _ordered = [];
+
     /// <summary>Pods bound or assumed, by uid: their node and claim (kept for nodes not seen yet too).</summary>
     private readonly Dictionary<string, PodEntry> _placed = new(StringComparer.Ordinal);
 
@@ -31,20 +34,25 @@ internal sealed class SchedulerCache
         {
             if (_nodes.TryGetValue(name, out var known))
             {
-                _nodes[name] = known.With(node);
+                var updated = _nodes[name] = known.With(node);
+                _ordered[_ordered.IndexOf(known)] = updated;
                 return;
             }
             var info = new NodeInfo(node);
             foreach (var pod in _placed.Values.Where(p => p.NodeName == name))
                 info.AddPod(pod.Uid, pod.Requests, pod.Ports);
             _nodes[name] = info;
+            _ordered.Add(info);
         }
     }
 
     public void RemoveNode(string name)
     {
         lock (_gate)
-            _nodes.Remove(name);
+        {
+            if (_nodes.Remove(name, out var removed))
+                _ordered.Remove(removed);
+        }
     }
 
     /// <summary>A pod bound to a node (or finished, or gone: then it takes nothing any more).</summary>
@@ -78,10 +86,10 @@ internal sealed class SchedulerCache
     public void Forget(string uid) => RemovePod(uid);
 
     /// <summary>Runs <paramref name="read"/> over the nodes with nothing changing meanwhile.</summary>
-    public T Read<T>(Func<IReadOnlyCollection<NodeInfo>, T> read)
+    public T Read<T>(Func<IReadOnlyList<NodeInfo>, T> read)
     {
         lock (_gate)
-            return read(_nodes.Values);
+            return read(_ordered);
     }
 
     private void Place(PodEntry pod)
