@@ -28,6 +28,15 @@ public sealed class BerthServerProcess : IAsyncDisposable
         foreach (var arg in new[] { "server", "--data-dir", dataDir.Path, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(flags))
             info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
+        // BERTH_SERVER_LOG names a file that keeps the server's output, to see why a bench's server misbehaved.
+        if (Environment.GetEnvironmentVariable("BERTH_SERVER_LOG") is { Length: > 0 } log)
+        {
+            var writer = TextWriter.Synchronized(new StreamWriter(log, append: true) { AutoFlush = true });
+            process.OutputDataReceived += (_, e) => writer.WriteLine(e.Data);
+            process.ErrorDataReceived += (_, e) => writer.WriteLine(e.Data);
+            process.Exited += (_, _) => writer.WriteLine($"berth server exited with {process.ExitCode}");
+            process.EnableRaisingEvents = true;
+        }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new BerthServerProcess(dataDir, process, port);
