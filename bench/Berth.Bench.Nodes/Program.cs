@@ -23,7 +23,7 @@ foreach (var (count, podsPerNode) in runs)
     var expected = count + 1;
     using (var poll = new PeriodicTimer(TimeSpan.FromMilliseconds(250)))
     {
-        while (await ReadyNodesAsync(client) < expected)
+        while (await ReadyNodes.CountAsync(client) < expected)
         {
             if (started.Elapsed > TimeSpan.FromMinutes(10))
                 throw new TimeoutException($"only some of {expected} nodes were Ready after 10 minutes");
@@ -94,15 +94,6 @@ static async Task<int> RunningPodsAsync(HttpClient client)
     }
     while (!string.IsNullOrEmpty(next));
     return running;
-}
-
-// Nodes whose Ready condition is True.
-static async Task<int> ReadyNodesAsync(HttpClient client)
-{
-    using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/v1/nodes", UriKind.Relative)));
-    return document.RootElement.GetProperty("items").EnumerateArray().Count(node =>
-        node.GetProperty("status").TryGetProperty("conditions", out var conditions) &&
-        conditions.EnumerateArray().Any(c => c.GetProperty("type").GetString() == "Ready" && c.GetProperty("status").GetString() == "True"));
 }
 
 // Every request the server has answered, from its own metrics (apiserver_request_total).

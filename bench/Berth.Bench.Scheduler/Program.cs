@@ -85,10 +85,7 @@ static async Task WaitForNodesAsync(HttpClient client, int expected)
     var started = Stopwatch.StartNew();
     while (true)
     {
-        using var document = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/v1/nodes", UriKind.Relative)));
-        var ready = document.RootElement.GetProperty("items").EnumerateArray().Count(node =>
-            node.GetProperty("status").TryGetProperty("conditions", out var conditions) &&
-            conditions.EnumerateArray().Any(c => c.GetProperty("type").GetString() == "Ready" && c.GetProperty("status").GetString() == "True"));
+        var ready = await ReadyNodes.CountAsync(client);
         if (ready >= expected)
             return;
         if (started.Elapsed > TimeSpan.FromMinutes(10))
