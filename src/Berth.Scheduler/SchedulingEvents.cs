@@ -29,6 +29,7 @@ internal sealed class SchedulingEvents(ApiClient client, TimeProvider time)
     {
         var metadata = pod["metadata"]!;
         var path = $"/api/v1/namespaces/{metadata["namespace"]}/pods/{metadata["name"]}/status";
+        var before = Existing(pod);
         var condition = new JsonObject
         {
             ["status"] = new JsonObject
@@ -40,7 +41,7 @@ internal sealed class SchedulingEvents(ApiClient client, TimeProvider time)
                     ["reason"] = "Unschedulable",
                     ["message"] = message,
                     ["lastProbeTime"] = null,
-                    ["lastTransitionTime"] = Existing(pod)?["status"]?.ToString() == "False" ? Existing(pod)!["lastTransitionTime"]?.DeepClone() : Now(),
+                    ["lastTransitionTime"] = before?["status"]?.ToString() == "False" ? before["lastTransitionTime"]?.DeepClone() : Now(),
                 }),
             },
         };

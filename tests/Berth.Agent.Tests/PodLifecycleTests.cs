@@ -131,7 +131,7 @@ public sealed class PodLifecycleTests(NodeClusterFixture cluster) : IClassFixtur
     {
         var ns = await NamespaceAsync("sidecar");
         await CreateAsync(ns, """
-            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"job","annotations":{"sim.berth.dev/exit.main":"2s:0"}},
+            {"apiVersion":"v1","kind":"Pod","metadata":{"name":"job","annotations":{"sim.berth.dev/exit.main":"6s:0"}},
              "spec":{"nodeName":"sim-1","restartPolicy":"Never",
                      "initContainers":[{"name":"proxy","image":"registry.local/proxy:1","restartPolicy":"Always"}],
                      "containers":[{"name":"main","image":"registry.local/job:1"}]}}

@@ -136,10 +136,7 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
     public Task<IReadOnlyList<ContainerStatus>> ListContainersAsync(string? sandboxId, CancellationToken cancellationToken)
     {
         lock (_gate)
-        {
-            ExitThoseDue();
             return Task.FromResult<IReadOnlyList<ContainerStatus>>([.. _containers.Values.Where(c => sandboxId is null || c.SandboxId == sandboxId)]);
-        }
     }
 
     public async IAsyncEnumerable<ContainerEvent>? ContainerEvents([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
@@ -165,20 +162,6 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
         return Task.FromResult(window is not null && ParseWindow(window) is var (from, until) && since >= from && since < until
             ? new HandlerResult(false, $"simulated {name} failure ({window} after start)")
             : HandlerResult.Success);
-    }
-
-    /// <summary>Running containers whose planned exit time has come exit now.</summary>
-    private void ExitThoseDue()
-    {
-        var now = time.GetUtcNow();
-        foreach (var (id, (after, code, reason)) in _exits)
-        {
-            if (_containers.TryGetValue(id, out var container) && container is { State: ContainerState.Running, StartedAt: { } started } && started + after <= now)
-            {
-                Set(Exited(container, code, reason));
-                _exits.Remove(id);
-            }
-        }
     }
 
     /// <summary>Makes a container exit as planned once its time has come (a timer may fire a hair early: it exits then).</summary>
