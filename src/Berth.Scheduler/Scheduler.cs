@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Client;
 using Berth.Client.Discovery;
 using Berth.Client.Informers;
 using Berth.Scheduler.Cache;
+using Berth.Scheduler.Configuration;
 using Berth.Scheduler.Framework;
 using Berth.Scheduler.Queue;
 using Microsoft.Extensions.Logging;
@@ -12,196 +12,245 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Scheduler;
 
 /// <summary>
-/// The scheduler: watches nodes and pods, takes the pods of its profile that have no node one at a time from the
-/// queue, filters every node through the profile's plugins in parallel, scores those that fit, assumes the pod onto
-/// the best and binds it in the background (so the next pod is placed meanwhile), and tells kubectl users why when
-/// no node fits: a FailedScheduling event and the PodScheduled condition with reason Unschedulable.
+/// The scheduler: watches nodes, pods and namespaces, takes the pods of its profiles that have no node one at a time
+/// from the queue, and runs a cycle for each (see <see cref="Cycle"/>): the pod is assumed onto the node chosen and
+/// bound in the background, so the next pod is placed meanwhile; a pod that fits nowhere may preempt lower-priority
+/// pods, and kubectl users are told why it waits (a FailedScheduling event, the PodScheduled condition).
 /// </summary>
-public sealed partial class Scheduler(ApiClient client, Profile profile, TimeProvider time, ILoggerFactory loggers)
+public sealed partial class Scheduler
 {
     private static readonly ApiResource Nodes = new("", "v1", "Node", "nodes", Namespaced: false, ["get", "list", "watch"]);
     private static readonly ApiResource Pods = new("", "v1", "Pod", "pods", Namespaced: true, ["get", "list", "watch"]);
+    private static readonly ApiResource Namespaces = new("", "v1", "Namespace", "namespaces", Namespaced: false, ["get", "list", "watch"]);
+    private static readonly ApiResource Budgets = new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", Namespaced: true, ["get", "list", "watch"]);
 
-    private readonly ILogger _logger = loggers.CreateLogger<Scheduler>();
+    /// <summary>
+    /// Bindings and status writes in flight at once. Without a bound a fast cycle loop opens thousands of requests
+    /// at once and swamps the API server (and the agents' lease renewals with it); with one, cycles wait for a slot.
+    /// </summary>
+    private const int MaxApiCallsInFlight = 64;
+
+    private readonly ApiClient _client;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
     private readonly SchedulerCache _cache = new();
-    private readonly SchedulingQueue _queue = new(time);
+    private readonly SchedulingQueue _queue;
     private readonly ConcurrentDictionary<string, PodEntry> _pending = new(StringComparer.Ordinal);
-    private readonly SchedulingEvents _events = new(client, time);
+    private readonly Nominations _nominations = new();
+    private readonly DisruptionBudgets _budgets = new();
+    private readonly SchedulingEvents _events;
+    private readonly Dictionary<string, Cycle> _cycles;
 
-    /// <summary>Where the next cycle starts looking, so that every node gets its turn.</summary>
-    private int _nextStart;
+    /// <summary>A scheduler with the profiles of <paramref name="configuration"/>; throws <see cref="SchedulerConfigurationException"/> for one it cannot run.</summary>
+    public Scheduler(ApiClient client, SchedulerConfiguration configuration, TimeProvider time, ILoggerFactory loggers)
+    {
+        _client = client;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger<Scheduler>();
+        _queue = new SchedulingQueue(time);
+        _events = new SchedulingEvents(client, time);
+        _cycles = configuration.Profiles(new PluginContext(client, _budgets)).ToDictionary(p => p.SchedulerName, p => new Cycle(p), StringComparer.Ordinal);
+    }
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var nodes = new Informer<JsonObject>(client, Nodes, e => JsonNode.Parse(e.GetRawText())!.AsObject(), loggers.CreateLogger<Informer<JsonObject>>());
-        nodes.OnChange(NodeChanged);
-        var pods = new Informer<PodEntry>(client, Pods, PodEntry.Read, loggers.CreateLogger<Informer<PodEntry>>());
+        var nodes = Watch(Nodes, NodeChanged);
+        var pods = new Informer<PodEntry>(_client, Pods, PodEntry.Read, _loggers.CreateLogger<Informer<PodEntry>>());
         pods.OnChange(PodChanged);
-        var watching = Task.WhenAll(nodes.RunAsync(cancellationToken), pods.RunAsync(cancellationToken));
+        var namespaces = Watch(Namespaces, NamespaceChanged);
+        var budgets = Watch(Budgets, (old, now) =>
+        {
+            if (now is null)
+                _budgets.Remove(old!);
+            else
+                _budgets.Set(now);
+        });
+        var watching = Task.WhenAll(nodes.RunAsync(cancellationToken), pods.RunAsync(cancellationToken),
+            namespaces.RunAsync(cancellationToken), budgets.RunAsync(cancellationToken));
+        using var apiCalls = new SemaphoreSlim(MaxApiCallsInFlight);
         try
         {
-            await Task.WhenAll(nodes.Synced, pods.Synced).WaitAsync(cancellationToken);
+            await Task.WhenAll(nodes.Synced, pods.Synced, namespaces.Synced, budgets.Synced).WaitAsync(cancellationToken);
             while (true)
             {
                 var key = await _queue.PopAsync(cancellationToken);
                 if (!_pending.TryGetValue(key, out var pod))
                     continue;
+                await apiCalls.WaitAsync(cancellationToken);
                 try
                 {
-                    ScheduleOne(pod, cancellationToken);
+                    var calls = ScheduleOne(pod, cancellationToken);
+                    _ = calls.ContinueWith(_ => apiCalls.Release(), TaskScheduler.Default);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // A plugin that breaks on one pod must not stop the scheduling of all the others.
                     Log.CycleFailed(_logger, key, e);
                     _queue.BackOff(key);
+                    apiCalls.Release();
                 }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
         }
+        // The calls still in flight end with the token; wait for them so none outlives the semaphore.
+        for (var i = 0; i < MaxApiCallsInFlight; i++)
+            await apiCalls.WaitAsync(CancellationToken.None);
         await watching;
+    }
+
+    private Informer<JsonObject> Watch(ApiResource resource, Action<JsonObject?, JsonObject?> changed)
+    {
+        var informer = new Informer<JsonObject>(_client, resource, e => JsonNode.Parse(e.GetRawText())!.AsObject(), _loggers.CreateLogger<Informer<JsonObject>>());
+        informer.OnChange(changed);
+        return informer;
     }
 
     private void NodeChanged(JsonObject? old, JsonObject? now)
     {
         if (now is null)
+        {
             _cache.RemoveNode(old!["metadata"]?["name"]?.ToString() ?? "");
-        else
-            _cache.SetNode(now);
-        if (now is not null)
-            _queue.ClusterChanged();
+            return;
+        }
+        _cache.SetNode(now);
+        _queue.ClusterChanged();
+    }
+
+    private void NamespaceChanged(JsonObject? old, JsonObject? now)
+    {
+        if (now is null)
+        {
+            _cache.Namespaces.Remove(old!["metadata"]?["name"]?.ToString() ?? "");
+            return;
+        }
+        var labels = (now["metadata"]?["labels"] as JsonObject ?? []).ToDictionary(l => l.Key, l => l.Value?.ToString() ?? "", StringComparer.Ordinal);
+        _cache.Namespaces.Set(now["metadata"]?["name"]?.ToString() ?? "", labels);
+        _queue.ClusterChanged();
     }
 
     private void PodChanged(PodEntry? old, PodEntry? now)
     {
         if (now is null)
         {
-            _pending.TryRemove(old!.Key, out _);
-            _queue.Remove(old.Key);
-            _cache.RemovePod(old.Uid);
+            Forget(old!);
+            _cache.RemovePod(old!.Uid);
             _queue.ClusterChanged();
             return;
         }
-        if (now.Pending is not null && now.Active && now.SchedulerName == profile.SchedulerName)
+        if (now.WaitsForNode && _cycles.TryGetValue(now.SchedulerName, out var cycle))
         {
             _pending[now.Key] = now;
+            _nominations.Set(now.Info);
             // A change to the pod's status (our own condition, say) gives it no new chance; a new pod or spec does.
-            if (old?.Pending is null || !JsonNode.DeepEquals(old.Pending["spec"], now.Pending["spec"]))
-            {
-                var info = new PodInfo(now.Pending);
-                _queue.Add(now.Key, info.Priority, info.Created);
-            }
+            if (old?.Pending is null || !JsonNode.DeepEquals(old.Pending["spec"], now.Pending!["spec"]))
+                Enqueue(cycle.Profile, now);
             return;
         }
-        _pending.TryRemove(now.Key, out _);
-        _queue.Remove(now.Key);
+        Forget(now);
         _cache.SetPod(now);
-        if (old is { Active: true } && !now.Active)
+        if (old is not null && (old.Info.Terminating != now.Info.Terminating || old.Finished != now.Finished))
             _queue.ClusterChanged();
     }
 
-    /// <summary>One scheduling cycle: filter, score, assume, and bind in the background; or record why not.</summary>
-    private void ScheduleOne(PodEntry entry, CancellationToken cancellationToken)
+    /// <summary>Into the queue, unless a PreEnqueue plugin holds the pod back (scheduling gates).</summary>
+    private void Enqueue(Profile profile, PodEntry entry)
     {
         var pod = new PodInfo(entry.Pending!);
-        var state = new CycleState();
-        var (chosen, nodeCount, failures) = _cache.Read(nodes => FindNode(state, pod, nodes));
-        if (chosen is null)
+        if (profile.PreEnqueue.Any(p => !p.PreEnqueue(pod).IsSuccess))
         {
-            var message = FailureMessage.For(nodeCount, failures);
-            Log.Unschedulable(_logger, pod.Key, message);
-            _queue.Unschedulable(entry.Key);
-            _ = _events.UnschedulableAsync(entry.Pending!, message, cancellationToken);
+            _queue.Remove(entry.Key);
             return;
         }
-        _cache.Assume(entry, chosen);
-        _ = BindAsync(entry, pod, chosen, cancellationToken);
+        _queue.Add(entry.Key, pod.Priority, pod.Created);
+    }
+
+    private void Forget(PodEntry pod)
+    {
+        _pending.TryRemove(pod.Key, out _);
+        _nominations.Remove(pod.Uid);
+        _queue.Remove(pod.Key);
     }
 
     /// <summary>
-    /// Filters nodes from where the last cycle stopped until enough fit (upstream's percentageOfNodesToScore, adaptive:
-    /// half the nodes of a small cluster, down to 5 % of a huge one, never fewer than 100), scores those, and picks the
-    /// best; ties are broken by chance, as upstream's selectHost does. A pod that fits nowhere has seen every node.
+    /// One scheduling cycle over a consistent view of the cluster, then what it decided: assume and bind in the
+    /// background, or record why the pod waits (and start the preemption that will make room). Returns the API calls
+    /// it left running.
     /// </summary>
-    private (string? Node, int NodeCount, List<Status> Failures) FindNode(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes)
+    private Task ScheduleOne(PodEntry entry, CancellationToken cancellationToken)
     {
-        var wanted = FeasibleNodesToFind(nodes.Count);
-        var failures = new List<Status>();
-        string? best = null;
-        var (bestScore, ties) = (long.MinValue, 0);
-        var checkedNodes = 0;
-        for (; checkedNodes < nodes.Count && wanted > 0; checkedNodes++)
+        var cycle = _cycles[entry.SchedulerName];
+        var pod = new PodInfo(entry.Pending!);
+        var state = new CycleState();
+        var outcome = _cache.Read(snapshot =>
         {
-            var node = nodes[(_nextStart + checkedNodes) % nodes.Count];
-            var verdict = Filter(state, pod, node);
-            if (!verdict.IsSuccess)
-            {
-                failures.Add(verdict);
-                continue;
-            }
-            wanted--;
-            var score = profile.Scorers.Sum(s => s.Plugin.Score(state, pod, node) * s.Weight);
-            if (score > bestScore)
-                (best, bestScore, ties) = (node.Name, score, 1);
-            else if (score == bestScore && Random.Shared.Next(++ties) == 0)
-                best = node.Name;
+            var result = cycle.Run(state, pod, snapshot, _nominations);
+            if (result.Node is { } node)
+                _cache.Assume(entry, node);
+            return result;
+        });
+        if (outcome.Node is { } chosen)
+            return ReserveAndBindAsync(cycle.Profile, state, entry, pod, chosen, cancellationToken);
+
+        Log.Unschedulable(_logger, pod.Key, outcome.Message);
+        _queue.Unschedulable(entry.Key);
+        if (outcome.Preemption is { NominatedNode: { } nominated } preemption)
+        {
+            _nominations.Set(pod, nominated);
+            return Task.WhenAll(
+                _events.UnschedulableAsync(entry.Pending!, outcome.Message, nominated, cancellationToken),
+                _events.PreemptAsync(pod, nominated, preemption.Victims, cancellationToken));
         }
-        _nextStart = nodes.Count == 0 ? 0 : (_nextStart + checkedNodes) % nodes.Count;
-        return (best, nodes.Count, failures);
+        return _events.UnschedulableAsync(entry.Pending!, outcome.Message, null, cancellationToken);
     }
 
-    private static int FeasibleNodesToFind(int nodes)
+    /// <summary>Reserve and Permit in the cycle; PreBind and Bind in the background. A failure anywhere takes the assumption back.</summary>
+    private async Task ReserveAndBindAsync(Profile profile, CycleState state, PodEntry entry, PodInfo pod, string nodeName, CancellationToken cancellationToken)
     {
-        const int MinFeasible = 100;
-        if (nodes < MinFeasible)
-            return nodes;
-        var percentage = Math.Max(5, 50 - (nodes / 125));
-        return Math.Max(MinFeasible, nodes * percentage / 100);
-    }
-
-    /// <summary>Runs the filters in order; the first that fails speaks for the node.</summary>
-    private Status Filter(CycleState state, PodInfo pod, NodeInfo node)
-    {
-        foreach (var plugin in profile.Filters)
+        var reserved = new List<IReservePlugin>();
+        var status = Status.Success;
+        foreach (var plugin in profile.Reservers)
         {
-            var status = plugin.Filter(state, pod, node);
-            if (!status.IsSuccess)
-                return status;
+            reserved.Add(plugin);
+            if (!(status = plugin.Reserve(state, pod, nodeName)).IsSuccess)
+                break;
         }
-        return Status.Success;
-    }
-
-    private async Task BindAsync(PodEntry entry, PodInfo pod, string nodeName, CancellationToken cancellationToken)
-    {
-        var binding = new JsonObject
+        if (status.IsSuccess)
+            status = profile.Permits.Select(p => p.Permit(state, pod, nodeName)).FirstOrDefault(s => !s.IsSuccess) ?? Status.Success;
+        await Task.Yield();
+        if (status.IsSuccess)
+            status = await BindAsync(profile, state, pod, nodeName, cancellationToken);
+        if (status.IsSuccess)
         {
-            ["apiVersion"] = "v1",
-            ["kind"] = "Binding",
-            ["metadata"] = new JsonObject { ["name"] = pod.Name, ["namespace"] = pod.Namespace, ["uid"] = pod.Uid },
-            ["target"] = new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Node", ["name"] = nodeName },
-        };
-        try
-        {
-            var bound = await client.SendAsync(HttpMethod.Post, Pods.ObjectPath(pod.Namespace, pod.Name) + "/binding", binding, cancellationToken);
-            if (bound.Succeeded)
-            {
-                await _events.ScheduledAsync(entry.Pending!, nodeName, cancellationToken);
-                return;
-            }
-            Log.BindFailed(_logger, pod.Key, nodeName, bound.Body?["message"]?.ToString() ?? bound.Code.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            Log.BindFailed(_logger, pod.Key, nodeName, e.Message);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
+            _nominations.Remove(pod.Uid);
+            await _events.ScheduledAsync(entry.Pending!, nodeName, cancellationToken);
             return;
         }
+        if (cancellationToken.IsCancellationRequested)
+            return;
+        Log.BindFailed(_logger, pod.Key, nodeName, status.Message);
+        foreach (var plugin in Enumerable.Reverse(reserved))
+            plugin.Unreserve(state, pod, nodeName);
         _cache.Forget(entry.Uid);
         _queue.BackOff(entry.Key);
+    }
+
+    private static async Task<Status> BindAsync(Profile profile, CycleState state, PodInfo pod, string nodeName, CancellationToken cancellationToken)
+    {
+        foreach (var plugin in profile.PreBinders)
+        {
+            var prepared = await plugin.PreBindAsync(state, pod, nodeName, cancellationToken);
+            if (!prepared.IsSuccess)
+                return prepared;
+        }
+        foreach (var plugin in profile.Binders)
+        {
+            var bound = await plugin.BindAsync(state, pod, nodeName, cancellationToken);
+            if (bound.Code != StatusCode.Skip)
+                return bound;
+        }
+        return new Status(StatusCode.Error, ["no bind plugin bound the pod"]);
     }
 
     private static partial class Log

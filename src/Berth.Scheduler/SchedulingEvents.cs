@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.Client;
 using Berth.Core.Serialization;
+using Berth.Scheduler.Framework;
 
 namespace Berth.Scheduler;
 
@@ -25,7 +26,8 @@ internal sealed class SchedulingEvents(ApiClient client, TimeProvider time)
         await CreateAsync(pod, "Normal", "Scheduled", $"Successfully assigned {metadata["namespace"]}/{metadata["name"]} to {nodeName}", cancellationToken);
     }
 
-    public async Task UnschedulableAsync(JsonObject pod, string message, CancellationToken cancellationToken)
+    /// <summary>The pod waits: its PodScheduled condition (and the node preemption nominated for it), and a FailedScheduling event.</summary>
+    public async Task UnschedulableAsync(JsonObject pod, string message, string? nominatedNode, CancellationToken cancellationToken)
     {
         var metadata = pod["metadata"]!;
         var path = $"/api/v1/namespaces/{metadata["namespace"]}/pods/{metadata["name"]}/status";
@@ -34,6 +36,7 @@ internal sealed class SchedulingEvents(ApiClient client, TimeProvider time)
         {
             ["status"] = new JsonObject
             {
+                ["nominatedNodeName"] = nominatedNode ?? pod["status"]?["nominatedNodeName"]?.DeepClone(),
                 ["conditions"] = new JsonArray(new JsonObject
                 {
                     ["type"] = "PodScheduled",
@@ -50,6 +53,39 @@ internal sealed class SchedulingEvents(ApiClient client, TimeProvider time)
         if (_failures.TryGetValue(Uid(pod), out var last) && last.Message == message && await CountAgainAsync(pod, last.Name, cancellationToken))
             return;
         _failures[Uid(pod)] = (await CreateAsync(pod, "Warning", "FailedScheduling", message, cancellationToken), message);
+    }
+
+    /// <summary>
+    /// Makes room for a preemptor: each victim gets the DisruptionTarget condition and a Preempted event, then is
+    /// deleted gracefully (its termination grace period is honoured).
+    /// </summary>
+    public async Task PreemptAsync(PodInfo preemptor, string nodeName, IReadOnlyList<PodInfo> victims, CancellationToken cancellationToken)
+    {
+        foreach (var victim in victims)
+        {
+            var path = $"/api/v1/namespaces/{victim.Namespace}/pods/{victim.Name}";
+            var target = new JsonObject
+            {
+                ["status"] = new JsonObject
+                {
+                    ["conditions"] = new JsonArray(new JsonObject
+                    {
+                        ["type"] = "DisruptionTarget",
+                        ["status"] = "True",
+                        ["reason"] = "PreemptionByScheduler",
+                        ["message"] = $"{Component}: preempting to accommodate a higher priority pod",
+                        ["lastTransitionTime"] = Now(),
+                    }),
+                },
+            };
+            await client.SendAsync(HttpMethod.Patch, path + "/status", target, cancellationToken, "application/strategic-merge-patch+json");
+            var involved = new JsonObject
+            {
+                ["metadata"] = new JsonObject { ["namespace"] = victim.Namespace, ["name"] = victim.Name, ["uid"] = victim.Uid },
+            };
+            await CreateAsync(involved, "Normal", "Preempted", $"Preempted by pod {preemptor.Uid} on node {nodeName}", cancellationToken);
+            await client.SendAsync(HttpMethod.Delete, path, null, cancellationToken);
+        }
     }
 
     /// <summary>Counts one more occurrence on an existing event; false if it is gone.</summary>

@@ -3,6 +3,7 @@ using Berth.Agent.Nodes;
 using Berth.Agent.Simulated;
 using Berth.ApiServer;
 using Berth.Client;
+using Berth.Scheduler.Configuration;
 using Berth.Storage.Sqlite;
 using Berth.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -36,7 +37,7 @@ public sealed class SchedulerClusterFixture : IAsyncLifetime
         _nodeClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.IssueNodeCertificate("simulated"));
         _schedulerClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.ControllerManagerCertificate);
         var nodes = HollowNodes.Create(_nodeClient, 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
-        var scheduler = new Scheduler(_schedulerClient, Profile.Default(), TimeProvider.System, NullLoggerFactory.Instance);
+        var scheduler = new Scheduler(_schedulerClient, SchedulerConfiguration.Default, TimeProvider.System, NullLoggerFactory.Instance);
         _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token));
         Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "node", "sim-2")).ExitCode == 0, TimeSpan.FromSeconds(30), "the nodes to register");

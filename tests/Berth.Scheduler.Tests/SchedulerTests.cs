@@ -43,11 +43,12 @@ public sealed class SchedulerTests(SchedulerClusterFixture cluster) : IClassFixt
         var condition = (await cluster.GetAsync("get", "pod", "huge", "-n", ns))["status"]!["conditions"]![0]!;
         Assert.Equal("PodScheduled", condition["type"]!.GetValue<string>());
         Assert.Equal("False", condition["status"]!.GetValue<string>());
-        Assert.Equal("0/3 nodes are available: 3 Insufficient cpu.", condition["message"]!.GetValue<string>());
+        Assert.Equal("0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.",
+            condition["message"]!.GetValue<string>());
         await Eventually.TrueAsync(async () => (await cluster.Kubectl.SucceedAsync("describe", "pod", "huge", "-n", ns)).Out
             .Contains("FailedScheduling", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "describe to show the FailedScheduling event");
         var described = (await cluster.Kubectl.SucceedAsync("describe", "pod", "huge", "-n", ns)).Out;
-        Assert.Matches(@"Warning\s+FailedScheduling\s+.*default-scheduler\s+0/3 nodes are available: 3 Insufficient cpu\.", described);
+        Assert.Matches(@"Warning\s+FailedScheduling\s+.*default-scheduler\s+0/3 nodes are available: 3 Insufficient cpu\. preemption: ", described);
         Assert.Matches(@"^huge\s+0/1\s+Pending\s", (await cluster.Kubectl.SucceedAsync("get", "pod", "huge", "-n", ns)).Out.Split('\n')[1]);
     }
 
@@ -59,7 +60,7 @@ public sealed class SchedulerTests(SchedulerClusterFixture cluster) : IClassFixt
         await CreateAsync(ns, "picky", """{"nodeSelector":{"LABEL":"ssd"},"containers":[{"name":"main","image":"registry.local/app:1"}]}""".Replace("LABEL", label, StringComparison.Ordinal));
 
         await cluster.Kubectl.SucceedAsync("wait", "--for=jsonpath={.status.conditions[0].reason}=Unschedulable", "pod/picky", "-n", ns, "--timeout=30s");
-        Assert.Equal("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector.",
+        Assert.Equal("0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
             (await cluster.GetAsync("get", "pod", "picky", "-n", ns))["status"]!["conditions"]![0]!["message"]!.GetValue<string>());
 
         await cluster.Kubectl.SucceedAsync("label", "node", "sim-1", $"{label}=ssd");

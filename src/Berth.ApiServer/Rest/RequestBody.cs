@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Protobuf;
 using Berth.Core.Errors;
+using Berth.Core.Serialization;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.ApiServer.Rest;

@@ -7,6 +7,7 @@ using Berth.Core.Errors;
 using Berth.Core.FieldManagement;
 using Berth.Core.Patching;
 using Berth.Core.Resources;
+using Berth.Core.Serialization;
 using Microsoft.AspNetCore.Http;
 
 namespace Berth.ApiServer.Rest;

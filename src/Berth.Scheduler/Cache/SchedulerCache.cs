@@ -40,7 +40,7 @@ internal sealed class SchedulerCache
             }
             var info = new NodeInfo(node);
             foreach (var pod in _placed.Values.Where(p => p.NodeName == name))
-                info.AddPod(pod.Uid, pod.Requests, pod.Ports);
+                info.AddPod(pod.Info);
             _nodes[name] = info;
             _ordered.Add(info);
         }
@@ -55,13 +55,16 @@ internal sealed class SchedulerCache
         }
     }
 
-    /// <summary>A pod bound to a node (or finished, or gone: then it takes nothing any more).</summary>
+    /// <summary>
+    /// A pod bound to a node, or finished: then it takes nothing any more. A pod being deleted still takes its share
+    /// until it is gone, so that a preemptor waits for its victims to leave.
+    /// </summary>
     public void SetPod(PodEntry pod)
     {
         lock (_gate)
         {
             Unplace(pod.Uid);
-            if (pod.Active && pod.NodeName.Length > 0)
+            if (!pod.Finished && pod.NodeName.Length > 0)
                 Place(pod);
         }
     }
@@ -85,18 +88,20 @@ internal sealed class SchedulerCache
     /// <summary>Takes back an assumption whose binding failed.</summary>
     public void Forget(string uid) => RemovePod(uid);
 
-    /// <summary>Runs <paramref name="read"/> over the nodes with nothing changing meanwhile.</summary>
-    public T Read<T>(Func<IReadOnlyList<NodeInfo>, T> read)
+    /// <summary>Runs <paramref name="read"/> over the cluster with nothing changing meanwhile.</summary>
+    public T Read<T>(Func<Snapshot, T> read)
     {
         lock (_gate)
-            return read(_ordered);
+            return read(new Snapshot(_ordered, Namespaces));
     }
+
+    public NamespaceLabels Namespaces { get; } = new();
 
     private void Place(PodEntry pod)
     {
         _placed[pod.Uid] = pod;
         if (_nodes.TryGetValue(pod.NodeName, out var node))
-            node.AddPod(pod.Uid, pod.Requests, pod.Ports);
+            node.AddPod(pod.Info);
     }
 
     private void Unplace(string uid)

@@ -10,4 +10,10 @@ public sealed class CycleState
     public void Write(string key, object value) => _data[key] = value;
 
     public T? Read<T>(string key) where T : class => _data.TryGetValue(key, out var value) ? value as T : null;
+
+    /// <summary>Plugins whose PreFilter said Skip: their Filter is not run this cycle.</summary>
+    public HashSet<string> SkippedFilters { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Plugins whose PreScore said Skip: their Score is not run this cycle.</summary>
+    public HashSet<string> SkippedScores { get; } = new(StringComparer.Ordinal);
 }

@@ -5,13 +5,16 @@ using Berth.Core.Quantities;
 namespace Berth.Scheduler.Framework;
 
 /// <summary>
-/// A node as one scheduling cycle sees it: its labels, taints and allocatable resources, and what the pods on it
-/// (bound or assumed) already take: their requests summed, their host ports, their number.
+/// A node as one scheduling cycle sees it: its labels, taints, allocatable resources and images, and the pods on it
+/// (bound or assumed) with what they take: their requests summed, their host ports, their number, and which of them
+/// have pod (anti-)affinity terms that other pods' placement must respect.
 /// </summary>
 public sealed class NodeInfo
 {
-    private readonly Dictionary<string, (IReadOnlyDictionary<string, decimal> Requests, IReadOnlyList<HostPort> Ports)> _pods = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PodInfo> _pods = new(StringComparer.Ordinal);
     private readonly Dictionary<string, decimal> _requested = new(StringComparer.Ordinal);
+    private readonly List<PodInfo> _withAffinity = [];
+    private readonly List<PodInfo> _withRequiredAntiAffinity = [];
 
     public NodeInfo(JsonObject node)
     {
@@ -24,6 +27,12 @@ public sealed class NodeInfo
         {
             if (Quantity.TryParse(value?.ToString(), out var quantity))
                 Allocatable[name] = quantity.Value;
+        }
+        foreach (var image in (node["status"]?["images"] as JsonArray ?? []).OfType<JsonObject>())
+        {
+            var size = image["sizeBytes"] is JsonValue s && s.TryGetValue<long>(out var bytes) ? bytes : 0;
+            foreach (var name in (image["names"] as JsonArray ?? []).Select(n => n?.ToString()).OfType<string>())
+                Images[name] = size;
         }
     }
 
@@ -39,37 +48,69 @@ public sealed class NodeInfo
 
     public Dictionary<string, decimal> Allocatable { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The images the node reports having, by every name they go by, with their size in bytes.</summary>
+    public Dictionary<string, long> Images { get; } = new(StringComparer.Ordinal);
+
     /// <summary>What the pods here request, summed by resource.</summary>
     public IReadOnlyDictionary<string, decimal> Requested => _requested;
 
+    /// <summary>CPU the pods here take for scoring (see <see cref="PodInfo.NonZeroCpu"/>).</summary>
+    public decimal NonZeroCpu { get; private set; }
+
+    /// <summary>Memory the pods here take for scoring.</summary>
+    public decimal NonZeroMemory { get; private set; }
+
     public int PodCount => _pods.Count;
 
-    public IEnumerable<HostPort> UsedPorts => _pods.Values.SelectMany(p => p.Ports);
+    public IEnumerable<PodInfo> Pods => _pods.Values;
+
+    /// <summary>The pods here with any pod affinity or anti-affinity term.</summary>
+    public IReadOnlyList<PodInfo> PodsWithAffinity => _withAffinity;
+
+    /// <summary>The pods here with required anti-affinity: they keep matching pods out of their topology domain.</summary>
+    public IReadOnlyList<PodInfo> PodsWithRequiredAntiAffinity => _withRequiredAntiAffinity;
+
+    public IEnumerable<HostPort> UsedPorts => _pods.Values.SelectMany(p => p.HostPorts);
 
     /// <summary>A node's information with the same pods, for a newer version of its Node object.</summary>
     public NodeInfo With(JsonObject node)
     {
         var updated = new NodeInfo(node);
-        foreach (var (uid, pod) in _pods)
-            updated.AddPod(uid, pod.Requests, pod.Ports);
+        foreach (var pod in _pods.Values)
+            updated.AddPod(pod);
         return updated;
     }
 
-    public void AddPod(string uid, IReadOnlyDictionary<string, decimal> requests, IReadOnlyList<HostPort> ports)
+    /// <summary>A copy to change in a what-if (preemption removes pods from it), leaving this one as it is.</summary>
+    public NodeInfo Clone() => With(Node);
+
+    public void AddPod(PodInfo pod)
     {
-        if (!_pods.TryAdd(uid, (requests, ports)))
+        if (!_pods.TryAdd(pod.Uid, pod))
             return;
-        foreach (var (name, amount) in requests)
-            _requested[name] = _requested.GetValueOrDefault(name) + amount;
+        Count(pod, +1);
+        if (pod.HasAffinity)
+            _withAffinity.Add(pod);
+        if (pod.RequiredAntiAffinity.Count > 0)
+            _withRequiredAntiAffinity.Add(pod);
     }
 
     public void RemovePod(string uid)
     {
         if (!_pods.Remove(uid, out var pod))
             return;
-        foreach (var (name, amount) in pod.Requests)
-            _requested[name] = _requested.GetValueOrDefault(name) - amount;
+        Count(pod, -1);
+        _withAffinity.Remove(pod);
+        _withRequiredAntiAffinity.Remove(pod);
     }
 
     public bool Has(string uid) => _pods.ContainsKey(uid);
+
+    private void Count(PodInfo pod, int sign)
+    {
+        foreach (var (name, amount) in pod.Requests)
+            _requested[name] = _requested.GetValueOrDefault(name) + (sign * amount);
+        NonZeroCpu += sign * pod.NonZeroCpu;
+        NonZeroMemory += sign * pod.NonZeroMemory;
+    }
 }

@@ -1,23 +1,47 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.Core.Pods;
 
 namespace Berth.Scheduler.Framework;
 
-/// <summary>A pod as the scheduler reads it: identity, spec, and what it claims of a node.</summary>
+/// <summary>
+/// A pod as the scheduler reads it: identity, labels, what it claims of a node, its priority and its pod
+/// (anti-)affinity terms, parsed once. The pod waiting to be placed keeps its whole spec for the plugins; pods already
+/// placed keep only what other pods' rules ask about, so that tens of thousands of them stay small.
+/// </summary>
 public sealed class PodInfo
 {
-    public PodInfo(JsonObject pod)
+    /// <summary>What upstream counts for a container that requests no CPU or memory when it scores nodes.</summary>
+    private const decimal DefaultCpu = 0.1m;
+
+    private const decimal DefaultMemory = 200m * 1024 * 1024;
+
+    public PodInfo(JsonObject pod, bool keepSpec = true)
     {
         var metadata = pod["metadata"] as JsonObject ?? [];
+        var spec = pod["spec"] as JsonObject ?? [];
         Namespace = metadata["namespace"]?.ToString() ?? "";
         Name = metadata["name"]?.ToString() ?? "";
         Uid = metadata["uid"]?.ToString() ?? "";
-        Spec = pod["spec"] as JsonObject ?? [];
-        Requests = PodRequests.Of(Spec);
-        HostPorts = [.. HostPort.Of(Spec)];
-        Priority = Spec["priority"] is JsonValue priority && priority.TryGetValue<int>(out var p) ? p : 0;
-        Created = DateTimeOffset.TryParse(metadata["creationTimestamp"]?.ToString(), System.Globalization.CultureInfo.InvariantCulture,
-            System.Globalization.DateTimeStyles.AssumeUniversal, out var created) ? created : DateTimeOffset.MinValue;
+        Labels = (metadata["labels"] as JsonObject ?? []).ToDictionary(l => l.Key, l => l.Value?.ToString() ?? "", StringComparer.Ordinal);
+        Spec = keepSpec ? spec : [];
+        NodeName = spec["nodeName"]?.ToString() ?? "";
+        NominatedNodeName = pod["status"]?["nominatedNodeName"]?.ToString() ?? "";
+        Requests = PodRequests.Of(spec);
+        NonZeroCpu = NonZero(spec, "cpu", DefaultCpu);
+        NonZeroMemory = NonZero(spec, "memory", DefaultMemory);
+        HostPorts = [.. HostPort.Of(spec)];
+        Priority = spec["priority"] is JsonValue priority && priority.TryGetValue<int>(out var p) ? p : 0;
+        PreemptsLowerPriority = spec["preemptionPolicy"]?.ToString() != "Never";
+        Created = Time(metadata["creationTimestamp"]);
+        Started = pod["status"]?["startTime"] is { } started ? Time(started) : Created;
+        Terminating = metadata["deletionTimestamp"] is not null;
+
+        var affinity = spec["affinity"];
+        RequiredAffinity = AffinityTerm.Required(affinity?["podAffinity"], this);
+        RequiredAntiAffinity = AffinityTerm.Required(affinity?["podAntiAffinity"], this);
+        PreferredAffinity = AffinityTerm.Preferred(affinity?["podAffinity"], this);
+        PreferredAntiAffinity = AffinityTerm.Preferred(affinity?["podAntiAffinity"], this);
     }
 
     public string Namespace { get; }
@@ -28,13 +52,56 @@ public sealed class PodInfo
 
     public string Uid { get; }
 
+    public IReadOnlyDictionary<string, string> Labels { get; }
+
+    /// <summary>The pod's spec; empty for pods already placed (see the class summary).</summary>
     public JsonObject Spec { get; }
 
+    public string NodeName { get; }
+
+    /// <summary>The node a preemption cleared for this pod, where it waits for its victims to go.</summary>
+    public string NominatedNodeName { get; }
+
+    /// <summary>Resource name → amount, as nodes admit pods (init containers, sidecars, overhead).</summary>
     public IReadOnlyDictionary<string, decimal> Requests { get; }
+
+    /// <summary>CPU for scoring: 100m for each container that asks for none, as upstream scores.</summary>
+    public decimal NonZeroCpu { get; }
+
+    /// <summary>Memory for scoring: 200Mi for each container that asks for none.</summary>
+    public decimal NonZeroMemory { get; }
 
     public IReadOnlyList<HostPort> HostPorts { get; }
 
     public int Priority { get; }
 
+    /// <summary>Whether the pod may preempt others (<c>preemptionPolicy</c> is not <c>Never</c>).</summary>
+    public bool PreemptsLowerPriority { get; }
+
     public DateTimeOffset Created { get; }
+
+    /// <summary>When the pod started on its node (its creation if not yet): preemption spares the longest-running.</summary>
+    public DateTimeOffset Started { get; }
+
+    public bool Terminating { get; }
+
+    public IReadOnlyList<AffinityTerm> RequiredAffinity { get; }
+
+    public IReadOnlyList<AffinityTerm> RequiredAntiAffinity { get; }
+
+    public IReadOnlyList<AffinityTerm> PreferredAffinity { get; }
+
+    public IReadOnlyList<AffinityTerm> PreferredAntiAffinity { get; }
+
+    public bool HasAffinity => RequiredAffinity.Count + RequiredAntiAffinity.Count + PreferredAffinity.Count + PreferredAntiAffinity.Count > 0;
+
+    /// <summary>The app containers' requests of a resource, each container that asks for none counted as <paramref name="fallback"/>.</summary>
+    private decimal NonZero(JsonObject spec, string resource, decimal fallback)
+    {
+        var missing = (spec["containers"] as JsonArray ?? []).OfType<JsonObject>().Count(c => c["resources"]?["requests"]?[resource] is null);
+        return Requests.GetValueOrDefault(resource) + (missing * fallback);
+    }
+
+    private static DateTimeOffset Time(JsonNode? value) =>
+        DateTimeOffset.TryParse(value?.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : DateTimeOffset.MinValue;
 }

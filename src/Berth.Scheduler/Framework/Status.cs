@@ -13,6 +13,9 @@ public enum StatusCode
 
     /// <summary>The plugin failed; the pod is tried again later.</summary>
     Error,
+
+    /// <summary>From PreFilter or PreScore: nothing for this plugin to judge for this pod; its Filter or Score is skipped.</summary>
+    Skip,
 }
 
 /// <summary>A plugin's verdict and the reasons kubectl users read in FailedScheduling events ("Insufficient cpu").</summary>
@@ -20,7 +23,12 @@ public sealed record Status(StatusCode Code, IReadOnlyList<string> Reasons)
 {
     public static Status Success { get; } = new(StatusCode.Success, []);
 
+    public static Status Skip { get; } = new(StatusCode.Skip, []);
+
     public bool IsSuccess => Code == StatusCode.Success;
+
+    /// <summary>The reasons as one sentence part, as events show them.</summary>
+    public string Message => string.Join(", ", Reasons);
 
     public static Status Unschedulable(params string[] reasons) => new(StatusCode.Unschedulable, reasons);
 

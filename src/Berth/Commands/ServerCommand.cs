@@ -8,6 +8,7 @@ using Berth.ApiServer;
 using Berth.Client;
 using Berth.Controllers;
 using Berth.Controllers.Certificates;
+using Berth.Scheduler.Configuration;
 using Berth.Storage;
 using Berth.Storage.Compaction;
 using Microsoft.Extensions.Logging;
@@ -55,6 +56,10 @@ internal static class ServerCommand
         {
             Description = "Do not run the scheduler in the server process.",
         };
+        var schedulerConfig = new Option<FileInfo?>("--scheduler-config")
+        {
+            Description = "A KubeSchedulerConfiguration file (kubescheduler.config.k8s.io/v1): profiles, plugins and their weights, percentageOfNodesToScore.",
+        };
         var disableControllers = new Option<bool>("--disable-controller-manager")
         {
             Description = "Do not run the controllers in the server process (run them elsewhere, or measure the API server alone).",
@@ -70,7 +75,7 @@ internal static class ServerCommand
         };
         var command = new Command("server", "Run a Berth server.")
         {
-            dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, disableScheduler, simulatedNodes, simulatedCapacity,
+            dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, disableScheduler, schedulerConfig, simulatedNodes, simulatedCapacity,
         };
         command.Validators.Add(result =>
         {
@@ -82,7 +87,7 @@ internal static class ServerCommand
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(dataDir)!,
             parse.GetValue(datastore),
-            new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableScheduler), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes),
+            new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableScheduler), parse.GetValue(schedulerConfig), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes),
                 NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!),
             new ApiServerOptions
             {
@@ -107,6 +112,17 @@ internal static class ServerCommand
         catch (FormatException e)
         {
             await Console.Error.WriteLineAsync($"berth server: --datastore-endpoint: {e.Message}");
+            return 2;
+        }
+        SchedulerConfiguration schedulerConfiguration;
+        try
+        {
+            schedulerConfiguration = parts.SchedulerConfig is null ? SchedulerConfiguration.Default : SchedulerConfiguration.Load(parts.SchedulerConfig.FullName);
+            schedulerConfiguration.Validate();
+        }
+        catch (SchedulerConfigurationException e)
+        {
+            await Console.Error.WriteLineAsync($"berth server: --scheduler-config: {e.Message}");
             return 2;
         }
         if (!System.Net.IPAddress.TryParse(options.BindAddress, out _))
@@ -143,7 +159,7 @@ internal static class ServerCommand
                 var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System)).RunAsync(stopping.Token);
                 using var schedulerClient = parts.Scheduler ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var scheduler = schedulerClient is null ? Task.CompletedTask
-                    : new Scheduler.Scheduler(schedulerClient, Scheduler.Profile.Default(), TimeProvider.System, loggerFactory).RunAsync(stopping.Token);
+                    : new Scheduler.Scheduler(schedulerClient, schedulerConfiguration, TimeProvider.System, loggerFactory).RunAsync(stopping.Token);
                 using var nodes = NodeAgents.Start(api, parts, options.DataDir, loggerFactory, stopping.Token);
                 await WaitForStopAsync(cancellationToken);
                 await stopping.CancelAsync();
@@ -178,7 +194,7 @@ internal static class ServerCommand
     }
 
     /// <summary>Which parts run beside the API server.</summary>
-    private sealed record ServerParts(bool Controllers, bool Scheduler, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity);
+    private sealed record ServerParts(bool Controllers, bool Scheduler, FileInfo? SchedulerConfig, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity);
 
     /// <summary>The server's own node agent and its hollow nodes, each over loopback HTTPS with node credentials.</summary>
     private sealed class NodeAgents : IDisposable

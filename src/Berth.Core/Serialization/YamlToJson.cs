@@ -4,14 +4,14 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Berth.ApiServer.Rest;
+namespace Berth.Core.Serialization;
 
 /// <summary>
-/// Request bodies sent as YAML (<c>application/yaml</c>), turned into JSON the way Kubernetes' YAML decoding does it:
+/// YAML (request bodies sent as <c>application/yaml</c>, configuration files) turned into JSON the way Kubernetes' YAML decoding does it:
 /// plain scalars become numbers, booleans (YAML 1.1's yes/no/on/off included) or null when they look like them,
 /// quoted scalars stay strings.
 /// </summary>
-internal static partial class YamlToJson
+public static partial class YamlToJson
 {
     /// <summary>Parses one YAML document; throws <see cref="YamlException"/> with the position of a syntax error.</summary>
     public static JsonNode? Convert(string yaml)

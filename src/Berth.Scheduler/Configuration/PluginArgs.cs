@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using Berth.Scheduler.Plugins.NodeResourcesFit;
+
+namespace Berth.Scheduler.Configuration;
+
+/// <summary>Reads plugins' <c>pluginConfig</c> args (upstream's <c>*Args</c> kinds) into what the plugins take.</summary>
+internal static class PluginArgs
+{
+    /// <summary>NodeResourcesFitArgs' scoringStrategy: LeastAllocated (default), MostAllocated or RequestedToCapacityRatio.</summary>
+    public static ScoringStrategy ScoringStrategy(JsonObject? args)
+    {
+        var strategy = args?["scoringStrategy"];
+        var resources = Resources(strategy?["resources"]) ?? ResourceAllocation.CpuAndMemory;
+        return strategy?["type"]?.ToString() switch
+        {
+            null or "" or "LeastAllocated" => new LeastAllocated(resources),
+            "MostAllocated" => new MostAllocated(resources),
+            "RequestedToCapacityRatio" => new RequestedToCapacityRatio(resources, Shape(strategy["requestedToCapacityRatio"]?["shape"])),
+            var other => throw new SchedulerConfigurationException($"NodeResourcesFit: scoringStrategy.type: Unsupported value: \"{other}\": supported values: \"LeastAllocated\", \"MostAllocated\", \"RequestedToCapacityRatio\""),
+        };
+    }
+
+    /// <summary>A list of <c>{name, weight}</c> (weight 1 when not given); null when absent.</summary>
+    public static IReadOnlyList<ResourceAllocation>? Resources(JsonNode? list) =>
+        list is JsonArray items
+            ? [.. items.OfType<JsonObject>().Select(r => new ResourceAllocation(r["name"]?.ToString() ?? "", Int(r, "weight") is > 0 and var w ? w : 1))]
+            : null;
+
+    public static int? Int(JsonNode? args, string field) => args?[field] is JsonValue v && v.TryGetValue<int>(out var n) ? n : null;
+
+    private static List<(long Utilization, long Score)> Shape(JsonNode? shape)
+    {
+        var points = (shape as JsonArray ?? []).OfType<JsonObject>().Select(p => ((long)(Int(p, "utilization") ?? 0), (long)(Int(p, "score") ?? 0))).ToList();
+        if (points.Count == 0)
+            throw new SchedulerConfigurationException("NodeResourcesFit: scoringStrategy.requestedToCapacityRatio.shape: Required value: at least one point must be specified");
+        for (var i = 1; i < points.Count; i++)
+        {
+            if (points[i].Item1 <= points[i - 1].Item1)
+                throw new SchedulerConfigurationException("NodeResourcesFit: scoringStrategy.requestedToCapacityRatio.shape: Invalid value: utilization values must be sorted in increasing order");
+        }
+        return points;
+    }
+}

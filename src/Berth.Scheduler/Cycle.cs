@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using Berth.Scheduler.Framework;
+
+namespace Berth.Scheduler;
+
+/// <summary>
+/// The scheduling algorithm of one profile, as upstream runs it: PreFilter; Filter over the nodes in parallel, from
+/// where the last cycle stopped until enough fit (<c>percentageOfNodesToScore</c>); PostFilter (preemption) if none
+/// does; PreScore and Score of the feasible nodes; the best chosen, ties broken by chance as upstream's selectHost.
+/// </summary>
+internal sealed class Cycle(Profile profile)
+{
+    /// <summary>Below this many nodes filtering is sequential: splitting the work costs more than it saves.</summary>
+    private const int ParallelFromNodes = 512;
+
+    private const int MinFeasibleNodes = 100;
+
+    /// <summary>Where the next cycle starts looking, so that every node gets its turn.</summary>
+    private int _nextStart;
+
+    public Profile Profile => profile;
+
+    /// <summary>The chosen node, or why there is none and what preemption did about it. Runs under the cache's lock.</summary>
+    public Outcome Run(CycleState state, PodInfo pod, Snapshot snapshot, Nominations nominations)
+    {
+        var nodes = snapshot.Nodes;
+        if (nodes.Count == 0)
+            return Outcome.Failed(FailureMessage.For(0, []), null);
+        var preFilter = profile.RunPreFilters(state, pod, snapshot);
+        if (!preFilter.IsSuccess)
+            return Outcome.Failed(FailureMessage.ForPreFilter(nodes.Count, preFilter), null);
+
+        var (feasible, failures) = Filter(state, pod, nodes, nominations);
+        if (feasible.Count == 0)
+        {
+            var preemption = PostFilter(state, pod, snapshot, failures);
+            var message = FailureMessage.For(nodes.Count, failures.Values, preemption?.Status.IsSuccess == false ? preemption.Status.Message : null);
+            return Outcome.Failed(message, preemption);
+        }
+        if (feasible.Count == 1)
+            return new Outcome(feasible[0].Name, "", null);
+        var scores = profile.RunScorers(state, pod, snapshot, feasible);
+        return new Outcome(SelectHost(feasible, scores), "", null);
+    }
+
+    /// <summary>
+    /// Nodes through the filters until enough fit, in parallel chunks for big clusters. A node with pods nominated to
+    /// it that rank at least as high as this one is judged with them on it. A pod that fits nowhere has seen every node.
+    /// </summary>
+    private (List<NodeInfo> Feasible, Dictionary<string, Status> Failures) Filter(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, Nominations nominations)
+    {
+        var wanted = FeasibleNodesToFind(nodes.Count);
+        var ahead = nominations.IsEmpty ? null : nominations.Ahead(pod);
+        var start = _nextStart;
+        var feasible = new NodeInfo?[wanted];
+        var failures = new ConcurrentDictionary<string, Status>(StringComparer.Ordinal);
+        var found = 0;
+        var processed = 0;
+
+        void Check(int i)
+        {
+            var node = nodes[(start + i) % nodes.Count];
+            if (ahead is not null && ahead.TryGetValue(node.Name, out var nominated))
+            {
+                node = node.Clone();
+                foreach (var other in nominated)
+                    node.AddPod(other);
+            }
+            var status = profile.RunFilters(state, pod, node);
+            Interlocked.Increment(ref processed);
+            if (!status.IsSuccess)
+            {
+                failures[node.Name] = status;
+                return;
+            }
+            var slot = Interlocked.Increment(ref found) - 1;
+            if (slot < wanted)
+                feasible[slot] = nodes[(start + i) % nodes.Count];
+        }
+
+        if (nodes.Count < ParallelFromNodes)
+        {
+            for (var i = 0; i < nodes.Count && found < wanted; i++)
+                Check(i);
+        }
+        else
+        {
+            var chunks = System.Collections.Concurrent.Partitioner.Create(0, nodes.Count, 64);
+            Parallel.ForEach(chunks, (range, loop) =>
+            {
+                for (var i = range.Item1; i < range.Item2; i++)
+                {
+                    if (Volatile.Read(ref found) >= wanted)
+                    {
+                        loop.Stop();
+                        return;
+                    }
+                    Check(i);
+                }
+            });
+        }
+        _nextStart = (start + processed) % nodes.Count;
+        return ([.. feasible.Take(Math.Min(found, wanted)).OfType<NodeInfo>()], new Dictionary<string, Status>(failures, StringComparer.Ordinal));
+    }
+
+    private PostFilterResult? PostFilter(CycleState state, PodInfo pod, Snapshot snapshot, Dictionary<string, Status> failures)
+    {
+        PostFilterResult? last = null;
+        foreach (var plugin in profile.PostFilters)
+        {
+            last = plugin.PostFilter(state, pod, snapshot, failures, profile);
+            if (last.Status.IsSuccess)
+                return last;
+        }
+        return last;
+    }
+
+    /// <summary>
+    /// Upstream's adaptive percentageOfNodesToScore: all nodes of a small cluster, else a share falling from 50 % by
+    /// one point per 125 nodes to 5 %, never fewer than 100; or the profile's own percentage.
+    /// </summary>
+    private int FeasibleNodesToFind(int nodes)
+    {
+        if (nodes < MinFeasibleNodes || profile.PercentageOfNodesToScore >= 100)
+            return nodes;
+        var percentage = profile.PercentageOfNodesToScore is > 0 and var configured ? configured : Math.Max(5, 50 - (nodes / 125));
+        return Math.Max(MinFeasibleNodes, nodes * percentage / 100);
+    }
+
+    /// <summary>The node with the highest score; among equals, each as likely as the others.</summary>
+    private static string SelectHost(List<NodeInfo> feasible, long[] scores)
+    {
+        var (best, bestScore, ties) = (0, long.MinValue, 0);
+        for (var i = 0; i < feasible.Count; i++)
+        {
+            if (scores[i] > bestScore)
+                (best, bestScore, ties) = (i, scores[i], 1);
+            else if (scores[i] == bestScore && Random.Shared.Next(++ties) == 0)
+                best = i;
+        }
+        return feasible[best].Name;
+    }
+
+    /// <summary>A cycle's result: the node chosen, or the message for the pod and what preemption found.</summary>
+    public sealed record Outcome(string? Node, string Message, PostFilterResult? Preemption)
+    {
+        public static Outcome Failed(string message, PostFilterResult? preemption) => new(null, message, preemption);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Collections.Concurrent;
+using Berth.Scheduler.Framework;
+
+namespace Berth.Scheduler;
+
+/// <summary>
+/// Pods waiting for a node that preemption cleared for them (<c>status.nominatedNodeName</c>). Until they are bound,
+/// pods of lower or equal priority are filtered as if the nominated pods were already there, so they do not take the
+/// room made for them.
+/// </summary>
+internal sealed class Nominations
+{
+    private readonly ConcurrentDictionary<string, PodInfo> _pods = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _nodes = new(StringComparer.Ordinal);
+
+    /// <summary>Notes a pending pod's nomination as its status says (or that it has none).</summary>
+    public void Set(PodInfo pod) => Set(pod, pod.NominatedNodeName);
+
+    /// <summary>Notes a nomination the scheduler just made, before the status write comes back through the watch.</summary>
+    public void Set(PodInfo pod, string nodeName)
+    {
+        if (nodeName.Length == 0)
+        {
+            // The status is behind a nomination made moments ago: keep what is known.
+            if (!_nodes.ContainsKey(pod.Uid))
+                Remove(pod.Uid);
+            return;
+        }
+        _pods[pod.Uid] = pod;
+        _nodes[pod.Uid] = nodeName;
+    }
+
+    public void Remove(string uid)
+    {
+        _pods.TryRemove(uid, out _);
+        _nodes.TryRemove(uid, out _);
+    }
+
+    public bool IsEmpty => _nodes.IsEmpty;
+
+    /// <summary>The pods nominated to each node that <paramref name="pod"/> must leave room for: of its priority or higher, other than itself.</summary>
+    public Dictionary<string, List<PodInfo>> Ahead(PodInfo pod)
+    {
+        var ahead = new Dictionary<string, List<PodInfo>>(StringComparer.Ordinal);
+        foreach (var (uid, node) in _nodes)
+        {
+            if (uid == pod.Uid || !_pods.TryGetValue(uid, out var nominated) || nominated.Priority < pod.Priority)
+                continue;
+            if (!ahead.TryGetValue(node, out var list))
+                ahead[node] = list = [];
+            list.Add(nominated);
+        }
+        return ahead;
+    }
+
+    /// <summary>The node nominated for a pod, if any.</summary>
+    public string? NodeOf(string uid) => _nodes.TryGetValue(uid, out var node) ? node : null;
+}
