@@ -12,10 +12,16 @@ namespace Berth.Scheduler.Tests;
 
 /// <summary>
 /// An API server on a random loopback port (SQLite in a temp directory), three hollow nodes with 4 CPUs and 8Gi
-/// each, and the scheduler with the default profile; the real kubectl drives it.
+/// each, and the scheduler with the default profile (or the configuration a derived fixture gives); the real kubectl
+/// drives it.
 /// </summary>
-public sealed class SchedulerClusterFixture : IAsyncLifetime
+public class SchedulerClusterFixture(SchedulerConfiguration configuration) : IAsyncLifetime
 {
+    public SchedulerClusterFixture()
+        : this(SchedulerConfiguration.Default)
+    {
+    }
+
     private static readonly NodeAgentTiming FastTiming = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
 
     private readonly TempDirectory _directory = new("scheduler");
@@ -37,7 +43,7 @@ public sealed class SchedulerClusterFixture : IAsyncLifetime
         _nodeClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.IssueNodeCertificate("simulated"));
         _schedulerClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.ControllerManagerCertificate);
         var nodes = HollowNodes.Create(_nodeClient, 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
-        var scheduler = new Scheduler(_schedulerClient, SchedulerConfiguration.Default, TimeProvider.System, NullLoggerFactory.Instance);
+        var scheduler = new Scheduler(_schedulerClient, configuration, TimeProvider.System, NullLoggerFactory.Instance);
         _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token));
         Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "node", "sim-2")).ExitCode == 0, TimeSpan.FromSeconds(30), "the nodes to register");

@@ -75,6 +75,31 @@ public sealed class SchedulerTests(SchedulerClusterFixture cluster) : IClassFixt
         }
     }
 
+    [Fact]
+    public async Task Pod_WithSchedulingGates_WaitsUntilTheLastGateIsRemoved()
+    {
+        var ns = await NamespaceAsync("gated");
+        await CreateAsync(ns, "gated", """{"schedulingGates":[{"name":"example.com/quota"},{"name":"example.com/review"}],"containers":[{"name":"main","image":"registry.local/app:1"}]}""");
+
+        Assert.Matches(@"^gated\s+0/1\s+SchedulingGated\s", (await cluster.Kubectl.SucceedAsync("get", "pod", "gated", "-n", ns)).Out.Split('\n')[1]);
+        var condition = (await cluster.GetAsync("get", "pod", "gated", "-n", ns))["status"]!["conditions"]![0]!;
+        Assert.Equal("SchedulingGated", condition["reason"]!.GetValue<string>());
+        Assert.Equal("Scheduling is blocked due to non-empty scheduling gates", condition["message"]!.GetValue<string>());
+
+        var added = await cluster.Kubectl.RunAsync("patch", "pod", "gated", "-n", ns, "--type=json",
+            "-p", """[{"op":"add","path":"/spec/schedulingGates/-","value":{"name":"example.com/late"}}]""");
+        Assert.NotEqual(0, added.ExitCode);
+        Assert.Contains("spec.schedulingGates[2].name: Forbidden: only deletion is allowed, but found new scheduling gate 'example.com/late'", added.Err, StringComparison.Ordinal);
+
+        await cluster.Kubectl.SucceedAsync("patch", "pod", "gated", "-n", ns, "--type=json", "-p", """[{"op":"remove","path":"/spec/schedulingGates/0"}]""");
+        var stillGated = await cluster.GetAsync("get", "pod", "gated", "-n", ns);
+        Assert.Equal("SchedulingGated", stillGated["status"]!["conditions"]![0]!["reason"]!.GetValue<string>());
+        Assert.Null(stillGated["spec"]!["nodeName"]);
+
+        await cluster.Kubectl.SucceedAsync("patch", "pod", "gated", "-n", ns, "--type=json", "-p", """[{"op":"remove","path":"/spec/schedulingGates"}]""");
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=PodScheduled", "pod/gated", "-n", ns, "--timeout=30s");
+    }
+
     private async Task<string> NamespaceAsync(string purpose)
     {
         var ns = $"{purpose}-{Guid.NewGuid().ToString("N")[..8]}";

@@ -107,6 +107,7 @@ internal static class KindDefaults
             case ("", "pods") when obj["spec"] is JsonObject spec:
                 PodDefaults.Admit(spec);
                 obj.Child("status")["qosClass"] = PodDefaults.QosClass(spec);
+                PodDefaults.SchedulingGated(obj);
                 break;
             case ("batch", "jobs"):
                 WorkloadDefaults.JobSelector(obj);

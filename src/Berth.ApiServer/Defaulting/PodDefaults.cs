@@ -53,6 +53,27 @@ internal static class PodDefaults
         }
     }
 
+    /// <summary>A pod created with scheduling gates says so in its PodScheduled condition, which kubectl shows as <c>SchedulingGated</c>.</summary>
+    public static void SchedulingGated(JsonObject pod)
+    {
+        if (pod["spec"]?["schedulingGates"] is not JsonArray { Count: > 0 })
+            return;
+        var status = pod.Child("status");
+        var conditions = status["conditions"] as JsonArray ?? [];
+        status["conditions"] = conditions;
+        if (conditions.OfType<JsonObject>().Any(c => c["type"]?.ToString() == "PodScheduled"))
+            return;
+        conditions.Add(new JsonObject
+        {
+            ["type"] = "PodScheduled",
+            ["status"] = "False",
+            ["lastProbeTime"] = null,
+            ["lastTransitionTime"] = Berth.Core.Serialization.WireTime.Time(DateTimeOffset.UtcNow),
+            ["reason"] = "SchedulingGated",
+            ["message"] = "Scheduling is blocked due to non-empty scheduling gates",
+        });
+    }
+
     /// <summary>The pod's QoS class, as the server records it at creation.</summary>
     public static string QosClass(JsonObject spec)
     {

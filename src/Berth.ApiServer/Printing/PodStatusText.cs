@@ -17,6 +17,8 @@ internal static class PodStatusText
         var reason = Fields.Text(status, "reason");
         if (reason.Length == 0)
             reason = Fields.Text(status, "phase", "Pending");
+        if (Fields.Array(pod, "status.conditions").Any(c => Fields.Text(c, "type") == "PodScheduled" && Fields.Text(c, "reason") == "SchedulingGated"))
+            reason = "SchedulingGated";
 
         var initSpecs = Fields.Array(pod, "spec.initContainers");
         var sidecars = initSpecs.Where(c => Fields.Text(c, "restartPolicy") == "Always").Select(c => Fields.Text(c, "name")).ToHashSet(StringComparer.Ordinal);

@@ -31,8 +31,10 @@ internal static class UpdateValidation
         var before = previous["spec"] as JsonObject ?? [];
         switch (resource.Group, resource.Plural)
         {
-            case ("", "pods") when !JsonNode.DeepEquals(Fixed(before, OnlyAdded(before, spec)), Fixed(spec, OnlyAdded(before, spec))):
-                causes.Add(new StatusCause("FieldValueForbidden", PodUpdateForbidden, "spec"));
+            case ("", "pods"):
+                if (!JsonNode.DeepEquals(Fixed(before, OnlyAdded(before, spec)), Fixed(spec, OnlyAdded(before, spec))))
+                    causes.Add(new StatusCause("FieldValueForbidden", PodUpdateForbidden, "spec"));
+                AddedSchedulingGates(before, spec, causes);
                 break;
             case ("", "services"):
                 if (ObjectJson.GetString(before, "clusterIP") is { Length: > 0 } ip && ObjectJson.GetString(spec, "clusterIP") is var now && now != ip)
@@ -68,6 +70,21 @@ internal static class UpdateValidation
         if (tolerationsMayDiffer)
             copy.Remove("tolerations");
         return copy;
+    }
+
+    /// <summary>Scheduling gates may only be removed: each new one is refused, as upstream does.</summary>
+    private static void AddedSchedulingGates(JsonObject before, JsonObject spec, List<StatusCause> causes)
+    {
+        var old = (before["schedulingGates"] as JsonArray ?? []).Select(g => g?["name"]?.ToString()).ToHashSet(StringComparer.Ordinal);
+        var gates = spec["schedulingGates"] as JsonArray ?? [];
+        for (var i = 0; i < gates.Count; i++)
+        {
+            if (gates[i]?["name"]?.ToString() is { } gate && !old.Contains(gate))
+            {
+                causes.Add(new StatusCause("FieldValueForbidden", $"Forbidden: only deletion is allowed, but found new scheduling gate '{gate}'",
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"spec.schedulingGates[{i}].name")));
+            }
+        }
     }
 
     /// <summary>Whether the updated tolerations are the previous ones with others after them.</summary>
