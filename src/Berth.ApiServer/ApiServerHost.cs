@@ -77,6 +77,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var pki = ClusterPki.LoadOrCreate(Path.Combine(serverDir, "tls"), options.TlsSans);
         var tokens = Tokens.LoadOrCreate(serverDir, pki.Ca);
         await SystemNamespaces.EnsureAsync(store, TimeProvider.System, cancellationToken);
+        await SystemPriorityClasses.EnsureAsync(store, TimeProvider.System, cancellationToken);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -29,6 +29,8 @@ public sealed class KindDefaultsTests(ServerFixture server) : IClassFixture<Serv
         Assert.Equal("default-scheduler", spec["schedulerName"]!.GetValue<string>());
         Assert.Equal("default", spec["serviceAccountName"]!.GetValue<string>());
         Assert.Equal(0, spec["priority"]!.GetValue<int>());
+        Assert.Equal("PreemptLowerPriority", spec["preemptionPolicy"]!.GetValue<string>());
+        Assert.Null(spec["priorityClassName"]);
         Assert.Equal(["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"], spec["tolerations"]!.AsArray().Select(t => t!["key"]!.GetValue<string>()));
         var web = spec["containers"]![0]!;
         Assert.Equal("Always", web["imagePullPolicy"]!.GetValue<string>());

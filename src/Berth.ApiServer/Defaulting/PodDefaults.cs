@@ -4,7 +4,8 @@ namespace Berth.ApiServer.Defaulting;
 
 /// <summary>
 /// Upstream's defaults for a pod spec (in pods and in every pod template), and what admission adds to pods
-/// themselves: a priority, the default service account, and the not-ready/unreachable tolerations.
+/// themselves: the default service account and the not-ready/unreachable tolerations (PriorityAdmission adds the
+/// priority).
 /// </summary>
 internal static class PodDefaults
 {
@@ -28,11 +29,9 @@ internal static class PodDefaults
             Volume(volume);
     }
 
-    /// <summary>What admission sets on a pod (not on templates): priority, service account, tolerations for node trouble.</summary>
+    /// <summary>What admission sets on a pod (not on templates): service account, tolerations for node trouble.</summary>
     public static void Admit(JsonObject spec)
     {
-        spec.Default("priority", 0);
-        spec.Default("preemptionPolicy", "PreemptLowerPriority");
         // serviceAccount is the deprecated spelling: either names the account, and both end up saying it.
         spec.Default("serviceAccountName", spec["serviceAccount"]?.DeepClone() ?? "default");
         spec["serviceAccount"] = spec["serviceAccountName"]!.DeepClone();

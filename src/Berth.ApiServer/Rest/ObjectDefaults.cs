@@ -15,6 +15,7 @@ internal static class ObjectDefaults
     public const string NamespaceNameLabel = "kubernetes.io/metadata.name";
 
     private static readonly string[] AllocatedServiceFields = ["clusterIP", "clusterIPs"];
+    private static readonly string[] AdmittedPodFields = ["priority", "preemptionPolicy"];
 
     public static void OnCreate(ResourceInfo resource, JsonObject obj)
     {
@@ -48,18 +49,36 @@ internal static class ObjectDefaults
 
     /// <summary>
     /// What an update keeps of the object it replaces although the writer left it out: a service's cluster IPs,
-    /// which the server allocated (upstream's strategy patches them back in).
+    /// which the server allocated (upstream's strategy patches them back in), and a pod's priority and preemption
+    /// policy, which priority admission set (upstream's admission keeps them; validation forbids changing them).
     /// </summary>
     public static void OnUpdate(ResourceInfo resource, JsonObject obj, JsonObject previous)
     {
-        if (resource is not { Group: "", Plural: "services" } || obj["spec"] is not JsonObject spec || previous["spec"] is not JsonObject before)
+        if (obj["spec"] is not JsonObject spec || previous["spec"] is not JsonObject before)
             return;
-        foreach (var field in AllocatedServiceFields)
+        switch (resource)
         {
-            var missing = spec[field] is null || (spec[field] is JsonValue value && value.ToString().Length == 0);
-            if (missing && before[field] is { } kept)
-                spec[field] = kept.DeepClone();
+            case { Group: "", Plural: "services" }:
+                foreach (var field in AllocatedServiceFields)
+                {
+                    if (spec[field] is null || (spec[field] is JsonValue value && value.ToString().Length == 0))
+                        Keep(spec, before, field);
+                }
+                break;
+            case { Group: "", Plural: "pods" }:
+                foreach (var field in AdmittedPodFields)
+                {
+                    if (spec[field] is null)
+                        Keep(spec, before, field);
+                }
+                break;
         }
+    }
+
+    private static void Keep(JsonObject spec, JsonObject before, string field)
+    {
+        if (before[field] is { } kept)
+            spec[field] = kept.DeepClone();
     }
 
     /// <summary>

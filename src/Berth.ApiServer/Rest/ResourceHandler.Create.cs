@@ -61,6 +61,7 @@ internal sealed partial class ResourceHandler
         ValidateName(resource, name ?? generateName + "xxxxx");
         if (resource.Namespaced)
             await RequireNamespaceAsync(target.Namespace!, cancellationToken);
+        await _priorityAdmission.AdmitAsync(resource, obj, cancellationToken);
 
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = Now();
@@ -80,6 +81,7 @@ internal sealed partial class ResourceHandler
             ObjectDefaults.OnCreate(resource, obj);
             ObjectDefaults.OnWrite(resource, obj);
             ObjectValidation.Validate(resource, obj, previous: null);
+            await _priorityAdmission.ValidateAsync(resource, obj, cancellationToken);
             if (updater is not null)
                 FieldsOf(resource).RecordUpdate(null, obj, updater);
             var actualName = ObjectJson.Name(obj)!;

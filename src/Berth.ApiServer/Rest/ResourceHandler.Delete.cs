@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Bootstrap;
 using Berth.ApiServer.Http;
 using Berth.Core.Errors;
 using Berth.Storage;
@@ -15,6 +16,8 @@ internal sealed partial class ResourceHandler
     private async Task DeleteAsync(HttpContext context, RequestTarget target)
     {
         var options = DeleteOptions.From(await RequestBody.ReadOptionalObjectAsync(context, BodyLimit), context.Request.Query);
+        if (SystemPriorityClasses.Protects(target.Resource, target.Name!))
+            throw new ApiException(ApiStatus.Forbidden(target.Resource, target.Name!, "this is a system priority class and cannot be deleted"));
         for (var attempt = 1; ; attempt++)
         {
             var (current, modRevision) = await GetCurrentAsync(target, context.RequestAborted);

@@ -62,7 +62,10 @@ internal sealed partial class ResourceHandler
         ObjectDefaults.OnUpdate(resource, updated, current);
         ObjectDefaults.OnWrite(resource, updated);
         if (target.Subresource is null)
+        {
             ObjectValidation.Validate(resource, updated, current);
+            await _priorityAdmission.ValidateAsync(resource, updated, cancellationToken);
+        }
         if (updater is not null)
             FieldsOf(resource).RecordUpdate(current, updated, updater);
         if (resource.TracksGeneration && SpecChanged(current, updated))

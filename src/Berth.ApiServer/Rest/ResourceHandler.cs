@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Admission;
 using Berth.ApiServer.Caching;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Observability;
@@ -24,6 +25,7 @@ internal sealed partial class ResourceHandler(
     private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
 
     private readonly EventLeases _eventLeases = new(store, options.EventTtl, time);
+    private readonly PriorityAdmission _priorityAdmission = new(store, caches);
 
     public async Task HandleAsync(HttpContext context)
     {

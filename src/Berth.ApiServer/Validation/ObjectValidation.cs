@@ -45,6 +45,9 @@ internal static class ObjectValidation
             case ("apiextensions.k8s.io", "customresourcedefinitions"):
                 DefinitionValidation.Validate(obj, causes);
                 break;
+            case ("scheduling.k8s.io", "priorityclasses"):
+                PriorityClassValidation.Validate(obj, previous, causes);
+                break;
         }
         if (previous is not null)
             UpdateValidation.Validate(resource, obj, previous, causes);

@@ -27,6 +27,10 @@ public sealed record ApiStatus(int Code, string Reason, string Message, string? 
 
     public static ApiStatus BadRequest(string message) => new(400, "BadRequest", message);
 
+    /// <summary>A request that admission or a rule of the resource refuses: <c>pods "web" is forbidden: ...</c>.</summary>
+    public static ApiStatus Forbidden(ResourceInfo resource, string name, string why) =>
+        new(403, "Forbidden", $"{resource.QualifiedPlural} \"{name}\" is forbidden: {why}", name, resource.Group, resource.Plural);
+
     public static ApiStatus Invalid(ResourceInfo resource, string name, IReadOnlyList<StatusCause> causes) =>
         new(422, "Invalid", $"{resource.QualifiedKind} \"{name}\" is invalid: {Aggregate(causes.Select(c => $"{c.Field}: {c.Message}").ToList())}",
             name, resource.Group, resource.Kind, causes);
