@@ -181,7 +181,10 @@ public sealed partial class Scheduler
     private Task ScheduleOne(PodEntry entry, CancellationToken cancellationToken)
     {
         var cycle = _cycles[entry.SchedulerName];
+        // The nomination this scheduler made may not have come back through the watch yet.
         var pod = new PodInfo(entry.Pending!);
+        if (_nominations.NodeOf(pod.Uid) is { } nominatedTo)
+            pod = new PodInfo(entry.Pending!) { NominatedNodeName = nominatedTo };
         var state = new CycleState();
         var outcome = _cache.Read(snapshot =>
         {

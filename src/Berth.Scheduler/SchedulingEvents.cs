@@ -36,7 +36,6 @@ internal sealed class SchedulingEvents(ApiClient client, TimeProvider time)
         {
             ["status"] = new JsonObject
             {
-                ["nominatedNodeName"] = nominatedNode ?? pod["status"]?["nominatedNodeName"]?.DeepClone(),
                 ["conditions"] = new JsonArray(new JsonObject
                 {
                     ["type"] = "PodScheduled",
@@ -48,6 +47,8 @@ internal sealed class SchedulingEvents(ApiClient client, TimeProvider time)
                 }),
             },
         };
+        if (nominatedNode is not null)
+            condition["status"]!["nominatedNodeName"] = nominatedNode;
         await client.SendAsync(HttpMethod.Patch, path, condition, cancellationToken, "application/strategic-merge-patch+json");
 
         if (_failures.TryGetValue(Uid(pod), out var last) && last.Message == message && await CountAgainAsync(pod, last.Name, cancellationToken))

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Berth.Testing;
 
 namespace Berth.Scheduler.Tests;
 

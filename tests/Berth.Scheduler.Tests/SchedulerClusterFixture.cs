@@ -15,13 +15,8 @@ namespace Berth.Scheduler.Tests;
 /// each, and the scheduler with the default profile (or the configuration a derived fixture gives); the real kubectl
 /// drives it.
 /// </summary>
-public class SchedulerClusterFixture(SchedulerConfiguration configuration) : IAsyncLifetime
+public class SchedulerClusterFixture : IAsyncLifetime
 {
-    public SchedulerClusterFixture()
-        : this(SchedulerConfiguration.Default)
-    {
-    }
-
     private static readonly NodeAgentTiming FastTiming = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
 
     private readonly TempDirectory _directory = new("scheduler");
@@ -31,6 +26,15 @@ public class SchedulerClusterFixture(SchedulerConfiguration configuration) : IAs
     private ApiClient? _nodeClient;
     private ApiClient? _schedulerClient;
     private Task? _running;
+
+    private readonly SchedulerConfiguration _configuration;
+
+    public SchedulerClusterFixture()
+        : this(SchedulerConfiguration.Default)
+    {
+    }
+
+    protected SchedulerClusterFixture(SchedulerConfiguration configuration) => _configuration = configuration;
 
     public Kubectl Kubectl { get; private set; } = null!;
 
@@ -43,7 +47,7 @@ public class SchedulerClusterFixture(SchedulerConfiguration configuration) : IAs
         _nodeClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.IssueNodeCertificate("simulated"));
         _schedulerClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.ControllerManagerCertificate);
         var nodes = HollowNodes.Create(_nodeClient, 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
-        var scheduler = new Scheduler(_schedulerClient, configuration, TimeProvider.System, NullLoggerFactory.Instance);
+        var scheduler = new Scheduler(_schedulerClient, _configuration, TimeProvider.System, NullLoggerFactory.Instance);
         _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token));
         Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "node", "sim-2")).ExitCode == 0, TimeSpan.FromSeconds(30), "the nodes to register");

@@ -12,6 +12,8 @@ namespace Berth.Agent.Pods;
 /// </summary>
 internal static class PodStatusReport
 {
+    private static readonly string[] KeptFields = ["qosClass", "nominatedNodeName"];
+
     private static readonly string[] Owned = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"];
 
     public static JsonObject For(JsonObject pod, PodRun run, ContainerPlan plan, ProbeManager probes, string hostIp, string now)
@@ -60,8 +62,12 @@ internal static class PodStatusReport
         if (run.Specs.Any(s => s.Role != ContainerRole.App))
             status["initContainerStatuses"] = new JsonArray([.. run.Specs.Where(s => s.Role != ContainerRole.App).Select(s => reports[s.Name])]);
         status["containerStatuses"] = new JsonArray([.. run.Specs.Where(s => s.Role == ContainerRole.App).Select(s => reports[s.Name])]);
-        if (previous["qosClass"] is { } qos)
-            status["qosClass"] = qos.DeepClone();
+        // Fields the scheduler and the API server own stay as they are.
+        foreach (var kept in KeptFields)
+        {
+            if (previous[kept] is { } value)
+                status[kept] = value.DeepClone();
+        }
         return status;
     }
 

@@ -26,7 +26,8 @@ internal static class PluginArgs
             ? [.. items.OfType<JsonObject>().Select(r => new ResourceAllocation(r["name"]?.ToString() ?? "", Int(r, "weight") is > 0 and var w ? w : 1))]
             : null;
 
-    public static int? Int(JsonNode? args, string field) => args?[field] is JsonValue v && v.TryGetValue<int>(out var n) ? n : null;
+    public static int? Int(JsonNode? args, string field) =>
+        args?[field] is JsonValue value && int.TryParse(value.ToString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static List<(long Utilization, long Score)> Shape(JsonNode? shape)
     {

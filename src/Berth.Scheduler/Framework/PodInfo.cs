@@ -60,7 +60,7 @@ public sealed class PodInfo
     public string NodeName { get; }
 
     /// <summary>The node a preemption cleared for this pod, where it waits for its victims to go.</summary>
-    public string NominatedNodeName { get; }
+    public string NominatedNodeName { get; init; }
 
     /// <summary>Resource name → amount, as nodes admit pods (init containers, sidecars, overhead).</summary>
     public IReadOnlyDictionary<string, decimal> Requests { get; }
