@@ -1,82 +1,110 @@
-// bench scheduler: `bin/berth server --simulated-nodes N` for each `N:P` given (default 5000:10000), then P pods with
-// CPU and memory requests and no node (upstream's SchedulingBasic), created 32 at a time through the API. A watch
-// notes when each pod is bound; the figures are pods bound per second (first create to last binding) and the p99 from
-// a pod's create to its binding. Prints the figures, then one final line per run `bench scheduler: key=value ...`.
-// See docs/benchmarks.md.
+// bench scheduler: for each `MODE:N:P` given, `bin/berth server --simulated-nodes N`, then P pods with CPU and memory
+// requests and no node, created 32 at a time through the API. MODE is `basic` (upstream's SchedulingBasic),
+// `antiaffinity` (each pod also has required anti-affinity on kubernetes.io/hostname against the pods of its group,
+// one of 100) or `spread` (each pod also has a topology spread constraint, maxSkew 1 on kubernetes.io/hostname,
+// DoNotSchedule, over the pods of its group). A watch notes when each pod is bound; the figures are pods bound per
+// second (first create to last binding) and the p99 from a pod's create to its binding. Prints each run's figures, a
+// line `bench scheduler-run: ...` per run, and last `bench scheduler: ...` with the largest basic run and the others'
+// rates. See docs/benchmarks.md.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Berth.Testing;
 
-var binary = Path.GetFullPath(args.FirstOrDefault(a => !char.IsAsciiDigit(a[0])) ?? "bin/berth");
-var runs = args.Where(a => char.IsAsciiDigit(a[0]))
-    .Select(a => a.Split(':') is [var n, var p] ? (Nodes: Number(n), Pods: Number(p)) : (Nodes: Number(a), Pods: 10_000))
-    .DefaultIfEmpty((Nodes: 5_000, Pods: 10_000)).ToList();
-var lines = new List<string>();
+var binary = Path.GetFullPath(args.FirstOrDefault(a => a.Contains('/', StringComparison.Ordinal)) ?? "bin/berth");
+var runs = args.Where(a => !a.Contains('/', StringComparison.Ordinal)).Select(Run.Parse).DefaultIfEmpty(new Run("basic", 5_000, 10_000)).ToList();
+var results = new List<(Run Run, double PodsPerSecond, double P99)>();
 
-foreach (var (nodes, pods) in runs)
+foreach (var run in runs)
 {
-    await using var server = await BerthServerProcess.StartAsync(binary, "--simulated-nodes", nodes.ToString(CultureInfo.InvariantCulture));
+    await using var server = await BerthServerProcess.StartAsync(binary, "--simulated-nodes", run.Nodes.ToString(CultureInfo.InvariantCulture));
     using var client = server.CreateClient();
     client.Timeout = Timeout.InfiniteTimeSpan;
-    await WaitForNodesAsync(client, nodes + 1);
-    Console.WriteLine($"  {nodes} hollow nodes Ready");
+    await WaitForNodesAsync(client, run.Nodes + 1);
+    Console.WriteLine($"  {run.Mode}: {run.Nodes} hollow nodes Ready");
 
     var clock = Stopwatch.StartNew();
     var created = new ConcurrentDictionary<string, TimeSpan>(StringComparer.Ordinal);
     var bound = new ConcurrentDictionary<string, TimeSpan>(StringComparer.Ordinal);
     using var stopWatching = new CancellationTokenSource();
     var watching = WatchBindingsAsync(client, bound, clock, stopWatching.Token);
-    await Parallel.ForEachAsync(Enumerable.Range(0, pods), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, cancellationToken) =>
+    await Parallel.ForEachAsync(Enumerable.Range(0, run.Pods), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, cancellationToken) =>
     {
-        var name = $"basic-{i}";
-        var pod = """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"NAME"},"spec":{"containers":[{"name":"app","image":"registry.local/app:1","resources":{"requests":{"cpu":"100m","memory":"500Mi"}}}]}}"""
-            .Replace("NAME", name, StringComparison.Ordinal);
-        using var content = new StringContent(pod, System.Text.Encoding.UTF8, "application/json");
+        var name = $"{run.Mode}-{i}";
+        using var content = new StringContent(run.Pod(name, i), System.Text.Encoding.UTF8, "application/json");
         created[name] = clock.Elapsed;
         using var response = await client.PostAsync(new Uri("/api/v1/namespaces/default/pods", UriKind.Relative), content, cancellationToken);
         response.EnsureSuccessStatusCode();
     });
-    Console.WriteLine($"  {pods} pods created in {clock.Elapsed.TotalSeconds:F1} s");
-    while (bound.Count < pods)
+    Console.WriteLine($"  {run.Pods} pods created in {clock.Elapsed.TotalSeconds:F1} s");
+    while (bound.Count < run.Pods)
     {
         if (clock.Elapsed > TimeSpan.FromMinutes(15))
-            throw new TimeoutException($"only {bound.Count} of {pods} pods were bound after 15 minutes");
+            throw new TimeoutException($"only {bound.Count} of {run.Pods} pods were bound after 15 minutes");
         await Task.Delay(100);
     }
     await stopWatching.CancelAsync();
     await watching;
 
     var last = bound.Values.Max();
-    var podsPerSecond = pods / last.TotalSeconds;
+    var podsPerSecond = run.Pods / last.TotalSeconds;
     var latencies = created.Select(c => (bound[c.Key] - c.Value).TotalMilliseconds).Order().ToList();
     var p99 = latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1];
     Console.WriteLine($"  all bound {last.TotalSeconds:F1} s after the first create: {podsPerSecond:F0} pods/s, create-to-bind p50 {latencies[latencies.Count / 2]:F0} ms, p99 {p99:F0} ms");
-    lines.Add(string.Create(CultureInfo.InvariantCulture, $"bench scheduler: nodes={nodes} pods={pods} pods_per_s={podsPerSecond:F0} p99_ms={p99:F0}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench scheduler-run: mode={run.Mode} nodes={run.Nodes} pods={run.Pods} pods_per_s={podsPerSecond:F0} p99_ms={p99:F0}"));
+    results.Add((run, podsPerSecond, p99));
 }
-foreach (var line in lines)
-    Console.WriteLine(line);
 
-static int Number(string text) => int.Parse(text, CultureInfo.InvariantCulture);
+var basic = results.Where(r => r.Run.Mode == "basic").MaxBy(r => (r.Run.Nodes, r.Run.Pods));
+string Rate(string mode) => results.FirstOrDefault(r => r.Run.Mode == mode) is { Run: not null } found
+    ? found.PodsPerSecond.ToString("F0", CultureInfo.InvariantCulture) : "-";
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"bench scheduler: nodes={basic.Run?.Nodes} pods={basic.Run?.Pods} pods_per_s={basic.PodsPerSecond:F0} p99_ms={basic.P99:F0} antiaffinity_pods_per_s={Rate("antiaffinity")} spread_pods_per_s={Rate("spread")}"));
 
-// Notes the moment each pod in default is first seen with a node.
+// Notes the moment each pod in default is first seen with a node. The server ends a watch that falls behind; then
+// a list catches up (its pods are noted as bound now) and the watch goes on from the list's revision.
 static async Task WatchBindingsAsync(HttpClient client, ConcurrentDictionary<string, TimeSpan> bound, Stopwatch clock, CancellationToken cancellationToken)
 {
-    try
+    var revision = "";
+    while (!cancellationToken.IsCancellationRequested)
     {
-        using var response = await client.GetAsync(new Uri("/api/v1/namespaces/default/pods?watch=1", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        try
         {
-            using var e = JsonDocument.Parse(line);
-            var pod = e.RootElement.GetProperty("object");
-            if (pod.GetProperty("spec").TryGetProperty("nodeName", out var node) && node.GetString() is { Length: > 0 })
-                bound.TryAdd(pod.GetProperty("metadata").GetProperty("name").GetString()!, clock.Elapsed);
+            if (revision.Length == 0)
+            {
+                using var list = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/v1/namespaces/default/pods", UriKind.Relative), cancellationToken));
+                foreach (var pod in list.RootElement.GetProperty("items").EnumerateArray())
+                    Note(pod);
+                revision = list.RootElement.GetProperty("metadata").GetProperty("resourceVersion").GetString()!;
+            }
+            using var response = await client.GetAsync(new Uri($"/api/v1/namespaces/default/pods?watch=1&resourceVersion={revision}", UriKind.Relative),
+                HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+            while (await reader.ReadLineAsync(cancellationToken) is { } line)
+            {
+                using var e = JsonDocument.Parse(line);
+                var pod = e.RootElement.GetProperty("object");
+                if (e.RootElement.GetProperty("type").GetString() == "ERROR")
+                    break;
+                Note(pod);
+                revision = pod.GetProperty("metadata").GetProperty("resourceVersion").GetString()!;
+            }
+            revision = "";
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            revision = "";
         }
     }
-    catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+    void Note(JsonElement pod)
     {
+        if (pod.GetProperty("spec").TryGetProperty("nodeName", out var node) && node.GetString() is { Length: > 0 })
+            bound.TryAdd(pod.GetProperty("metadata").GetProperty("name").GetString()!, clock.Elapsed);
     }
 }
 
@@ -92,4 +120,32 @@ static async Task WaitForNodesAsync(HttpClient client, int expected)
             throw new TimeoutException($"only {ready} of {expected} nodes were Ready after 10 minutes");
         await Task.Delay(250);
     }
+}
+
+/// <summary>One run: what kind of pods, how many nodes, how many pods.</summary>
+internal sealed record Run(string Mode, int Nodes, int Pods)
+{
+    private const int Groups = 100;
+
+    public static Run Parse(string text) => text.Split(':') switch
+    {
+        [var mode, var nodes, var pods] when mode is "basic" or "antiaffinity" or "spread" => new Run(mode, Number(nodes), Number(pods)),
+        _ => throw new ArgumentException($"{text}: expected MODE:NODES:PODS with MODE basic, antiaffinity or spread"),
+    };
+
+    /// <summary>The pod to create, as JSON: requests as upstream's SchedulingBasic, and the mode's placement rule over its group.</summary>
+    public string Pod(string name, int index)
+    {
+        var group = $"g{index % Groups}";
+        var rule = Mode switch
+        {
+            "antiaffinity" => ""","affinity":{"podAntiAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"group":"GROUP"}},"topologyKey":"kubernetes.io/hostname"}]}}""",
+            "spread" => ""","topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"kubernetes.io/hostname","whenUnsatisfiable":"DoNotSchedule","labelSelector":{"matchLabels":{"group":"GROUP"}}}]""",
+            _ => "",
+        };
+        return """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"NAME","labels":{"group":"GROUP"}},"spec":{"containers":[{"name":"app","image":"registry.local/app:1","resources":{"requests":{"cpu":"100m","memory":"500Mi"}}}]RULE}}"""
+            .Replace("RULE", rule, StringComparison.Ordinal).Replace("NAME", name, StringComparison.Ordinal).Replace("GROUP", group, StringComparison.Ordinal);
+    }
+
+    private static int Number(string text) => int.Parse(text, CultureInfo.InvariantCulture);
 }
