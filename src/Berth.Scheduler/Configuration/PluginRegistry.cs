@@ -16,7 +16,7 @@ using Berth.Scheduler.Plugins.TaintToleration;
 namespace Berth.Scheduler.Configuration;
 
 /// <summary>What plugins may need from the scheduler: the API (none when a configuration is only validated), and the state it watches for them.</summary>
-public sealed record PluginContext(ApiClient? Client, DisruptionBudgets Budgets);
+public sealed record PluginContext(ApiClient? Client, DisruptionBudgets Budgets, OwnerSelectors Owners);
 
 /// <summary>
 /// Every plugin Berth has, by upstream name, with how to build it from its <c>pluginConfig</c> args; and upstream's
