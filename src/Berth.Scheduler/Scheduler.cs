@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Client;
 using Berth.Client.Discovery;
@@ -12,10 +13,11 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Scheduler;
 
 /// <summary>
-/// The scheduler: watches nodes, pods and namespaces, takes the pods of its profiles that have no node one at a time
-/// from the queue, and runs a cycle for each (see <see cref="Cycle"/>): the pod is assumed onto the node chosen and
-/// bound in the background, so the next pod is placed meanwhile; a pod that fits nowhere may preempt lower-priority
-/// pods, and kubectl users are told why it waits (a FailedScheduling event, the PodScheduled condition).
+/// The scheduler: watches nodes, pods and namespaces (and, for its plugins, disruption budgets and the selectors of
+/// Services and controllers), takes the pods of its profiles that have no node one at a time from the queue, and runs
+/// a cycle for each (see <see cref="Cycle"/>): the pod is assumed onto the node chosen and bound in the background, so
+/// the next pod is placed meanwhile; a pod that fits nowhere may preempt lower-priority pods, and kubectl users are
+/// told why it waits (a FailedScheduling event, the PodScheduled condition).
 /// </summary>
 public sealed partial class Scheduler
 {
@@ -23,6 +25,15 @@ public sealed partial class Scheduler
     private static readonly ApiResource Pods = new("", "v1", "Pod", "pods", Namespaced: true, ["get", "list", "watch"]);
     private static readonly ApiResource Namespaces = new("", "v1", "Namespace", "namespaces", Namespaced: false, ["get", "list", "watch"]);
     private static readonly ApiResource Budgets = new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", Namespaced: true, ["get", "list", "watch"]);
+
+    /// <summary>What selects pods, for the default topology spreading of pods without constraints of their own.</summary>
+    private static readonly (ApiResource Resource, string Kind)[] Owners =
+    [
+        (new("", "v1", "Service", "services", Namespaced: true, ["get", "list", "watch"]), OwnerSelectors.Service),
+        (new("", "v1", "ReplicationController", "replicationcontrollers", Namespaced: true, ["get", "list", "watch"]), OwnerSelectors.ReplicationController),
+        (new("apps", "v1", "ReplicaSet", "replicasets", Namespaced: true, ["get", "list", "watch"]), OwnerSelectors.ReplicaSet),
+        (new("apps", "v1", "StatefulSet", "statefulsets", Namespaced: true, ["get", "list", "watch"]), OwnerSelectors.StatefulSet),
+    ];
 
     /// <summary>
     /// Bindings and status writes in flight at once. Without a bound a fast cycle loop opens thousands of requests
@@ -38,6 +49,7 @@ public sealed partial class Scheduler
     private readonly ConcurrentDictionary<string, PodEntry> _pending = new(StringComparer.Ordinal);
     private readonly Nominations _nominations = new();
     private readonly DisruptionBudgets _budgets = new();
+    private readonly OwnerSelectors _owners = new();
     private readonly SchedulingEvents _events;
     private readonly Dictionary<string, Cycle> _cycles;
 
@@ -49,7 +61,7 @@ public sealed partial class Scheduler
         _logger = loggers.CreateLogger<Scheduler>();
         _queue = new SchedulingQueue(time);
         _events = new SchedulingEvents(client, time);
-        _cycles = configuration.Profiles(new PluginContext(client, _budgets)).ToDictionary(p => p.SchedulerName, p => new Cycle(p), StringComparer.Ordinal);
+        _cycles = configuration.Profiles(new PluginContext(client, _budgets, _owners)).ToDictionary(p => p.SchedulerName, p => new Cycle(p), StringComparer.Ordinal);
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -65,12 +77,19 @@ public sealed partial class Scheduler
             else
                 _budgets.Set(now);
         });
-        var watching = Task.WhenAll(nodes.RunAsync(cancellationToken), pods.RunAsync(cancellationToken),
-            namespaces.RunAsync(cancellationToken), budgets.RunAsync(cancellationToken));
+        var owners = Owners.Select(o => Watch(o.Resource, (old, now) =>
+        {
+            if (now is null)
+                _owners.Remove(o.Kind, old!);
+            else
+                _owners.Set(o.Kind, now);
+        }, SelectorOnly)).ToList();
+        var watching = Task.WhenAll([nodes.RunAsync(cancellationToken), pods.RunAsync(cancellationToken),
+            namespaces.RunAsync(cancellationToken), budgets.RunAsync(cancellationToken), .. owners.Select(o => o.RunAsync(cancellationToken))]);
         using var apiCalls = new SemaphoreSlim(MaxApiCallsInFlight);
         try
         {
-            await Task.WhenAll(nodes.Synced, pods.Synced, namespaces.Synced, budgets.Synced).WaitAsync(cancellationToken);
+            await Task.WhenAll([nodes.Synced, pods.Synced, namespaces.Synced, budgets.Synced, .. owners.Select(o => o.Synced)]).WaitAsync(cancellationToken);
             while (true)
             {
                 var key = await _queue.PopAsync(cancellationToken);
@@ -100,11 +119,31 @@ public sealed partial class Scheduler
         await watching;
     }
 
-    private Informer<JsonObject> Watch(ApiResource resource, Action<JsonObject?, JsonObject?> changed)
+    private Informer<JsonObject> Watch(ApiResource resource, Action<JsonObject?, JsonObject?> changed, Func<JsonElement, JsonObject>? read = null)
     {
-        var informer = new Informer<JsonObject>(_client, resource, e => JsonNode.Parse(e.GetRawText())!.AsObject(), _loggers.CreateLogger<Informer<JsonObject>>());
+        var informer = new Informer<JsonObject>(_client, resource, read ?? (e => JsonNode.Parse(e.GetRawText())!.AsObject()), _loggers.CreateLogger<Informer<JsonObject>>());
         informer.OnChange(changed);
         return informer;
+    }
+
+    /// <summary>An object's namespace, name and <c>spec.selector</c>, all the scheduler keeps of Services and controllers.</summary>
+    private static JsonObject SelectorOnly(JsonElement obj)
+    {
+        var metadata = obj.GetProperty("metadata");
+        return new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["namespace"] = metadata.TryGetProperty("namespace", out var ns) ? ns.GetString() : null,
+                ["name"] = metadata.TryGetProperty("name", out var name) ? name.GetString() : null,
+            },
+            ["spec"] = new JsonObject
+            {
+                ["selector"] = obj.TryGetProperty("spec", out var spec) && spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("selector", out var selector)
+                    ? JsonNode.Parse(selector.GetRawText())
+                    : null,
+            },
+        };
     }
 
     private void NodeChanged(JsonObject? old, JsonObject? now)

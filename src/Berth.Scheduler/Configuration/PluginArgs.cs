@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Scheduler.Plugins.NodeResourcesFit;
+using Berth.Scheduler.Plugins.PodTopologySpread;
 
 namespace Berth.Scheduler.Configuration;
 
@@ -25,6 +26,45 @@ internal static class PluginArgs
         list is JsonArray items
             ? [.. items.OfType<JsonObject>().Select(r => new ResourceAllocation(r["name"]?.ToString() ?? "", Int(r, "weight") is > 0 and var w ? w : 1))]
             : null;
+
+    /// <summary>
+    /// PodTopologySpreadArgs: <c>defaultingType</c> System (the default: upstream's constraints) or List (the
+    /// <c>defaultConstraints</c> given, which must not have selectors), validated as upstream validates them.
+    /// </summary>
+    public static (IReadOnlyList<SpreadConstraint> Constraints, bool SystemDefaulted) SpreadDefaults(JsonObject? args)
+    {
+        const string Prefix = "PodTopologySpread: ";
+        var given = (args?["defaultConstraints"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var type = args?["defaultingType"]?.ToString() is { Length: > 0 } t ? t : "System";
+        if (type is not ("System" or "List"))
+            throw new SchedulerConfigurationException($"{Prefix}defaultingType: Unsupported value: \"{type}\": supported values: \"System\", \"List\"");
+        if (type == "System")
+        {
+            return given.Count == 0
+                ? (PodTopologySpread.SystemDefaults, true)
+                : throw new SchedulerConfigurationException($"{Prefix}defaultingType: Invalid value: \"System\": when .defaultConstraints are not empty");
+        }
+        var constraints = new List<SpreadConstraint>();
+        foreach (var (c, i) in given.Select((c, i) => (c, i)))
+        {
+            var at = $"{Prefix}defaultConstraints[{i}]";
+            var constraint = SpreadConstraint.FromJson(c, new Dictionary<string, string>());
+            if (constraint.MaxSkew <= 0)
+                throw new SchedulerConfigurationException($"{at}.maxSkew: Invalid value: {constraint.MaxSkew}: not in valid range (0, inf)");
+            if (constraint.TopologyKey.Length == 0)
+                throw new SchedulerConfigurationException($"{at}.topologyKey: Required value: can not be empty");
+            if (constraint.WhenUnsatisfiable.Length == 0)
+                throw new SchedulerConfigurationException($"{at}.whenUnsatisfiable: Required value: can not be empty");
+            if (constraint.WhenUnsatisfiable is not (SpreadConstraint.DoNotSchedule or SpreadConstraint.ScheduleAnyway))
+                throw new SchedulerConfigurationException($"{at}.whenUnsatisfiable: Unsupported value: \"{constraint.WhenUnsatisfiable}\": supported values: \"DoNotSchedule\", \"ScheduleAnyway\"");
+            if (c["labelSelector"] is not null)
+                throw new SchedulerConfigurationException($"{at}.labelSelector: Forbidden: constraint must not define a selector, as they deduced for each pod");
+            if (constraints.Any(o => o.TopologyKey == constraint.TopologyKey && o.WhenUnsatisfiable == constraint.WhenUnsatisfiable))
+                throw new SchedulerConfigurationException($"{at}: Duplicate value: \"{{{constraint.TopologyKey}, {constraint.WhenUnsatisfiable}}}\"");
+            constraints.Add(constraint);
+        }
+        return (constraints, false);
+    }
 
     public static int? Int(JsonNode? args, string field) =>
         args?[field] is JsonValue value && int.TryParse(value.ToString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;

@@ -10,13 +10,14 @@ using Berth.Scheduler.Plugins.NodePorts;
 using Berth.Scheduler.Plugins.NodeResourcesBalancedAllocation;
 using Berth.Scheduler.Plugins.NodeResourcesFit;
 using Berth.Scheduler.Plugins.NodeUnschedulable;
+using Berth.Scheduler.Plugins.PodTopologySpread;
 using Berth.Scheduler.Plugins.SchedulingGates;
 using Berth.Scheduler.Plugins.TaintToleration;
 
 namespace Berth.Scheduler.Configuration;
 
 /// <summary>What plugins may need from the scheduler: the API (none when a configuration is only validated), and the state it watches for them.</summary>
-public sealed record PluginContext(ApiClient? Client, DisruptionBudgets Budgets);
+public sealed record PluginContext(ApiClient? Client, DisruptionBudgets Budgets, OwnerSelectors Owners);
 
 /// <summary>
 /// Every plugin Berth has, by upstream name, with how to build it from its <c>pluginConfig</c> args; and upstream's
@@ -28,7 +29,7 @@ public static class PluginRegistry
     public static IReadOnlyList<(string Name, int Weight)> Defaults { get; } =
     [
         ("SchedulingGates", 0), ("PrioritySort", 0), ("NodeUnschedulable", 0), ("NodeName", 0), ("TaintToleration", 3),
-        ("NodeAffinity", 2), ("NodePorts", 0), ("NodeResourcesFit", 1), ("DefaultPreemption", 0),
+        ("NodeAffinity", 2), ("NodePorts", 0), ("NodeResourcesFit", 1), ("PodTopologySpread", 2), ("DefaultPreemption", 0),
         ("NodeResourcesBalancedAllocation", 1), ("ImageLocality", 1), ("DefaultBinder", 0),
     ];
 
@@ -50,6 +51,11 @@ public static class PluginRegistry
         ["NodeResourcesFit"] = (args, _) => new NodeResourcesFit(PluginArgs.ScoringStrategy(args)),
         ["NodeResourcesBalancedAllocation"] = (args, _) => new NodeResourcesBalancedAllocation(PluginArgs.Resources(args?["resources"]) ?? ResourceAllocation.CpuAndMemory),
         ["ImageLocality"] = (_, _) => new ImageLocality(),
+        ["PodTopologySpread"] = (args, context) =>
+        {
+            var (constraints, systemDefaulted) = PluginArgs.SpreadDefaults(args);
+            return new PodTopologySpread(context.Owners, constraints, systemDefaulted);
+        },
         ["DefaultPreemption"] = (args, context) => new DefaultPreemption(context.Budgets,
             PluginArgs.Int(args, "minCandidateNodesPercentage") ?? 10, PluginArgs.Int(args, "minCandidateNodesAbsolute") ?? 100),
         ["DefaultBinder"] = (_, context) => new DefaultBinder(context.Client),

@@ -61,7 +61,7 @@ public sealed class SchedulerConfiguration
     }
 
     /// <summary>Throws <see cref="SchedulerConfigurationException"/> if the profiles cannot be built, before anything starts.</summary>
-    public void Validate() => _ = Profiles(new PluginContext(null, new DisruptionBudgets()));
+    public void Validate() => _ = Profiles(new PluginContext(null, new DisruptionBudgets(), new OwnerSelectors()));
 
     /// <summary>The profiles, their plugins built with <paramref name="context"/> (a context without the API only validates).</summary>
     public IReadOnlyList<Profile> Profiles(PluginContext context)

@@ -36,6 +36,7 @@ public sealed class PodInfo
         Created = Time(metadata["creationTimestamp"]);
         Started = pod["status"]?["startTime"] is { } started ? Time(started) : Created;
         Terminating = metadata["deletionTimestamp"] is not null;
+        Controller = keepSpec ? ControllerOf(metadata) : null;
 
         var affinity = spec["affinity"];
         RequiredAffinity = AffinityTerm.Required(affinity?["podAffinity"], this);
@@ -85,6 +86,9 @@ public sealed class PodInfo
 
     public bool Terminating { get; }
 
+    /// <summary>The owner reference marked <c>controller</c> (a ReplicaSet, say); null for none, and for pods already placed.</summary>
+    public OwnerReference? Controller { get; }
+
     public IReadOnlyList<AffinityTerm> RequiredAffinity { get; }
 
     public IReadOnlyList<AffinityTerm> RequiredAntiAffinity { get; }
@@ -102,6 +106,15 @@ public sealed class PodInfo
         return Requests.GetValueOrDefault(resource) + (missing * fallback);
     }
 
+    private static OwnerReference? ControllerOf(JsonObject metadata) =>
+        (metadata["ownerReferences"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(o => o["controller"] is JsonValue c && c.TryGetValue<bool>(out var isController) && isController)
+            .Select(o => new OwnerReference(o["apiVersion"]?.ToString() ?? "", o["kind"]?.ToString() ?? "", o["name"]?.ToString() ?? ""))
+            .FirstOrDefault();
+
     private static DateTimeOffset Time(JsonNode? value) =>
         DateTimeOffset.TryParse(value?.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : DateTimeOffset.MinValue;
 }
+
+/// <summary>Who owns a pod, as its <c>metadata.ownerReferences</c> name it: <c>apps/v1</c>, <c>ReplicaSet</c>, <c>web-5d8f</c>.</summary>
+public sealed record OwnerReference(string ApiVersion, string Kind, string Name);

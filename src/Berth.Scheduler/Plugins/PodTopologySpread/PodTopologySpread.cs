@@ -1,0 +1,231 @@
+using System.Text.Json.Nodes;
+using Berth.Core.Pods;
+using Berth.Scheduler.Framework;
+
+namespace Berth.Scheduler.Plugins.PodTopologySpread;
+
+/// <summary>
+/// Spreads pods over topology domains (zones, nodes: the values of a node label) by their
+/// <c>topologySpreadConstraints</c>, as upstream does. A domain's count is the number of pods there that the
+/// constraint selects, in the pod's namespace and not terminating, over the nodes that have every constraint's key
+/// and that the inclusion policies admit. <c>DoNotSchedule</c> constraints filter: a node fails when its domain's
+/// count, plus one if the pod selects itself, exceeds the smallest domain's count by more than <c>maxSkew</c> (the
+/// smallest counts as 0 while there are fewer domains than <c>minDomains</c>). <c>ScheduleAnyway</c> constraints
+/// score: fewer selected pods in a node's domains is better. A pod with no constraints of its own gets the default
+/// constraints (upstream's System defaults: maxSkew 3 per hostname, 5 per zone, both ScheduleAnyway) with the
+/// selector of the Services that select it and of the controller that owns it; none if there is no such selector.
+/// </summary>
+public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<SpreadConstraint> defaultConstraints, bool systemDefaulted)
+    : IPreFilterPlugin, IFilterPlugin, IPreScorePlugin, IScorePlugin
+{
+    public const string ErrReasonConstraintsNotMatch = "node(s) didn't match pod topology spread constraints";
+    public const string ErrReasonNodeLabelNotMatch = ErrReasonConstraintsNotMatch + " (missing required label)";
+    public const string Hostname = "kubernetes.io/hostname";
+    public const string Zone = "topology.kubernetes.io/zone";
+
+    private const string PreFilterKey = "PreFilter" + nameof(PodTopologySpread);
+    private const string PreScoreKey = "PreScore" + nameof(PodTopologySpread);
+
+    private static readonly Status ConstraintsNotMatch = Status.Unschedulable(ErrReasonConstraintsNotMatch);
+    private static readonly Status NodeLabelNotMatch = Status.Unresolvable(ErrReasonNodeLabelNotMatch);
+    private static readonly Status NoPreFilterState = new(StatusCode.Error, [$"reading \"{PreFilterKey}\" from cycleState: not found"]);
+
+    /// <summary>A plugin with upstream's System default constraints.</summary>
+    public PodTopologySpread(OwnerSelectors owners)
+        : this(owners, SystemDefaults, systemDefaulted: true)
+    {
+    }
+
+    /// <summary>Upstream's <c>defaultingType: System</c> constraints.</summary>
+    public static IReadOnlyList<SpreadConstraint> SystemDefaults { get; } =
+    [
+        new(3, Hostname, SpreadConstraint.ScheduleAnyway, null, 1, HonorNodeAffinity: true, HonorNodeTaints: false),
+        new(5, Zone, SpreadConstraint.ScheduleAnyway, null, 1, HonorNodeAffinity: true, HonorNodeTaints: false),
+    ];
+
+    public string Name => nameof(PodTopologySpread);
+
+    /// <summary>Counts the selected pods per domain of each DoNotSchedule constraint, and each constraint's smallest count.</summary>
+    public Status PreFilter(CycleState state, PodInfo pod, Snapshot snapshot)
+    {
+        var constraints = Constraints(pod, SpreadConstraint.DoNotSchedule);
+        if (constraints.Length == 0)
+            return Status.Skip;
+        var counts = new Dictionary<string, int>[constraints.Length];
+        for (var i = 0; i < constraints.Length; i++)
+            counts[i] = new(StringComparer.Ordinal);
+        var selective = SelectsNodes(pod);
+        foreach (var node in snapshot.Nodes)
+        {
+            if (!SpreadConstraint.HasAllKeys(node.Labels, constraints))
+                continue;
+            var matchesAffinity = !selective || NodeSelection.Matches(pod.Spec, node.Name, node.Labels);
+            for (var i = 0; i < constraints.Length; i++)
+            {
+                var constraint = constraints[i];
+                if (!constraint.Includes(pod, node, matchesAffinity))
+                    continue;
+                var value = node.Labels[constraint.TopologyKey];
+                counts[i][value] = counts[i].GetValueOrDefault(value) + constraint.CountOn(node, pod.Namespace);
+            }
+        }
+        var globalMin = new int[constraints.Length];
+        var selfMatch = new int[constraints.Length];
+        for (var i = 0; i < constraints.Length; i++)
+        {
+            globalMin[i] = counts[i].Count < constraints[i].MinDomains ? 0 : counts[i].Values.Min();
+            selfMatch[i] = constraints[i].Selects(pod.Labels) ? 1 : 0;
+        }
+        state.Write(PreFilterKey, new FilterState(constraints, counts, globalMin, selfMatch));
+        return Status.Success;
+    }
+
+    public Status Filter(CycleState state, PodInfo pod, NodeInfo node)
+    {
+        if (state.Read<FilterState>(PreFilterKey) is not { } prepared)
+            return NoPreFilterState;
+        for (var i = 0; i < prepared.Constraints.Length; i++)
+        {
+            var constraint = prepared.Constraints[i];
+            if (!node.Labels.TryGetValue(constraint.TopologyKey, out var value))
+                return NodeLabelNotMatch;
+            var skew = prepared.Counts[i].GetValueOrDefault(value) + prepared.SelfMatch[i] - prepared.GlobalMin[i];
+            if (skew > constraint.MaxSkew)
+                return ConstraintsNotMatch;
+        }
+        return Status.Success;
+    }
+
+    /// <summary>
+    /// For the ScheduleAnyway constraints (or the defaults): the feasible nodes lacking a topology key, which score 0;
+    /// the selected pods per domain, counted over all nodes but only for domains some feasible node is in; a node's
+    /// own count for the hostname key; and each constraint's weight, the log of its number of domains plus 2.
+    /// </summary>
+    public Status PreScore(CycleState state, PodInfo pod, Snapshot snapshot, IReadOnlyList<NodeInfo> feasible)
+    {
+        if (snapshot.Nodes.Count == 0)
+            return Status.Skip;
+        var constraints = Constraints(pod, SpreadConstraint.ScheduleAnyway);
+        if (constraints.Length == 0)
+            return Status.Skip;
+        // Only the System defaults let a node lacking the zone label still be spread over by hostname.
+        var requireAllKeys = OwnConstraints(pod) is not null || !systemDefaulted;
+
+        var ignored = new HashSet<string>(StringComparer.Ordinal);
+        var domainCounts = new Dictionary<string, long>[constraints.Length];
+        var nodeCounts = new Dictionary<string, long>[constraints.Length];
+        for (var i = 0; i < constraints.Length; i++)
+        {
+            domainCounts[i] = new(StringComparer.Ordinal);
+            nodeCounts[i] = new(StringComparer.Ordinal);
+        }
+        foreach (var node in feasible)
+        {
+            if (requireAllKeys && !SpreadConstraint.HasAllKeys(node.Labels, constraints))
+            {
+                ignored.Add(node.Name);
+                continue;
+            }
+            for (var i = 0; i < constraints.Length; i++)
+            {
+                if (constraints[i].TopologyKey == Hostname)
+                    nodeCounts[i][node.Name] = constraints[i].CountOn(node, pod.Namespace);
+                else
+                    domainCounts[i].TryAdd(node.Labels.GetValueOrDefault(constraints[i].TopologyKey, ""), 0);
+            }
+        }
+        var weights = new double[constraints.Length];
+        for (var i = 0; i < constraints.Length; i++)
+        {
+            var size = constraints[i].TopologyKey == Hostname ? feasible.Count - ignored.Count : domainCounts[i].Count;
+            weights[i] = Math.Log(size + 2);
+        }
+
+        var selective = SelectsNodes(pod);
+        foreach (var node in snapshot.Nodes)
+        {
+            if (requireAllKeys && !SpreadConstraint.HasAllKeys(node.Labels, constraints))
+                continue;
+            var matchesAffinity = !selective || NodeSelection.Matches(pod.Spec, node.Name, node.Labels);
+            for (var i = 0; i < constraints.Length; i++)
+            {
+                var constraint = constraints[i];
+                var value = node.Labels.GetValueOrDefault(constraint.TopologyKey, "");
+                if (constraint.TopologyKey == Hostname || !domainCounts[i].TryGetValue(value, out var count) || !constraint.Includes(pod, node, matchesAffinity))
+                    continue;
+                domainCounts[i][value] = count + constraint.CountOn(node, pod.Namespace);
+            }
+        }
+        state.Write(PreScoreKey, new ScoreState(constraints, ignored, domainCounts, nodeCounts, weights));
+        return Status.Success;
+    }
+
+    /// <summary>The selected pods in each of the node's domains, weighted per constraint, plus <c>maxSkew − 1</c> each: lower is better.</summary>
+    public long Score(CycleState state, PodInfo pod, NodeInfo node)
+    {
+        if (state.Read<ScoreState>(PreScoreKey) is not { } prepared || prepared.Ignored.Contains(node.Name))
+            return 0;
+        var score = 0.0;
+        for (var i = 0; i < prepared.Constraints.Length; i++)
+        {
+            var constraint = prepared.Constraints[i];
+            if (!node.Labels.TryGetValue(constraint.TopologyKey, out var value))
+                continue;
+            var count = constraint.TopologyKey == Hostname
+                ? prepared.NodeCounts[i].GetValueOrDefault(node.Name)
+                : prepared.DomainCounts[i].GetValueOrDefault(value);
+            score += (count * prepared.Weights[i]) + (constraint.MaxSkew - 1);
+        }
+        return (long)Math.Round(score, MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>
+    /// Reversed into 0–100 between the lowest and highest score (<c>100 × (max + min − score) / max</c>); every node
+    /// 100 when all scored 0; the nodes lacking a topology key 0.
+    /// </summary>
+    public void Normalize(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
+    {
+        if (state.Read<ScoreState>(PreScoreKey) is not { } prepared)
+            return;
+        var (min, max) = (long.MaxValue, 0L);
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (prepared.Ignored.Contains(nodes[i].Name))
+                continue;
+            min = Math.Min(min, scores[i]);
+            max = Math.Max(max, scores[i]);
+        }
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (prepared.Ignored.Contains(nodes[i].Name))
+                scores[i] = 0;
+            else if (max == 0)
+                scores[i] = IScorePlugin.MaxScore;
+            else
+                scores[i] = IScorePlugin.MaxScore * (max + min - scores[i]) / max;
+        }
+    }
+
+    /// <summary>The pod's own constraints for <paramref name="action"/>; if it has none at all, the defaults for it, given a selector.</summary>
+    private SpreadConstraint[] Constraints(PodInfo pod, string action)
+    {
+        if (OwnConstraints(pod) is { } own)
+            return SpreadConstraint.Of(own, pod.Labels, action);
+        if (!defaultConstraints.Any(c => c.WhenUnsatisfiable == action) || owners.For(pod) is not { } selector)
+            return [];
+        return [.. defaultConstraints.Where(c => c.WhenUnsatisfiable == action).Select(c => c with { Selector = selector })];
+    }
+
+    /// <summary>Whether the pod has a nodeSelector or required node affinity, which a node may fail to match.</summary>
+    private static bool SelectsNodes(PodInfo pod) =>
+        pod.Spec["nodeSelector"] is not null || pod.Spec["affinity"]?["nodeAffinity"]?["requiredDuringSchedulingIgnoredDuringExecution"] is not null;
+
+    private static JsonArray? OwnConstraints(PodInfo pod) => pod.Spec["topologySpreadConstraints"] is JsonArray { Count: > 0 } own ? own : null;
+
+    /// <summary>What Filter reads: per constraint, the count per domain, the smallest count (0 below minDomains), and 1 if the pod selects itself.</summary>
+    private sealed record FilterState(SpreadConstraint[] Constraints, Dictionary<string, int>[] Counts, int[] GlobalMin, int[] SelfMatch);
+
+    /// <summary>What Score reads: per constraint, the counts per domain (per node for the hostname key) and the weight.</summary>
+    private sealed record ScoreState(
+        SpreadConstraint[] Constraints, HashSet<string> Ignored, Dictionary<string, long>[] DomainCounts, Dictionary<string, long>[] NodeCounts, double[] Weights);
+}
