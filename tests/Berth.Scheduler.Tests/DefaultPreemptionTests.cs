@@ -9,7 +9,7 @@ namespace Berth.Scheduler.Tests;
 /// <summary>Which node preemption picks and which pods it evicts, against the default profile's filters.</summary>
 public sealed class DefaultPreemptionTests
 {
-    private static readonly Profile Profile = SchedulerConfiguration.Default.Profiles(new PluginContext(null, new DisruptionBudgets()))[0];
+    private static readonly Profile Profile = SchedulerConfiguration.Default.Profiles(new PluginContext(null, new DisruptionBudgets(), new OwnerSelectors()))[0];
 
     [Fact]
     public void Preemption_EvictsOnlyWhatIsNeeded_FromTheNodeWithTheLowestPriorityVictims()

@@ -7,7 +7,7 @@ namespace Berth.Scheduler.Tests;
 /// <summary>KubeSchedulerConfiguration files into profiles: upstream's defaults, plugins enabled and disabled, weights, args, and clear refusals.</summary>
 public sealed class SchedulerConfigurationTests
 {
-    private static readonly PluginContext Context = new(null, new DisruptionBudgets());
+    private static readonly PluginContext Context = new(null, new DisruptionBudgets(), new OwnerSelectors());
 
     [Fact]
     public void Default_IsUpstreamsDefaultProfileInOrderWithItsWeights()
