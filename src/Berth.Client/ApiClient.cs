@@ -38,11 +38,17 @@ public sealed class ApiClient : IDisposable
         return new ApiClient(http);
     }
 
+    private const int MaxConnections = 8;
+
     private static SocketsHttpHandler Handler(X509Certificate2 authority)
     {
         var handler = new SocketsHttpHandler
         {
+            // Streams beyond one connection's limit (the server allows 250) open more connections, but only a few:
+            // without a cap, thousands of concurrent requests (5,000 hollow nodes' heartbeats) on a busy server opened
+            // thousands of connections whose TLS handshakes then took the CPU, timed out and were retried.
             EnableMultipleHttp2Connections = true,
+            MaxConnectionsPerServer = MaxConnections,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
         };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && IssuedBy(certificate, authority);
@@ -73,7 +79,7 @@ public sealed class ApiClient : IDisposable
     public async Task<ApiResult> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken,
         string contentType = "application/json")
     {
-        using var request = new HttpRequestMessage(method, path);
+        using var request = Request(method, path);
         if (body is not null)
         {
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8);
@@ -87,10 +93,17 @@ public sealed class ApiClient : IDisposable
     /// <summary>Opens a streaming GET (a watch); the caller reads the body as it arrives and disposes the response.</summary>
     public async Task<HttpResponseMessage> StreamAsync(string path, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        using var request = Request(HttpMethod.Get, path);
         var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         return response;
     }
+
+    /// <summary>
+    /// A request over HTTP/2 where the server speaks it: a request message does not take the client's default version
+    /// on its own, and over HTTP/1.1 every request in flight and every watch holds a connection of its own.
+    /// </summary>
+    private HttpRequestMessage Request(HttpMethod method, string path) =>
+        new(method, path) { Version = _http.DefaultRequestVersion, VersionPolicy = _http.DefaultVersionPolicy };
 
     public void Dispose() => _http.Dispose();
 
