@@ -26,7 +26,13 @@ internal static class PluginArgs
             ? [.. items.OfType<JsonObject>().Select(r => new ResourceAllocation(r["name"]?.ToString() ?? "", Int(r, "weight") is > 0 and var w ? w : 1))]
             : null;
 
-    public static int? Int(JsonNode? args, string field) => args?[field] is JsonValue v && v.TryGetValue<int>(out var n) ? n : null;
+    /// <summary>An integer field; YAML files give their numbers as longs, JSON ones as elements.</summary>
+    public static int? Int(JsonNode? args, string field) => args?[field] switch
+    {
+        JsonValue v when v.TryGetValue<int>(out var n) => n,
+        JsonValue v when v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue => (int)l,
+        _ => null,
+    };
 
     private static List<(long Utilization, long Score)> Shape(JsonNode? shape)
     {
