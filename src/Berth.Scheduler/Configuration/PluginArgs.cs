@@ -26,6 +26,15 @@ internal static class PluginArgs
             ? [.. items.OfType<JsonObject>().Select(r => new ResourceAllocation(r["name"]?.ToString() ?? "", Int(r, "weight") is > 0 and var w ? w : 1))]
             : null;
 
+    /// <summary>InterPodAffinityArgs' hardPodAffinityWeight: 1 when not given, at most 100.</summary>
+    public static int HardPodAffinityWeight(JsonObject? args)
+    {
+        var weight = Int(args, "hardPodAffinityWeight") ?? 1;
+        if (weight is < 0 or > 100)
+            throw new SchedulerConfigurationException($"InterPodAffinity: hardPodAffinityWeight: Invalid value: {weight}: not in valid range [0, 100]");
+        return weight;
+    }
+
     /// <summary>An integer field; YAML files give their numbers as longs, JSON ones as elements.</summary>
     public static int? Int(JsonNode? args, string field) => args?[field] switch
     {
