@@ -66,8 +66,23 @@ internal static class PluginArgs
         return (constraints, false);
     }
 
-    public static int? Int(JsonNode? args, string field) =>
-        args?[field] is JsonValue value && int.TryParse(value.ToString(), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    /// <summary>InterPodAffinityArgs' hardPodAffinityWeight: 1 when not given, at most 100.</summary>
+    public static int HardPodAffinityWeight(JsonObject? args)
+    {
+        var weight = Int(args, "hardPodAffinityWeight") ?? 1;
+        if (weight is < 0 or > 100)
+            throw new SchedulerConfigurationException($"InterPodAffinity: hardPodAffinityWeight: Invalid value: {weight}: not in valid range [0, 100]");
+        return weight;
+    }
+
+    /// <summary>An integer field; YAML files give their numbers as longs, JSON ones as elements.</summary>
+    public static int? Int(JsonNode? args, string field) => args?[field] switch
+    {
+        JsonValue v when v.TryGetValue<int>(out var n) => n,
+        JsonValue v when v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue => (int)l,
+        _ => null,
+    };
 
     private static List<(long Utilization, long Score)> Shape(JsonNode? shape)
     {

@@ -4,6 +4,7 @@ using Berth.Scheduler.Framework;
 using Berth.Scheduler.Plugins.DefaultBinder;
 using Berth.Scheduler.Plugins.DefaultPreemption;
 using Berth.Scheduler.Plugins.ImageLocality;
+using Berth.Scheduler.Plugins.InterPodAffinity;
 using Berth.Scheduler.Plugins.NodeAffinity;
 using Berth.Scheduler.Plugins.NodeName;
 using Berth.Scheduler.Plugins.NodePorts;
@@ -29,7 +30,7 @@ public static class PluginRegistry
     public static IReadOnlyList<(string Name, int Weight)> Defaults { get; } =
     [
         ("SchedulingGates", 0), ("PrioritySort", 0), ("NodeUnschedulable", 0), ("NodeName", 0), ("TaintToleration", 3),
-        ("NodeAffinity", 2), ("NodePorts", 0), ("NodeResourcesFit", 1), ("PodTopologySpread", 2), ("DefaultPreemption", 0),
+        ("NodeAffinity", 2), ("NodePorts", 0), ("NodeResourcesFit", 1), ("PodTopologySpread", 2), ("InterPodAffinity", 2), ("DefaultPreemption", 0),
         ("NodeResourcesBalancedAllocation", 1), ("ImageLocality", 1), ("DefaultBinder", 0),
     ];
 
@@ -56,6 +57,7 @@ public static class PluginRegistry
             var (constraints, systemDefaulted) = PluginArgs.SpreadDefaults(args);
             return new PodTopologySpread(context.Owners, constraints, systemDefaulted);
         },
+        ["InterPodAffinity"] = (args, _) => new InterPodAffinity(PluginArgs.HardPodAffinityWeight(args)),
         ["DefaultPreemption"] = (args, context) => new DefaultPreemption(context.Budgets,
             PluginArgs.Int(args, "minCandidateNodesPercentage") ?? 10, PluginArgs.Int(args, "minCandidateNodesAbsolute") ?? 100),
         ["DefaultBinder"] = (_, context) => new DefaultBinder(context.Client),

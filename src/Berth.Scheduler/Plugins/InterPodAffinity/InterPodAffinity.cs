@@ -1,0 +1,260 @@
+using Berth.Scheduler.Framework;
+
+namespace Berth.Scheduler.Plugins.InterPodAffinity;
+
+/// <summary>
+/// Pod affinity and anti-affinity, as upstream's InterPodAffinity. A topology domain is the set of nodes sharing a
+/// label's value (a zone, a host). Filter: each required affinity term of the pod needs a pod it selects in the node's
+/// domain (or, for the first pod of a group that selects itself, only the topology labels); no pod selected by a
+/// required anti-affinity term may be in the node's domain; and no pod already placed may have a required
+/// anti-affinity term that selects this pod within the node's domain. PreFilter counts the pods per domain once, so
+/// that Filter only looks the node's labels up. Score: the preferred terms of the pod (+weight for affinity, −weight
+/// for anti-affinity) and of the pods already placed, and those pods' required affinity terms
+/// (×<c>hardPodAffinityWeight</c>), summed per domain; a node scores what its domains add up to, scaled from the
+/// lowest (0) to the highest (100).
+/// </summary>
+public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilterPlugin, IFilterPlugin, IPreScorePlugin, IScorePlugin
+{
+    public const string ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
+    public const string ErrReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti-affinity rules";
+    public const string ErrReasonExistingAntiAffinityRulesNotMatch = "node(s) didn't satisfy existing pods anti-affinity rules";
+
+    private const string PreFilterKey = "PreFilter" + nameof(InterPodAffinity);
+    private const string PreScoreKey = "PreScore" + nameof(InterPodAffinity);
+
+    private static readonly Status AffinityNotMatched = Status.Unresolvable(ErrReasonAffinityRulesNotMatch);
+    private static readonly Status AntiAffinityNotMatched = Status.Unschedulable(ErrReasonAntiAffinityRulesNotMatch);
+    private static readonly Status ExistingAntiAffinityNotMatched = Status.Unschedulable(ErrReasonExistingAntiAffinityRulesNotMatch);
+
+    public string Name => nameof(InterPodAffinity);
+
+    /// <summary>
+    /// Counts per domain: the placed pods whose required anti-affinity selects this pod (only pods that have such
+    /// terms are looked at), and, if the pod has required terms, the placed pods its affinity and anti-affinity select.
+    /// Skips Filter when there is nothing to check.
+    /// </summary>
+    public Status PreFilter(CycleState state, PodInfo pod, Snapshot snapshot)
+    {
+        var counts = new Filtering(pod, snapshot.Namespaces);
+        var hasTerms = pod.RequiredAffinity.Count > 0 || pod.RequiredAntiAffinity.Count > 0;
+        foreach (var node in snapshot.Nodes)
+        {
+            var withAntiAffinity = node.PodsWithRequiredAntiAffinity;
+            for (var i = 0; i < withAntiAffinity.Count; i++)
+                counts.CountExisting(withAntiAffinity[i], node, 1);
+            if (!hasTerms)
+                continue;
+            foreach (var existing in node.Pods)
+                counts.CountIncoming(existing, node, 1);
+        }
+        if (!hasTerms && counts.ExistingAntiAffinity.IsEmpty)
+            return Status.Skip;
+        counts.Nodes = snapshot.Nodes;
+        counts.Known = new HashSet<NodeInfo>(snapshot.Nodes, ReferenceEqualityComparer.Instance);
+        counts.MatchesOwnAffinity = MatchesAll(pod.RequiredAffinity, pod, snapshot.Namespaces);
+        state.Write(PreFilterKey, counts);
+        return Status.Success;
+    }
+
+    /// <summary>The pod's affinity first (unresolvable: removing pods cannot help), then its anti-affinity, then that of the pods placed.</summary>
+    public Status Filter(CycleState state, PodInfo pod, NodeInfo node)
+    {
+        var counts = state.Read<Filtering>(PreFilterKey)!.For(node);
+        if (!SatisfiesAffinity(counts, pod, node))
+            return AffinityNotMatched;
+        if (!counts.AntiAffinity.IsEmpty && InAnyDomain(counts.AntiAffinity, pod.RequiredAntiAffinity, node))
+            return AntiAffinityNotMatched;
+        if (counts.ExistingAntiAffinity.AnyPositive(node))
+            return ExistingAntiAffinityNotMatched;
+        return Status.Success;
+    }
+
+    /// <summary>
+    /// Sums the weights per domain over the placed pods: all of them when the pod has preferred terms, else only
+    /// those with terms of their own. Skips scoring when nothing adds up.
+    /// </summary>
+    public Status PreScore(CycleState state, PodInfo pod, Snapshot snapshot, IReadOnlyList<NodeInfo> feasible)
+    {
+        if (feasible.Count == 0)
+            return Status.Skip;
+        var namespaces = snapshot.Namespaces;
+        var hasPreferred = pod.PreferredAffinity.Count > 0 || pod.PreferredAntiAffinity.Count > 0;
+        var scores = new TopologyCounts();
+        foreach (var node in snapshot.Nodes)
+        {
+            if (node.Labels.Count == 0 || (!hasPreferred && node.PodsWithAffinity.Count == 0))
+                continue;
+            foreach (var existing in hasPreferred ? node.Pods : node.PodsWithAffinity)
+            {
+                AddWeights(scores, pod.PreferredAffinity, existing, namespaces, node, 1);
+                AddWeights(scores, pod.PreferredAntiAffinity, existing, namespaces, node, -1);
+                if (hardPodAffinityWeight > 0)
+                {
+                    var required = existing.RequiredAffinity;
+                    for (var i = 0; i < required.Count; i++)
+                    {
+                        if (required[i].Matches(pod, namespaces))
+                            scores.Add(node, required[i].TopologyKey, hardPodAffinityWeight);
+                    }
+                }
+                AddWeights(scores, existing.PreferredAffinity, pod, namespaces, node, 1);
+                AddWeights(scores, existing.PreferredAntiAffinity, pod, namespaces, node, -1);
+            }
+        }
+        if (scores.IsEmpty)
+            return Status.Skip;
+        state.Write(PreScoreKey, scores);
+        return Status.Success;
+    }
+
+    public long Score(CycleState state, PodInfo pod, NodeInfo node) => state.Read<TopologyCounts>(PreScoreKey)!.Sum(node);
+
+    /// <summary>Scales the sums so the lowest becomes 0 and the highest 100; all 0 when they are equal.</summary>
+    public void Normalize(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
+    {
+        if (scores.Length == 0)
+            return;
+        var (min, max) = (scores.Min(), scores.Max());
+        for (var i = 0; i < scores.Length; i++)
+            scores[i] = max > min ? (long)(IScorePlugin.MaxScore * ((double)(scores[i] - min) / (max - min))) : 0;
+    }
+
+    /// <summary>
+    /// Every term's domain on the node has a pod the terms select, and the node has every term's topology label. When no
+    /// pod anywhere is selected, a pod its own terms select may start the group on any node with those labels.
+    /// </summary>
+    private static bool SatisfiesAffinity(Filtering counts, PodInfo pod, NodeInfo node)
+    {
+        var podsExist = true;
+        var terms = pod.RequiredAffinity;
+        for (var i = 0; i < terms.Count; i++)
+        {
+            if (!node.Labels.TryGetValue(terms[i].TopologyKey, out var value))
+                return false;
+            if (counts.Affinity[terms[i].TopologyKey, value] <= 0)
+                podsExist = false;
+        }
+        return podsExist || (counts.Affinity.IsEmpty && counts.MatchesOwnAffinity);
+    }
+
+    /// <summary>Whether, for some term, the node's domain for the term's topology key has a count above zero.</summary>
+    private static bool InAnyDomain(TopologyCounts counts, IReadOnlyList<AffinityTerm> terms, NodeInfo node)
+    {
+        for (var i = 0; i < terms.Count; i++)
+        {
+            if (node.Labels.TryGetValue(terms[i].TopologyKey, out var value) && counts[terms[i].TopologyKey, value] > 0)
+                return true;
+        }
+        return false;
+    }
+
+    private static void AddWeights(TopologyCounts scores, IReadOnlyList<AffinityTerm> terms, PodInfo candidate, NamespaceLabels namespaces, NodeInfo node, int sign)
+    {
+        for (var i = 0; i < terms.Count; i++)
+        {
+            if (terms[i].Matches(candidate, namespaces))
+                scores.Add(node, terms[i].TopologyKey, (long)sign * terms[i].Weight);
+        }
+    }
+
+    /// <summary>Whether <paramref name="candidate"/> is selected by every one of <paramref name="terms"/> (false for none).</summary>
+    private static bool MatchesAll(IReadOnlyList<AffinityTerm> terms, PodInfo candidate, NamespaceLabels namespaces)
+    {
+        if (terms.Count == 0)
+            return false;
+        for (var i = 0; i < terms.Count; i++)
+        {
+            if (!terms[i].Matches(candidate, namespaces))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>What PreFilter counted for the pod being placed, per topology domain.</summary>
+    private sealed class Filtering(PodInfo pod, NamespaceLabels namespaces)
+    {
+        /// <summary>Placed pods whose required anti-affinity selects the pod.</summary>
+        public TopologyCounts ExistingAntiAffinity { get; private init; } = new();
+
+        /// <summary>Placed pods that every required affinity term of the pod selects (counted once per term).</summary>
+        public TopologyCounts Affinity { get; private init; } = new();
+
+        /// <summary>Placed pods selected by a required anti-affinity term of the pod (counted once per term).</summary>
+        public TopologyCounts AntiAffinity { get; private init; } = new();
+
+        /// <summary>Whether the pod's required affinity terms select the pod itself (the first pod of a group).</summary>
+        public bool MatchesOwnAffinity { get; set; }
+
+        /// <summary>The snapshot's nodes, to tell them from a what-if copy of one with other pods on it.</summary>
+        public IReadOnlyList<NodeInfo> Nodes { get; set; } = [];
+
+        /// <summary>The same nodes, to know them by reference at a glance.</summary>
+        public HashSet<NodeInfo> Known { get; set; } = [];
+
+        // Index loops, in this plugin: they run for every pod of the cluster or every node, and a foreach over a list
+        // interface allocates an enumerator each time.
+        public void CountExisting(PodInfo existing, NodeInfo node, int sign)
+        {
+            var terms = existing.RequiredAntiAffinity;
+            for (var i = 0; i < terms.Count; i++)
+            {
+                if (terms[i].Matches(pod, namespaces))
+                    ExistingAntiAffinity.Add(node, terms[i].TopologyKey, sign);
+            }
+        }
+
+        public void CountIncoming(PodInfo existing, NodeInfo node, int sign)
+        {
+            var affinity = pod.RequiredAffinity;
+            if (MatchesAll(affinity, existing, namespaces))
+            {
+                for (var i = 0; i < affinity.Count; i++)
+                    Affinity.Add(node, affinity[i].TopologyKey, sign);
+            }
+            var antiAffinity = pod.RequiredAntiAffinity;
+            for (var i = 0; i < antiAffinity.Count; i++)
+            {
+                if (antiAffinity[i].Matches(existing, namespaces))
+                    AntiAffinity.Add(node, antiAffinity[i].TopologyKey, sign);
+            }
+        }
+
+        /// <summary>
+        /// The counts to judge <paramref name="node"/> by: these, for a node of the snapshot; for a what-if copy of it
+        /// (with the pods nominated to it), a copy of these with the pods it has more or fewer counted in or out, as
+        /// upstream's AddPod and RemovePod do.
+        /// </summary>
+        public Filtering For(NodeInfo node)
+        {
+            if (Known.Contains(node))
+                return this;
+            var known = Nodes.FirstOrDefault(n => n.Name == node.Name);
+            var changed = new Filtering(pod, namespaces)
+            {
+                ExistingAntiAffinity = ExistingAntiAffinity.Clone(),
+                Affinity = Affinity.Clone(),
+                AntiAffinity = AntiAffinity.Clone(),
+                MatchesOwnAffinity = MatchesOwnAffinity,
+                Nodes = Nodes,
+                Known = Known,
+            };
+            foreach (var added in node.Pods)
+            {
+                if (known is null || !known.Has(added.Uid))
+                    changed.Count(added, node, 1);
+            }
+            foreach (var removed in known?.Pods ?? [])
+            {
+                if (!node.Has(removed.Uid))
+                    changed.Count(removed, node, -1);
+            }
+            return changed;
+        }
+
+        private void Count(PodInfo existing, NodeInfo node, int sign)
+        {
+            CountExisting(existing, node, sign);
+            CountIncoming(existing, node, sign);
+        }
+    }
+}
