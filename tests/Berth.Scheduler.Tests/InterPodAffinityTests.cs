@@ -207,10 +207,10 @@ public sealed class InterPodAffinityTests
     }
 
     [Fact]
-    public void Registry_HasInterPodAffinityByDefaultWithWeightTwoBeforeDefaultPreemption()
+    public void Registry_HasInterPodAffinityByDefaultWithWeightTwoBetweenPodTopologySpreadAndDefaultPreemption()
     {
         var names = PluginRegistry.Defaults.Select(d => d.Name).ToList();
-        Assert.Equal(names.IndexOf("NodeResourcesFit") + 1, names.IndexOf("InterPodAffinity"));
+        Assert.Equal(names.IndexOf("PodTopologySpread") + 1, names.IndexOf("InterPodAffinity"));
         Assert.Equal(names.IndexOf("InterPodAffinity") + 1, names.IndexOf("DefaultPreemption"));
         Assert.Contains(("InterPodAffinity", 2), PluginRegistry.Defaults);
 

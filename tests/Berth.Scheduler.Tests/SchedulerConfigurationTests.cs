@@ -16,14 +16,16 @@ public sealed class SchedulerConfigurationTests
 
         Assert.Equal("default-scheduler", profile.SchedulerName);
         Assert.Null(profile.PercentageOfNodesToScore);
-        Assert.Equal(["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit"],
-            profile.Filters.Select(f => f.Name).Where(n => n is not ("PodTopologySpread" or "InterPodAffinity")));
+        Assert.Equal(["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"],
+            profile.Filters.Select(f => f.Name));
         var weights = profile.Scorers.ToDictionary(s => s.Plugin.Name, s => s.Weight);
         Assert.Equal(3, weights["TaintToleration"]);
         Assert.Equal(2, weights["NodeAffinity"]);
         Assert.Equal(1, weights["NodeResourcesFit"]);
         Assert.Equal(1, weights["NodeResourcesBalancedAllocation"]);
         Assert.Equal(1, weights["ImageLocality"]);
+        Assert.Equal(2, weights["PodTopologySpread"]);
+        Assert.Equal(2, weights["InterPodAffinity"]);
         Assert.Equal(["DefaultPreemption"], profile.PostFilters.Select(p => p.Name));
         Assert.Equal(["DefaultBinder"], profile.Binders.Select(p => p.Name));
         Assert.Equal(["SchedulingGates"], profile.PreEnqueue.Select(p => p.Name));
