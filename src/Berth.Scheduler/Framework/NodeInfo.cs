@@ -28,6 +28,8 @@ public sealed class NodeInfo
             if (Quantity.TryParse(value?.ToString(), out var quantity))
                 Allocatable[name] = quantity.Value;
         }
+        AllocatableMilliCpu = (long)(Allocatable.GetValueOrDefault("cpu") * 1000);
+        AllocatableMemory = (long)Allocatable.GetValueOrDefault("memory");
         foreach (var image in (node["status"]?["images"] as JsonArray ?? []).OfType<JsonObject>())
         {
             var size = image["sizeBytes"] is JsonValue s && s.TryGetValue<long>(out var bytes) ? bytes : 0;
@@ -54,11 +56,20 @@ public sealed class NodeInfo
     /// <summary>What the pods here request, summed by resource.</summary>
     public IReadOnlyDictionary<string, decimal> Requested => _requested;
 
-    /// <summary>CPU the pods here take for scoring (see <see cref="PodInfo.NonZeroCpu"/>).</summary>
-    public decimal NonZeroCpu { get; private set; }
+    /// <summary>CPU (millicores) and memory (bytes) the node allocates and the pods here request, as integers for scoring.</summary>
+    public long AllocatableMilliCpu { get; }
 
-    /// <summary>Memory the pods here take for scoring.</summary>
-    public decimal NonZeroMemory { get; private set; }
+    public long AllocatableMemory { get; }
+
+    public long RequestedMilliCpu { get; private set; }
+
+    public long RequestedMemory { get; private set; }
+
+    /// <summary>CPU (millicores) the pods here take for scoring (see <see cref="PodInfo.NonZeroMilliCpu"/>).</summary>
+    public long NonZeroMilliCpu { get; private set; }
+
+    /// <summary>Memory (bytes) the pods here take for scoring.</summary>
+    public long NonZeroMemory { get; private set; }
 
     public int PodCount => _pods.Count;
 
@@ -110,7 +121,9 @@ public sealed class NodeInfo
     {
         foreach (var (name, amount) in pod.Requests)
             _requested[name] = _requested.GetValueOrDefault(name) + (sign * amount);
-        NonZeroCpu += sign * pod.NonZeroCpu;
+        RequestedMilliCpu += sign * pod.MilliCpu;
+        RequestedMemory += sign * pod.Memory;
+        NonZeroMilliCpu += sign * pod.NonZeroMilliCpu;
         NonZeroMemory += sign * pod.NonZeroMemory;
     }
 }

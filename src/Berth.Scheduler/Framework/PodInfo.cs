@@ -28,8 +28,10 @@ public sealed class PodInfo
         NodeName = spec["nodeName"]?.ToString() ?? "";
         NominatedNodeName = pod["status"]?["nominatedNodeName"]?.ToString() ?? "";
         Requests = PodRequests.Of(spec);
-        NonZeroCpu = NonZero(spec, "cpu", DefaultCpu);
-        NonZeroMemory = NonZero(spec, "memory", DefaultMemory);
+        MilliCpu = (long)(Requests.GetValueOrDefault("cpu") * 1000);
+        Memory = (long)Requests.GetValueOrDefault("memory");
+        NonZeroMilliCpu = (long)(NonZero(spec, "cpu", DefaultCpu) * 1000);
+        NonZeroMemory = (long)NonZero(spec, "memory", DefaultMemory);
         HostPorts = [.. HostPort.Of(spec)];
         Priority = spec["priority"] is JsonValue priority && priority.TryGetValue<int>(out var p) ? p : 0;
         PreemptsLowerPriority = spec["preemptionPolicy"]?.ToString() != "Never";
@@ -66,11 +68,16 @@ public sealed class PodInfo
     /// <summary>Resource name → amount, as nodes admit pods (init containers, sidecars, overhead).</summary>
     public IReadOnlyDictionary<string, decimal> Requests { get; }
 
-    /// <summary>CPU for scoring: 100m for each container that asks for none, as upstream scores.</summary>
-    public decimal NonZeroCpu { get; }
+    /// <summary>The CPU requested in millicores and the memory in bytes: what scoring reads for every node, kept as integers.</summary>
+    public long MilliCpu { get; }
 
-    /// <summary>Memory for scoring: 200Mi for each container that asks for none.</summary>
-    public decimal NonZeroMemory { get; }
+    public long Memory { get; }
+
+    /// <summary>CPU for scoring, in millicores: 100m for each container that asks for none, as upstream scores.</summary>
+    public long NonZeroMilliCpu { get; }
+
+    /// <summary>Memory for scoring, in bytes: 200Mi for each container that asks for none.</summary>
+    public long NonZeroMemory { get; }
 
     public IReadOnlyList<HostPort> HostPorts { get; }
 

@@ -19,6 +19,9 @@ public sealed class NodeResourcesFit(ScoringStrategy strategy) : IFilterPlugin, 
 
     public Status Filter(CycleState state, PodInfo pod, NodeInfo node)
     {
+        // Most nodes fit: find that out without allocating, and only then say why not.
+        if (Fits(pod, node))
+            return Status.Success;
         var reasons = new List<string>();
         if (node.PodCount + 1 > node.Allocatable.GetValueOrDefault("pods"))
             reasons.Add("Too many pods");
@@ -31,4 +34,16 @@ public sealed class NodeResourcesFit(ScoringStrategy strategy) : IFilterPlugin, 
     }
 
     public long Score(CycleState state, PodInfo pod, NodeInfo node) => strategy.Score(node, pod);
+
+    private static bool Fits(PodInfo pod, NodeInfo node)
+    {
+        if (node.PodCount + 1 > node.Allocatable.GetValueOrDefault("pods"))
+            return false;
+        foreach (var (resource, requested) in pod.Requests)
+        {
+            if (requested > 0 && node.Requested.GetValueOrDefault(resource) + requested > node.Allocatable.GetValueOrDefault(resource))
+                return false;
+        }
+        return true;
+    }
 }

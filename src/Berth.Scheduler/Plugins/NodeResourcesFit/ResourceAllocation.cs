@@ -18,27 +18,17 @@ public sealed record ResourceAllocation(string Resource, long Weight)
     /// </summary>
     public (long Requested, long Allocatable) On(NodeInfo node, PodInfo pod, bool nonZero)
     {
-        var allocatable = node.Allocatable.GetValueOrDefault(Resource);
-        var podRequest = pod.Requests.GetValueOrDefault(Resource);
-        decimal requested;
         switch (Resource)
         {
-            case "cpu" when nonZero:
-                requested = node.NonZeroCpu + pod.NonZeroCpu;
-                break;
-            case "memory" when nonZero:
-                requested = node.NonZeroMemory + pod.NonZeroMemory;
-                break;
-            case "cpu" or "memory" or "ephemeral-storage":
-                requested = node.Requested.GetValueOrDefault(Resource) + podRequest;
-                break;
-            default:
-                if (podRequest == 0)
-                    return (0, 0);
-                requested = node.Requested.GetValueOrDefault(Resource) + podRequest;
-                break;
+            // CPU and memory are read for every feasible node of every cycle: integers kept on the node and pod.
+            case "cpu":
+                return (nonZero ? node.NonZeroMilliCpu + pod.NonZeroMilliCpu : node.RequestedMilliCpu + pod.MilliCpu, node.AllocatableMilliCpu);
+            case "memory":
+                return (nonZero ? node.NonZeroMemory + pod.NonZeroMemory : node.RequestedMemory + pod.Memory, node.AllocatableMemory);
         }
-        var scale = Resource == "cpu" ? 1000 : 1;
-        return ((long)(requested * scale), (long)(allocatable * scale));
+        var podRequest = pod.Requests.GetValueOrDefault(Resource);
+        if (podRequest == 0 && Resource != "ephemeral-storage")
+            return (0, 0);
+        return ((long)(node.Requested.GetValueOrDefault(Resource) + podRequest), (long)node.Allocatable.GetValueOrDefault(Resource));
     }
 }

@@ -17,6 +17,8 @@ public sealed class TaintToleration : IFilterPlugin, IPreScorePlugin, IScorePlug
 
     public Status Filter(CycleState state, PodInfo pod, NodeInfo node)
     {
+        if (node.Taints.Count == 0)
+            return Status.Success;
         var tolerations = pod.Spec["tolerations"] as JsonArray;
         var untolerated = node.Taints.FirstOrDefault(t => t["effect"]?.ToString() is "NoSchedule" or "NoExecute" && !Tolerations.Tolerate(tolerations, t));
         return untolerated is null
