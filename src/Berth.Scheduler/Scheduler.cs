@@ -183,7 +183,7 @@ public sealed partial class Scheduler
             _pending[now.Key] = now;
             _nominations.Set(now.Info);
             // A change to the pod's status (our own condition, say) gives it no new chance; a new pod or spec does.
-            if (old?.Pending is null || !JsonNode.DeepEquals(old.Pending["spec"], now.Pending!["spec"]))
+            if (old?.PendingJson is null || !JsonNode.DeepEquals(old.Pending()["spec"], now.Pending()["spec"]))
                 Enqueue(cycle.Profile, now);
             return;
         }
@@ -196,7 +196,7 @@ public sealed partial class Scheduler
     /// <summary>Into the queue, unless a PreEnqueue plugin holds the pod back (scheduling gates).</summary>
     private void Enqueue(Profile profile, PodEntry entry)
     {
-        var pod = new PodInfo(entry.Pending!);
+        var pod = new PodInfo(entry.Pending());
         if (profile.PreEnqueue.Any(p => !p.PreEnqueue(pod).IsSuccess))
         {
             _queue.Remove(entry.Key);
@@ -221,9 +221,10 @@ public sealed partial class Scheduler
     {
         var cycle = _cycles[entry.SchedulerName];
         // The nomination this scheduler made may not have come back through the watch yet.
-        var pod = new PodInfo(entry.Pending!);
+        var pending = entry.Pending();
+        var pod = new PodInfo(pending);
         if (_nominations.NodeOf(pod.Uid) is { } nominatedTo)
-            pod = new PodInfo(entry.Pending!) { NominatedNodeName = nominatedTo };
+            pod = new PodInfo(pending) { NominatedNodeName = nominatedTo };
         var state = new CycleState();
         var outcome = _cache.Read(snapshot =>
         {
@@ -233,7 +234,7 @@ public sealed partial class Scheduler
             return result;
         });
         if (outcome.Node is { } chosen)
-            return ReserveAndBindAsync(cycle.Profile, state, entry, pod, chosen, cancellationToken);
+            return ReserveAndBindAsync(cycle.Profile, state, entry, pending, pod, chosen, cancellationToken);
 
         Log.Unschedulable(_logger, pod.Key, outcome.Message);
         _queue.Unschedulable(entry.Key);
@@ -241,14 +242,14 @@ public sealed partial class Scheduler
         {
             _nominations.Set(pod, nominated);
             return Task.WhenAll(
-                _events.UnschedulableAsync(entry.Pending!, outcome.Message, nominated, cancellationToken),
+                _events.UnschedulableAsync(pending, outcome.Message, nominated, cancellationToken),
                 _events.PreemptAsync(pod, nominated, preemption.Victims, cancellationToken));
         }
-        return _events.UnschedulableAsync(entry.Pending!, outcome.Message, null, cancellationToken);
+        return _events.UnschedulableAsync(pending, outcome.Message, null, cancellationToken);
     }
 
     /// <summary>Reserve and Permit in the cycle; PreBind and Bind in the background. A failure anywhere takes the assumption back.</summary>
-    private async Task ReserveAndBindAsync(Profile profile, CycleState state, PodEntry entry, PodInfo pod, string nodeName, CancellationToken cancellationToken)
+    private async Task ReserveAndBindAsync(Profile profile, CycleState state, PodEntry entry, JsonObject pending, PodInfo pod, string nodeName, CancellationToken cancellationToken)
     {
         var reserved = new List<IReservePlugin>();
         var status = Status.Success;
@@ -266,7 +267,7 @@ public sealed partial class Scheduler
         if (status.IsSuccess)
         {
             _nominations.Remove(pod.Uid);
-            await _events.ScheduledAsync(entry.Pending!, nodeName, cancellationToken);
+            await _events.ScheduledAsync(pending, nodeName, cancellationToken);
             return;
         }
         if (cancellationToken.IsCancellationRequested)

@@ -6,18 +6,23 @@ namespace Berth.Scheduler.Cache;
 
 /// <summary>
 /// What the scheduler keeps of each pod: where it is bound (if anywhere), what other pods' placement needs to know of
-/// it (<see cref="PodInfo"/> without the spec), and the whole pod only while it waits to be scheduled.
+/// it (<see cref="PodInfo"/> without the spec), and the whole pod only while it waits to be scheduled, as its JSON
+/// text: a parsed tree is several times bigger, and thousands of pods may wait at once.
 /// </summary>
-internal sealed record PodEntry(string Key, string NodeName, string SchedulerName, bool Finished, JsonObject? Pending, PodInfo Info)
+internal sealed record PodEntry(string Key, string NodeName, string SchedulerName, bool Finished, byte[]? PendingJson, PodInfo Info)
 {
     public string Uid => Info.Uid;
 
     /// <summary>A pod to place: no node yet, not finished, not being deleted.</summary>
-    public bool WaitsForNode => Pending is not null && !Finished && !Info.Terminating;
+    public bool WaitsForNode => PendingJson is not null && !Finished && !Info.Terminating;
+
+    /// <summary>The waiting pod, parsed afresh for the cycle that places it.</summary>
+    public JsonObject Pending() => JsonNode.Parse(PendingJson!)!.AsObject();
 
     public static PodEntry Read(JsonElement element)
     {
-        var pod = JsonNode.Parse(element.GetRawText())!.AsObject();
+        var text = element.GetRawText();
+        var pod = JsonNode.Parse(text)!.AsObject();
         var metadata = pod["metadata"]!;
         var spec = pod["spec"] as JsonObject ?? [];
         var nodeName = spec["nodeName"]?.ToString() ?? "";
@@ -26,7 +31,7 @@ internal sealed record PodEntry(string Key, string NodeName, string SchedulerNam
             nodeName,
             spec["schedulerName"]?.ToString() ?? "default-scheduler",
             pod["status"]?["phase"]?.ToString() is "Succeeded" or "Failed",
-            nodeName.Length == 0 ? pod : null,
+            nodeName.Length == 0 ? System.Text.Encoding.UTF8.GetBytes(text) : null,
             new PodInfo(pod, keepSpec: false));
     }
 }
