@@ -19,13 +19,9 @@ internal sealed class Nominations
     /// <summary>Notes a nomination the scheduler just made, before the status write comes back through the watch.</summary>
     public void Set(PodInfo pod, string nodeName)
     {
+        // A status without a nomination may only be behind one made moments ago: nominations end with Remove.
         if (nodeName.Length == 0)
-        {
-            // The status is behind a nomination made moments ago: keep what is known.
-            if (!_nodes.ContainsKey(pod.Uid))
-                Remove(pod.Uid);
             return;
-        }
         _pods[pod.Uid] = pod;
         _nodes[pod.Uid] = nodeName;
     }

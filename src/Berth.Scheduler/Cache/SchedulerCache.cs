@@ -18,15 +18,6 @@ internal sealed class SchedulerCache
     /// <summary>Pods bound or assumed, by uid: their node and claim (kept for nodes not seen yet too).</summary>
     private readonly Dictionary<string, PodEntry> _placed = new(StringComparer.Ordinal);
 
-    public int NodeCount
-    {
-        get
-        {
-            lock (_gate)
-                return _nodes.Count;
-        }
-    }
-
     public void SetNode(JsonObject node)
     {
         var name = node["metadata"]?["name"]?.ToString() ?? "";
