@@ -10,8 +10,8 @@ namespace Berth.Scheduler;
 /// </summary>
 internal sealed class Nominations
 {
-    private readonly ConcurrentDictionary<string, PodInfo> _pods = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, string> _nodes = new(StringComparer.Ordinal);
+    /// <summary>Nominated pods by uid, with their node.</summary>
+    private readonly ConcurrentDictionary<string, (PodInfo Pod, string Node)> _nominated = new(StringComparer.Ordinal);
 
     /// <summary>Notes a pending pod's nomination as its status says (or that it has none).</summary>
     public void Set(PodInfo pod) => Set(pod, pod.NominatedNodeName);
@@ -22,25 +22,20 @@ internal sealed class Nominations
         // A status without a nomination may only be behind one made moments ago: nominations end with Remove.
         if (nodeName.Length == 0)
             return;
-        _pods[pod.Uid] = pod;
-        _nodes[pod.Uid] = nodeName;
+        _nominated[pod.Uid] = (pod, nodeName);
     }
 
-    public void Remove(string uid)
-    {
-        _pods.TryRemove(uid, out _);
-        _nodes.TryRemove(uid, out _);
-    }
+    public void Remove(string uid) => _nominated.TryRemove(uid, out _);
 
-    public bool IsEmpty => _nodes.IsEmpty;
+    public bool IsEmpty => _nominated.IsEmpty;
 
     /// <summary>The pods nominated to each node that <paramref name="pod"/> must leave room for: of its priority or higher, other than itself.</summary>
     public Dictionary<string, List<PodInfo>> Ahead(PodInfo pod)
     {
         var ahead = new Dictionary<string, List<PodInfo>>(StringComparer.Ordinal);
-        foreach (var (uid, node) in _nodes)
+        foreach (var (uid, (nominated, node)) in _nominated)
         {
-            if (uid == pod.Uid || !_pods.TryGetValue(uid, out var nominated) || nominated.Priority < pod.Priority)
+            if (uid == pod.Uid || nominated.Priority < pod.Priority)
                 continue;
             if (!ahead.TryGetValue(node, out var list))
                 ahead[node] = list = [];
@@ -50,5 +45,5 @@ internal sealed class Nominations
     }
 
     /// <summary>The node nominated for a pod, if any.</summary>
-    public string? NodeOf(string uid) => _nodes.TryGetValue(uid, out var node) ? node : null;
+    public string? NodeOf(string uid) => _nominated.TryGetValue(uid, out var nominated) ? nominated.Node : null;
 }

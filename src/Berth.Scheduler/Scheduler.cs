@@ -196,13 +196,16 @@ public sealed partial class Scheduler
     /// <summary>Into the queue, unless a PreEnqueue plugin holds the pod back (scheduling gates).</summary>
     private void Enqueue(Profile profile, PodEntry entry)
     {
-        var pod = new PodInfo(entry.Pending());
-        if (profile.PreEnqueue.Any(p => !p.PreEnqueue(pod).IsSuccess))
+        if (profile.PreEnqueue.Count > 0)
         {
-            _queue.Remove(entry.Key);
-            return;
+            var pod = new PodInfo(entry.Pending());
+            if (profile.PreEnqueue.Any(p => !p.PreEnqueue(pod).IsSuccess))
+            {
+                _queue.Remove(entry.Key);
+                return;
+            }
         }
-        _queue.Add(entry.Key, pod.Priority, pod.Created);
+        _queue.Add(entry.Key, entry.Info.Priority, entry.Info.Created);
     }
 
     private void Forget(PodEntry pod)

@@ -10,6 +10,9 @@ public sealed class LabelSelector
 
     public static LabelSelector Everything { get; } = new([]);
 
+    /// <summary>Selects no labels at all (a term without a selector): one <c>in ()</c> requirement, which nothing meets.</summary>
+    public static LabelSelector Nothing { get; } = new([new LabelRequirement("", LabelOperator.In, [])]);
+
     public IReadOnlyList<LabelRequirement> Requirements { get; }
 
     public bool IsEverything => Requirements.Count == 0;

@@ -11,11 +11,6 @@ namespace Berth.Scheduler.Framework;
 /// </summary>
 public sealed record AffinityTerm(LabelSelector Selector, IReadOnlySet<string> Namespaces, LabelSelector? NamespaceSelector, string TopologyKey, int Weight)
 {
-    private static readonly LabelSelector Nothing = LabelSelector.FromJson(new JsonObject
-    {
-        ["matchExpressions"] = new JsonArray(new JsonObject { ["key"] = "", ["operator"] = "In", ["values"] = new JsonArray() }),
-    })!;
-
     /// <summary>Whether <paramref name="pod"/> is one of the pods this term selects.</summary>
     public bool Matches(PodInfo pod, NamespaceLabels namespaces) =>
         (Namespaces.Contains(pod.Namespace) || (NamespaceSelector is { } selector && selector.Matches(namespaces.Of(pod.Namespace))))
@@ -32,7 +27,7 @@ public sealed record AffinityTerm(LabelSelector Selector, IReadOnlySet<string> N
     private static AffinityTerm Parse(JsonObject term, PodInfo owner, int weight)
     {
         var namespaces = new HashSet<string>((term["namespaces"] as JsonArray ?? []).Select(n => n?.ToString() ?? ""), StringComparer.Ordinal);
-        var namespaceSelector = term["namespaceSelector"] is JsonObject ns ? LabelSelector.FromJson(ns) ?? Nothing : null;
+        var namespaceSelector = term["namespaceSelector"] is JsonObject ns ? LabelSelector.FromJson(ns) ?? LabelSelector.Nothing : null;
         if (namespaces.Count == 0 && namespaceSelector is null)
             namespaces.Add(owner.Namespace);
         return new AffinityTerm(SelectorOf(term, owner), namespaces, namespaceSelector, term["topologyKey"]?.ToString() ?? "", weight);
@@ -42,7 +37,7 @@ public sealed record AffinityTerm(LabelSelector Selector, IReadOnlySet<string> N
     private static LabelSelector SelectorOf(JsonObject term, PodInfo owner)
     {
         if (term["labelSelector"] is not JsonObject given)
-            return Nothing;
+            return LabelSelector.Nothing;
         var selector = given.DeepClone().AsObject();
         var expressions = selector["matchExpressions"] as JsonArray ?? [];
         selector["matchExpressions"] = expressions;
@@ -54,6 +49,6 @@ public sealed record AffinityTerm(LabelSelector Selector, IReadOnlySet<string> N
                     expressions.Add(new JsonObject { ["key"] = key, ["operator"] = op, ["values"] = new JsonArray(value) });
             }
         }
-        return LabelSelector.FromJson(selector) ?? Nothing;
+        return LabelSelector.FromJson(selector) ?? LabelSelector.Nothing;
     }
 }
