@@ -38,8 +38,9 @@ public sealed record Profile(
     /// <summary>Runs the filters in order; the first that fails speaks for the node.</summary>
     public Status RunFilters(CycleState state, PodInfo pod, NodeInfo node)
     {
-        foreach (var plugin in Filters)
+        for (var i = 0; i < Filters.Count; i++)
         {
+            var plugin = Filters[i];
             if (state.SkippedFilters.Count > 0 && state.SkippedFilters.Contains(plugin.Name))
                 continue;
             var status = plugin.Filter(state, pod, node);

@@ -183,7 +183,7 @@ public sealed partial class Scheduler
             _pending[now.Key] = now;
             _nominations.Set(now.Info);
             // A change to the pod's status (our own condition, say) gives it no new chance; a new pod or spec does.
-            if (old?.PendingJson is null || !JsonNode.DeepEquals(old.Pending()["spec"], now.Pending()["spec"]))
+            if (old?.SpecHash is null || !old.SpecHash.AsSpan().SequenceEqual(now.SpecHash))
                 Enqueue(cycle.Profile, now);
             return;
         }
@@ -196,14 +196,10 @@ public sealed partial class Scheduler
     /// <summary>Into the queue, unless a PreEnqueue plugin holds the pod back (scheduling gates).</summary>
     private void Enqueue(Profile profile, PodEntry entry)
     {
-        if (profile.PreEnqueue.Count > 0)
+        if (profile.PreEnqueue.Any(p => !p.PreEnqueue(entry.Info).IsSuccess))
         {
-            var pod = new PodInfo(entry.Pending());
-            if (profile.PreEnqueue.Any(p => !p.PreEnqueue(pod).IsSuccess))
-            {
-                _queue.Remove(entry.Key);
-                return;
-            }
+            _queue.Remove(entry.Key);
+            return;
         }
         _queue.Add(entry.Key, entry.Info.Priority, entry.Info.Created);
     }

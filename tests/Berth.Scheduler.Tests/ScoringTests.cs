@@ -87,11 +87,24 @@ public sealed class ScoringTests
               {"weight":80,"preference":{"matchExpressions":[{"key":"disk","operator":"In","values":["ssd"]}]}},
               {"weight":20,"preference":{"matchExpressions":[{"key":"zone","operator":"In","values":["a"]}]}}]}}}
             """);
-        var scores = nodes.Select(n => plugin.Score(new CycleState(), pod, n)).ToArray();
+        var state = new CycleState();
+        Assert.True(plugin.PreScore(state, pod, new Snapshot(nodes, new NamespaceLabels()), nodes).IsSuccess);
+        var scores = nodes.Select(n => plugin.Score(state, pod, n)).ToArray();
         Assert.Equal([100, 80, 20], scores);
 
-        plugin.Normalize(new CycleState(), pod, nodes, scores);
+        plugin.Normalize(state, pod, nodes, scores);
         Assert.Equal([100, 80, 20], scores);
+    }
+
+    [Fact]
+    public void NodeAffinity_SkipsAPodThatAsksNothingOfItsNode()
+    {
+        var plugin = new NodeAffinity();
+        var nodes = new[] { Node("n") };
+        var pod = Pod("p");
+        var snapshot = new Snapshot(nodes, new NamespaceLabels());
+        Assert.Equal(StatusCode.Skip, plugin.PreFilter(new CycleState(), pod, snapshot).Code);
+        Assert.Equal(StatusCode.Skip, plugin.PreScore(new CycleState(), pod, snapshot, nodes).Code);
     }
 
     [Fact]

@@ -18,6 +18,8 @@ internal sealed class SchedulerCache
     /// <summary>Pods bound or assumed, by uid: their node and claim (kept for nodes not seen yet too).</summary>
     private readonly Dictionary<string, PodEntry> _placed = new(StringComparer.Ordinal);
 
+    private readonly NodeIndex _index = new();
+
     public void SetNode(JsonObject node)
     {
         var name = node["metadata"]?["name"]?.ToString() ?? "";
@@ -27,6 +29,7 @@ internal sealed class SchedulerCache
             {
                 var updated = _nodes[name] = known.With(node);
                 _ordered[_ordered.IndexOf(known)] = updated;
+                _index.Replace(known, updated);
                 return;
             }
             var info = new NodeInfo(node);
@@ -34,6 +37,7 @@ internal sealed class SchedulerCache
                 info.AddPod(pod.Info);
             _nodes[name] = info;
             _ordered.Add(info);
+            _index.Replace(null, info);
         }
     }
 
@@ -42,7 +46,10 @@ internal sealed class SchedulerCache
         lock (_gate)
         {
             if (_nodes.Remove(name, out var removed))
+            {
                 _ordered.Remove(removed);
+                _index.Replace(removed, null);
+            }
         }
     }
 
@@ -83,7 +90,7 @@ internal sealed class SchedulerCache
     public T Read<T>(Func<Snapshot, T> read)
     {
         lock (_gate)
-            return read(new Snapshot(_ordered, Namespaces));
+            return read(new Snapshot(_ordered, Namespaces, _index));
     }
 
     public NamespaceLabels Namespaces { get; } = new();
@@ -92,12 +99,18 @@ internal sealed class SchedulerCache
     {
         _placed[pod.Uid] = pod;
         if (_nodes.TryGetValue(pod.NodeName, out var node))
+        {
             node.AddPod(pod.Info);
+            _index.PodsChanged(node);
+        }
     }
 
     private void Unplace(string uid)
     {
         if (_placed.Remove(uid, out var before) && _nodes.TryGetValue(before.NodeName, out var node))
+        {
             node.RemovePod(uid);
+            _index.PodsChanged(node);
+        }
     }
 }

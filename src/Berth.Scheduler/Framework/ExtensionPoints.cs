@@ -9,7 +9,10 @@ public interface IPlugin
     string Name { get; }
 }
 
-/// <summary>Whether a pod may enter the active queue at all (a pod with scheduling gates may not).</summary>
+/// <summary>
+/// Whether a pod may enter the active queue at all (a pod with scheduling gates may not). It runs on every change of a
+/// waiting pod, so it sees the pod as the queue keeps it: what <see cref="PodInfo"/> holds without the spec.
+/// </summary>
 public interface IPreEnqueuePlugin : IPlugin
 {
     Status PreEnqueue(PodInfo pod);

@@ -30,6 +30,7 @@ public sealed class NodeInfo
         }
         AllocatableMilliCpu = (long)(Allocatable.GetValueOrDefault("cpu") * 1000);
         AllocatableMemory = (long)Allocatable.GetValueOrDefault("memory");
+        AllocatablePods = (long)Allocatable.GetValueOrDefault("pods");
         foreach (var image in (node["status"]?["images"] as JsonArray ?? []).OfType<JsonObject>())
         {
             var size = image["sizeBytes"] is JsonValue s && s.TryGetValue<long>(out var bytes) ? bytes : 0;
@@ -60,6 +61,9 @@ public sealed class NodeInfo
     public long AllocatableMilliCpu { get; }
 
     public long AllocatableMemory { get; }
+
+    /// <summary>How many pods the node takes.</summary>
+    public long AllocatablePods { get; }
 
     public long RequestedMilliCpu { get; private set; }
 

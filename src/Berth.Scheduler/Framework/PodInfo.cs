@@ -16,6 +16,8 @@ public sealed class PodInfo
 
     private const decimal DefaultMemory = 200m * 1024 * 1024;
 
+    private NodeSelection? _nodeSelection;
+
     public PodInfo(JsonObject pod, bool keepSpec = true)
     {
         var metadata = pod["metadata"] as JsonObject ?? [];
@@ -30,9 +32,11 @@ public sealed class PodInfo
         Requests = PodRequests.Of(spec);
         MilliCpu = (long)(Requests.GetValueOrDefault("cpu") * 1000);
         Memory = (long)Requests.GetValueOrDefault("memory");
+        OtherRequests = [.. Requests.Where(r => r.Value > 0 && r.Key is not ("cpu" or "memory"))];
         NonZeroMilliCpu = (long)(NonZero(spec, "cpu", DefaultCpu) * 1000);
         NonZeroMemory = (long)NonZero(spec, "memory", DefaultMemory);
         HostPorts = [.. HostPort.Of(spec)];
+        SchedulingGates = [.. (spec["schedulingGates"] as JsonArray ?? []).Select(g => g?["name"]?.ToString() ?? "")];
         Priority = spec["priority"] is JsonValue priority && priority.TryGetValue<int>(out var p) ? p : 0;
         PreemptsLowerPriority = spec["preemptionPolicy"]?.ToString() != "Never";
         Created = Time(metadata["creationTimestamp"]);
@@ -73,6 +77,9 @@ public sealed class PodInfo
 
     public long Memory { get; }
 
+    /// <summary>The resources besides CPU and memory the pod asks for (more than none of).</summary>
+    public KeyValuePair<string, decimal>[] OtherRequests { get; }
+
     /// <summary>CPU for scoring, in millicores: 100m for each container that asks for none, as upstream scores.</summary>
     public long NonZeroMilliCpu { get; }
 
@@ -80,6 +87,9 @@ public sealed class PodInfo
     public long NonZeroMemory { get; }
 
     public IReadOnlyList<HostPort> HostPorts { get; }
+
+    /// <summary>The names of the gates that hold the pod out of the queue (kept for pods without their spec too).</summary>
+    public IReadOnlyList<string> SchedulingGates { get; }
 
     public int Priority { get; }
 
@@ -103,6 +113,9 @@ public sealed class PodInfo
     public IReadOnlyList<AffinityTerm> PreferredAffinity { get; }
 
     public IReadOnlyList<AffinityTerm> PreferredAntiAffinity { get; }
+
+    /// <summary>The pod's nodeSelector and required node affinity, read from the spec on first use.</summary>
+    public NodeSelection NodeSelection => _nodeSelection ??= NodeSelection.Of(Spec);
 
     public bool HasAffinity => RequiredAffinity.Count + RequiredAntiAffinity.Count + PreferredAffinity.Count + PreferredAntiAffinity.Count > 0;
 

@@ -21,7 +21,7 @@ public sealed class ImageLocality : IPreScorePlugin, IScorePlugin
     {
         var images = Images(pod.Spec);
         var spread = images.Distinct(StringComparer.Ordinal)
-            .ToDictionary(i => i, i => (double)snapshot.Nodes.Count(n => n.Images.ContainsKey(i)) / Math.Max(1, snapshot.Nodes.Count), StringComparer.Ordinal);
+            .ToDictionary(i => i, i => (double)snapshot.Index.NodesWithImage(i) / Math.Max(1, snapshot.Nodes.Count), StringComparer.Ordinal);
         state.Write(StateKey, new Prepared(images, spread));
         return Status.Success;
     }

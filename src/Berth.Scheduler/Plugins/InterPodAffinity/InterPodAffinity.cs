@@ -37,7 +37,7 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
     {
         var counts = new Filtering(pod, snapshot.Namespaces);
         var hasTerms = pod.RequiredAffinity.Count > 0 || pod.RequiredAntiAffinity.Count > 0;
-        foreach (var node in snapshot.Nodes)
+        foreach (var node in hasTerms ? snapshot.Nodes : snapshot.Index.WithRequiredAntiAffinity)
         {
             var withAntiAffinity = node.PodsWithRequiredAntiAffinity;
             for (var i = 0; i < withAntiAffinity.Count; i++)
@@ -80,7 +80,7 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
         var namespaces = snapshot.Namespaces;
         var hasPreferred = pod.PreferredAffinity.Count > 0 || pod.PreferredAntiAffinity.Count > 0;
         var scores = new TopologyCounts();
-        foreach (var node in snapshot.Nodes)
+        foreach (var node in hasPreferred ? snapshot.Nodes : snapshot.Index.WithAffinity)
         {
             if (node.Labels.Count == 0 || (!hasPreferred && node.PodsWithAffinity.Count == 0))
                 continue;

@@ -21,9 +21,9 @@ public sealed class NodeResourcesBalancedAllocation(IReadOnlyList<ResourceAlloca
         // Runs for every feasible node of every cycle: no allocation for the usual handful of resources.
         Span<double> fractions = resources.Count <= 16 ? stackalloc double[resources.Count] : new double[resources.Count];
         var count = 0;
-        foreach (var resource in resources)
+        for (var i = 0; i < resources.Count; i++)
         {
-            var (requested, allocatable) = resource.On(node, pod, nonZero: false);
+            var (requested, allocatable) = resources[i].On(node, pod, nonZero: false);
             if (allocatable != 0)
                 fractions[count++] = Math.Min(1, (double)requested / allocatable);
         }

@@ -35,13 +35,16 @@ public sealed class NodeResourcesFit(ScoringStrategy strategy) : IFilterPlugin, 
 
     public long Score(CycleState state, PodInfo pod, NodeInfo node) => strategy.Score(node, pod);
 
+    /// <summary>Pods, CPU and memory as integers; other resources as requested.</summary>
     private static bool Fits(PodInfo pod, NodeInfo node)
     {
-        if (node.PodCount + 1 > node.Allocatable.GetValueOrDefault("pods"))
+        if (node.PodCount + 1 > node.AllocatablePods
+            || (pod.MilliCpu > 0 && node.RequestedMilliCpu + pod.MilliCpu > node.AllocatableMilliCpu)
+            || (pod.Memory > 0 && node.RequestedMemory + pod.Memory > node.AllocatableMemory))
             return false;
-        foreach (var (resource, requested) in pod.Requests)
+        foreach (var (resource, requested) in pod.OtherRequests)
         {
-            if (requested > 0 && node.Requested.GetValueOrDefault(resource) + requested > node.Allocatable.GetValueOrDefault(resource))
+            if (node.Requested.GetValueOrDefault(resource) + requested > node.Allocatable.GetValueOrDefault(resource))
                 return false;
         }
         return true;

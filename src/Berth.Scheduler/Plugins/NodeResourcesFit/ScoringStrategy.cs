@@ -14,8 +14,9 @@ public abstract class ScoringStrategy(IReadOnlyList<ResourceAllocation> resource
     public long Score(NodeInfo node, PodInfo pod)
     {
         long total = 0, weights = 0;
-        foreach (var resource in Resources)
+        for (var i = 0; i < Resources.Count; i++)
         {
+            var resource = Resources[i];
             var (requested, allocatable) = resource.On(node, pod, nonZero: true);
             if (allocatable == 0)
                 continue;

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Berth.Core.Pods;
 using Berth.Scheduler.Framework;
 
 namespace Berth.Scheduler.Plugins.PodTopologySpread;
@@ -59,7 +58,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
         {
             if (!SpreadConstraint.HasAllKeys(node.Labels, constraints))
                 continue;
-            var matchesAffinity = !selective || NodeSelection.Matches(pod.Spec, node.Name, node.Labels);
+            var matchesAffinity = !selective || pod.NodeSelection.Matches(node.Name, node.Labels);
             for (var i = 0; i < constraints.Length; i++)
             {
                 var constraint = constraints[i];
@@ -146,7 +145,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
         {
             if (requireAllKeys && !SpreadConstraint.HasAllKeys(node.Labels, constraints))
                 continue;
-            var matchesAffinity = !selective || NodeSelection.Matches(pod.Spec, node.Name, node.Labels);
+            var matchesAffinity = !selective || pod.NodeSelection.Matches(node.Name, node.Labels);
             for (var i = 0; i < constraints.Length; i++)
             {
                 var constraint = constraints[i];

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Berth.Scheduler.Framework;
 
 namespace Berth.Scheduler.Plugins.SchedulingGates;
@@ -11,9 +10,6 @@ public sealed class SchedulingGates : IPreEnqueuePlugin
 {
     public string Name => nameof(SchedulingGates);
 
-    public Status PreEnqueue(PodInfo pod)
-    {
-        var gates = (pod.Spec["schedulingGates"] as JsonArray ?? []).Select(g => g?["name"]?.ToString()).ToList();
-        return gates.Count == 0 ? Status.Success : Status.Unresolvable($"waiting for scheduling gates: [{string.Join(' ', gates)}]");
-    }
+    public Status PreEnqueue(PodInfo pod) =>
+        pod.SchedulingGates.Count == 0 ? Status.Success : Status.Unresolvable($"waiting for scheduling gates: [{string.Join(' ', pod.SchedulingGates)}]");
 }
