@@ -124,11 +124,15 @@ public sealed class GarbageCollectorTests(ControlPlaneFixture cluster) : IClassF
             """{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-5d8f7c","ownerReferences":[""" +
             Owner("Deployment", "web", deployment!["metadata"]!["uid"]!.GetValue<string>(), "apps/v1") +
             """]},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"registry.local/web:1"}]}}}}""");
-        var pod = await cluster.CreateAsync($"/api/v1/namespaces/{ns}/pods",
-            """{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-5d8f7c-x1","labels":{"app":"web"},"ownerReferences":[""" +
-            Owner("ReplicaSet", "web-5d8f7c", replicaSet["metadata"]!["uid"]!.GetValue<string>(), "apps/v1") +
-            """]},"spec":{"containers":[{"name":"web","image":"registry.local/web:1"}]}}""");
-        return ("web-5d8f7c", pod["metadata"]!["name"]!.GetValue<string>());
+        // The replica set controller makes the pod.
+        string? pod = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            var (_, pods) = await cluster.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/pods");
+            pod = pods!["items"]!.AsArray().Select(p => p!["metadata"]!).FirstOrDefault(m => m["ownerReferences"]?[0]?["name"]?.GetValue<string>() == "web-5d8f7c")?["name"]!.GetValue<string>();
+            return pod is not null;
+        }, Deadline, "the replica set's pod");
+        return ("web-5d8f7c", pod!);
     }
 
     private static string Owner(string kind, string name, string uid, string apiVersion = "v1") =>

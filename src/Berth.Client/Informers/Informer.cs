@@ -23,6 +23,7 @@ public sealed partial class Informer<T> where T : class
     private readonly Lock _gate = new();
     private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
     private readonly List<Action<T?, T?>> _handlers = [];
+    private readonly Dictionary<string, InformerIndex<T>> _indexes = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _selection;
 
@@ -47,6 +48,19 @@ public sealed partial class Informer<T> where T : class
 
     /// <summary>Adds a subscriber; call before <see cref="RunAsync"/>. Handlers run one at a time, in order.</summary>
     public void OnChange(Action<T?, T?> handler) => _handlers.Add(handler);
+
+    /// <summary>
+    /// Keeps the objects also under the keys <paramref name="keys"/> gives each (a pod under its namespace, or its
+    /// controller's uid), for <see cref="ByIndex"/>; call before <see cref="RunAsync"/>.
+    /// </summary>
+    public void AddIndex(string index, Func<T, IEnumerable<string>> keys) => _indexes.Add(index, new InformerIndex<T>(keys));
+
+    /// <summary>The objects filed under <paramref name="key"/> in <paramref name="index"/>.</summary>
+    public List<T> ByIndex(string index, string key)
+    {
+        lock (_gate)
+            return [.. _indexes[index].Find(key).Select(k => _items[k])];
+    }
 
     public T? Get(string? ns, string name)
     {
@@ -115,8 +129,10 @@ public sealed partial class Informer<T> where T : class
             foreach (var (key, item) in listed)
                 changes.Add((_items.GetValueOrDefault(key), item));
             _items.Clear();
+            foreach (var index in _indexes.Values)
+                index.Clear();
             foreach (var (key, item) in listed)
-                _items[key] = item;
+                Store(key, null, item);
         }
         foreach (var (old, item) in changes)
             Notify(old, item);
@@ -159,10 +175,7 @@ public sealed partial class Informer<T> where T : class
             lock (_gate)
             {
                 old = _items.GetValueOrDefault(key);
-                if (type == "DELETED")
-                    _items.Remove(key);
-                else
-                    _items[key] = item;
+                Store(key, old, type == "DELETED" ? null : item);
             }
             if (type == "DELETED")
                 Notify(old ?? item, null);
@@ -170,6 +183,17 @@ public sealed partial class Informer<T> where T : class
                 Notify(old, item);
         }
         return resourceVersion;
+    }
+
+    /// <summary>Puts <paramref name="item"/> in place of <paramref name="old"/> (either may be null), indexes too; under the lock.</summary>
+    private void Store(string key, T? old, T? item)
+    {
+        if (item is null)
+            _items.Remove(key);
+        else
+            _items[key] = item;
+        foreach (var index in _indexes.Values)
+            index.Replace(key, old, item);
     }
 
     private void Notify(T? old, T? item)
