@@ -91,7 +91,8 @@ long rssFull;
 await using (var full = await BerthServerProcess.StartAsync(binary))
 {
     using var fullClient = full.CreateClient();
-    await CreatePodsAsync(fullClient);
+    fullClient.Timeout = Timeout.InfiniteTimeSpan;
+    await CreateReplicaSetAsync(fullClient);
     // The controllers' informers take in the 10,000 pods asynchronously: read RSS once it stops growing.
     rssFull = full.RssBytes();
     for (var settled = 0; settled < 5; settled++)
@@ -125,6 +126,44 @@ async Task CreatePodsAsync(HttpClient http)
                 throw new InvalidOperationException($"create pod-{i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
     })));
+}
+
+// With the controllers running, the pods come as they do for users: from a replica set of that many replicas, whose
+// template is the same realistic pod; returns once the replica set reports them all.
+async Task CreateReplicaSetAsync(HttpClient http)
+{
+    var pod = System.Text.Json.Nodes.JsonNode.Parse(PodTemplate.Json("template", Namespace, "none"))!;
+    var labels = pod["metadata"]!["labels"]!;
+    var replicaSet = new System.Text.Json.Nodes.JsonObject
+    {
+        ["apiVersion"] = "apps/v1",
+        ["kind"] = "ReplicaSet",
+        ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = "checkout-7d9c8f5b6d", ["labels"] = labels.DeepClone() },
+        ["spec"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["replicas"] = pods,
+            ["selector"] = new System.Text.Json.Nodes.JsonObject { ["matchLabels"] = labels.DeepClone() },
+            ["template"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["labels"] = labels.DeepClone(), ["annotations"] = pod["metadata"]!["annotations"]!.DeepClone() },
+                ["spec"] = pod["spec"]!.DeepClone(),
+            },
+        },
+    };
+    using var content = new StringContent(replicaSet.ToJsonString(), Encoding.UTF8, "application/json");
+    using var created = await http.PostAsync(new Uri($"/apis/apps/v1/namespaces/{Namespace}/replicasets", UriKind.Relative), content);
+    if ((int)created.StatusCode != 201)
+        throw new InvalidOperationException($"create replica set: {(int)created.StatusCode} {await created.Content.ReadAsStringAsync()}");
+    var deadline = Stopwatch.StartNew();
+    while (true)
+    {
+        var status = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync(new Uri($"/apis/apps/v1/namespaces/{Namespace}/replicasets/checkout-7d9c8f5b6d", UriKind.Relative)))!["status"];
+        if (status?["replicas"]?.GetValue<int>() == pods)
+            return;
+        if (deadline.Elapsed > TimeSpan.FromMinutes(5))
+            throw new TimeoutException($"the replica set has {status?["replicas"]} of {pods} pods after 5 minutes");
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+    }
 }
 
 async Task<double> WatchLatencyAsync()
