@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
 using Berth.Agent.Simulated;
-using Berth.ApiServer;
 using Berth.Client;
-using Berth.Storage.Sqlite;
 using Berth.Testing;
+using Berth.Testing.InProcess;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Agent.Tests;
@@ -17,13 +16,11 @@ public sealed class NodeClusterFixture : IAsyncLifetime
 {
     public static readonly NodeAgentTiming FastTiming = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
 
-    private readonly TempDirectory _directory = new("nodes");
     private readonly CancellationTokenSource _stopping = new();
-    private SqliteStore? _store;
-    private ApiServerHost? _host;
+    private LocalApiServer? _server;
     private Task? _agents;
 
-    public Kubectl Kubectl { get; private set; } = null!;
+    public Kubectl Kubectl => _server!.Kubectl;
 
     /// <summary>Where tests write their manifests.</summary>
     public TempDirectory Files { get; } = new("node-manifests");
@@ -33,12 +30,10 @@ public sealed class NodeClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
-        NodeClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.IssueNodeCertificate("simulated"));
+        _server = await LocalApiServer.StartAsync("nodes");
+        NodeClient = _server.Client(_server.Host.IssueNodeCertificate("simulated"));
         var hollow = HollowNodes.Create(NodeClient, 3, NodeCapacity.Simulated, FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
         _agents = hollow.RunAsync(_stopping.Token);
-        Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
     }
 
     public async Task DisposeAsync()
@@ -46,14 +41,10 @@ public sealed class NodeClusterFixture : IAsyncLifetime
         await _stopping.CancelAsync();
         if (_agents is not null)
             await _agents;
-        NodeClient?.Dispose();
-        if (_host is not null)
-            await _host.DisposeAsync();
-        if (_store is not null)
-            await _store.DisposeAsync();
+        if (_server is not null)
+            await _server.DisposeAsync();
         _stopping.Dispose();
         Files.Dispose();
-        _directory.Dispose();
     }
 
     /// <summary>An object read with kubectl as JSON.</summary>

@@ -2,9 +2,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using Berth.Storage;
-using Berth.Storage.Sqlite;
 using Berth.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
+using Berth.Testing.InProcess;
 
 namespace Berth.ApiServer.Tests;
 
@@ -14,18 +13,16 @@ namespace Berth.ApiServer.Tests;
 /// </summary>
 public class ServerFixture : IAsyncLifetime
 {
-    private readonly TempDirectory _directory = new("apiserver");
-    private SqliteStore? _store;
-    private ApiServerHost? _host;
+    private LocalApiServer? _server;
 
-    public Uri Url => _host!.Url;
+    public Uri Url => _server!.Url;
 
-    public IStore Store => _store!;
+    public IStore Store => _server!.Store;
 
-    public string KubeconfigPath => _host!.KubeconfigPath;
+    public string KubeconfigPath => _server!.Host.KubeconfigPath;
 
     /// <summary>The server's data directory (its TLS material and tokens are in <c>server/</c>).</summary>
-    public string DataDir => _directory.Path;
+    public string DataDir => _server!.Directory.Path;
 
     public HttpClient Admin { get; private set; } = null!;
 
@@ -35,30 +32,24 @@ public class ServerFixture : IAsyncLifetime
     /// <summary>How long events live; a subclass makes it short to watch them expire.</summary>
     protected virtual TimeSpan EventTtl => TimeSpan.FromHours(1);
 
-    public Kubectl Kubectl { get; private set; } = null!;
+    public Kubectl Kubectl => _server!.Kubectl;
 
     public async Task InitializeAsync()
     {
-        _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
-        _host = await ApiServerHost.StartAsync(
-            new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0, WatchCacheWindow = WatchCacheWindow, EventTtl = EventTtl }, _store, NullLoggerFactory.Instance, CancellationToken.None);
+        _server = await LocalApiServer.StartAsync("apiserver", options => options with { WatchCacheWindow = WatchCacheWindow, EventTtl = EventTtl });
         Admin = CreateClient(withClientCertificate: true);
-        Kubectl = new Kubectl(KubeconfigPath, _directory.File("kube-cache"));
     }
 
     public async Task DisposeAsync()
     {
         Admin?.Dispose();
-        if (_host is not null)
-            await _host.DisposeAsync();
-        if (_store is not null)
-            await _store.DisposeAsync();
-        _directory.Dispose();
+        if (_server is not null)
+            await _server.DisposeAsync();
     }
 
     /// <summary>An HTTPS client that trusts the cluster CA, authenticated as admin or not at all.</summary>
     public HttpClient CreateClient(bool withClientCertificate) =>
-        new(ClusterTls.Configure(new SocketsHttpHandler(), _directory.Path, withClientCertificate)) { BaseAddress = Url };
+        new(ClusterTls.Configure(new SocketsHttpHandler(), DataDir, withClientCertificate)) { BaseAddress = Url };
 
     /// <summary>Sends a request with a JSON body (or none) and returns the status code and the parsed answer.</summary>
     public async Task<(int Code, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? json = null, string contentType = "application/json", HttpClient? client = null)

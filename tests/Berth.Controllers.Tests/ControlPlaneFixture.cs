@@ -1,11 +1,9 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
-using Berth.ApiServer;
-using Berth.Client;
 using Berth.Controllers.Certificates;
-using Berth.Storage.Sqlite;
 using Berth.Testing;
+using Berth.Testing.InProcess;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Controllers.Tests;
@@ -17,31 +15,26 @@ namespace Berth.Controllers.Tests;
 /// </summary>
 public sealed class ControlPlaneFixture : IAsyncLifetime
 {
-    private readonly TempDirectory _directory = new("controlplane");
     private readonly CancellationTokenSource _stopping = new();
-    private SqliteStore? _store;
-    private ApiServerHost? _host;
-    private ApiClient? _client;
+    private LocalApiServer? _server;
     private Task? _controllers;
 
-    public Kubectl Kubectl { get; private set; } = null!;
+    public Kubectl Kubectl => _server!.Kubectl;
 
     public HttpClient Admin { get; private set; } = null!;
 
     /// <summary>The server's data directory (its TLS material and tokens are in <c>server/</c>).</summary>
-    public string DataDir => _directory.Path;
+    public string DataDir => _server!.Directory.Path;
 
-    public Uri Url => _host!.Url;
+    public Uri Url => _server!.Url;
 
     public async Task InitializeAsync()
     {
-        _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
-        _client = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.ControllerManagerCertificate);
-        _controllers = new ControllerManager(_client, NullLoggerFactory.Instance, TimeProvider.System,
-            new ClusterCaSigner(_host.SigningAuthority, TimeProvider.System)).RunAsync(_stopping.Token);
-        Admin = new HttpClient(ClusterTls.Configure(new SocketsHttpHandler(), _directory.Path, withAdminCertificate: true)) { BaseAddress = _host.Url };
-        Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
+        _server = await LocalApiServer.StartAsync("controlplane");
+        var host = _server.Host;
+        _controllers = new ControllerManager(_server.Client(host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System,
+            new ClusterCaSigner(host.SigningAuthority, TimeProvider.System)).RunAsync(_stopping.Token);
+        Admin = new HttpClient(ClusterTls.Configure(new SocketsHttpHandler(), DataDir, withAdminCertificate: true)) { BaseAddress = Url };
     }
 
     public async Task DisposeAsync()
@@ -49,14 +42,10 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
         await _stopping.CancelAsync();
         if (_controllers is not null)
             await _controllers;
-        _client?.Dispose();
         Admin?.Dispose();
-        if (_host is not null)
-            await _host.DisposeAsync();
-        if (_store is not null)
-            await _store.DisposeAsync();
+        if (_server is not null)
+            await _server.DisposeAsync();
         _stopping.Dispose();
-        _directory.Dispose();
     }
 
     /// <summary>Sends a request with a JSON body (or none) and returns the status code and the parsed answer.</summary>

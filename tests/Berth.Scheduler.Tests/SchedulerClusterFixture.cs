@@ -1,11 +1,9 @@
 using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
 using Berth.Agent.Simulated;
-using Berth.ApiServer;
-using Berth.Client;
 using Berth.Scheduler.Configuration;
-using Berth.Storage.Sqlite;
 using Berth.Testing;
+using Berth.Testing.InProcess;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Scheduler.Tests;
@@ -19,12 +17,8 @@ public class SchedulerClusterFixture : IAsyncLifetime
 {
     private static readonly NodeAgentTiming FastTiming = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
 
-    private readonly TempDirectory _directory = new("scheduler");
     private readonly CancellationTokenSource _stopping = new();
-    private SqliteStore? _store;
-    private ApiServerHost? _host;
-    private ApiClient? _nodeClient;
-    private ApiClient? _schedulerClient;
+    private LocalApiServer? _server;
     private Task? _running;
 
     private readonly SchedulerConfiguration _configuration;
@@ -36,20 +30,16 @@ public class SchedulerClusterFixture : IAsyncLifetime
 
     protected SchedulerClusterFixture(SchedulerConfiguration configuration) => _configuration = configuration;
 
-    public Kubectl Kubectl { get; private set; } = null!;
+    public Kubectl Kubectl => _server!.Kubectl;
 
     public TempDirectory Files { get; } = new("scheduler-manifests");
 
     public async Task InitializeAsync()
     {
-        _store = SqliteStore.Open(new SqliteStoreOptions { Path = _directory.File("state.db"), WatchProgressInterval = TimeSpan.FromMilliseconds(500) });
-        _host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDir = _directory.Path, HttpsPort = 0 }, _store, NullLoggerFactory.Instance, CancellationToken.None);
-        _nodeClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.IssueNodeCertificate("simulated"));
-        _schedulerClient = ApiClient.Create(_host.Url, _host.CertificateAuthority, _host.ControllerManagerCertificate);
-        var nodes = HollowNodes.Create(_nodeClient, 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
-        var scheduler = new Scheduler(_schedulerClient, _configuration, TimeProvider.System, NullLoggerFactory.Instance);
+        _server = await LocalApiServer.StartAsync("scheduler");
+        var nodes = HollowNodes.Create(_server.Client(_server.Host.IssueNodeCertificate("simulated")), 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
+        var scheduler = new Scheduler(_server.Client(_server.Host.ControllerManagerCertificate), _configuration, TimeProvider.System, NullLoggerFactory.Instance);
         _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token));
-        Kubectl = new Kubectl(_host.KubeconfigPath, _directory.File("kube-cache"));
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "node", "sim-2")).ExitCode == 0, TimeSpan.FromSeconds(30), "the nodes to register");
     }
 
@@ -58,15 +48,10 @@ public class SchedulerClusterFixture : IAsyncLifetime
         await _stopping.CancelAsync();
         if (_running is not null)
             await _running;
-        _nodeClient?.Dispose();
-        _schedulerClient?.Dispose();
-        if (_host is not null)
-            await _host.DisposeAsync();
-        if (_store is not null)
-            await _store.DisposeAsync();
+        if (_server is not null)
+            await _server.DisposeAsync();
         _stopping.Dispose();
         Files.Dispose();
-        _directory.Dispose();
     }
 
     public async Task<JsonNode> GetAsync(params string[] args) =>
