@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Client;
 using Berth.Client.Discovery;
+using Berth.Client.Events;
 using Berth.Client.Informers;
 using Berth.Scheduler.Cache;
 using Berth.Scheduler.Configuration;
@@ -50,6 +51,7 @@ public sealed partial class Scheduler
     private readonly Nominations _nominations = new();
     private readonly DisruptionBudgets _budgets = new();
     private readonly OwnerSelectors _owners = new();
+    private readonly EventRecorder _recorder;
     private readonly SchedulingEvents _events;
     private readonly Dictionary<string, Cycle> _cycles;
 
@@ -60,7 +62,8 @@ public sealed partial class Scheduler
         _loggers = loggers;
         _logger = loggers.CreateLogger<Scheduler>();
         _queue = new SchedulingQueue(time);
-        _events = new SchedulingEvents(client, time);
+        _recorder = new EventRecorder(client, "default-scheduler", time, loggers.CreateLogger<EventRecorder>());
+        _events = new SchedulingEvents(client, _recorder, time);
         _cycles = configuration.Profiles(new PluginContext(client, _budgets, _owners)).ToDictionary(p => p.SchedulerName, p => new Cycle(p), StringComparer.Ordinal);
     }
 
@@ -85,7 +88,8 @@ public sealed partial class Scheduler
                 _owners.Set(o.Kind, now);
         }, SelectorOnly)).ToList();
         var watching = Task.WhenAll([nodes.RunAsync(cancellationToken), pods.RunAsync(cancellationToken),
-            namespaces.RunAsync(cancellationToken), budgets.RunAsync(cancellationToken), .. owners.Select(o => o.RunAsync(cancellationToken))]);
+            namespaces.RunAsync(cancellationToken), budgets.RunAsync(cancellationToken), .. owners.Select(o => o.RunAsync(cancellationToken)),
+            _recorder.RunAsync(cancellationToken)]);
         using var apiCalls = new SemaphoreSlim(MaxApiCallsInFlight);
         try
         {
@@ -266,7 +270,7 @@ public sealed partial class Scheduler
         if (status.IsSuccess)
         {
             _nominations.Remove(pod.Uid);
-            await _events.ScheduledAsync(pending, nodeName, cancellationToken);
+            _events.Scheduled(pending, nodeName);
             return;
         }
         if (cancellationToken.IsCancellationRequested)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Berth.Testing;
 
 namespace Berth.Scheduler.Tests;
 
@@ -32,8 +33,10 @@ public sealed class PreemptionTests(SchedulerClusterFixture cluster) : IClassFix
             var left = (await cluster.GetAsync("get", "pods", "-n", ns))["items"]!.AsArray()
                 .Select(p => p!["metadata"]!["name"]!.GetValue<string>()).Where(n => n.StartsWith("filler-", StringComparison.Ordinal)).ToList();
             Assert.Equal(2, left.Count);
-            var events = (await cluster.Kubectl.SucceedAsync("get", "events", "-n", ns)).Out;
-            Assert.Matches($@"Preempted\s+pod/filler-[0-2]\s+Preempted by pod {urgent["metadata"]!["uid"]} on node {node}", events);
+            // Events are written in the background.
+            var preempted = new System.Text.RegularExpressions.Regex($@"Preempted\s+pod/filler-[0-2]\s+Preempted by pod {urgent["metadata"]!["uid"]} on node {node}");
+            await Eventually.TrueAsync(async () => preempted.IsMatch((await cluster.Kubectl.SucceedAsync("get", "events", "-n", ns)).Out),
+                TimeSpan.FromSeconds(30), "the Preempted event");
         }
         finally
         {

@@ -38,34 +38,44 @@ public sealed partial class EventRecorder
     /// An event about <paramref name="involved"/> (an object as the API returns it: its apiVersion, kind and
     /// metadata are read): <paramref name="type"/> is <c>Normal</c> or <c>Warning</c>.
     /// </summary>
-    public void Record(JsonObject involved, string type, string reason, string message)
+    public void Record(JsonObject involved, string type, string reason, string message) =>
+        Record(involved["apiVersion"]?.ToString() ?? "", involved["kind"]?.ToString() ?? "", involved["metadata"], type, reason, message);
+
+    /// <summary>An event about the object of that apiVersion and kind with <paramref name="metadata"/> (list items carry no kind).</summary>
+    public void Record(string apiVersion, string kind, JsonNode? metadata, string type, string reason, string message)
     {
-        var metadata = involved["metadata"];
         var reference = new JsonObject
         {
-            ["kind"] = involved["kind"]?.DeepClone(),
+            ["kind"] = kind,
             ["namespace"] = metadata?["namespace"]?.DeepClone(),
             ["name"] = metadata?["name"]?.DeepClone(),
             ["uid"] = metadata?["uid"]?.DeepClone(),
-            ["apiVersion"] = involved["apiVersion"]?.DeepClone(),
+            ["apiVersion"] = apiVersion,
             ["resourceVersion"] = metadata?["resourceVersion"]?.DeepClone(),
         };
         _pending.Writer.TryWrite(new PendingEvent(reference, type, reason, message, _time.GetUtcNow()));
     }
 
-    /// <summary>Writes the events recorded until cancelled.</summary>
+    /// <summary>Writes the events recorded until cancelled; what is still waiting then is dropped.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        await foreach (var e in _pending.Reader.ReadAllAsync(cancellationToken))
+        try
         {
-            try
+            await foreach (var e in _pending.Reader.ReadAllAsync(cancellationToken))
             {
-                await WriteAsync(e, cancellationToken);
+                try
+                {
+                    await WriteAsync(e, cancellationToken);
+                }
+                catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException)
+                {
+                    Log.WriteFailed(_logger, e.Reason, e.Involved["name"]?.ToString() ?? "", ex);
+                }
             }
-            catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException)
-            {
-                Log.WriteFailed(_logger, e.Reason, e.Involved["name"]?.ToString() ?? "", ex);
-            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping.
         }
     }
 
