@@ -15,6 +15,7 @@ public sealed partial class ControllerManager(ApiClient client, ILoggerFactory l
 
     public Task RunAsync(CancellationToken cancellationToken) => Task.WhenAll(
         KeepRunningAsync("garbage collector", new GarbageCollector.GarbageCollector(client, loggerFactory, time).RunAsync, cancellationToken),
+        KeepRunningAsync("deployment", new Deployments.DeploymentController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("replicaset", new ReplicaSets.ReplicaSetController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("csrapproving", new CsrApprovingController(client, loggerFactory, time).RunAsync, cancellationToken),

@@ -115,24 +115,28 @@ public sealed class GarbageCollectorTests(ControlPlaneFixture cluster) : IClassF
     }
 
     /// <summary>A deployment (from kubectl), a replica set it controls and a pod the replica set controls.</summary>
+    /// <summary>A Deployment and what its controllers make of it: a ReplicaSet, and that ReplicaSet's pod.</summary>
     private async Task<(string ReplicaSet, string Pod)> DeploymentChainAsync(string ns)
     {
         var created = await cluster.Kubectl.RunAsync("create", "deployment", "web", "--image=registry.local/web:1", "-n", ns);
         Assert.True(created.ExitCode == 0, created.Err);
-        var (_, deployment) = await cluster.SendAsync(HttpMethod.Get, $"/apis/apps/v1/namespaces/{ns}/deployments/web");
-        var replicaSet = await cluster.CreateAsync($"/apis/apps/v1/namespaces/{ns}/replicasets",
-            """{"apiVersion":"apps/v1","kind":"ReplicaSet","metadata":{"name":"web-5d8f7c","ownerReferences":[""" +
-            Owner("Deployment", "web", deployment!["metadata"]!["uid"]!.GetValue<string>(), "apps/v1") +
-            """]},"spec":{"replicas":1,"selector":{"matchLabels":{"app":"web"}},"template":{"metadata":{"labels":{"app":"web"}},"spec":{"containers":[{"name":"web","image":"registry.local/web:1"}]}}}}""");
-        // The replica set controller makes the pod.
-        string? pod = null;
+        var replicaSet = await OwnedAsync(ns, "/apis/apps/v1", "replicasets", "web");
+        var pod = await OwnedAsync(ns, "/api/v1", "pods", replicaSet);
+        return (replicaSet, pod);
+    }
+
+    /// <summary>The name of the first object of a resource that <paramref name="owner"/> controls, once there is one.</summary>
+    private async Task<string> OwnedAsync(string ns, string api, string resource, string owner)
+    {
+        string? name = null;
         await Eventually.TrueAsync(async () =>
         {
-            var (_, pods) = await cluster.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/pods");
-            pod = pods!["items"]!.AsArray().Select(p => p!["metadata"]!).FirstOrDefault(m => m["ownerReferences"]?[0]?["name"]?.GetValue<string>() == "web-5d8f7c")?["name"]!.GetValue<string>();
-            return pod is not null;
-        }, Deadline, "the replica set's pod");
-        return ("web-5d8f7c", pod!);
+            var (_, list) = await cluster.SendAsync(HttpMethod.Get, $"{api}/namespaces/{ns}/{resource}");
+            name = list!["items"]!.AsArray().Select(i => i!["metadata"]!)
+                .FirstOrDefault(m => m["ownerReferences"]?[0]?["name"]?.GetValue<string>() == owner)?["name"]!.GetValue<string>();
+            return name is not null;
+        }, Deadline, $"the {resource} of {owner}");
+        return name!;
     }
 
     private static string Owner(string kind, string name, string uid, string apiVersion = "v1") =>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
 using Berth.Agent.Simulated;
+using Berth.Client;
 using Berth.Scheduler.Configuration;
 using Berth.Testing;
 using Berth.Testing.InProcess;
@@ -25,6 +26,9 @@ public sealed class WorkloadClusterFixture : IAsyncLifetime
 
     public TempDirectory Files { get; } = new("workload-manifests");
 
+    /// <summary>An API client for tests that watch what happens (with the controller manager's credentials).</summary>
+    public ApiClient Client { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         _server = await LocalApiServer.StartAsync("workloads");
@@ -33,6 +37,7 @@ public sealed class WorkloadClusterFixture : IAsyncLifetime
             TimeProvider.System, NullLoggerFactory.Instance);
         var scheduler = new Scheduler.Scheduler(_server.Client(host.ControllerManagerCertificate), SchedulerConfiguration.Default, TimeProvider.System, NullLoggerFactory.Instance);
         var controllers = new ControllerManager(_server.Client(host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System);
+        Client = _server.Client(host.ControllerManagerCertificate);
         _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token), controllers.RunAsync(_stopping.Token));
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "node", "sim-2")).ExitCode == 0, TimeSpan.FromSeconds(30), "the nodes to register");
     }
