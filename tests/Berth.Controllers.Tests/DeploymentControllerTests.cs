@@ -46,33 +46,21 @@ public sealed class DeploymentControllerTests(WorkloadClusterFixture cluster) : 
         // Every pod change, as a watch sees it: never more than 4 + 1 pods, never fewer than 4 − 1 ready ones.
         var pods = new Dictionary<string, (bool Live, bool Ready)>(StringComparer.Ordinal);
         var violations = new List<string>();
-        var listed = false;
-        var informer = new Informer<JsonObject>(cluster.Client, new ApiResource("", "v1", "Pod", "pods", true, ["list", "watch"]),
-            e => JsonNode.Parse(e.GetRawText())!.AsObject(), NullLogger<Informer<JsonObject>>.Instance);
-        informer.OnChange((old, now) =>
-        {
-            var pod = now ?? old!;
-            if (pod["metadata"]!["namespace"]!.GetValue<string>() != ns)
-                return;
-            lock (pods)
-            {
-                pods[pod["metadata"]!["name"]!.GetValue<string>()] = (now is not null && now["metadata"]!["deletionTimestamp"] is null, Ready(now));
-                var live = pods.Values.Count(p => p.Live);
-                var ready = pods.Values.Count(p => p.Live && p.Ready);
-                if (listed && (live > 5 || ready < 3))
-                    violations.Add($"{live} pods, {ready} ready");
-            }
-        });
         using var stop = new CancellationTokenSource();
-        var watching = informer.RunAsync(stop.Token);
-        await informer.Synced;
-        lock (pods)
-            listed = true;
+        var watching = WatchPodsAsync(ns, (old, now, listed) =>
+        {
+            pods[(now ?? old)!["metadata"]!["name"]!.GetValue<string>()] = (now is not null && now["metadata"]!["deletionTimestamp"] is null, Ready(now));
+            var live = pods.Values.Count(p => p.Live);
+            var ready = pods.Values.Count(p => p.Live && p.Ready);
+            if (listed && (live > 5 || ready < 3))
+                violations.Add($"{live} pods, {ready} ready");
+        }, stop.Token);
+        await watching.Synced;
 
         await cluster.Kubectl.SucceedAsync("set", "image", "deployment/roll", "app=example.com/web:2", "-n", ns);
         await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/roll", "-n", ns, "--timeout=60s");
         await stop.CancelAsync();
-        await watching;
+        await watching.Running;
         Assert.True(violations.Count == 0, string.Join("; ", violations));
         Assert.Equal("2", (await cluster.GetAsync("get", "deployment", "roll", "-n", ns))["metadata"]!["annotations"]!["deployment.kubernetes.io/revision"]!.GetValue<string>());
 
@@ -167,6 +155,63 @@ public sealed class DeploymentControllerTests(WorkloadClusterFixture cluster) : 
             var rs = (await cluster.GetAsync("get", "rs", "-n", ns))["items"]!.AsArray().Single()!;
             return rs["spec"]!["replicas"]!.GetValue<int>() == 2 && rs["status"]?["replicas"]?.GetValue<int>() == 2;
         }, Deadline, "the replica set to shrink to 2");
+    }
+
+    [Fact]
+    public async Task Restart_WhenRecreate_ThenEveryOldPodGoesBeforeANewOneComes()
+    {
+        var ns = await cluster.NamespaceAsync();
+        await cluster.ApplyAsync(ns, Deployment("recreated", 2, "example.com/web:1").Replace("  selector:", "  strategy: {type: Recreate}\n  selector:", StringComparison.Ordinal));
+        await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/recreated", "-n", ns, "--timeout=60s");
+        var oldHash = (await cluster.GetAsync("get", "pods", "-n", ns))["items"]![0]!["metadata"]!["labels"]!["pod-template-hash"]!.GetValue<string>();
+
+        // From a watch: no pod of the new template while a pod of the old one still runs (is not being deleted).
+        var live = new Dictionary<string, string>(StringComparer.Ordinal);
+        var overlaps = new List<string>();
+        using var stop = new CancellationTokenSource();
+        var watching = WatchPodsAsync(ns, (old, now, _) =>
+        {
+            var pod = now ?? old!;
+            var name = pod["metadata"]!["name"]!.GetValue<string>();
+            if (now is null || now["metadata"]!["deletionTimestamp"] is not null)
+                live.Remove(name);
+            else
+                live[name] = now["metadata"]!["labels"]!["pod-template-hash"]!.GetValue<string>();
+            if (live.ContainsValue(oldHash) && live.Values.Any(h => h != oldHash))
+                overlaps.Add(string.Join(", ", live.Keys));
+        }, stop.Token);
+        await watching.Synced;
+
+        await cluster.Kubectl.SucceedAsync("rollout", "restart", "deployment/recreated", "-n", ns);
+        await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/recreated", "-n", ns, "--timeout=60s");
+        await stop.CancelAsync();
+        await watching.Running;
+
+        Assert.True(overlaps.Count == 0, string.Join("; ", overlaps));
+        var pods = (await cluster.GetAsync("get", "pods", "-n", ns))["items"]!.AsArray().Where(p => p!["metadata"]!["deletionTimestamp"] is null).ToList();
+        Assert.Equal(2, pods.Count);
+        Assert.All(pods, p => Assert.NotEqual(oldHash, p!["metadata"]!["labels"]!["pod-template-hash"]!.GetValue<string>()));
+    }
+
+    /// <summary>
+    /// Follows the namespace's pods with an informer until cancelled; changes come one at a time, with whether the first
+    /// list is over (before, the pods already there arrive one by one).
+    /// </summary>
+    private (Task Synced, Task Running) WatchPodsAsync(string ns, Action<JsonObject?, JsonObject?, bool> changed, CancellationToken cancellationToken)
+    {
+        var listed = false;
+        var informer = new Informer<JsonObject>(cluster.Client, new ApiResource("", "v1", "Pod", "pods", true, ["list", "watch"]),
+            e => JsonNode.Parse(e.GetRawText())!.AsObject(), NullLogger<Informer<JsonObject>>.Instance);
+        informer.OnChange((old, now) =>
+        {
+            if ((now ?? old)!["metadata"]!["namespace"]!.GetValue<string>() == ns)
+            {
+                lock (informer)
+                    changed(old, now, listed);
+            }
+        });
+        var running = informer.RunAsync(cancellationToken);
+        return (informer.Synced.ContinueWith(_ => { lock (informer) listed = true; }, TaskScheduler.Default), running);
     }
 
     private static bool Ready(JsonObject? pod) =>
