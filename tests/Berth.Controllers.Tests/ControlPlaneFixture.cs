@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Berth.Client;
 using Berth.Controllers.Certificates;
 using Berth.Testing;
 using Berth.Testing.InProcess;
@@ -23,6 +24,9 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
 
     public HttpClient Admin { get; private set; } = null!;
 
+    /// <summary>An API client with the controller manager's credentials, for a controller a test runs itself.</summary>
+    public ApiClient ControllerClient { get; private set; } = null!;
+
     /// <summary>The server's data directory (its TLS material and tokens are in <c>server/</c>).</summary>
     public string DataDir => _server!.Directory.Path;
 
@@ -32,6 +36,7 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
     {
         _server = await LocalApiServer.StartAsync("controlplane");
         var host = _server.Host;
+        ControllerClient = _server.Client(host.ControllerManagerCertificate);
         _controllers = new ControllerManager(_server.Client(host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System,
             new ClusterCaSigner(host.SigningAuthority, TimeProvider.System)).RunAsync(_stopping.Token);
         Admin = new HttpClient(ClusterTls.Configure(new SocketsHttpHandler(), DataDir, withAdminCertificate: true)) { BaseAddress = Url };
