@@ -32,13 +32,9 @@ public sealed class WorkloadClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _server = await LocalApiServer.StartAsync("workloads");
-        var host = _server.Host;
-        var nodes = HollowNodes.Create(_server.Client(host.IssueNodeCertificate("simulated")), 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming,
-            TimeProvider.System, NullLoggerFactory.Instance);
-        var scheduler = new Scheduler.Scheduler(_server.Client(host.ControllerManagerCertificate), SchedulerConfiguration.Default, TimeProvider.System, NullLoggerFactory.Instance);
-        var controllers = new ControllerManager(_server.Client(host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System);
-        Client = _server.Client(host.ControllerManagerCertificate);
-        _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token), controllers.RunAsync(_stopping.Token));
+        var controllers = new ControllerManager(_server.Client(_server.Host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System);
+        Client = _server.Client(_server.Host.ControllerManagerCertificate);
+        _running = Task.WhenAll(RunNodesAndSchedulerAsync(_server, _stopping.Token), controllers.RunAsync(_stopping.Token));
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "node", "sim-2")).ExitCode == 0, TimeSpan.FromSeconds(30), "the nodes to register");
     }
 
@@ -51,6 +47,16 @@ public sealed class WorkloadClusterFixture : IAsyncLifetime
             await _server.DisposeAsync();
         _stopping.Dispose();
         Files.Dispose();
+    }
+
+    /// <summary>Runs the three hollow nodes and the scheduler against <paramref name="server"/> until cancelled.</summary>
+    internal static Task RunNodesAndSchedulerAsync(LocalApiServer server, CancellationToken cancellationToken)
+    {
+        var host = server.Host;
+        var nodes = HollowNodes.Create(server.Client(host.IssueNodeCertificate("simulated")), 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming,
+            TimeProvider.System, NullLoggerFactory.Instance);
+        var scheduler = new Scheduler.Scheduler(server.Client(host.ControllerManagerCertificate), SchedulerConfiguration.Default, TimeProvider.System, NullLoggerFactory.Instance);
+        return Task.WhenAll(nodes.RunAsync(cancellationToken), scheduler.RunAsync(cancellationToken));
     }
 
     /// <summary>A namespace for one test.</summary>
