@@ -63,6 +63,9 @@ public sealed class AgentJoinTests(JoinClusterFixture cluster) : IClassFixture<J
         await using (var first = BerthAgentProcess.Start(JoinClusterFixture.Binary, cluster.Server.Url, token, node, dataDir.Path))
         {
             await WaitForReadyAsync(node, first);
+            // The agent registers its node (Ready) before it creates its lease.
+            await Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("get", "lease", node, "-n", "kube-node-lease")).ExitCode == 0,
+                Deadline, $"{node}'s lease");
             await first.StopAsync(Deadline);
         }
         var lease = await cluster.GetAsync("get", "lease", node, "-n", "kube-node-lease");
