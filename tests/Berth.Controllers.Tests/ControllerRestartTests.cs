@@ -27,6 +27,7 @@ public sealed class ControllerRestartTests
                 metadata: {name: web, namespace: default}
                 spec:
                   replicas: 6
+                  minReadySeconds: 1
                   strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
                   selector: {matchLabels: {app: web}}
                   template:
@@ -35,7 +36,8 @@ public sealed class ControllerRestartTests
                 """));
             await kubectl.SucceedAsync("rollout", "status", "deployment/web", "--timeout=60s");
 
-            // Start a rollout, and stop the controllers once it is under way.
+            // Start a rollout (each step waits for a new pod to be available for a second), and stop the controllers
+            // once it is under way.
             await kubectl.SucceedAsync("set", "image", "deployment/web", "app=example.com/web:2");
             await Eventually.TrueAsync(async () => Updated(await GetAsync(kubectl, "deployment", "web")) > 0, TimeSpan.FromSeconds(30), "the rollout to start");
             await first.CancelAsync();
