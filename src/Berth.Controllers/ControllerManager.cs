@@ -18,6 +18,7 @@ public sealed partial class ControllerManager(ApiClient client, ILoggerFactory l
         KeepRunningAsync("deployment", new Deployments.DeploymentController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("replicaset", new ReplicaSets.ReplicaSetController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("serviceaccount", new ServiceAccounts.ServiceAccountsController(client, loggerFactory, time).RunAsync, cancellationToken),
+        KeepRunningAsync("endpoints", new Endpoints.EndpointsController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("podgc", new PodGc.PodGarbageCollector(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("csrapproving", new CsrApprovingController(client, loggerFactory, time).RunAsync, cancellationToken),
