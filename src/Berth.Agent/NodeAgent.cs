@@ -47,9 +47,11 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
             }
             catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                // The API server is away (restarting, say): the next tick tries again.
+                // The API server is away (restarting, say): the next tick tries again, and then reports the status
+                // at once, since the node lifecycle controller may have marked the node Unknown meanwhile.
                 Log.HeartbeatFailed(logger, node.Name, e.Message);
                 _lease = null;
+                reported = DateTimeOffset.MinValue;
             }
         }
 

@@ -1,5 +1,6 @@
 using Berth.Client;
 using Berth.Controllers.Certificates;
+using Berth.Controllers.NodeLifecycle;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Controllers;
@@ -8,8 +9,10 @@ namespace Berth.Controllers;
 /// Runs the controllers, each as a client of the API server (in <c>berth server</c>, over loopback HTTPS, with the
 /// same code a separate process would use). A controller that stops on an error is logged and started again. The
 /// CSR signing controller runs only with a <paramref name="signer"/>, which holds the cluster CA's key.
+/// <paramref name="nodeLifecycle"/> times the node lifecycle controller (tests shorten upstream's grace periods).
 /// </summary>
-public sealed partial class ControllerManager(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time, ICertificateSigner? signer = null)
+public sealed partial class ControllerManager(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time, ICertificateSigner? signer = null,
+    NodeLifecycleOptions? nodeLifecycle = null)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<ControllerManager>();
 
@@ -20,6 +23,8 @@ public sealed partial class ControllerManager(ApiClient client, ILoggerFactory l
         KeepRunningAsync("serviceaccount", new ServiceAccounts.ServiceAccountsController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("endpoints", new Endpoints.EndpointsController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("podgc", new PodGc.PodGarbageCollector(client, loggerFactory, time).RunAsync, cancellationToken),
+        KeepRunningAsync("nodelifecycle", new NodeLifecycleController(client, loggerFactory, time, nodeLifecycle).RunAsync, cancellationToken),
+        KeepRunningAsync("taint-eviction-controller", new TaintEviction.TaintEvictionController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("csrapproving", new CsrApprovingController(client, loggerFactory, time).RunAsync, cancellationToken),
         signer is null

@@ -16,7 +16,7 @@ namespace Berth.Controllers.Tests;
 /// </summary>
 public sealed class WorkloadClusterFixture : IAsyncLifetime
 {
-    private static readonly NodeAgentTiming FastTiming = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
+    internal static readonly NodeAgentTiming FastTiming = new(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(40), TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(200));
 
     private readonly CancellationTokenSource _stopping = new();
     private LocalApiServer? _server;

@@ -38,7 +38,10 @@ public sealed class HollowNodes
 
     /// <summary>Runs every hollow node and their shared pod watch until cancelled.</summary>
     public Task RunAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll([_pods.RunAsync(cancellationToken), .. Agents.Select(a => a.RunAsync(cancellationToken))]);
+        Task.WhenAll([RunPodWatchAsync(cancellationToken), .. Agents.Select(a => a.RunAsync(cancellationToken))]);
+
+    /// <summary>Runs only the shared pod watch, for a caller that runs (and stops) the <see cref="Agents"/> one by one.</summary>
+    public Task RunPodWatchAsync(CancellationToken cancellationToken) => _pods.RunAsync(cancellationToken);
 
     /// <summary>
     /// The first three octets of node <paramref name="index"/>'s pod addresses: a /24 of the cluster's 10.42.0.0/16
