@@ -10,10 +10,11 @@ namespace Berth.Agent;
 /// <summary>
 /// The node agent: registers its Node (or takes over the one it registered before), renews its Lease in
 /// <c>kube-node-lease</c> and reports its status periodically, riding out API server restarts, and runs the pods bound
-/// to it through <paramref name="pods"/> (none for an agent that only keeps a node alive).
+/// to it through <paramref name="pods"/> (none for an agent that only keeps a node alive). The pod CIDR node IPAM
+/// gives the node goes to <paramref name="network"/>, for the pods' addresses.
 /// </summary>
 public sealed partial class NodeAgent(ApiClient client, NodeDescription node, NodeAgentTiming timing, TimeProvider time, ILogger logger,
-    PodLifecycle? pods = null)
+    PodLifecycle? pods = null, PodNetwork? network = null)
 {
     private const string LeaseNamespace = "kube-node-lease";
 
@@ -37,6 +38,8 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
             {
                 uid ??= await RegisterAsync(cancellationToken);
                 await RenewLeaseAsync(uid, cancellationToken);
+                if (network is { Cidr: null })
+                    await LearnPodCidrAsync(cancellationToken);
                 // The status goes out when something in it changed, and at least every 5 minutes regardless.
                 var pressure = node.CurrentPressure();
                 if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure)
@@ -81,6 +84,15 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
         if (created.Code != 409)
             created.ThrowIfFailed($"registering node {node.Name}");
         return Uid(await ReportStatusAsync(node.CurrentPressure(), cancellationToken));
+    }
+
+    /// <summary>Reads the pod CIDR off the Node, once node IPAM has given it one.</summary>
+    private async Task LearnPodCidrAsync(CancellationToken cancellationToken)
+    {
+        var current = await client.GetAsync(_nodePath, cancellationToken);
+        current.ThrowIfFailed($"reading node {node.Name}");
+        if (current.Body?["spec"]?["podCIDR"]?.GetValue<string>() is { } cidr && network!.Learn(cidr))
+            Log.PodCidr(logger, node.Name, cidr);
     }
 
     /// <summary>Writes the node's status (fresh heartbeats) over what the Node shows now.</summary>
@@ -152,6 +164,9 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
     {
         [LoggerMessage(4000, LogLevel.Information, "Node {Node} registered")]
         public static partial void Registered(ILogger logger, string node);
+
+        [LoggerMessage(4002, LogLevel.Information, "Node {Node} has pod CIDR {Cidr}")]
+        public static partial void PodCidr(ILogger logger, string node, string cidr);
 
         [LoggerMessage(4001, LogLevel.Warning, "Node {Node} could not renew its lease or report its status: {Reason}")]
         public static partial void HeartbeatFailed(ILogger logger, string node, string reason);

@@ -1,5 +1,6 @@
 using Berth.Client;
 using Berth.Controllers.Certificates;
+using Berth.Controllers.NodeIpam;
 using Berth.Controllers.NodeLifecycle;
 using Microsoft.Extensions.Logging;
 
@@ -9,10 +10,11 @@ namespace Berth.Controllers;
 /// Runs the controllers, each as a client of the API server (in <c>berth server</c>, over loopback HTTPS, with the
 /// same code a separate process would use). A controller that stops on an error is logged and started again. The
 /// CSR signing controller runs only with a <paramref name="signer"/>, which holds the cluster CA's key.
-/// <paramref name="nodeLifecycle"/> times the node lifecycle controller (tests shorten upstream's grace periods).
+/// <paramref name="nodeLifecycle"/> times the node lifecycle controller (tests shorten upstream's grace periods);
+/// <paramref name="nodeIpam"/> says which pod CIDRs nodes get.
 /// </summary>
 public sealed partial class ControllerManager(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time, ICertificateSigner? signer = null,
-    NodeLifecycleOptions? nodeLifecycle = null)
+    NodeLifecycleOptions? nodeLifecycle = null, NodeIpamOptions? nodeIpam = null)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<ControllerManager>();
 
@@ -24,6 +26,7 @@ public sealed partial class ControllerManager(ApiClient client, ILoggerFactory l
         KeepRunningAsync("endpoints", new Endpoints.EndpointsController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("podgc", new PodGc.PodGarbageCollector(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("nodelifecycle", new NodeLifecycleController(client, loggerFactory, time, nodeLifecycle).RunAsync, cancellationToken),
+        KeepRunningAsync("nodeipam", new NodeIpamController(client, loggerFactory, time, nodeIpam).RunAsync, cancellationToken),
         KeepRunningAsync("taint-eviction-controller", new TaintEviction.TaintEvictionController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("csrapproving", new CsrApprovingController(client, loggerFactory, time).RunAsync, cancellationToken),

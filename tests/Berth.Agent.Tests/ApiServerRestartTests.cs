@@ -22,7 +22,7 @@ public sealed class ApiServerRestartTests
         var host = await ApiServerHost.StartAsync(new ApiServerOptions { DataDir = directory.Path, HttpsPort = 0 }, store, NullLoggerFactory.Instance, CancellationToken.None);
         var kubectl = new Kubectl(host.KubeconfigPath, directory.File("kube-cache"));
         using var client = ApiClient.Create(host.Url, host.CertificateAuthority, host.IssueNodeCertificate("steady"));
-        var runtime = new SimulatedRuntime("10.98.0", TimeProvider.System);
+        var runtime = new SimulatedRuntime(PodNetwork.Fixed("10.98.0.0/24"), TimeProvider.System);
         var description = new NodeDescription("steady", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels("steady", new Dictionary<string, string>()));
         using var stop = new CancellationTokenSource();
         var agent = new NodeAgent(client, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance,

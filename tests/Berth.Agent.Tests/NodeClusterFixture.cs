@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
 using Berth.Agent.Simulated;
 using Berth.Client;
+using Berth.Controllers.NodeIpam;
 using Berth.Testing;
 using Berth.Testing.InProcess;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -33,7 +34,9 @@ public sealed class NodeClusterFixture : IAsyncLifetime
         _server = await LocalApiServer.StartAsync("nodes");
         NodeClient = _server.Client(_server.Host.IssueNodeCertificate("simulated"));
         var hollow = HollowNodes.Create(NodeClient, 3, NodeCapacity.Simulated, FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
-        _agents = hollow.RunAsync(_stopping.Token);
+        // Node IPAM gives the hollow nodes the pod CIDRs their pods' addresses come from.
+        var ipam = new NodeIpamController(_server.Client(_server.Host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System);
+        _agents = Task.WhenAll(hollow.RunAsync(_stopping.Token), ipam.RunAsync(_stopping.Token));
     }
 
     public async Task DisposeAsync()

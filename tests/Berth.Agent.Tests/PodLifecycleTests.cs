@@ -25,7 +25,11 @@ public sealed class PodLifecycleTests(NodeClusterFixture cluster) : IClassFixtur
         await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/web", "-n", ns, "--timeout=30s");
 
         var row = (await cluster.Kubectl.SucceedAsync("get", "pod", "web", "-n", ns, "-o", "wide")).Out.Split('\n')[1];
-        Assert.Matches(@"^web\s+2/2\s+Running\s+0\s+\S+\s+10\.42\.2\.\d+\s+sim-1\s", row);
+        Assert.Matches(@"^web\s+2/2\s+Running\s+0\s+\S+\s+10\.42\.\d+\.\d+\s+sim-1\s", row);
+        // The pod's address is in the pod CIDR node IPAM gave its node.
+        var podCidr = (await cluster.GetAsync("get", "node", "sim-1"))["spec"]!["podCIDR"]!.GetValue<string>();
+        var ip = (await cluster.GetAsync("get", "pod", "web", "-n", ns))["status"]!["podIP"]!.GetValue<string>();
+        Assert.True(System.Net.IPNetwork.Parse(podCidr).Contains(System.Net.IPAddress.Parse(ip)), $"{ip} is not in {podCidr}");
         var status = (await cluster.GetAsync("get", "pod", "web", "-n", ns))["status"]!;
         Assert.Equal(["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"],
             status["conditions"]!.AsArray().Select(c => c!["type"]!.GetValue<string>()));
@@ -258,7 +262,7 @@ public sealed class PodLifecycleTests(NodeClusterFixture cluster) : IClassFixtur
     {
         var ns = await NamespaceAsync("adopt");
         var node = "adopter-" + Guid.NewGuid().ToString("N")[..6];
-        var runtime = new SimulatedRuntime("10.99.0", TimeProvider.System);
+        var runtime = new SimulatedRuntime(PodNetwork.Fixed("10.99.0.0/24"), TimeProvider.System);
         using (var firstRun = new CancellationTokenSource())
         {
             var running = AgentFor(node, runtime).RunAsync(firstRun.Token);

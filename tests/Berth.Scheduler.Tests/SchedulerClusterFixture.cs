@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
 using Berth.Agent.Simulated;
+using Berth.Controllers.NodeIpam;
 using Berth.Scheduler.Configuration;
 using Berth.Testing;
 using Berth.Testing.InProcess;
@@ -39,7 +40,9 @@ public class SchedulerClusterFixture : IAsyncLifetime
         _server = await LocalApiServer.StartAsync("scheduler");
         var nodes = HollowNodes.Create(_server.Client(_server.Host.IssueNodeCertificate("simulated")), 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
         var scheduler = new Scheduler(_server.Client(_server.Host.ControllerManagerCertificate), _configuration, TimeProvider.System, NullLoggerFactory.Instance);
-        _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token));
+        // Node IPAM gives the hollow nodes the pod CIDRs their pods' addresses come from.
+        var ipam = new NodeIpamController(_server.Client(_server.Host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System);
+        _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token), ipam.RunAsync(_stopping.Token));
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "node", "sim-2")).ExitCode == 0, TimeSpan.FromSeconds(30), "the nodes to register");
     }
 

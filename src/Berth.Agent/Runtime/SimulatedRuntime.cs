@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Berth.Agent.Nodes;
 
 namespace Berth.Agent.Runtime;
 
 /// <summary>
-/// A runtime without processes, for hollow nodes and tests. Sandboxes get an address from the node's pod range;
+/// A runtime without processes, for hollow nodes and tests. Sandboxes get an address from the node's pod CIDR;
 /// containers start at once and run until stopped. A pod's annotations steer its containers, by container name:
 /// <list type="bullet">
 /// <item><c>sim.berth.dev/exit.&lt;container&gt;: "2s:1"</c> — exits 2 s after it starts with code 1 (Error; 0 is
@@ -15,7 +16,7 @@ namespace Berth.Agent.Runtime;
 /// <item><c>sim.berth.dev/ignore-sigterm.&lt;container&gt;: "true"</c> — it is only killed when its grace period ends.</item>
 /// </list>
 /// </summary>
-public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time) : IContainerRuntime, IHandlerRunner
+public sealed class SimulatedRuntime(PodNetwork network, TimeProvider time) : IContainerRuntime, IHandlerRunner
 {
     /// <summary>The annotation prefix that makes a simulated container exit: its name follows.</summary>
     public const string ExitAnnotation = "sim.berth.dev/exit.";
@@ -28,18 +29,16 @@ public sealed class SimulatedRuntime(string podAddressPrefix, TimeProvider time)
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _annotations = [];
     private readonly Dictionary<string, (TimeSpan After, int Code, string Reason)> _exits = [];
     private readonly Channel<ContainerEvent> _events = Channel.CreateUnbounded<ContainerEvent>(new UnboundedChannelOptions { SingleReader = true });
-    private int _nextAddress = 2;
     private long _nextId;
 
     public string Version => "simulated://berth";
 
     public Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken)
     {
+        var ip = network.NextAddress();
         lock (_gate)
         {
             var id = NewId();
-            var ip = string.Create(CultureInfo.InvariantCulture, $"{podAddressPrefix}.{_nextAddress}");
-            _nextAddress = _nextAddress >= 254 ? 2 : _nextAddress + 1;
             _sandboxes[id] = new PodSandbox(id, config, ip, Ready: true, time.GetUtcNow());
             return Task.FromResult(id);
         }

@@ -29,10 +29,11 @@ public sealed class HollowNodes
         return new HollowNodes(pods, [.. Enumerable.Range(0, count).Select(i =>
         {
             var name = $"sim-{i}";
-            var runtime = new SimulatedRuntime(PodAddressPrefix(i + 1), time);
+            var network = new PodNetwork();
+            var runtime = new SimulatedRuntime(network, time);
             var description = new NodeDescription(name, capacity, "127.0.0.1", LocalMachine.Identity() with { ContainerRuntimeVersion = runtime.Version },
                 LocalMachine.Labels(name, new Dictionary<string, string>()));
-            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers, pods));
+            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers, pods), network);
         })]);
     }
 
@@ -42,11 +43,4 @@ public sealed class HollowNodes
 
     /// <summary>Runs only the shared pod watch, for a caller that runs (and stops) the <see cref="Agents"/> one by one.</summary>
     public Task RunPodWatchAsync(CancellationToken cancellationToken) => _pods.RunAsync(cancellationToken);
-
-    /// <summary>
-    /// The first three octets of node <paramref name="index"/>'s pod addresses: a /24 of the cluster's 10.42.0.0/16
-    /// and beyond, as node IPAM would give (index 0 is the server's own node).
-    /// </summary>
-    public static string PodAddressPrefix(int index) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"10.{42 + (index / 256)}.{index % 256}");
 }

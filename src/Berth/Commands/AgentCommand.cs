@@ -1,13 +1,10 @@
 using System.CommandLine;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.RegularExpressions;
 using Berth.Agent;
 using Berth.Agent.Credentials;
 using Berth.Agent.Nodes;
 using Berth.Agent.Pods;
 using Berth.Agent.Runtime;
-using Berth.Agent.Simulated;
 using Berth.Client;
 using Berth.Core.Security;
 using Microsoft.Extensions.Logging;
@@ -109,11 +106,11 @@ internal static partial class AgentCommand
         }
 
         using var client = ApiClient.Create(server, credentials.Authority, credentials.Client);
-        // Until node IPAM gives each node a pod CIDR, a joined node takes a /24 its name picks (never the server's own, 10.42.0).
-        var runtime = new SimulatedRuntime(HollowNodes.PodAddressPrefix(1 + (SHA256.HashData(Encoding.UTF8.GetBytes(nodeName))[0] % 255)), TimeProvider.System);
+        var network = new PodNetwork();
+        var runtime = new SimulatedRuntime(network, TimeProvider.System);
         var node = LocalMachine.Describe(nodeName, new Dictionary<string, string>(), options.DataDir.FullName);
         var pods = new PodLifecycle(client, runtime, runtime, nodeName, node.InternalIp, TimeProvider.System, loggerFactory);
-        var agent = new NodeAgent(client, node, NodeAgentTiming.Default, TimeProvider.System, loggerFactory.CreateLogger<NodeAgent>(), pods);
+        var agent = new NodeAgent(client, node, NodeAgentTiming.Default, TimeProvider.System, loggerFactory.CreateLogger<NodeAgent>(), pods, network);
         Console.WriteLine($"berth agent: running node {nodeName} on {server} as system:node:{nodeName} (credentials in {agentDir}).");
         await agent.RunAsync(cancellationToken);
         return 0;

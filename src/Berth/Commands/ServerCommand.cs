@@ -8,6 +8,7 @@ using Berth.ApiServer;
 using Berth.Client;
 using Berth.Controllers;
 using Berth.Controllers.Certificates;
+using Berth.Controllers.NodeIpam;
 using Berth.Scheduler.Configuration;
 using Berth.Storage;
 using Berth.Storage.Compaction;
@@ -73,9 +74,15 @@ internal static class ServerCommand
             Description = "What each hollow node offers, e.g. cpu=64,memory=512Gi,ephemeral-storage=2Ti,pods=250 (default cpu=32,memory=256Gi,ephemeral-storage=1Ti,pods=110).",
             DefaultValueFactory = _ => "",
         };
+        var clusterCidr = new Option<string>("--cluster-cidr")
+        {
+            Description = "The pod network, from which each node gets a /24 for its pods' addresses.",
+            DefaultValueFactory = _ => NodeIpamOptions.Default.ClusterCidr,
+        };
         var command = new Command("server", "Run a Berth server.")
         {
             dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, disableScheduler, schedulerConfig, simulatedNodes, simulatedCapacity,
+            clusterCidr,
         };
         command.Validators.Add(result =>
         {
@@ -83,12 +90,23 @@ internal static class ServerCommand
                 result.AddError("--simulated-nodes must not be negative");
             if (NodeCapacity.Parse(result.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out var error) is null)
                 result.AddError($"--simulated-node-capacity: {error}");
+            try
+            {
+                // A validator sees no default value, only what was given.
+                if (result.GetValue(clusterCidr) is { Length: > 0 } cidr)
+                    _ = new CidrSet(cidr, NodeIpamOptions.Default.NodeCidrPrefix);
+            }
+            catch (FormatException e)
+            {
+                result.AddError($"--cluster-cidr: {e.Message}");
+            }
         });
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(dataDir)!,
             parse.GetValue(datastore),
             new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableScheduler), parse.GetValue(schedulerConfig), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes),
-                NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!),
+                NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!,
+                NodeIpamOptions.Default with { ClusterCidr = parse.GetValue(clusterCidr)! }),
             new ApiServerOptions
             {
                 DataDir = parse.GetValue(dataDir)!.FullName,
@@ -156,7 +174,8 @@ internal static class ServerCommand
                 Console.WriteLine($"berth server: serving the Kubernetes API at {api.Url} (datastore {endpoint}).");
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
                 using var client = parts.Controllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
-                var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System)).RunAsync(stopping.Token);
+                var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System), nodeIpam: parts.NodeIpam)
+                    .RunAsync(stopping.Token);
                 using var schedulerClient = parts.Scheduler ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var scheduler = schedulerClient is null ? Task.CompletedTask
                     : new Scheduler.Scheduler(schedulerClient, schedulerConfiguration, TimeProvider.System, loggerFactory).RunAsync(stopping.Token);
@@ -194,7 +213,8 @@ internal static class ServerCommand
     }
 
     /// <summary>Which parts run beside the API server.</summary>
-    private sealed record ServerParts(bool Controllers, bool Scheduler, FileInfo? SchedulerConfig, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity);
+    private sealed record ServerParts(bool Controllers, bool Scheduler, FileInfo? SchedulerConfig, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity,
+        NodeIpamOptions NodeIpam);
 
     /// <summary>The server's own node agent and its hollow nodes, each over loopback HTTPS with node credentials.</summary>
     private sealed class NodeAgents : IDisposable
@@ -212,10 +232,11 @@ internal static class ServerCommand
                 var name = System.Net.Dns.GetHostName().ToLowerInvariant();
                 var client = started.Client(api, name);
                 // Until the containerd runtime exists (issue 8), the server's own node runs its pods simulated too.
-                var runtime = new SimulatedRuntime(HollowNodes.PodAddressPrefix(0), TimeProvider.System);
+                var network = new PodNetwork();
+                var runtime = new SimulatedRuntime(network, TimeProvider.System);
                 var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" }, dataDir);
                 var pods = new PodLifecycle(client, runtime, runtime, name, own.InternalIp, TimeProvider.System, loggers);
-                running.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods).RunAsync(cancellationToken));
+                running.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods, network).RunAsync(cancellationToken));
             }
             if (parts.SimulatedNodes > 0)
             {
