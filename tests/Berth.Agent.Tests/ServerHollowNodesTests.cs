@@ -4,14 +4,14 @@ using Berth.Testing;
 
 namespace Berth.Agent.Tests;
 
-/// <summary><c>berth server --simulated-nodes</c> as a process: hollow nodes with the capacity the flags give.</summary>
+/// <summary><c>berth server --simulated-nodes</c> as a process: hollow nodes with the capacity and pod network the flags give.</summary>
 public sealed class ServerHollowNodesTests
 {
     [Fact]
-    public async Task Server_WithSimulatedNodesAndACapacity_RegistersThemReadyWithThatCapacity()
+    public async Task Server_WithSimulatedNodesACapacityAndAClusterCidr_RegistersThemReadyWithThatCapacityAndPodCidrsFromIt()
     {
         await using var server = await BerthServerProcess.StartAsync(JoinClusterFixture.Binary,
-            "--disable-agent", "--simulated-nodes", "2", "--simulated-node-capacity", "cpu=4,pods=20");
+            "--disable-agent", "--simulated-nodes", "2", "--simulated-node-capacity", "cpu=4,pods=20", "--cluster-cidr", "10.50.0.0/16");
         using var cache = new TempDirectory("kube-cache");
         var kubectl = new Kubectl(server.KubeconfigPath, cache.Path);
 
@@ -20,6 +20,12 @@ public sealed class ServerHollowNodesTests
 
         var node = JsonNode.Parse((await kubectl.SucceedAsync("get", "node", "sim-1", "-o", "json")).Out)!;
         Assert.Equal("""{"cpu":"4","ephemeral-storage":"1Ti","memory":"256Gi","pods":"20"}""", node["status"]!["capacity"]!.ToJsonString());
+        await Eventually.TrueAsync(async () => (await kubectl.SucceedAsync("get", "nodes", "-o", "jsonpath={.items[*].spec.podCIDR}")).Out.Split(' ') is var cidrs
+            && cidrs.Length == 2 && cidrs.All(c => c.StartsWith("10.50.", StringComparison.Ordinal) && c.EndsWith(".0/24", StringComparison.Ordinal)) && cidrs[0] != cidrs[1],
+            TimeSpan.FromSeconds(30), "each node to get a /24 of 10.50.0.0/16");
+        // The controllers and the scheduler run as the holders of their leader election leases.
+        var holders = (await kubectl.SucceedAsync("get", "lease", "-n", "kube-system", "kube-controller-manager", "kube-scheduler", "-o", "jsonpath={.items[*].spec.holderIdentity}")).Out;
+        Assert.Equal(2, holders.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Theory]

@@ -6,6 +6,7 @@ using Berth.Agent.Runtime;
 using Berth.Agent.Simulated;
 using Berth.ApiServer;
 using Berth.Client;
+using Berth.Client.Leadership;
 using Berth.Controllers;
 using Berth.Controllers.Certificates;
 using Berth.Controllers.NodeIpam;
@@ -174,11 +175,12 @@ internal static class ServerCommand
                 Console.WriteLine($"berth server: serving the Kubernetes API at {api.Url} (datastore {endpoint}).");
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
                 using var client = parts.Controllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
-                var controllers = client is null ? Task.CompletedTask : new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System), nodeIpam: parts.NodeIpam)
-                    .RunAsync(stopping.Token);
+                var controllers = client is null ? Task.CompletedTask : Elected(client, "kube-controller-manager", options.DataDir, loggerFactory,
+                    new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System), nodeIpam: parts.NodeIpam).RunAsync,
+                    stopping.Token);
                 using var schedulerClient = parts.Scheduler ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
-                var scheduler = schedulerClient is null ? Task.CompletedTask
-                    : new Scheduler.Scheduler(schedulerClient, schedulerConfiguration, TimeProvider.System, loggerFactory).RunAsync(stopping.Token);
+                var scheduler = schedulerClient is null ? Task.CompletedTask : Elected(schedulerClient, "kube-scheduler", options.DataDir, loggerFactory,
+                    new Scheduler.Scheduler(schedulerClient, schedulerConfiguration, TimeProvider.System, loggerFactory).RunAsync, stopping.Token);
                 using var nodes = NodeAgents.Start(api, parts, options.DataDir, loggerFactory, stopping.Token);
                 await WaitForStopAsync(cancellationToken);
                 await stopping.CancelAsync();
@@ -198,6 +200,20 @@ internal static class ServerCommand
             }
         }
         return 0;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> while this server holds the Lease <c>kube-system/{lease}</c>, as upstream's
+    /// controller manager and scheduler do, so that of several servers sharing a datastore only one runs each. The
+    /// candidate is named by host and data directory, so a server restarted after a crash takes its lease back at once.
+    /// </summary>
+    private static Task Elected(ApiClient client, string lease, string dataDir, ILoggerFactory loggers, Func<CancellationToken, Task> work,
+        CancellationToken cancellationToken)
+    {
+        var instance = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(dataDir))))[..12];
+        var identity = $"{System.Net.Dns.GetHostName().ToLowerInvariant()}_{instance}";
+        return new LeaderElector(client, "kube-system", lease, identity, LeaderElectionTiming.Default, TimeProvider.System, loggers.CreateLogger<LeaderElector>())
+            .RunAsync(work, cancellationToken);
     }
 
     private static async Task WaitForStopAsync(CancellationToken cancellationToken)
