@@ -4,7 +4,7 @@ CONFIG      ?= Release
 DATA_DIR    ?= .berth
 RESULTS     := artifacts/test-results
 
-.PHONY: build run test deps bench-store bench-api bench-nodes bench-scheduler clean
+.PHONY: build run test deps bench-store bench-api bench-nodes bench-scheduler bench-density clean
 
 ## build: the single executable bin/berth
 build:
@@ -40,6 +40,10 @@ bench-nodes: build
 ## bench-scheduler: 5,000 hollow nodes with 10,000 and 50,000 pods to place, then 1,000 nodes with anti-affinity and spread pods; the last line is "bench scheduler: ..."
 bench-scheduler: build
 	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Scheduler -- bin/berth basic:5000:10000 basic:5000:50000 antiaffinity:1000:5000 spread:1000:5000
+
+## bench-density: 1,000 hollow nodes, a Deployment of 30,000 replicas applied with kubectl, then rolled to a new image; the last line is "bench density: ..."
+bench-density: build
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Density -- bin/berth 1000:30000
 
 clean:
 	rm -rf bin artifacts

@@ -24,6 +24,9 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
 
     public string NodeName => node.Name;
 
+    /// <summary>Whether pods can get addresses: the node has its pod CIDR (or the agent runs no pods).</summary>
+    private bool NetworkReady => network is not { Cidr: null };
+
     public Task RunAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(HeartbeatAsync(cancellationToken), pods?.RunAsync(cancellationToken) ?? Task.CompletedTask);
 
@@ -32,20 +35,22 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
         string? uid = null;
         var reported = DateTimeOffset.MinValue;
         NodePressure? reportedPressure = null;
+        bool? reportedNetwork = null;
         async Task RoundAsync()
         {
             try
             {
                 uid ??= await RegisterAsync(cancellationToken);
                 await RenewLeaseAsync(uid, cancellationToken);
-                if (network is { Cidr: null })
+                if (!NetworkReady)
                     await LearnPodCidrAsync(cancellationToken);
                 // The status goes out when something in it changed, and at least every 5 minutes regardless.
                 var pressure = node.CurrentPressure();
-                if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure)
+                if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure || NetworkReady != reportedNetwork)
                 {
+                    var networkReady = NetworkReady;
                     await ReportStatusAsync(pressure, cancellationToken);
-                    (reported, reportedPressure) = (time.GetUtcNow(), pressure);
+                    (reported, reportedPressure, reportedNetwork) = (time.GetUtcNow(), pressure, networkReady);
                 }
             }
             catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
@@ -60,12 +65,12 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
 
         try
         {
-            using var timer = new PeriodicTimer(timing.LeaseRenewal, time);
-            do
+            while (true)
             {
                 await RoundAsync();
+                // Until the node has its pod CIDR (and so can be Ready), it looks for it every retry period.
+                await Task.Delay(NetworkReady ? timing.LeaseRenewal : timing.Retry, time, cancellationToken);
             }
-            while (await timer.WaitForNextTickAsync(cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -75,7 +80,7 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
     /// <summary>Creates the Node, or reports the status of the one already there; returns its uid.</summary>
     private async Task<string> RegisterAsync(CancellationToken cancellationToken)
     {
-        var created = await client.SendAsync(HttpMethod.Post, "/api/v1/nodes", NodeObject.Create(node, Now()), cancellationToken);
+        var created = await client.SendAsync(HttpMethod.Post, "/api/v1/nodes", NodeObject.Create(node, NetworkReady, Now()), cancellationToken);
         if (created.Succeeded)
         {
             Log.Registered(logger, node.Name);
@@ -101,7 +106,7 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
         var current = await client.GetAsync(_nodePath, cancellationToken);
         current.ThrowIfFailed($"reading node {node.Name}");
         var updated = current.Body!.AsObject();
-        updated["status"] = NodeObject.Status(node, pressure, updated["status"] as JsonObject, Now());
+        updated["status"] = NodeObject.Status(node, pressure, NetworkReady, updated["status"] as JsonObject, Now());
         var written = await client.PutAsync(_nodePath + "/status", updated, cancellationToken);
         written.ThrowIfFailed($"reporting the status of node {node.Name}");
         return written.Body;

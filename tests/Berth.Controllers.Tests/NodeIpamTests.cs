@@ -1,9 +1,18 @@
 using System.Net;
+using System.Text.Json.Nodes;
+using Berth.Agent;
+using Berth.Agent.Nodes;
 using Berth.Controllers.NodeIpam;
+using Berth.Testing;
+using Berth.Testing.InProcess;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Controllers.Tests;
 
-/// <summary>Node IPAM: the subnets of the cluster CIDR, and every node of a running cluster with one of its own.</summary>
+/// <summary>
+/// Node IPAM: the subnets of the cluster CIDR, every node of a running cluster with one of its own, and an agent
+/// that waits for its node's (on an API server without the controllers, where only the test gives it one).
+/// </summary>
 public sealed class NodeIpamTests(WorkloadClusterFixture cluster) : IClassFixture<WorkloadClusterFixture>
 {
     [Fact]
@@ -54,5 +63,41 @@ public sealed class NodeIpamTests(WorkloadClusterFixture cluster) : IClassFixtur
             var ip = IPAddress.Parse(pod!["status"]!["podIP"]!.GetValue<string>());
             Assert.True(IPNetwork.Parse(cidrs[pod["spec"]!["nodeName"]!.GetValue<string>()]).Contains(ip), $"{ip} is not in its node's pod CIDR");
         }
+    }
+
+    [Fact]
+    public async Task Agent_UntilItsNodeHasAPodCidr_ReportsItNotReadyForWantOfANetwork()
+    {
+        await using var bare = await LocalApiServer.StartAsync("no-ipam");
+        var name = "cidr-" + Guid.NewGuid().ToString("N")[..8];
+        var network = new PodNetwork();
+        var description = new NodeDescription(name, NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels(name, new Dictionary<string, string>()));
+        using var stop = new CancellationTokenSource();
+        var running = new NodeAgent(bare.Client(bare.Host.IssueNodeCertificate(name)), description, WorkloadClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance, network: network)
+            .RunAsync(stop.Token);
+        try
+        {
+            await Eventually.TrueAsync(async () => await ReadyAsync(bare, name) is { } ready && ready["status"]!.GetValue<string>() == "False", TimeSpan.FromSeconds(30), "the node to register");
+            var notReady = (await ReadyAsync(bare, name))!;
+            Assert.Equal("KubeletNotReady", notReady["reason"]!.GetValue<string>());
+            Assert.Contains("NetworkReady=false", notReady["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Throws<InvalidOperationException>(network.NextAddress);
+
+            await bare.Kubectl.SucceedAsync("patch", "node", name, "--type=merge", "-p", """{"spec":{"podCIDR":"10.77.3.0/24","podCIDRs":["10.77.3.0/24"]}}""");
+            await bare.Kubectl.SucceedAsync("wait", "--for=condition=Ready", $"node/{name}", "--timeout=30s");
+            Assert.Equal("10.77.3.0/24", network.Cidr);
+            Assert.Equal("10.77.3.2", network.NextAddress());
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running;
+        }
+    }
+
+    private static async Task<JsonNode?> ReadyAsync(LocalApiServer bare, string node)
+    {
+        var (code, output, _) = await bare.Kubectl.RunAsync("get", "node", node, "-o", "json");
+        return code != 0 ? null : JsonNode.Parse(output)!["status"]?["conditions"]?.AsArray().FirstOrDefault(c => c!["type"]!.GetValue<string>() == "Ready");
     }
 }

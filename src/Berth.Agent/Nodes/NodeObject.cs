@@ -5,8 +5,11 @@ namespace Berth.Agent.Nodes;
 /// <summary>The Node object an agent registers and the status it reports, with upstream's condition reasons and messages.</summary>
 internal static class NodeObject
 {
-    /// <summary>The four conditions with upstream's reasons and messages: pressure of each kind or not, and Ready.</summary>
-    private static IEnumerable<(string Type, string Status, string Reason, string Message)> Conditions(NodePressure pressure) =>
+    /// <summary>
+    /// The four conditions with upstream's reasons and messages: pressure of each kind or not, and Ready, which waits
+    /// for the pod network (the node's pod CIDR) as upstream's kubelet waits for its network plugin.
+    /// </summary>
+    private static IEnumerable<(string Type, string Status, string Reason, string Message)> Conditions(NodePressure pressure, bool networkReady) =>
     [
         pressure.Memory
             ? ("MemoryPressure", "True", "KubeletHasInsufficientMemory", "kubelet has insufficient memory available")
@@ -17,10 +20,13 @@ internal static class NodeObject
         pressure.Pids
             ? ("PIDPressure", "True", "KubeletHasInsufficientPID", "kubelet has insufficient PID available")
             : ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+        networkReady
+            ? ("Ready", "True", "KubeletReady", "kubelet is posting ready status")
+            : ("Ready", "False", "KubeletNotReady",
+                "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:the node has no pod CIDR yet"),
     ];
 
-    public static JsonObject Create(NodeDescription node, string now) => new()
+    public static JsonObject Create(NodeDescription node, bool networkReady, string now) => new()
     {
         ["apiVersion"] = "v1",
         ["kind"] = "Node",
@@ -30,14 +36,15 @@ internal static class NodeObject
             ["labels"] = new JsonObject([.. node.Labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))]),
         },
         ["spec"] = new JsonObject(),
-        ["status"] = Status(node, NodePressure.None, previous: null, now),
+        ["status"] = Status(node, NodePressure.None, networkReady, previous: null, now),
     };
 
     /// <summary>
-    /// The status to report: capacity, addresses, system info and the conditions for <paramref name="pressure"/>, each
-    /// keeping its transition time from <paramref name="previous"/> while its status stays the same, with a fresh heartbeat.
+    /// The status to report: capacity, addresses, system info and the conditions for <paramref name="pressure"/> and
+    /// the pod network, each keeping its transition time from <paramref name="previous"/> while its status stays the
+    /// same, with a fresh heartbeat.
     /// </summary>
-    public static JsonObject Status(NodeDescription node, NodePressure pressure, JsonObject? previous, string now)
+    public static JsonObject Status(NodeDescription node, NodePressure pressure, bool networkReady, JsonObject? previous, string now)
     {
         var capacity = new JsonObject
         {
@@ -50,7 +57,7 @@ internal static class NodeObject
         {
             ["capacity"] = capacity,
             ["allocatable"] = capacity.DeepClone(),
-            ["conditions"] = new JsonArray([.. Conditions(pressure).Select(c => (JsonNode)Condition(c, previous, now))]),
+            ["conditions"] = new JsonArray([.. Conditions(pressure, networkReady).Select(c => (JsonNode)Condition(c, previous, now))]),
             ["addresses"] = new JsonArray(
                 new JsonObject { ["type"] = "InternalIP", ["address"] = node.InternalIp },
                 new JsonObject { ["type"] = "Hostname", ["address"] = node.Name }),

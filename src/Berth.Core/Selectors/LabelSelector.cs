@@ -17,6 +17,9 @@ public sealed class LabelSelector
 
     public bool IsEverything => Requirements.Count == 0;
 
+    /// <summary>The requirements as one string, the same for selectors that require the same: to remember what a selector selected.</summary>
+    public string Key => field ??= string.Join('\u0002', Requirements.Select(r => $"{r.Key}\u0001{r.Operator}\u0001{string.Join('\u0001', r.Values)}"));
+
     /// <summary>Whether <paramref name="labels"/> meet every requirement. A plain loop: schedulers call this for every pod of a cluster.</summary>
     public bool Matches(IReadOnlyDictionary<string, string> labels)
     {

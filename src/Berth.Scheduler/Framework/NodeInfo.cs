@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Core.Pods;
 using Berth.Core.Quantities;
+using Berth.Core.Selectors;
 
 namespace Berth.Scheduler.Framework;
 
@@ -15,6 +16,12 @@ public sealed class NodeInfo
     private readonly Dictionary<string, decimal> _requested = new(StringComparer.Ordinal);
     private readonly List<PodInfo> _withAffinity = [];
     private readonly List<PodInfo> _withRequiredAntiAffinity = [];
+
+    /// <summary>How many selectors' counts a node remembers (a cycle asks for at most a few; what-ifs add some).</summary>
+    private const int RememberedSelectors = 16;
+
+    private readonly Lock _selectedGate = new();
+    private Dictionary<(string Namespace, string Selector), int>? _selected;
 
     public NodeInfo(JsonObject node)
     {
@@ -103,6 +110,7 @@ public sealed class NodeInfo
     {
         if (!_pods.TryAdd(pod.Uid, pod))
             return;
+        ForgetSelected();
         Count(pod, +1);
         if (pod.HasAffinity)
             _withAffinity.Add(pod);
@@ -114,12 +122,48 @@ public sealed class NodeInfo
     {
         if (!_pods.Remove(uid, out var pod))
             return;
+        ForgetSelected();
         Count(pod, -1);
         _withAffinity.Remove(pod);
         _withRequiredAntiAffinity.Remove(pod);
     }
 
     public bool Has(string uid) => _pods.ContainsKey(uid);
+
+    /// <summary>
+    /// The pods here in <paramref name="ns"/>, not terminating, that <paramref name="selector"/> selects. Remembered
+    /// until the node's pods change: spreading asks it of every node for every pod, and the pods of one ReplicaSet all
+    /// ask the same.
+    /// </summary>
+    public int CountSelected(string ns, LabelSelector selector)
+    {
+        var key = (ns, selector.Key);
+        lock (_selectedGate)
+        {
+            if (_selected is not null && _selected.TryGetValue(key, out var known))
+                return known;
+        }
+        var count = 0;
+        foreach (var pod in _pods.Values)
+        {
+            if (!pod.Terminating && pod.Namespace == ns && selector.Matches(pod.Labels))
+                count++;
+        }
+        lock (_selectedGate)
+        {
+            _selected ??= [];
+            if (_selected.Count >= RememberedSelectors)
+                _selected.Clear();
+            _selected[key] = count;
+        }
+        return count;
+    }
+
+    private void ForgetSelected()
+    {
+        lock (_selectedGate)
+            _selected = null;
+    }
 
     private void Count(PodInfo pod, int sign)
     {

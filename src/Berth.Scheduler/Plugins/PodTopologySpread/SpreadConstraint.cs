@@ -44,18 +44,7 @@ public sealed record SpreadConstraint(
     }
 
     /// <summary>The pods on <paramref name="node"/> that count: in namespace <paramref name="ns"/>, selected, not terminating.</summary>
-    public int CountOn(NodeInfo node, string ns)
-    {
-        if (Selector is null)
-            return 0;
-        var count = 0;
-        foreach (var pod in node.Pods)
-        {
-            if (!pod.Terminating && pod.Namespace == ns && Selects(pod.Labels))
-                count++;
-        }
-        return count;
-    }
+    public int CountOn(NodeInfo node, string ns) => Selector is null ? 0 : node.CountSelected(ns, Selector);
 
     /// <summary>
     /// Whether <paramref name="node"/>'s domain counts for the pod under the inclusion policies: it matches the pod's
