@@ -13,6 +13,7 @@ public sealed class DeletionOrderTests
         ["pending before running"] = (Pod("a", phase: "Pending"), Pod("b")),
         ["unknown before running"] = (Pod("a", phase: "Unknown"), Pod("b")),
         ["not ready before ready"] = (Pod("a", notReady: true), Pod("b")),
+        ["a lower deletion cost"] = (Pod("a", node: "quiet", cost: -5), Pod("b", node: "crowded")),
         ["with more siblings on its node"] = (Pod("a", node: "crowded"), Pod("b", node: "quiet")),
         ["ready for a shorter time"] = (Pod("a", ready: T0.AddMinutes(5)), Pod("b", ready: T0.AddMinutes(1))),
         ["restarted more often"] = (Pod("a", restarts: 3), Pod("b", restarts: 1)),
@@ -34,7 +35,7 @@ public sealed class DeletionOrderTests
 
     /// <summary>A running pod on n1, ready since T0, created at T0, unless told otherwise.</summary>
     private static ReplicaPod Pod(string name, string node = "n1", string phase = "Running", DateTimeOffset? ready = null, bool notReady = false,
-        int restarts = 0, DateTimeOffset? created = null) =>
+        int restarts = 0, DateTimeOffset? created = null, int cost = 0) =>
         new("ns", name, name, new Dictionary<string, string>(), "ReplicaSet", "rs", "uid", false, phase, node,
-            notReady ? null : ready ?? T0, restarts, created ?? T0);
+            notReady ? null : ready ?? T0, restarts, created ?? T0, cost);
 }

@@ -56,6 +56,23 @@ public sealed class ReplicaSetControllerTests(WorkloadClusterFixture cluster) : 
     }
 
     [Fact]
+    public async Task ScaleDown_DeletesThePodsWithTheLowestDeletionCostFirst()
+    {
+        var ns = await cluster.NamespaceAsync();
+        await cluster.ApplyAsync(ns, ReplicaSet("costed", 3));
+        await WaitForStatusAsync(ns, "costed", replicas: 3, ready: 3);
+        var pods = await PodNamesAsync(ns, "costed");
+        await cluster.Kubectl.SucceedAsync("annotate", "pod", "-n", ns, pods[0], "controller.kubernetes.io/pod-deletion-cost=100");
+        await cluster.Kubectl.SucceedAsync("annotate", "pod", "-n", ns, pods[1], "controller.kubernetes.io/pod-deletion-cost=-100");
+        await cluster.Kubectl.SucceedAsync("annotate", "pod", "-n", ns, pods[2], "controller.kubernetes.io/pod-deletion-cost=5");
+
+        await cluster.Kubectl.SucceedAsync("scale", "rs", "costed", "-n", ns, "--replicas=1");
+
+        await Eventually.TrueAsync(async () => (await PodNamesAsync(ns, "costed")).Count == 1, Deadline, "two pods to go");
+        Assert.Equal([pods[0]], await PodNamesAsync(ns, "costed"));
+    }
+
+    [Fact]
     public async Task Pod_WhenDeleted_ThenTheReplicaSetReplacesIt()
     {
         var ns = await cluster.NamespaceAsync();

@@ -2,8 +2,8 @@ namespace Berth.Controllers.ReplicaSets;
 
 /// <summary>
 /// Which pods a ReplicaSet scaling down deletes first, as upstream ranks them: not yet on a node, then pending before
-/// unknown before running, not ready before ready, pods sharing a node with more of their siblings, ready for a
-/// shorter time, restarted more often, and created later.
+/// unknown before running, not ready before ready, a lower <c>controller.kubernetes.io/pod-deletion-cost</c>, pods
+/// sharing a node with more of their siblings, ready for a shorter time, restarted more often, and created later.
 /// </summary>
 internal sealed class DeletionOrder(IReadOnlyDictionary<string, int> siblingsOnNode) : IComparer<ReplicaPod>
 {
@@ -17,6 +17,8 @@ internal sealed class DeletionOrder(IReadOnlyDictionary<string, int> siblingsOnN
             return PhaseRank(x.Phase).CompareTo(PhaseRank(y.Phase));
         if (x.Ready != y.Ready)
             return x.Ready ? 1 : -1;
+        if (x.DeletionCost != y.DeletionCost)
+            return x.DeletionCost.CompareTo(y.DeletionCost);
         var (xRank, yRank) = (siblingsOnNode.GetValueOrDefault(x.NodeName), siblingsOnNode.GetValueOrDefault(y.NodeName));
         if (xRank != yRank)
             return yRank.CompareTo(xRank);

@@ -21,8 +21,12 @@ internal sealed record ReplicaPod(
     string NodeName,
     DateTimeOffset? ReadySince,
     int Restarts,
-    DateTimeOffset Created)
+    DateTimeOffset Created,
+    int DeletionCost = 0)
 {
+    /// <summary>The annotation that tells a ReplicaSet which of its pods to delete first: lower costs go first.</summary>
+    public const string DeletionCostAnnotation = "controller.kubernetes.io/pod-deletion-cost";
+
     public string Key => $"{Namespace}/{Name}";
 
     /// <summary>Counted as a replica: not finished and not being deleted (upstream's active pods).</summary>
@@ -57,7 +61,9 @@ internal sealed record ReplicaPod(
             pod["spec"]?["nodeName"]?.ToString() ?? "",
             ready is null ? null : Time(ready["lastTransitionTime"]) ?? DateTimeOffset.MinValue,
             restarts,
-            Time(metadata["creationTimestamp"]) ?? DateTimeOffset.MinValue);
+            Time(metadata["creationTimestamp"]) ?? DateTimeOffset.MinValue,
+            // Not an int32, or absent: cost 0, as upstream (the API server refuses others on create and update).
+            int.TryParse(metadata["annotations"]?[DeletionCostAnnotation]?.ToString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var cost) ? cost : 0);
     }
 
     private static DateTimeOffset? Time(JsonNode? value) =>

@@ -14,11 +14,22 @@ internal static class ReplicaSetStatus
 
     public static JsonObject Of(JsonObject rs, IReadOnlyList<ReplicaPod> owned, DateTimeOffset now, TimeSpan minReady, string? failure)
     {
-        var templateLabels = rs["spec"]?["template"]?["metadata"]?["labels"] as JsonObject ?? [];
+        // Read once: a ReplicaSet may have tens of thousands of pods, and this runs at every change to any of them.
+        var templateLabels = (rs["spec"]?["template"]?["metadata"]?["labels"] as JsonObject ?? []).Select(l => (l.Key, Value: l.Value?.ToString())).ToArray();
+        var (fullyLabeled, ready, available) = (0, 0, 0);
+        foreach (var pod in owned)
+        {
+            if (HasAll(pod.Labels, templateLabels))
+                fullyLabeled++;
+            if (pod.Ready)
+                ready++;
+            if (pod.AvailableAt(now, minReady))
+                available++;
+        }
         var status = new JsonObject { ["replicas"] = owned.Count };
-        Add(status, "fullyLabeledReplicas", owned.Count(p => templateLabels.All(l => p.Labels.TryGetValue(l.Key, out var v) && v == l.Value?.ToString())));
-        Add(status, "readyReplicas", owned.Count(p => p.Ready));
-        Add(status, "availableReplicas", owned.Count(p => p.AvailableAt(now, minReady)));
+        Add(status, "fullyLabeledReplicas", fullyLabeled);
+        Add(status, "readyReplicas", ready);
+        Add(status, "availableReplicas", available);
         Add(status, "observedGeneration", rs["metadata"]?["generation"]?.GetValue<long>() ?? 0);
 
         var existing = rs["status"]?["conditions"] as JsonArray ?? [];
@@ -41,6 +52,16 @@ internal static class ReplicaSetStatus
         if (conditions.Count > 0)
             status["conditions"] = conditions;
         return status;
+    }
+
+    private static bool HasAll(IReadOnlyDictionary<string, string> labels, (string Key, string? Value)[] wanted)
+    {
+        foreach (var (key, value) in wanted)
+        {
+            if (!labels.TryGetValue(key, out var actual) || actual != value)
+                return false;
+        }
+        return true;
     }
 
     private static void Add(JsonObject status, string field, long value)
