@@ -57,6 +57,48 @@ public sealed class EndpointsControllerTests(WorkloadClusterFixture cluster) : I
         await Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("get", "endpoints", "web", "-n", ns)).ExitCode != 0, Deadline, "the endpoints to go with the service");
     }
 
+    [Fact]
+    public async Task Slice_GivesEachEndpointItsNodeAndThatNodesZone()
+    {
+        var ns = await cluster.NamespaceAsync();
+        var zone = "zone-" + Guid.NewGuid().ToString("N")[..6];
+        await cluster.Kubectl.SucceedAsync("label", "node", "sim-1", $"topology.kubernetes.io/zone={zone}", "--overwrite");
+        try
+        {
+            await cluster.ApplyAsync(ns, """
+                apiVersion: v1
+                kind: Service
+                metadata: {name: zoned}
+                spec:
+                  selector: {app: zoned}
+                  ports: [{port: 80}]
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: in-zone, labels: {app: zoned}}
+                spec: {nodeName: sim-1, containers: [{name: app, image: example.com/web:1}]}
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: no-zone, labels: {app: zoned}}
+                spec: {nodeName: sim-0, containers: [{name: app, image: example.com/web:1}]}
+                """);
+
+            await Eventually.TrueAsync(async () =>
+            {
+                var slices = (await cluster.GetAsync("get", "endpointslices", "-n", ns, "-l", "kubernetes.io/service-name=zoned"))["items"]!.AsArray();
+                var endpoints = slices.SelectMany(s => s!["endpoints"]?.AsArray() ?? []).ToDictionary(e => e!["targetRef"]!["name"]!.GetValue<string>());
+                return endpoints.Count == 2
+                    && endpoints["in-zone"]!["nodeName"]?.GetValue<string>() == "sim-1" && endpoints["in-zone"]!["zone"]?.GetValue<string>() == zone
+                    && endpoints["no-zone"]!["nodeName"]?.GetValue<string>() == "sim-0" && endpoints["no-zone"]!["zone"] is null;
+            }, Deadline, "the slice to give each endpoint its node and zone");
+        }
+        finally
+        {
+            await cluster.Kubectl.SucceedAsync("label", "node", "sim-1", "topology.kubernetes.io/zone-");
+        }
+    }
+
     private async Task<List<string>> PodIpsAsync(string ns) =>
         [.. (await cluster.GetAsync("get", "pods", "-n", ns, "-l", "app=web"))["items"]!.AsArray().Select(p => p!["status"]!["podIP"]!.GetValue<string>()).Order()];
 

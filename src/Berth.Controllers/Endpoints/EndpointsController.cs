@@ -30,6 +30,7 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
     private static readonly ApiResource Pods = new("", "v1", "Pod", "pods", true, ["list", "watch"]);
     private static readonly ApiResource EndpointsResource = new("", "v1", "Endpoints", "endpoints", true, ["list", "watch"]);
     private static readonly ApiResource Slices = new("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, ["list", "watch"]);
+    private static readonly ApiResource Nodes = new("", "v1", "Node", "nodes", false, ["list", "watch"]);
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<EndpointsController>();
 
@@ -41,6 +42,7 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
         pods.AddIndex(ByNamespace, p => [p.Namespace]);
         var endpoints = new Informer<JsonObject>(client, EndpointsResource, Parse, loggerFactory.CreateLogger<Informer<JsonObject>>());
         var slices = new Informer<JsonObject>(client, Slices, Parse, loggerFactory.CreateLogger<Informer<JsonObject>>());
+        var nodes = new Informer<NodeZone>(client, Nodes, NodeZone.Read, loggerFactory.CreateLogger<Informer<NodeZone>>());
         slices.AddIndex(ByService, s => s["metadata"]?["labels"]?[ManagedByLabel]?.ToString() == ManagedBy && s["metadata"]?["labels"]?[ServiceNameLabel] is { } service
             ? [$"{s["metadata"]!["namespace"]}/{service}"]
             : []);
@@ -57,17 +59,28 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
             }
         });
         endpoints.OnChange((old, now) => queue.Add(Key(now ?? old!)));
+        nodes.OnChange((old, now) =>
+        {
+            // A node moved to another zone (rare): every slice may name it.
+            if (old is not null && now is not null && old.Zone != now.Zone)
+            {
+                foreach (var service in services.Items())
+                    queue.Add(Key(service));
+            }
+        });
         slices.OnChange((old, now) =>
         {
             if ((now ?? old)!["metadata"]?["labels"]?[ServiceNameLabel] is { } service)
                 queue.Add($"{(now ?? old)!["metadata"]!["namespace"]}/{service}");
         });
 
-        var watching = Task.WhenAll(services.RunAsync(cancellationToken), pods.RunAsync(cancellationToken), endpoints.RunAsync(cancellationToken), slices.RunAsync(cancellationToken));
+        var watching = Task.WhenAll(services.RunAsync(cancellationToken), pods.RunAsync(cancellationToken), endpoints.RunAsync(cancellationToken),
+            slices.RunAsync(cancellationToken), nodes.RunAsync(cancellationToken));
         try
         {
-            await Task.WhenAll(services.Synced, pods.Synced, endpoints.Synced, slices.Synced).WaitAsync(cancellationToken);
-            await queue.RunAsync(Workers, (key, ct) => ReconcileAsync(key, services, pods, endpoints, slices, ct), _logger, cancellationToken);
+            await Task.WhenAll(services.Synced, pods.Synced, endpoints.Synced, slices.Synced, nodes.Synced).WaitAsync(cancellationToken);
+            string? ZoneOf(string node) => nodes.Get(null, node)?.Zone;
+            await queue.RunAsync(Workers, (key, ct) => ReconcileAsync(key, services, pods, endpoints, slices, ZoneOf, ct), _logger, cancellationToken);
         }
         finally
         {
@@ -76,7 +89,7 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
     }
 
     private async Task<ReconcileResult> ReconcileAsync(string key, Informer<JsonObject> services, Informer<EndpointPod> pods, Informer<JsonObject> endpoints,
-        Informer<JsonObject> slices, CancellationToken cancellationToken)
+        Informer<JsonObject> slices, Func<string, string?> zoneOf, CancellationToken cancellationToken)
     {
         var slash = key.IndexOf('/', StringComparison.Ordinal);
         var (ns, name) = (key[..slash], key[(slash + 1)..]);
@@ -94,7 +107,7 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
 
         var backends = Backends(service, pods.ByIndex(ByNamespace, ns));
         await WriteEndpointsAsync(service, existing, backends, cancellationToken);
-        await WriteSlicesAsync(service, slices.ByIndex(ByService, key), backends, cancellationToken);
+        await WriteSlicesAsync(service, slices.ByIndex(ByService, key), backends, zoneOf, cancellationToken);
         return ReconcileResult.Done;
     }
 
@@ -169,11 +182,12 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
     /// The slices the backends need (by port set, 100 endpoints each; one empty slice when there are none), written
     /// over the existing ones in order, extra ones created or deleted.
     /// </summary>
-    private async Task WriteSlicesAsync(JsonObject service, List<JsonObject> existing, List<Backend> backends, CancellationToken cancellationToken)
+    private async Task WriteSlicesAsync(JsonObject service, List<JsonObject> existing, List<Backend> backends, Func<string, string?> zoneOf,
+        CancellationToken cancellationToken)
     {
         var wanted = backends.GroupBy(b => PortsKey(b.Ports), StringComparer.Ordinal)
             .SelectMany(g => g.Chunk(MaxEndpointsPerSlice).Select(chunk => (Ports: chunk[0].Ports, Endpoints: chunk)))
-            .Select(s => (Ports: new JsonArray([.. s.Ports.Select(p => Port(p, omitEmptyName: false))]), Endpoints: new JsonArray([.. s.Endpoints.Select(b => Endpoint(service, b))])))
+            .Select(s => (Ports: new JsonArray([.. s.Ports.Select(p => Port(p, omitEmptyName: false))]), Endpoints: new JsonArray([.. s.Endpoints.Select(b => Endpoint(service, b, zoneOf))])))
             .ToList();
         if (wanted.Count == 0)
             wanted.Add((new JsonArray(), new JsonArray()));
@@ -237,7 +251,8 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
         };
     }
 
-    private static JsonObject Endpoint(JsonObject service, Backend backend)
+    /// <summary>One endpoint of a slice, with its topology: the node it runs on and that node's zone, if it has one.</summary>
+    private static JsonObject Endpoint(JsonObject service, Backend backend, Func<string, string?> zoneOf)
     {
         var endpoint = new JsonObject
         {
@@ -253,7 +268,11 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
             endpoint["hostname"] = hostname;
         endpoint["targetRef"] = TargetRef(backend.Pod);
         if (backend.Pod.NodeName.Length > 0)
+        {
             endpoint["nodeName"] = backend.Pod.NodeName;
+            if (zoneOf(backend.Pod.NodeName) is { Length: > 0 } zone)
+                endpoint["zone"] = zone;
+        }
         return endpoint;
     }
 
