@@ -135,6 +135,7 @@ public sealed partial class DeploymentController
     {
         var uid = deployment["metadata"]!["uid"]!.ToString();
         var deleting = deployment["metadata"]?["deletionTimestamp"] is not null;
+        bool? canAdopt = null;
         var owned = new List<JsonObject>();
         foreach (var rs in _replicaSets.ByIndex(ByNamespace, Namespace(deployment)))
         {
@@ -151,6 +152,7 @@ public sealed partial class DeploymentController
                     await PatchReplicaSetAsync(rs, OwnerPatch(rs, new JsonObject { ["$patch"] = "delete", ["uid"] = uid }), cancellationToken);
             }
             else if (controller is null && matches && !deleting
+                && (canAdopt ??= await Adoption.OwnerStillAdoptsAsync(_client, $"/apis/apps/v1/namespaces/{Namespace(deployment)}/deployments/{Replicas.Name(deployment)}", uid, cancellationToken))
                 && await PatchReplicaSetAsync(rs, OwnerPatch(rs, PodTemplate.ControllerReference(deployment)), cancellationToken))
             {
                 owned.Add(rs);

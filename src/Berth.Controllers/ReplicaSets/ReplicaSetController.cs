@@ -147,7 +147,9 @@ public sealed partial class ReplicaSetController
     private async Task<List<ReplicaPod>> ClaimAsync(JsonObject rs, string uid, LabelSelector selector, bool deleting, CancellationToken cancellationToken)
     {
         var owned = new List<ReplicaPod>();
-        foreach (var pod in _pods.ByIndex(ByNamespace, rs["metadata"]!["namespace"]!.ToString()))
+        bool? canAdopt = null;
+        var ns = rs["metadata"]!["namespace"]!.ToString();
+        foreach (var pod in _pods.ByIndex(ByNamespace, ns))
         {
             if (!pod.Active)
                 continue;
@@ -159,10 +161,11 @@ public sealed partial class ReplicaSetController
                 else if (!deleting)
                     await PatchOwnerAsync(pod, ReleasePatch(pod, uid), cancellationToken);
             }
-            else if (pod.ControllerUid is null && matches && !deleting)
+            else if (pod.ControllerUid is null && matches && !deleting
+                && (canAdopt ??= await Adoption.OwnerStillAdoptsAsync(_client, $"/apis/apps/v1/namespaces/{ns}/replicasets/{rs["metadata"]!["name"]}", uid, cancellationToken))
+                && await PatchOwnerAsync(pod, AdoptPatch(pod, rs), cancellationToken))
             {
-                if (await PatchOwnerAsync(pod, AdoptPatch(pod, rs), cancellationToken))
-                    owned.Add(pod);
+                owned.Add(pod);
             }
         }
         return owned;
