@@ -11,11 +11,14 @@ namespace Berth.Agent;
 /// The node agent: registers its Node (or takes over the one it registered before), renews its Lease in
 /// <c>kube-node-lease</c> and reports its status periodically, riding out API server restarts, and runs the pods bound
 /// to it through <paramref name="pods"/> (none for an agent that only keeps a node alive). The pod CIDR node IPAM
-/// gives the node goes to <paramref name="network"/>, for the pods' addresses.
+/// gives the node goes to <paramref name="network"/>, for the pods' addresses. What the API server shows of the node
+/// comes from <paramref name="shownNodes"/> when given (hollow nodes share one watch), else from a watch of its own.
 /// </summary>
 public sealed partial class NodeAgent(ApiClient client, NodeDescription node, NodeAgentTiming timing, TimeProvider time, ILogger logger,
-    PodLifecycle? pods = null, PodNetwork? network = null)
+    PodLifecycle? pods = null, PodNetwork? network = null, NodeWatch? shownNodes = null)
 {
+    private readonly NodeWatch _shown = shownNodes ?? new NodeWatch(client, node.Name, logger);
+
     private const string LeaseNamespace = "kube-node-lease";
 
     private readonly string _nodePath = $"/api/v1/nodes/{node.Name}";
@@ -28,7 +31,8 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
     private bool NetworkReady => network is not { Cidr: null };
 
     public Task RunAsync(CancellationToken cancellationToken) =>
-        Task.WhenAll(HeartbeatAsync(cancellationToken), pods?.RunAsync(cancellationToken) ?? Task.CompletedTask);
+        Task.WhenAll(HeartbeatAsync(cancellationToken), pods?.RunAsync(cancellationToken) ?? Task.CompletedTask,
+            shownNodes is null ? _shown.RunAsync(cancellationToken) : Task.CompletedTask);
 
     private async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
@@ -46,7 +50,10 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
                     await LearnPodCidrAsync(cancellationToken);
                 // The status goes out when something in it changed, and at least every 5 minutes regardless.
                 var pressure = node.CurrentPressure();
-                if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure || NetworkReady != reportedNetwork)
+                // The server showing another Ready than this agent's means someone else wrote it (the node lifecycle
+                // controller, while this agent could not get through): the agent's own goes out again.
+                var overwritten = _shown.ReadyOf(node.Name) is { } shown && reportedNetwork is { } wasReady && shown != (wasReady ? "True" : "False");
+                if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure || NetworkReady != reportedNetwork || overwritten)
                 {
                     var networkReady = NetworkReady;
                     await ReportStatusAsync(pressure, cancellationToken);

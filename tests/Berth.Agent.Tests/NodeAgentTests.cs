@@ -73,6 +73,27 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
     }
 
     [Fact]
+    public async Task NodeStatus_WhenSomeoneElseMarksTheNodeUnknown_ThenTheAgentReportsItReadyAgainAtOnce()
+    {
+        var description = new NodeDescription("overruled", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels("overruled", new Dictionary<string, string>()));
+        using var stop = new CancellationTokenSource();
+        var running = new NodeAgent(cluster.NodeClient, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "node/overruled", "--timeout=30s");
+
+        // What the node lifecycle controller writes for a node it has not heard from.
+        var node = (await cluster.NodeClient.GetAsync("/api/v1/nodes/overruled", CancellationToken.None)).Body!.AsObject();
+        var ready = node["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == "Ready")!;
+        ready["status"] = "Unknown";
+        ready["reason"] = "NodeStatusUnknown";
+        var written = await cluster.NodeClient.PutAsync("/api/v1/nodes/overruled/status", node, CancellationToken.None);
+        Assert.True(written.Succeeded, written.Message);
+
+        await Eventually.TrueAsync(async () => await ConditionAsync("overruled", "Ready") == "True", Deadline, "the agent to report the node Ready again");
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
     public async Task NodeStatus_WhenPressureComesAndGoes_ThenItIsReportedAtOnceNotAfterFiveMinutes()
     {
         var shortOfMemory = false;

@@ -43,7 +43,7 @@ public sealed class NodeLifecycleTests : IAsyncLifetime
         var scheduler = new Scheduler.Scheduler(controllerClient, SchedulerConfiguration.Default, TimeProvider.System, NullLoggerFactory.Instance);
         var controllers = new ControllerManager(controllerClient, NullLoggerFactory.Instance, TimeProvider.System, nodeLifecycle: FastLifecycle);
         _running.AddRange([
-            _nodes.RunPodWatchAsync(_stopping.Token),
+            _nodes.RunWatchesAsync(_stopping.Token),
             _nodes.Agents[0].RunAsync(_stopping.Token),
             _nodes.Agents[1].RunAsync(_victimRunning.Token),
             scheduler.RunAsync(_stopping.Token),

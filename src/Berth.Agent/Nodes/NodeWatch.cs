@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Berth.Client;
+using Berth.Client.Discovery;
+using Berth.Client.Informers;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Agent.Nodes;
+
+/// <summary>
+/// The Ready status the API server shows for a node (one watched by name), or for every node (hollow nodes share one
+/// watch): an agent that finds it differs from what it would report (the node lifecycle controller marked the node
+/// Unknown, say) reports its status again at once instead of at the next five-minute report, as upstream's kubelet
+/// does by comparing with the Node it watches.
+/// </summary>
+public sealed class NodeWatch
+{
+    private static readonly ApiResource Nodes = new("", "v1", "Node", "nodes", Namespaced: false, ["get", "list", "watch"]);
+
+    private readonly Informer<ShownReadiness> _informer;
+
+    /// <summary>Follows the node named <paramref name="nodeName"/>, or with null every node.</summary>
+    public NodeWatch(ApiClient client, string? nodeName, ILogger logger) =>
+        _informer = new Informer<ShownReadiness>(client, Nodes, ShownReadiness.Read, logger, nodeName is null ? null : $"metadata.name={nodeName}");
+
+    public Task RunAsync(CancellationToken cancellationToken) => _informer.RunAsync(cancellationToken);
+
+    /// <summary>The node's Ready status as last seen (True, False, Unknown), null if not seen or never posted.</summary>
+    public string? ReadyOf(string nodeName) => _informer.Get(null, nodeName)?.Ready;
+
+    private sealed record ShownReadiness(string Name, string? Ready)
+    {
+        public static ShownReadiness Read(JsonElement node)
+        {
+            string? ready = null;
+            if (node.TryGetProperty("status", out var status) && status.TryGetProperty("conditions", out var conditions) && conditions.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var condition in conditions.EnumerateArray())
+                {
+                    if (condition.TryGetProperty("type", out var type) && type.GetString() == "Ready" && condition.TryGetProperty("status", out var s))
+                        ready = s.GetString();
+                }
+            }
+            return new ShownReadiness(node.GetProperty("metadata").GetProperty("name").GetString()!, ready);
+        }
+    }
+}
