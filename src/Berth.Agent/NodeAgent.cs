@@ -37,21 +37,25 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
     private async Task HeartbeatAsync(CancellationToken cancellationToken)
     {
         string? uid = null;
-        var reported = DateTimeOffset.MinValue;
+        var (renewed, reported) = (DateTimeOffset.MinValue, DateTimeOffset.MinValue);
         NodePressure? reportedPressure = null;
         bool? reportedNetwork = null;
-        async Task RoundAsync()
+        async Task<bool> RoundAsync()
         {
             try
             {
                 uid ??= await RegisterAsync(cancellationToken);
-                await RenewLeaseAsync(uid, cancellationToken);
-                if (!NetworkReady)
-                    await LearnPodCidrAsync(cancellationToken);
-                // The status goes out when something in it changed, and at least every 5 minutes regardless.
-                var pressure = node.CurrentPressure();
-                // The server showing another Ready than this agent's means someone else wrote it (the node lifecycle
+                if (_lease is null || time.GetUtcNow() - renewed >= timing.LeaseRenewal)
+                {
+                    await RenewLeaseAsync(uid, cancellationToken);
+                    renewed = time.GetUtcNow();
+                }
+                if (!NetworkReady && _shown.PodCidrOf(node.Name) is { } cidr && network!.Learn(cidr))
+                    Log.PodCidr(logger, node.Name, cidr);
+                // The status goes out when something in it changed, and at least every 5 minutes regardless. The
+                // server showing another Ready than this agent's means someone else wrote it (the node lifecycle
                 // controller, while this agent could not get through): the agent's own goes out again.
+                var pressure = node.CurrentPressure();
                 var overwritten = _shown.ReadyOf(node.Name) is { } shown && reportedNetwork is { } wasReady && shown != (wasReady ? "True" : "False");
                 if (time.GetUtcNow() - reported >= timing.StatusReport || pressure != reportedPressure || NetworkReady != reportedNetwork || overwritten)
                 {
@@ -59,14 +63,16 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
                     await ReportStatusAsync(pressure, cancellationToken);
                     (reported, reportedPressure, reportedNetwork) = (time.GetUtcNow(), pressure, networkReady);
                 }
+                return true;
             }
             catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
-                // The API server is away (restarting, say): the next tick tries again, and then reports the status
-                // at once, since the node lifecycle controller may have marked the node Unknown meanwhile.
+                // The API server is away (restarting, say): the next round tries again soon, and then reports the
+                // status at once, since the node lifecycle controller may have marked the node Unknown meanwhile.
                 Log.HeartbeatFailed(logger, node.Name, e.Message);
                 _lease = null;
                 reported = DateTimeOffset.MinValue;
+                return false;
             }
         }
 
@@ -74,9 +80,10 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
         {
             while (true)
             {
-                await RoundAsync();
-                // Until the node has its pod CIDR (and so can be Ready), it looks for it every retry period.
-                await Task.Delay(NetworkReady ? timing.LeaseRenewal : timing.Retry, time, cancellationToken);
+                var succeeded = await RoundAsync();
+                // A node without its pod CIDR yet (it cannot be Ready) looks for it in the Node every retry period,
+                // as a round that failed tries again then; the lease is still renewed only every renewal period.
+                await Task.Delay(succeeded && NetworkReady ? timing.LeaseRenewal : timing.Retry, time, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -96,15 +103,6 @@ public sealed partial class NodeAgent(ApiClient client, NodeDescription node, No
         if (created.Code != 409)
             created.ThrowIfFailed($"registering node {node.Name}");
         return Uid(await ReportStatusAsync(node.CurrentPressure(), cancellationToken));
-    }
-
-    /// <summary>Reads the pod CIDR off the Node, once node IPAM has given it one.</summary>
-    private async Task LearnPodCidrAsync(CancellationToken cancellationToken)
-    {
-        var current = await client.GetAsync(_nodePath, cancellationToken);
-        current.ThrowIfFailed($"reading node {node.Name}");
-        if (current.Body?["spec"]?["podCIDR"]?.GetValue<string>() is { } cidr && network!.Learn(cidr))
-            Log.PodCidr(logger, node.Name, cidr);
     }
 
     /// <summary>Writes the node's status (fresh heartbeats) over what the Node shows now.</summary>

@@ -7,10 +7,10 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Agent.Nodes;
 
 /// <summary>
-/// The Ready status the API server shows for a node (one watched by name), or for every node (hollow nodes share one
-/// watch): an agent that finds it differs from what it would report (the node lifecycle controller marked the node
-/// Unknown, say) reports its status again at once instead of at the next five-minute report, as upstream's kubelet
-/// does by comparing with the Node it watches.
+/// What the API server shows of a node (one watched by name), or of every node (hollow nodes share one watch): its
+/// Ready status, which an agent that finds it differs from what it would report (the node lifecycle controller marked
+/// the node Unknown, say) reports again at once instead of at the next five-minute report, as upstream's kubelet does
+/// by comparing with the Node it watches; and the pod CIDR node IPAM gave it.
 /// </summary>
 public sealed class NodeWatch
 {
@@ -27,7 +27,10 @@ public sealed class NodeWatch
     /// <summary>The node's Ready status as last seen (True, False, Unknown), null if not seen or never posted.</summary>
     public string? ReadyOf(string nodeName) => _informer.Get(null, nodeName)?.Ready;
 
-    private sealed record ShownReadiness(string Name, string? Ready)
+    /// <summary>The pod CIDR node IPAM gave the node (<c>spec.podCIDR</c>), null until it has one.</summary>
+    public string? PodCidrOf(string nodeName) => _informer.Get(null, nodeName)?.PodCidr;
+
+    private sealed record ShownReadiness(string Name, string? Ready, string? PodCidr)
     {
         public static ShownReadiness Read(JsonElement node)
         {
@@ -40,7 +43,8 @@ public sealed class NodeWatch
                         ready = s.GetString();
                 }
             }
-            return new ShownReadiness(node.GetProperty("metadata").GetProperty("name").GetString()!, ready);
+            var podCidr = node.TryGetProperty("spec", out var spec) && spec.TryGetProperty("podCIDR", out var cidr) ? cidr.GetString() : null;
+            return new ShownReadiness(node.GetProperty("metadata").GetProperty("name").GetString()!, ready, podCidr);
         }
     }
 }

@@ -19,6 +19,9 @@ public sealed partial class NodeIpamController(ApiClient client, ILoggerFactory 
     private static readonly ApiResource Nodes = new("", "v1", "Node", "nodes", false, ["list", "watch"]);
     private static readonly TimeSpan RetryWhenFull = TimeSpan.FromSeconds(30);
 
+    /// <summary>Nodes given their CIDR at once: thousands register together when a cluster starts.</summary>
+    private const int Workers = 4;
+
     private readonly NodeIpamOptions _options = options ?? NodeIpamOptions.Default;
     private readonly ILogger _logger = loggerFactory.CreateLogger<NodeIpamController>();
     private readonly Lock _gate = new();
@@ -58,7 +61,7 @@ public sealed partial class NodeIpamController(ApiClient client, ILoggerFactory 
         {
             // Nothing is handed out before every subnet already held is known.
             await nodes.Synced.WaitAsync(cancellationToken);
-            await queue.RunAsync(1, (name, ct) => AssignAsync(nodes, subnets, events, name, ct), _logger, cancellationToken);
+            await queue.RunAsync(Workers, (name, ct) => AssignAsync(nodes, subnets, events, name, ct), _logger, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -23,6 +23,9 @@ public sealed partial class NodeLifecycleController(ApiClient client, ILoggerFac
     /// <summary>How often the zones' waiting nodes are tainted (upstream: 100 ms), as their eviction rate allows.</summary>
     private static readonly TimeSpan TaintingPeriod = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Nodes whose NoSchedule taints are written at once: thousands register (not Ready, then Ready) together.</summary>
+    private const int ConditionTaintWorkers = 4;
+
     private static readonly ApiResource Nodes = new("", "v1", "Node", "nodes", false, ["list", "watch"]);
     private static readonly ApiResource Leases = new("coordination.k8s.io", "v1", "Lease", "leases", true, ["list", "watch"]);
     private static readonly string[] MonitoredConditions = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
@@ -49,7 +52,7 @@ public sealed partial class NodeLifecycleController(ApiClient client, ILoggerFac
         {
             await Task.WhenAll(nodes.Synced, leases.Synced).WaitAsync(cancellationToken);
             await Task.WhenAll(
-                conditionTaints.RunAsync(1, (name, ct) => TaintByConditionsAsync(nodes, name, ct), _logger, cancellationToken),
+                conditionTaints.RunAsync(ConditionTaintWorkers, (name, ct) => TaintByConditionsAsync(nodes, name, ct), _logger, cancellationToken),
                 MonitorAsync(nodes, leases, events, cancellationToken));
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
