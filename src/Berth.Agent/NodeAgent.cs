@@ -17,12 +17,11 @@ namespace Berth.Agent;
 public sealed partial class NodeAgent(ApiClient client, NodeDescription node, NodeAgentTiming timing, TimeProvider time, ILogger logger,
     PodLifecycle? pods = null, PodNetwork? network = null, NodeWatch? shownNodes = null)
 {
-    private readonly NodeWatch _shown = shownNodes ?? new NodeWatch(client, node.Name, logger);
-
     private const string LeaseNamespace = "kube-node-lease";
 
     private readonly string _nodePath = $"/api/v1/nodes/{node.Name}";
     private readonly string _leasePath = $"/apis/coordination.k8s.io/v1/namespaces/{LeaseNamespace}/leases/{node.Name}";
+    private readonly NodeWatch _shown = shownNodes ?? new NodeWatch(client, node.Name, logger);
     private JsonObject? _lease;
 
     public string NodeName => node.Name;

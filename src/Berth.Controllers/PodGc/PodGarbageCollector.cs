@@ -1,8 +1,8 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.Client;
 using Berth.Client.Discovery;
 using Berth.Client.Informers;
+using Berth.Controllers.Pods;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Controllers.PodGc;
@@ -86,34 +86,14 @@ public sealed partial class PodGarbageCollector(ApiClient client, ILoggerFactory
             {
                 Log.DeletingOrphan(_logger, pod.Namespace, pod.Name, node);
                 if (!pod.Finished)
-                    await MarkFailedAsync(pod, cancellationToken);
+                {
+                    await DisruptionTarget.MarkAsync(client, pod.Namespace, pod.Name, "DeletionByPodGC", "PodGC: node no longer exists", time.GetUtcNow(),
+                        cancellationToken, phase: "Failed");
+                }
                 await ForceDeleteAsync(pod, cancellationToken);
             }
             _missingSince.Remove(node);
         }
-    }
-
-    private async Task MarkFailedAsync(GcPod pod, CancellationToken cancellationToken)
-    {
-        var stamp = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        var patch = new JsonObject
-        {
-            ["status"] = new JsonObject
-            {
-                ["phase"] = "Failed",
-                ["conditions"] = new JsonArray(new JsonObject
-                {
-                    ["type"] = "DisruptionTarget",
-                    ["status"] = "True",
-                    ["reason"] = "DeletionByPodGC",
-                    ["message"] = "PodGC: node no longer exists",
-                    ["lastTransitionTime"] = stamp,
-                }),
-            },
-        };
-        var result = await client.SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/{pod.Namespace}/pods/{pod.Name}/status", patch, cancellationToken,
-            "application/strategic-merge-patch+json");
-        result.ThrowIfFailed($"failing orphaned pod {pod.Namespace}/{pod.Name}", goneIsFine: true);
     }
 
     /// <summary>Deletes at once (grace period 0), for this pod only (its uid as precondition).</summary>

@@ -5,7 +5,7 @@ using Berth.Client.Discovery;
 using Berth.Client.Events;
 using Berth.Client.Informers;
 using Berth.Client.Queues;
-using Berth.Core.Serialization;
+using Berth.Controllers.Pods;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Controllers.TaintEviction;
@@ -91,35 +91,14 @@ public sealed partial class TaintEvictionController(ApiClient client, ILoggerFac
 
         Log.Evicting(_logger, key, pod.NodeName);
         events.Record("v1", "Pod", Metadata(pod), "Normal", "TaintManagerEviction", $"Marking for deletion Pod {key}");
-        await MarkDisruptedAsync(pod, cancellationToken);
+        await DisruptionTarget.MarkAsync(client, pod.Namespace, pod.Name, "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint",
+            time.GetUtcNow(), cancellationToken);
         var deleted = await client.DeleteAsync($"/api/v1/namespaces/{pod.Namespace}/pods/{pod.Name}",
             new JsonObject { ["kind"] = "DeleteOptions", ["apiVersion"] = "v1", ["preconditions"] = new JsonObject { ["uid"] = pod.Uid } }, cancellationToken);
         if (!deleted.IsConflict)
             deleted.ThrowIfFailed($"evicting pod {key}", goneIsFine: true);
         _counting.TryRemove(key, out _);
         return ReconcileResult.Done;
-    }
-
-    /// <summary>The <c>DisruptionTarget</c> condition upstream sets before deleting, so the pod's owner can tell why it went.</summary>
-    private async Task MarkDisruptedAsync(EvictionPod pod, CancellationToken cancellationToken)
-    {
-        var patch = new JsonObject
-        {
-            ["status"] = new JsonObject
-            {
-                ["conditions"] = new JsonArray(new JsonObject
-                {
-                    ["type"] = "DisruptionTarget",
-                    ["status"] = "True",
-                    ["reason"] = "DeletionByTaintManager",
-                    ["message"] = "Taint manager: deleting due to NoExecute taint",
-                    ["lastTransitionTime"] = WireTime.Time(time.GetUtcNow()),
-                }),
-            },
-        };
-        var result = await client.SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/{pod.Namespace}/pods/{pod.Name}/status", patch, cancellationToken,
-            "application/strategic-merge-patch+json");
-        result.ThrowIfFailed($"marking pod {pod.Key} for eviction", goneIsFine: true);
     }
 
     private static JsonObject Metadata(EvictionPod pod) => new() { ["namespace"] = pod.Namespace, ["name"] = pod.Name, ["uid"] = pod.Uid };
