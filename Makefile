@@ -11,8 +11,9 @@ build:
 	$(DOTNET) publish src/Berth/Berth.csproj -c $(CONFIG) -o bin -p:PublishSingleFile=true --self-contained false -p:DebugType=none -p:PublishDocumentationFile=false -p:PublishReferencesDocumentationFiles=false -nologo -v quiet
 	@echo "built bin/berth"
 
-## run: a one-node cluster on SQLite in $(DATA_DIR)
-run: build
+## run: a one-node cluster on SQLite in $(DATA_DIR), running real containers (its pause and busybox images imported at start)
+run: build deps
+	mkdir -p $(DATA_DIR)/agent/images && cp artifacts/images/*.tar $(DATA_DIR)/agent/images/
 	./bin/berth server --data-dir $(DATA_DIR)
 
 ## test: every test project; the last line is "N passed, N failed"
@@ -24,6 +25,7 @@ test: deps
 
 deps:
 	scripts/install-deps.sh
+	scripts/build-test-images.sh
 
 ## bench-store: SQLite against a real etcd; the last line is "bench store: ..."
 bench-store: deps

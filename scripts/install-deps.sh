@@ -6,6 +6,17 @@ set -euo pipefail
 packages=(
   etcd-server   # the etcd datastore backend and its conformance tests
   etcd-client   # etcdctl, for looking at a test etcd by hand
+  containerd    # the container runtime the agent drives over CRI (and its ctr, for image imports)
+  runc          # what containerd runs containers with
+  containernetworking-plugins  # CNI: bridge, host-local, portmap, loopback
+  iproute2      # ip: blackhole routes for the cluster CIDRs
+  iptables      # the FORWARD rules for the pod network (nf_tables backend), and portmap's
+  busybox-static  # the test image's userland
+  umoci         # builds the test images (scripts/build-test-images.sh)
+  skopeo        # writes them as docker archives
+  gcc           # compiles the pause process
+  libc6-dev     # ... statically
+  docker-registry  # a real registry on 127.0.0.1 for image pull tests
 )
 
 missing=()
@@ -30,5 +41,11 @@ apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts the packaged etcd as a service on 2379; Berth's tests run their own on random ports.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
   systemctl disable --now etcd >/dev/null 2>&1 || true
+fi
+# Debian's docker-registry and containerd packages may start services of their own; Berth runs its own.
+if command -v systemctl >/dev/null 2>&1; then
+  for service in docker-registry containerd; do
+    systemctl is-active --quiet "$service" 2>/dev/null && systemctl disable --now "$service" >/dev/null 2>&1 || true
+  done
 fi
 echo "install-deps: installed ${missing[*]}"

@@ -85,10 +85,11 @@ var rss = Math.Max(rssLoaded, server.RssBytes());
 Report("server RSS MB: empty / created / listed / max", rssEmpty / 1e6, rssCreated / 1e6, rssListed / 1e6, rss / 1e6);
 Report("RSS KB per stored pod", (rss - rssEmpty) / 1e3 / pods);
 
-// The whole server as `make run` starts it (API server and controllers), with the same pods.
+// The whole server as `make run` starts it (API server, controllers, scheduler, its own node; the node simulated, so that no
+// containerd is needed and the figure stays the server's own), with the same pods.
 await server.DisposeAsync();
 long rssFull;
-await using (var full = await BerthServerProcess.StartAsync(binary))
+await using (var full = await BerthServerProcess.StartAsync(binary, "--runtime", "simulated"))
 {
     using var fullClient = full.CreateClient();
     fullClient.Timeout = Timeout.InfiniteTimeSpan;

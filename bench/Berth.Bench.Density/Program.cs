@@ -15,7 +15,7 @@ var shape = args.FirstOrDefault(a => a.Contains(':', StringComparison.Ordinal))?
 var (nodes, replicas) = (int.Parse(shape[0], CultureInfo.InvariantCulture), int.Parse(shape[1], CultureInfo.InvariantCulture));
 var timeout = TimeSpan.FromMinutes(20);
 
-await using var server = await BerthServerProcess.StartAsync(binary, "--simulated-nodes", nodes.ToString(CultureInfo.InvariantCulture),
+await using var server = await BerthServerProcess.StartAsync(binary, "--runtime", "simulated", "--simulated-nodes", nodes.ToString(CultureInfo.InvariantCulture),
     "--cluster-cidr", "10.64.0.0/10");
 using var client = server.CreateClient();
 client.Timeout = Timeout.InfiniteTimeSpan;

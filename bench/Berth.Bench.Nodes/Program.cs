@@ -17,7 +17,7 @@ var lines = new List<string>();
 foreach (var (count, podsPerNode) in runs)
 {
     var started = Stopwatch.StartNew();
-    await using var server = await BerthServerProcess.StartAsync(binary, "--simulated-nodes", count.ToString(CultureInfo.InvariantCulture),
+    await using var server = await BerthServerProcess.StartAsync(binary, "--runtime", "simulated", "--simulated-nodes", count.ToString(CultureInfo.InvariantCulture),
         // Room for a /24 per node beyond the default /16's 256.
         "--cluster-cidr", "10.64.0.0/10");
     using var client = server.CreateClient();

@@ -18,7 +18,7 @@ var results = new List<(Run Run, double PodsPerSecond, double P99)>();
 
 foreach (var run in runs)
 {
-    await using var server = await BerthServerProcess.StartAsync(binary, "--simulated-nodes", run.Nodes.ToString(CultureInfo.InvariantCulture),
+    await using var server = await BerthServerProcess.StartAsync(binary, "--runtime", "simulated", "--simulated-nodes", run.Nodes.ToString(CultureInfo.InvariantCulture),
         // Room for a /24 per node beyond the default /16's 256.
         "--cluster-cidr", "10.64.0.0/10");
     using var client = server.CreateClient();

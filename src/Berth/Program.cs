@@ -5,6 +5,8 @@ var root = new RootCommand("Berth: a lightweight Kubernetes-compatible container
 {
     ServerCommand.Create(),
     AgentCommand.Create(),
+    CleanupCommand.Create(),
     VersionCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+// On SIGTERM or Ctrl+C a server or agent stops its parts in order (its containerd last); give it the time to.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });

@@ -23,7 +23,7 @@ public sealed class ApiServerRestartTests
         var kubectl = new Kubectl(host.KubeconfigPath, directory.File("kube-cache"));
         using var client = ApiClient.Create(host.Url, host.CertificateAuthority, host.IssueNodeCertificate("steady"));
         var runtime = new SimulatedRuntime(PodNetwork.Fixed("10.98.0.0/24"), TimeProvider.System);
-        var description = new NodeDescription("steady", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels("steady", new Dictionary<string, string>()));
+        var description = new NodeDescription("steady", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity("simulated://berth"), LocalMachine.Labels("steady", new Dictionary<string, string>()));
         using var stop = new CancellationTokenSource();
         var agent = new NodeAgent(client, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance,
             new PodLifecycle(client, runtime, runtime, "steady", "127.0.0.1", TimeProvider.System, NullLoggerFactory.Instance)).RunAsync(stop.Token);

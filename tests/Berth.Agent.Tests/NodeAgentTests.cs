@@ -46,7 +46,7 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
     [Fact]
     public async Task Agent_WhenItStopsAndStartsAgain_ThenRenewalsStopMeanwhileAndTheSameNodeComesBack()
     {
-        var description = new NodeDescription("restarted", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels("restarted", new Dictionary<string, string>()));
+        var description = new NodeDescription("restarted", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity("simulated://berth"), LocalMachine.Labels("restarted", new Dictionary<string, string>()));
         using var firstRun = new CancellationTokenSource();
         var running = new NodeAgent(cluster.NodeClient, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance).RunAsync(firstRun.Token);
         await Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("get", "lease", "restarted", "-n", "kube-node-lease")).ExitCode == 0, Deadline, "the agent's lease");
@@ -75,7 +75,7 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
     [Fact]
     public async Task NodeStatus_WhenSomeoneElseMarksTheNodeUnknown_ThenTheAgentReportsItReadyAgainAtOnce()
     {
-        var description = new NodeDescription("overruled", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels("overruled", new Dictionary<string, string>()));
+        var description = new NodeDescription("overruled", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity("simulated://berth"), LocalMachine.Labels("overruled", new Dictionary<string, string>()));
         using var stop = new CancellationTokenSource();
         var running = new NodeAgent(cluster.NodeClient, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
         await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "node/overruled", "--timeout=30s");
@@ -97,7 +97,7 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
     public async Task NodeStatus_WhenPressureComesAndGoes_ThenItIsReportedAtOnceNotAfterFiveMinutes()
     {
         var shortOfMemory = false;
-        var description = new NodeDescription("pressed", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(),
+        var description = new NodeDescription("pressed", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity("simulated://berth"),
             LocalMachine.Labels("pressed", new Dictionary<string, string>()), () => new NodePressure(Memory: shortOfMemory, Disk: false, Pids: false));
         using var stop = new CancellationTokenSource();
         var running = new NodeAgent(cluster.NodeClient, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
@@ -118,13 +118,14 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
     [Fact]
     public void LocalMachine_DescribesThisMachinesCapacityAndIdentity()
     {
-        var node = LocalMachine.Describe("here", new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" });
+        var node = LocalMachine.Describe("here", new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" }, "containerd://1.6.20");
 
         Assert.Equal(Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture), node.Capacity.Cpu);
         Assert.Matches(@"^[1-9]\d*Ki$", node.Capacity.Memory);
         Assert.Equal(110, node.Capacity.Pods);
         Assert.Equal("", node.Labels["node-role.kubernetes.io/control-plane"]);
         Assert.NotEmpty(node.System.KernelVersion);
+        Assert.Equal("containerd://1.6.20", node.System.ContainerRuntimeVersion);
     }
 
     private async Task<string> ConditionAsync(string node, string type) =>

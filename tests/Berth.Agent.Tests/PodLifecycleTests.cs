@@ -296,7 +296,7 @@ public sealed class PodLifecycleTests(NodeClusterFixture cluster) : IClassFixtur
     }
 
     private NodeAgent AgentFor(string node, SimulatedRuntime runtime) =>
-        new(cluster.NodeClient, new NodeDescription(node, NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels(node, new Dictionary<string, string>())),
+        new(cluster.NodeClient, new NodeDescription(node, NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity("simulated://berth"), LocalMachine.Labels(node, new Dictionary<string, string>())),
             NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance,
             new PodLifecycle(cluster.NodeClient, runtime, runtime, node, "127.0.0.1", TimeProvider.System, NullLoggerFactory.Instance));
 

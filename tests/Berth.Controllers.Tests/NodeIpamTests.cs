@@ -71,7 +71,7 @@ public sealed class NodeIpamTests(WorkloadClusterFixture cluster) : IClassFixtur
         await using var bare = await LocalApiServer.StartAsync("no-ipam");
         var name = "cidr-" + Guid.NewGuid().ToString("N")[..8];
         var network = new PodNetwork();
-        var description = new NodeDescription(name, NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity(), LocalMachine.Labels(name, new Dictionary<string, string>()));
+        var description = new NodeDescription(name, NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity("simulated://berth"), LocalMachine.Labels(name, new Dictionary<string, string>()));
         using var stop = new CancellationTokenSource();
         var running = new NodeAgent(bare.Client(bare.Host.IssueNodeCertificate(name)), description, WorkloadClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance, network: network)
             .RunAsync(stop.Token);

@@ -33,13 +33,16 @@ public sealed class BerthAgentProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts <c><paramref name="binary"/> agent --server … --token … --node-name … --data-dir …</c> and any <paramref name="flags"/>.</summary>
+    /// <summary>
+    /// Starts <c><paramref name="binary"/> agent --server … --token … --node-name … --data-dir … --runtime simulated</c> and
+    /// any <paramref name="flags"/>: joined agents run their pods simulated (the real-container tests run their own nodes).
+    /// </summary>
     public static BerthAgentProcess Start(string binary, Uri server, string token, string nodeName, string dataDir, params string[] flags)
     {
         if (!File.Exists(binary))
             throw new InvalidOperationException($"{binary} is missing: build the solution first.");
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "agent", "--server", server.ToString(), "--token", token, "--node-name", nodeName, "--data-dir", dataDir }.Concat(flags))
+        foreach (var arg in new[] { "agent", "--server", server.ToString(), "--token", token, "--node-name", nodeName, "--data-dir", dataDir, "--runtime", "simulated" }.Concat(flags))
             info.ArgumentList.Add(arg);
         var agent = new BerthAgentProcess(new Process { StartInfo = info });
         agent._process.Start();

@@ -14,14 +14,14 @@ public static class LocalMachine
     /// <summary>Upstream's default for the node's file system: below 10% available is pressure.</summary>
     private const double DiskAvailableMinFraction = 0.10;
 
-    public static NodeDescription Describe(string nodeName, IReadOnlyDictionary<string, string> extraLabels, string dataDir = "/")
+    public static NodeDescription Describe(string nodeName, IReadOnlyDictionary<string, string> extraLabels, string runtimeVersion, string dataDir = "/")
     {
         var capacity = new NodeCapacity(
             Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
             MemoryKibibytes("MemTotal:") + "Ki",
             (new DriveInfo("/").TotalSize / 1024) + "Ki",
             MaxPods);
-        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(), Labels(nodeName, extraLabels), () => Pressure(dataDir));
+        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(runtimeVersion), Labels(nodeName, extraLabels), () => Pressure(dataDir));
     }
 
     /// <summary>Whether this machine is short of memory, or of disk where <paramref name="dataDir"/> lives, by upstream's default thresholds.</summary>
@@ -50,9 +50,10 @@ public static class LocalMachine
         return labels;
     }
 
-    public static NodeSystem Identity() => new(
+    /// <summary>This machine's identity, running containers with <paramref name="runtimeVersion"/> (<c>containerd://1.6.20</c>).</summary>
+    public static NodeSystem Identity(string runtimeVersion) => new(
         Read("/etc/machine-id"), Read("/proc/sys/kernel/random/boot_id"), Read("/proc/sys/kernel/osrelease"), OsImage(),
-        "simulated://berth", ArchitectureName);
+        runtimeVersion, ArchitectureName);
 
     /// <summary>The architecture as Kubernetes names it (amd64, arm64).</summary>
     public static string ArchitectureName => RuntimeInformation.OSArchitecture switch

@@ -6,8 +6,10 @@ namespace Berth.Agent.Nodes;
 /// The node's share of the pod network: the CIDR node IPAM gave it in <c>spec.podCIDR</c>, which the agent learns
 /// from its Node, and the addresses its pods get from it in turn (the first and the last are the network's and the
 /// broadcast, the second is kept for the node's bridge). Until the node has one, no pod can start.
+/// <paramref name="learned"/> hears of each new CIDR before it counts as known (the CRI runtime writes its CNI
+/// configuration then).
 /// </summary>
-public sealed class PodNetwork
+public sealed class PodNetwork(Action<Ipv4Cidr>? learned = null)
 {
     private const int FirstPodOffset = 2;
 
@@ -41,7 +43,10 @@ public sealed class PodNetwork
         lock (_gate)
         {
             if (_cidr != parsed)
+            {
+                learned?.Invoke(parsed);
                 (_cidr, _next) = (parsed, FirstPodOffset);
+            }
         }
         return true;
     }

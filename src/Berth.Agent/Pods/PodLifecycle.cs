@@ -212,7 +212,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         {
             if (attempt > 0)
                 _backOff.Restarted(run.BackOffKey(spec.Name), time.GetUtcNow());
-            var id = await runtime.CreateContainerAsync(run.Sandbox.Id, new ContainerConfig(spec.Name, attempt, spec.Image, Annotations(pod)), cancellationToken);
+            var id = await runtime.CreateContainerAsync(run.Sandbox.Id, new ContainerConfig(spec.Name, attempt, spec.Image, pod, spec.Source, EnvironmentOf(spec)), cancellationToken);
             await runtime.StartContainerAsync(id, cancellationToken);
             if (spec.Hook(HandlerUse.PostStartHook) is { } hook)
                 await PostStartAsync(key, pod, run, spec, id, hook, cancellationToken);
@@ -249,7 +249,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     {
         var metadata = pod["metadata"]!;
         var config = new PodSandboxConfig(metadata["name"]!.GetValue<string>(), metadata["namespace"]!.GetValue<string>(), uid, attempt);
-        var id = await runtime.RunPodSandboxAsync(config, cancellationToken);
+        var id = await runtime.RunPodSandboxAsync(config, pod, cancellationToken);
         return (await runtime.ListPodSandboxesAsync(cancellationToken)).Single(s => s.Id == id);
     }
 
@@ -268,8 +268,9 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 
     private static T Max<T>(T a, T b) where T : IComparable<T> => a.CompareTo(b) >= 0 ? a : b;
 
-    private static Dictionary<string, string> Annotations(JsonObject pod) =>
-        (pod["metadata"]?["annotations"] as JsonObject ?? []).ToDictionary(a => a.Key, a => a.Value?.ToString() ?? "", StringComparer.Ordinal);
+    private static List<KeyValuePair<string, string>> EnvironmentOf(ContainerSpec spec) =>
+        [.. (spec.Source["env"] as JsonArray ?? []).OfType<JsonObject>().Where(e => e["valueFrom"] is null)
+            .Select(e => KeyValuePair.Create(e["name"]?.ToString() ?? "", e["value"]?.ToString() ?? ""))];
 
     private static partial class Log
     {

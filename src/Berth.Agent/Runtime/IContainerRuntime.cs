@@ -1,15 +1,18 @@
+using System.Text.Json.Nodes;
+
 namespace Berth.Agent.Runtime;
 
 /// <summary>
 /// What the agent asks of a container runtime, shaped as CRI's RuntimeService (runtime.v1): pod sandboxes and the
-/// containers in them. The simulated runtime implements it now; the containerd one (issue 8) will, over gRPC.
+/// containers in them. Implemented by the simulated runtime (hollow nodes) and by CRI over gRPC (containerd).
 /// </summary>
 public interface IContainerRuntime
 {
     /// <summary>The runtime's name and version as a node reports it (<c>containerd://1.7.24</c>).</summary>
     string Version { get; }
 
-    Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken);
+    /// <summary>Starts a sandbox for <paramref name="pod"/> (its spec says hostname, namespaces, host ports, security).</summary>
+    Task<string> RunPodSandboxAsync(PodSandboxConfig config, JsonObject pod, CancellationToken cancellationToken);
 
     Task StopPodSandboxAsync(string sandboxId, CancellationToken cancellationToken);
 
@@ -45,8 +48,11 @@ public sealed record PodSandboxConfig(string Name, string Namespace, string Uid,
 /// <summary>A sandbox: its pod, its IP and whether it is ready (CRI's PodSandbox and status).</summary>
 public sealed record PodSandbox(string Id, PodSandboxConfig Pod, string Ip, bool Ready, DateTimeOffset CreatedAt);
 
-/// <summary>A container to create (CRI's ContainerConfig, the fields the agent sets), with the pod's annotations.</summary>
-public sealed record ContainerConfig(string Name, uint Attempt, string Image, IReadOnlyDictionary<string, string> PodAnnotations);
+/// <summary>
+/// A container to create: its name and attempt, its pod and its own part of the pod's spec, and its environment as the
+/// agent resolved it (values from ConfigMaps, Secrets and the pod's fields filled in).
+/// </summary>
+public sealed record ContainerConfig(string Name, uint Attempt, string Image, JsonObject Pod, JsonObject Spec, IReadOnlyList<KeyValuePair<string, string>> Env);
 
 /// <summary>CRI's container states.</summary>
 public enum ContainerState

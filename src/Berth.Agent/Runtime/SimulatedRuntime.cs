@@ -33,7 +33,7 @@ public sealed class SimulatedRuntime(PodNetwork network, TimeProvider time) : IC
 
     public string Version => "simulated://berth";
 
-    public Task<string> RunPodSandboxAsync(PodSandboxConfig config, CancellationToken cancellationToken)
+    public Task<string> RunPodSandboxAsync(PodSandboxConfig config, JsonObject pod, CancellationToken cancellationToken)
     {
         var ip = network.NextAddress();
         lock (_gate)
@@ -82,8 +82,9 @@ public sealed class SimulatedRuntime(PodNetwork network, TimeProvider time) : IC
             var id = NewId();
             Set(new ContainerStatus(id, sandboxId, config.Name, config.Attempt, config.Image, "simulated://" + config.Image,
                 ContainerState.Created, time.GetUtcNow(), null, null, 0, ""));
-            _annotations[id] = config.PodAnnotations;
-            if (config.PodAnnotations.TryGetValue(ExitAnnotation + config.Name, out var exit) && ParseExit(exit) is { } planned)
+            var annotations = Annotations(config.Pod);
+            _annotations[id] = annotations;
+            if (annotations.TryGetValue(ExitAnnotation + config.Name, out var exit) && ParseExit(exit) is { } planned)
                 _exits[id] = planned;
             return Task.FromResult(id);
         }
@@ -213,6 +214,9 @@ public sealed class SimulatedRuntime(PodNetwork network, TimeProvider time) : IC
         text.EndsWith('s') && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0
             ? TimeSpan.FromSeconds(seconds)
             : null;
+
+    private static Dictionary<string, string> Annotations(JsonObject pod) =>
+        (pod["metadata"]?["annotations"] as JsonObject ?? []).ToDictionary(a => a.Key, a => a.Value?.ToString() ?? "", StringComparer.Ordinal);
 
     private ContainerStatus Exited(ContainerStatus container, int code, string reason) =>
         container with { State = ContainerState.Exited, FinishedAt = time.GetUtcNow(), ExitCode = code, Reason = reason };

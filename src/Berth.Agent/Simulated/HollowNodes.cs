@@ -35,7 +35,7 @@ public sealed class HollowNodes
             var name = $"sim-{i}";
             var network = new PodNetwork();
             var runtime = new SimulatedRuntime(network, time);
-            var description = new NodeDescription(name, capacity, "127.0.0.1", LocalMachine.Identity() with { ContainerRuntimeVersion = runtime.Version },
+            var description = new NodeDescription(name, capacity, "127.0.0.1", LocalMachine.Identity(runtime.Version),
                 LocalMachine.Labels(name, new Dictionary<string, string>()));
             return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers, pods), network, shown);
         })]);

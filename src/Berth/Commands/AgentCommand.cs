@@ -4,7 +4,7 @@ using Berth.Agent;
 using Berth.Agent.Credentials;
 using Berth.Agent.Nodes;
 using Berth.Agent.Pods;
-using Berth.Agent.Runtime;
+using Berth.Agent.Network;
 using Berth.Client;
 using Berth.Core.Security;
 using Microsoft.Extensions.Logging;
@@ -45,32 +45,34 @@ internal static partial class AgentCommand
             Description = "Where the agent keeps its state (its credentials in agent/).",
             DefaultValueFactory = _ => new DirectoryInfo(Environment.UserName == "root" ? "/var/lib/berth" : ".berth"),
         };
-        var runtime = new Option<string>("--runtime")
+        var clusterCidr = new Option<string>("--cluster-cidr")
         {
-            Description = "The container runtime: simulated (no processes; the containerd runtime comes later).",
-            DefaultValueFactory = _ => "simulated",
+            Description = "The cluster's pod network, as the server's --cluster-cidr (blackholed on this node and routed to from its pods).",
+            DefaultValueFactory = _ => "10.42.0.0/16",
         };
-        var command = new Command("agent", "Join a node to a Berth server with the join token and run it.") { server, token, tokenFile, nodeName, dataDir, runtime };
+        var runtime = new RuntimeFlags();
+        var command = new Command("agent", "Join a node to a Berth server with the join token and run it.") { server, token, tokenFile, nodeName, dataDir, clusterCidr };
+        runtime.AddTo(command);
         command.Validators.Add(result =>
         {
             if ((result.GetValue(token) is null) == (result.GetValue(tokenFile) is null))
                 result.AddError("give the join token with either --token or --token-file");
             if (result.GetValue(server) is { } url && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps))
                 result.AddError($"--server must be an https:// URL, not \"{url}\"");
+            if (result.GetValue(clusterCidr) is { } cidr && !PodNetworkSettings.ValidCidr(cidr))
+                result.AddError($"--cluster-cidr \"{cidr}\" is not an IPv4 CIDR");
             if (result.GetValue(nodeName) is { } name && (name.Length > 253 || !NodeNamePattern().IsMatch(name)))
                 result.AddError($"--node-name \"{name}\" is not a valid node name (lowercase letters, digits, '-' and '.')");
         });
         command.SetAction((parse, cancellationToken) => RunAsync(
             new AgentOptions(new Uri(parse.GetValue(server)!), parse.GetValue(token), parse.GetValue(tokenFile), parse.GetValue(nodeName)!,
-                parse.GetValue(dataDir)!, parse.GetValue(runtime)!),
+                parse.GetValue(dataDir)!, parse.GetValue(clusterCidr)!, runtime.Read(parse)),
             cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(AgentOptions options, CancellationToken cancellationToken)
     {
-        if (options.Runtime != "simulated")
-            return await FailAsync($"--runtime {options.Runtime} is not available yet (the containerd runtime comes with a later release); use --runtime simulated", 2);
         if (options.TokenFile is { Exists: false } missing)
             return await FailAsync($"--token-file {missing.FullName} does not exist", 2);
         var tokenText = options.Token ?? File.ReadAllText(options.TokenFile!.FullName);
@@ -106,11 +108,19 @@ internal static partial class AgentCommand
         }
 
         using var client = ApiClient.Create(server, credentials.Authority, credentials.Client);
-        var network = new PodNetwork();
-        var runtime = new SimulatedRuntime(network, TimeProvider.System);
-        var node = LocalMachine.Describe(nodeName, new Dictionary<string, string>(), options.DataDir.FullName);
-        var pods = new PodLifecycle(client, runtime, runtime, nodeName, node.InternalIp, TimeProvider.System, loggerFactory);
-        var agent = new NodeAgent(client, node, NodeAgentTiming.Default, TimeProvider.System, loggerFactory.CreateLogger<NodeAgent>(), pods, network);
+        NodeRuntime runtime;
+        try
+        {
+            runtime = await options.Runtime.StartAsync(agentDir, options.ClusterCidr, loggerFactory, cancellationToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+        {
+            return await FailAsync($"cannot run containers on this node: {e.Message} (--runtime simulated runs pods without them)", 1);
+        }
+        await using var _ = runtime;
+        var node = LocalMachine.Describe(nodeName, new Dictionary<string, string>(), runtime.Runtime.Version, options.DataDir.FullName);
+        var pods = new PodLifecycle(client, runtime.Runtime, runtime.Handlers, nodeName, node.InternalIp, TimeProvider.System, loggerFactory);
+        var agent = new NodeAgent(client, node, NodeAgentTiming.Default, TimeProvider.System, loggerFactory.CreateLogger<NodeAgent>(), pods, runtime.Network);
         Console.WriteLine($"berth agent: running node {nodeName} on {server} as system:node:{nodeName} (credentials in {agentDir}).");
         await agent.RunAsync(cancellationToken);
         return 0;
@@ -136,7 +146,7 @@ internal static partial class AgentCommand
     }
 
     /// <summary>The flags, validated by the command's parser.</summary>
-    private sealed record AgentOptions(Uri Server, string? Token, FileInfo? TokenFile, string NodeName, DirectoryInfo DataDir, string Runtime);
+    private sealed record AgentOptions(Uri Server, string? Token, FileInfo? TokenFile, string NodeName, DirectoryInfo DataDir, string ClusterCidr, NodeRuntimeChoice Runtime);
 
     /// <summary>An RFC 1123 subdomain, as node names must be.</summary>
     [GeneratedRegex(@"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]

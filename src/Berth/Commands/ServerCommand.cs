@@ -2,7 +2,6 @@ using System.CommandLine;
 using Berth.Agent;
 using Berth.Agent.Nodes;
 using Berth.Agent.Pods;
-using Berth.Agent.Runtime;
 using Berth.Agent.Simulated;
 using Berth.ApiServer;
 using Berth.Client;
@@ -80,11 +79,13 @@ internal static class ServerCommand
             Description = "The pod network, from which each node gets a /24 for its pods' addresses.",
             DefaultValueFactory = _ => NodeIpamOptions.Default.ClusterCidr,
         };
+        var runtime = new RuntimeFlags();
         var command = new Command("server", "Run a Berth server.")
         {
             dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, disableScheduler, schedulerConfig, simulatedNodes, simulatedCapacity,
             clusterCidr,
         };
+        runtime.AddTo(command);
         command.Validators.Add(result =>
         {
             if (result.GetValue(simulatedNodes) < 0)
@@ -107,7 +108,7 @@ internal static class ServerCommand
             parse.GetValue(datastore),
             new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableScheduler), parse.GetValue(schedulerConfig), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes),
                 NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!,
-                NodeIpamOptions.Default with { ClusterCidr = parse.GetValue(clusterCidr)! }),
+                NodeIpamOptions.Default with { ClusterCidr = parse.GetValue(clusterCidr)! }, runtime.Read(parse)),
             new ApiServerOptions
             {
                 DataDir = parse.GetValue(dataDir)!.FullName,
@@ -174,6 +175,8 @@ internal static class ServerCommand
                 await using var api = await ApiServerHost.StartAsync(options, store, loggerFactory, cancellationToken);
                 Console.WriteLine($"berth server: serving the Kubernetes API at {api.Url} (datastore {endpoint}).");
                 Console.WriteLine($"export KUBECONFIG={api.KubeconfigPath}");
+                // The node first: if it cannot run containers, the server stops before anything else has started.
+                await using var nodes = await NodeAgents.StartAsync(api, parts, options.DataDir, loggerFactory, stopping.Token);
                 using var client = parts.Controllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var controllers = client is null ? Task.CompletedTask : Elected(client, "kube-controller-manager", options.DataDir, loggerFactory,
                     new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System), nodeIpam: parts.NodeIpam).RunAsync,
@@ -181,7 +184,6 @@ internal static class ServerCommand
                 using var schedulerClient = parts.Scheduler ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var scheduler = schedulerClient is null ? Task.CompletedTask : Elected(schedulerClient, "kube-scheduler", options.DataDir, loggerFactory,
                     new Scheduler.Scheduler(schedulerClient, schedulerConfiguration, TimeProvider.System, loggerFactory).RunAsync, stopping.Token);
-                using var nodes = NodeAgents.Start(api, parts, options.DataDir, loggerFactory, stopping.Token);
                 await WaitForStopAsync(cancellationToken);
                 await stopping.CancelAsync();
                 await controllers;
@@ -191,6 +193,11 @@ internal static class ServerCommand
             catch (IOException e)
             {
                 await Console.Error.WriteLineAsync($"berth server: cannot serve on {options.BindAddress}:{options.HttpsPort}: {e.Message}");
+                return 1;
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+            {
+                await Console.Error.WriteLineAsync($"berth server: cannot run containers on this node: {e.Message} (--runtime simulated runs pods without them)");
                 return 1;
             }
             finally
@@ -230,16 +237,17 @@ internal static class ServerCommand
 
     /// <summary>Which parts run beside the API server.</summary>
     private sealed record ServerParts(bool Controllers, bool Scheduler, FileInfo? SchedulerConfig, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity,
-        NodeIpamOptions NodeIpam);
+        NodeIpamOptions NodeIpam, NodeRuntimeChoice Runtime);
 
     /// <summary>The server's own node agent and its hollow nodes, each over loopback HTTPS with node credentials.</summary>
-    private sealed class NodeAgents : IDisposable
+    private sealed class NodeAgents : IAsyncDisposable
     {
         private readonly List<ApiClient> _clients = [];
+        private NodeRuntime? _runtime;
 
         public Task Running { get; private set; } = Task.CompletedTask;
 
-        public static NodeAgents Start(ApiServerHost api, ServerParts parts, string dataDir, ILoggerFactory loggers, CancellationToken cancellationToken)
+        public static async Task<NodeAgents> StartAsync(ApiServerHost api, ServerParts parts, string dataDir, ILoggerFactory loggers, CancellationToken cancellationToken)
         {
             var started = new NodeAgents();
             var running = new List<Task>();
@@ -247,12 +255,10 @@ internal static class ServerCommand
             {
                 var name = System.Net.Dns.GetHostName().ToLowerInvariant();
                 var client = started.Client(api, name);
-                // Until the containerd runtime exists (issue 8), the server's own node runs its pods simulated too.
-                var network = new PodNetwork();
-                var runtime = new SimulatedRuntime(network, TimeProvider.System);
-                var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" }, dataDir);
-                var pods = new PodLifecycle(client, runtime, runtime, name, own.InternalIp, TimeProvider.System, loggers);
-                running.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods, network).RunAsync(cancellationToken));
+                var node = started._runtime = await parts.Runtime.StartAsync(Path.Combine(dataDir, "agent"), parts.NodeIpam.ClusterCidr, loggers, cancellationToken);
+                var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" }, node.Runtime.Version, dataDir);
+                var pods = new PodLifecycle(client, node.Runtime, node.Handlers, name, own.InternalIp, TimeProvider.System, loggers);
+                running.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods, node.Network).RunAsync(cancellationToken));
             }
             if (parts.SimulatedNodes > 0)
             {
@@ -263,10 +269,12 @@ internal static class ServerCommand
             return started;
         }
 
-        public void Dispose()
+        public async ValueTask DisposeAsync()
         {
             foreach (var client in _clients)
                 client.Dispose();
+            if (_runtime is not null)
+                await _runtime.DisposeAsync();
         }
 
         private ApiClient Client(ApiServerHost api, string nodeName)

@@ -1,0 +1,83 @@
+using Berth.Agent.Containerd;
+using Berth.Agent.Network;
+using Berth.Agent.Nodes;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Agent.Cri;
+
+/// <summary>
+/// Everything a node needs to run real containers, started in order: the host's side of the pod network, the
+/// agent's own containerd (unless <see cref="ContainerdNodeOptions.Endpoint"/> names a CRI runtime already running),
+/// the image archives in <c>&lt;agent&gt;/images</c>, and the CRI client. The CNI configuration is written when the
+/// node learns its pod CIDR.
+/// </summary>
+public sealed partial class ContainerdNode : IAsyncDisposable
+{
+    private readonly ContainerdSupervisor? _containerd;
+
+    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network)
+    {
+        _containerd = containerd;
+        Runtime = runtime;
+        Handlers = new CriHandlers(runtime);
+        Network = network;
+    }
+
+    public CriRuntime Runtime { get; }
+
+    public CriHandlers Handlers { get; }
+
+    public PodNetwork Network { get; }
+
+    public static async Task<ContainerdNode> StartAsync(ContainerdNodeOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var logger = loggers.CreateLogger<ContainerdNode>();
+        var layout = new ContainerdLayout(options.AgentDir);
+        options.Network.Save(options.AgentDir);
+        HostNetworking.Ensure(options.Network, logger);
+        ContainerdSupervisor? containerd = null;
+        var socket = options.Endpoint;
+        if (socket is null)
+        {
+            containerd = new ContainerdSupervisor(layout, options.SandboxImage, options.CniBinDir, loggers.CreateLogger<ContainerdSupervisor>());
+            await containerd.StartAsync(cancellationToken);
+            socket = containerd.Socket;
+            var imported = await ImageArchives.ImportFolderAsync(socket, layout.Images, cancellationToken);
+            if (imported > 0)
+                Log.Imported(logger, imported, layout.Images);
+        }
+        try
+        {
+            var runtime = await CriRuntime.ConnectAsync(socket, new CriPaths(layout.Logs, options.CgroupRoot), cancellationToken);
+            var network = new PodNetwork(cidr =>
+            {
+                CniConfig.Write(layout.CniConfDir, options.Network, cidr, layout.CniIpamDir);
+                Log.CniWritten(logger, cidr.ToString(), options.Network.Bridge);
+            });
+            return new ContainerdNode(containerd, runtime, network);
+        }
+        catch
+        {
+            if (containerd is not null)
+                await containerd.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Handlers.Dispose();
+        Runtime.Dispose();
+        if (_containerd is not null)
+            await _containerd.DisposeAsync();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(4320, LogLevel.Information, "Imported {Count} image archive(s) from {Folder}")]
+        public static partial void Imported(ILogger logger, int count, string folder);
+
+        [LoggerMessage(4321, LogLevel.Information, "Pod network {Cidr} configured on bridge {Bridge}")]
+        public static partial void CniWritten(ILogger logger, string cidr, string bridge);
+    }
+}

@@ -1,0 +1,228 @@
+using System.Collections.Concurrent;
+using Berth.Agent.Cri.Protocol;
+using Berth.Agent.Runtime;
+using Grpc.Core;
+using Grpc.Net.Client;
+using ContainerConfig = Berth.Agent.Runtime.ContainerConfig;
+using ContainerState = Berth.Agent.Runtime.ContainerState;
+using ContainerStatus = Berth.Agent.Runtime.ContainerStatus;
+using PodSandbox = Berth.Agent.Runtime.PodSandbox;
+using PodSandboxConfig = Berth.Agent.Runtime.PodSandboxConfig;
+
+namespace Berth.Agent.Cri;
+
+/// <summary>
+/// The agent's runtime on a real CRI runtime (containerd) over gRPC. What CRI's lists leave out, a sandbox's address
+/// and a container's times and exit, is asked per item and kept while the item's state is unchanged, so that the
+/// agent's frequent relists cost one call each.
+/// </summary>
+public sealed class CriRuntime : IContainerRuntime, IDisposable
+{
+    /// <summary>How long a call may take beyond any time it is given: pulls and stops wait on their own.</summary>
+    private static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(2);
+
+    private readonly GrpcChannel _channel;
+    private readonly RuntimeService.RuntimeServiceClient _runtime;
+    private readonly ImageService.ImageServiceClient _images;
+    private readonly CriPaths _paths;
+    private readonly ConcurrentDictionary<string, string> _sandboxIps = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ContainerStatus> _statuses = new(StringComparer.Ordinal);
+
+    private CriRuntime(GrpcChannel channel, CriPaths paths, string version)
+    {
+        _channel = channel;
+        _runtime = new RuntimeService.RuntimeServiceClient(channel);
+        _images = new ImageService.ImageServiceClient(channel);
+        _paths = paths;
+        Version = version;
+    }
+
+    public string Version { get; }
+
+    internal RuntimeService.RuntimeServiceClient Runtime => _runtime;
+
+    internal ImageService.ImageServiceClient Images => _images;
+
+    /// <summary>Connects to the CRI runtime at <paramref name="socketPath"/> and asks its version.</summary>
+    public static async Task<CriRuntime> ConnectAsync(string socketPath, CriPaths paths, CancellationToken cancellationToken)
+    {
+        var channel = CriConnection.Open(socketPath);
+        try
+        {
+            var version = await new RuntimeService.RuntimeServiceClient(channel).VersionAsync(new VersionRequest { Version = "v1" }, cancellationToken: cancellationToken);
+            return new CriRuntime(channel, paths, $"{version.RuntimeName}://{version.RuntimeVersion}");
+        }
+        catch
+        {
+            channel.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<string> RunPodSandboxAsync(PodSandboxConfig config, System.Text.Json.Nodes.JsonObject pod, CancellationToken cancellationToken)
+    {
+        var request = new RunPodSandboxRequest { Config = SandboxConfigs.For(pod, config, _paths) };
+        Directory.CreateDirectory(request.Config.LogDirectory);
+        var response = await _runtime.RunPodSandboxAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
+        return response.PodSandboxId;
+    }
+
+    public async Task StopPodSandboxAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        await _runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = sandboxId }, deadline: Deadline(), cancellationToken: cancellationToken);
+    }
+
+    public async Task RemovePodSandboxAsync(string sandboxId, CancellationToken cancellationToken)
+    {
+        var sandbox = (await ListPodSandboxesAsync(cancellationToken)).FirstOrDefault(s => s.Id == sandboxId);
+        await _runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = sandboxId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        _sandboxIps.TryRemove(sandboxId, out _);
+        foreach (var container in _statuses.Values.Where(c => c.SandboxId == sandboxId))
+            _statuses.TryRemove(container.Id, out _);
+        // The runtime leaves the pod's cgroup and log directory behind; nothing of a removed pod may remain.
+        if (sandbox is not null)
+        {
+            PodCgroups.Remove(_paths, sandbox.Pod.Uid);
+            var logs = _paths.PodLogs(sandbox.Pod.Namespace, sandbox.Pod.Name, sandbox.Pod.Uid);
+            if (Directory.Exists(logs))
+                Directory.Delete(logs, recursive: true);
+        }
+    }
+
+    public async Task<IReadOnlyList<PodSandbox>> ListPodSandboxesAsync(CancellationToken cancellationToken)
+    {
+        var listed = await _runtime.ListPodSandboxAsync(new ListPodSandboxRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
+        var sandboxes = new List<PodSandbox>(listed.Items.Count);
+        foreach (var item in listed.Items)
+        {
+            var ready = item.State == PodSandboxState.SandboxReady;
+            // A sandbox keeps its address until it stops; a stopped one has none to ask for.
+            if (!_sandboxIps.TryGetValue(item.Id, out var ip) && ready)
+            {
+                var status = await _runtime.PodSandboxStatusAsync(new PodSandboxStatusRequest { PodSandboxId = item.Id }, deadline: Deadline(), cancellationToken: cancellationToken);
+                ip = _sandboxIps[item.Id] = status.Status.Network?.Ip ?? "";
+            }
+            var metadata = item.Metadata;
+            sandboxes.Add(new PodSandbox(item.Id, new PodSandboxConfig(metadata.Name, metadata.Namespace, metadata.Uid, metadata.Attempt),
+                ip ?? "", ready, Time(item.CreatedAt) ?? DateTimeOffset.UnixEpoch));
+        }
+        return sandboxes;
+    }
+
+    public async Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken)
+    {
+        var sandbox = SandboxConfigs.For(config.Pod, SandboxIdentity(config.Pod), _paths);
+        var imageRef = await EnsureImageAsync(config, sandbox, cancellationToken);
+        var request = new CreateContainerRequest { PodSandboxId = sandboxId, Config = ContainerConfigs.For(config, imageRef, sandbox), SandboxConfig = sandbox };
+        var response = await _runtime.CreateContainerAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
+        return response.ContainerId;
+    }
+
+    public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        await _runtime.StartContainerAsync(new StartContainerRequest { ContainerId = containerId }, deadline: Deadline(), cancellationToken: cancellationToken);
+    }
+
+    public async Task StopContainerAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var seconds = (long)Math.Ceiling(Math.Max(0, timeout.TotalSeconds));
+        try
+        {
+            await _runtime.StopContainerAsync(new StopContainerRequest { ContainerId = containerId, Timeout = seconds },
+                deadline: Deadline(TimeSpan.FromSeconds(seconds)), cancellationToken: cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            // Already gone: stopped is what was wanted.
+        }
+    }
+
+    public async Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        await _runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = containerId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        _statuses.TryRemove(containerId, out _);
+    }
+
+    public async Task<IReadOnlyList<ContainerStatus>> ListContainersAsync(string? sandboxId, CancellationToken cancellationToken)
+    {
+        var request = new ListContainersRequest { Filter = sandboxId is null ? null : new ContainerFilter { PodSandboxId = sandboxId } };
+        var listed = await _runtime.ListContainersAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
+        var containers = new List<ContainerStatus>(listed.Containers.Count);
+        foreach (var item in listed.Containers)
+        {
+            var state = State(item.State);
+            if (!_statuses.TryGetValue(item.Id, out var known) || known.State != state)
+                known = _statuses[item.Id] = await StatusAsync(item, cancellationToken);
+            containers.Add(known);
+        }
+        return containers;
+    }
+
+    /// <summary>containerd 1.6 does not serve CRI's container events: the agent relists instead.</summary>
+    public IAsyncEnumerable<ContainerEvent>? ContainerEvents(CancellationToken cancellationToken) => null;
+
+    public void Dispose() => _channel.Dispose();
+
+    /// <summary>The declared ports of a container, from what was kept with it when it was created.</summary>
+    internal async Task<string?> PortsOfAsync(string containerId, CancellationToken cancellationToken)
+    {
+        var status = await _runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = containerId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        return status.Status.Annotations.TryGetValue(ContainerConfigs.PortsAnnotation, out var ports) ? ports : null;
+    }
+
+    private async Task<ContainerStatus> StatusAsync(Container item, CancellationToken cancellationToken)
+    {
+        var status = (await _runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = item.Id }, deadline: Deadline(), cancellationToken: cancellationToken)).Status;
+        var state = State(status.State);
+        var reason = status.Reason;
+        if (state == ContainerState.Exited && reason.Length == 0)
+            reason = status.ExitCode == 0 ? "Completed" : "Error";
+        return new ContainerStatus(item.Id, item.PodSandboxId, status.Metadata.Name, status.Metadata.Attempt, status.Image?.Image ?? item.Image?.Image ?? "",
+            status.ImageRef, state, Time(status.CreatedAt) ?? DateTimeOffset.UnixEpoch, Time(status.StartedAt), Time(status.FinishedAt), status.ExitCode, reason);
+    }
+
+    /// <summary>
+    /// Makes sure the container's image is there, as its <c>imagePullPolicy</c> says (<c>Always</c> pulls, <c>Never</c> only
+    /// looks, <c>IfNotPresent</c> pulls what is missing); returns the image's reference to create the container from.
+    /// </summary>
+    private async Task<string> EnsureImageAsync(ContainerConfig config, Protocol.PodSandboxConfig sandbox, CancellationToken cancellationToken)
+    {
+        var image = new ImageSpec { Image = config.Image };
+        var policy = config.Spec["imagePullPolicy"]?.ToString() ?? "IfNotPresent";
+        if (policy != "Always")
+        {
+            var present = await _images.ImageStatusAsync(new ImageStatusRequest { Image = image }, deadline: Deadline(), cancellationToken: cancellationToken);
+            if (present.Image is { } found)
+                return found.Id;
+            if (policy == "Never")
+                throw new ImageUnavailableException("ErrImageNeverPull", $"Container image \"{config.Image}\" is not present with pull policy of Never");
+        }
+        try
+        {
+            var pulled = await _images.PullImageAsync(new PullImageRequest { Image = image, SandboxConfig = sandbox }, deadline: Deadline(), cancellationToken: cancellationToken);
+            return pulled.ImageRef;
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ImageUnavailableException("ErrImagePull", $"failed to pull and unpack image \"{config.Image}\": {e.Status.Detail}");
+        }
+    }
+
+    private static PodSandboxConfig SandboxIdentity(System.Text.Json.Nodes.JsonObject pod)
+    {
+        var metadata = pod["metadata"]!;
+        return new PodSandboxConfig(metadata["name"]!.ToString(), metadata["namespace"]!.ToString(), metadata["uid"]!.ToString(), 0);
+    }
+
+    private static ContainerState State(Protocol.ContainerState state) => state switch
+    {
+        Protocol.ContainerState.ContainerCreated => ContainerState.Created,
+        Protocol.ContainerState.ContainerRunning => ContainerState.Running,
+        _ => ContainerState.Exited,
+    };
+
+    /// <summary>CRI's times are nanoseconds since the epoch; 0 is none.</summary>
+    private static DateTimeOffset? Time(long nanoseconds) => nanoseconds <= 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(nanoseconds / 100);
+
+    private static DateTime Deadline(TimeSpan extra = default) => DateTime.UtcNow + CallTimeout + extra;
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Berth.Core.Networking;
+
+namespace Berth.Agent.Network;
+
+/// <summary>
+/// How the node's pods are networked: the bridge they hang off, the cluster's pod and service CIDRs (both
+/// blackholed on the host so that nothing for them leaves the machine), kept in <c>&lt;agent&gt;/network.json</c> so
+/// that <c>berth cleanup</c> knows what to take down.
+/// </summary>
+public sealed record PodNetworkSettings(string Bridge, string ClusterCidr, string ServiceCidr)
+{
+    public const string DefaultBridge = "berth0";
+    public const string DefaultServiceCidr = "10.43.0.0/16";
+
+    private const string FileName = "network.json";
+
+    /// <summary>A Linux interface name: at most 15 characters, no '/', ':' or blanks.</summary>
+    public static bool ValidBridge(string name) => name.Length is > 0 and <= 15 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    public static bool ValidCidr(string cidr) => Ipv4Cidr.TryParse(cidr, out _);
+
+    public void Save(string agentDir)
+    {
+        Directory.CreateDirectory(agentDir);
+        File.WriteAllText(Path.Combine(agentDir, FileName), JsonSerializer.Serialize(this));
+    }
+
+    public static PodNetworkSettings? Load(string agentDir)
+    {
+        var path = Path.Combine(agentDir, FileName);
+        return File.Exists(path) ? JsonSerializer.Deserialize<PodNetworkSettings>(File.ReadAllText(path)) : null;
+    }
+}

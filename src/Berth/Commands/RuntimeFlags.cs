@@ -1,0 +1,91 @@
+using System.CommandLine;
+using Berth.Agent.Cri;
+using Berth.Agent.Network;
+using Berth.Agent.Nodes;
+using Berth.Agent.Runtime;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Commands;
+
+/// <summary>
+/// The flags that say how a node runs its pods, shared by <c>berth server</c> (its own node) and <c>berth agent</c>:
+/// the runtime (real containers through CRI, or simulated), a CRI socket to use instead of the agent's own
+/// containerd, and the pod network's bridge and CIDRs.
+/// </summary>
+internal sealed class RuntimeFlags
+{
+    private readonly Option<string> _runtime = new("--runtime")
+    {
+        Description = "How the node runs its pods: cri (real containers through containerd and runc) or simulated (no processes).",
+        DefaultValueFactory = _ => "cri",
+    };
+
+    private readonly Option<string?> _endpoint = new("--container-runtime-endpoint")
+    {
+        Description = "unix:///path/to/cri.sock of a CRI runtime already running (default: the agent starts and supervises its own containerd).",
+    };
+
+    private readonly Option<string> _bridge = new("--pod-bridge")
+    {
+        Description = "The Linux bridge the node's pods are attached to.",
+        DefaultValueFactory = _ => PodNetworkSettings.DefaultBridge,
+    };
+
+    private readonly Option<string> _serviceCidr = new("--service-cidr")
+    {
+        Description = "The services' virtual IP range (blackholed on the node, routed to from pods).",
+        DefaultValueFactory = _ => PodNetworkSettings.DefaultServiceCidr,
+    };
+
+    /// <summary>Adds the flags to <paramref name="command"/>, with their checks.</summary>
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_runtime);
+        command.Options.Add(_endpoint);
+        command.Options.Add(_bridge);
+        command.Options.Add(_serviceCidr);
+        command.Validators.Add(result =>
+        {
+            // A validator sees no default value, only what was given.
+            if (result.GetValue(_runtime) is { } runtime && runtime is not ("cri" or "simulated"))
+                result.AddError($"--runtime must be cri or simulated, not \"{runtime}\"");
+            if (result.GetValue(_endpoint) is { } endpoint && !endpoint.StartsWith("unix:///", StringComparison.Ordinal))
+                result.AddError($"--container-runtime-endpoint must be unix:///path/to/socket, not \"{endpoint}\"");
+            if (result.GetValue(_bridge) is { } bridge && !PodNetworkSettings.ValidBridge(bridge))
+                result.AddError($"--pod-bridge \"{bridge}\" is not an interface name (at most 15 letters, digits, '-', '_' or '.')");
+            if (result.GetValue(_serviceCidr) is { } cidr && !PodNetworkSettings.ValidCidr(cidr))
+                result.AddError($"--service-cidr \"{cidr}\" is not an IPv4 CIDR");
+        });
+    }
+
+    /// <summary>What the flags say, once parsed.</summary>
+    public NodeRuntimeChoice Read(ParseResult parse) => new(
+        parse.GetValue(_runtime) == "simulated",
+        parse.GetValue(_endpoint) is { } endpoint ? endpoint["unix://".Length..] : null,
+        parse.GetValue(_bridge)!,
+        parse.GetValue(_serviceCidr)!);
+}
+
+/// <summary>How a node runs its pods, as its flags said.</summary>
+internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, string Bridge, string ServiceCidr)
+{
+    /// <summary>Starts the runtime: containerd and the pod network for real containers, or a simulated runtime.</summary>
+    public async Task<NodeRuntime> StartAsync(string agentDir, string clusterCidr, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        if (Simulated)
+        {
+            var network = new PodNetwork();
+            var simulated = new SimulatedRuntime(network, TimeProvider.System);
+            return new NodeRuntime(simulated, simulated, network, null);
+        }
+        var node = await ContainerdNode.StartAsync(
+            new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)), loggers, cancellationToken);
+        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node);
+    }
+}
+
+/// <summary>A started runtime, its handler runner and its pod network; disposing stops what was started for it.</summary>
+internal sealed record NodeRuntime(IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, IAsyncDisposable? Owner) : IAsyncDisposable
+{
+    public ValueTask DisposeAsync() => Owner?.DisposeAsync() ?? ValueTask.CompletedTask;
+}
