@@ -4,7 +4,7 @@ CONFIG      ?= Release
 DATA_DIR    ?= .berth
 RESULTS     := artifacts/test-results
 
-.PHONY: build run test deps bench-store bench-api bench-nodes bench-scheduler bench-density clean
+.PHONY: build run test deps bench-store bench-api bench-nodes bench-scheduler bench-density bench-pods clean
 
 ## build: the single executable bin/berth
 build:
@@ -46,6 +46,11 @@ bench-scheduler: build
 ## bench-density: 1,000 hollow nodes, a Deployment of 30,000 replicas applied with kubectl, then rolled to a new image; the last line is "bench density: ..."
 bench-density: build
 	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Density -- bin/berth 1000:30000
+
+## bench-pods: 50 real pods at once on one node (a joined agent on containerd), beside raw CRI and podman; the last line is "bench pods: ..."
+bench-pods: build deps
+	scripts/install-deps.sh bench
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Pods -- bin/berth 50
 
 clean:
 	rm -rf bin artifacts

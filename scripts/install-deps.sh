@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Berth's build, tests and benchmarks need, only when missing.
-# Idempotent: a second run installs nothing and says so.
+# Idempotent: a second run installs nothing and says so. `install-deps.sh bench` adds what benchmarks compare against.
 set -euo pipefail
 
 packages=(
@@ -18,6 +18,9 @@ packages=(
   libc6-dev     # ... statically
   docker-registry  # a real registry on 127.0.0.1 for image pull tests
 )
+if [ "${1:-}" = bench ]; then
+  packages+=(podman)  # bench-pods: `podman run -d` of the same image, beside Berth
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -129,14 +129,16 @@ public sealed class AgentJoinTests(JoinClusterFixture cluster) : IClassFixture<J
     }
 
     [Fact]
-    public async Task Agent_WhenAskedForTheCriRuntime_ThenItSaysItIsNotAvailableYet()
+    public async Task Agent_WithAnUnknownRuntimeOrEndpoint_SaysWhatItTakesAndDoesNotStart()
     {
         using var dataDir = new TempDirectory("agent");
         await using var agent = BerthAgentProcess.Start(JoinClusterFixture.Binary, cluster.Server.Url, cluster.Server.ReadJoinToken(), "never", dataDir.Path,
-            "--runtime", "cri");
+            "--runtime", "docker", "--container-runtime-endpoint", "/run/containerd.sock");
 
-        Assert.Equal(2, await agent.WaitForExitAsync(Deadline));
-        Assert.StartsWith("berth agent: --runtime cri is not available yet", agent.Output.Trim(), StringComparison.Ordinal);
+        Assert.NotEqual(0, await agent.WaitForExitAsync(Deadline));
+        Assert.Contains("--runtime must be cri or simulated, not \"docker\"", agent.Output, StringComparison.Ordinal);
+        Assert.Contains("--container-runtime-endpoint must be unix:///path/to/socket, not \"/run/containerd.sock\"", agent.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dataDir.Path, "agent")));
     }
 
     private async Task WaitForReadyAsync(string node, BerthAgentProcess agent) =>

@@ -33,16 +33,20 @@ public sealed class BerthAgentProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>The agent's resident memory (its own process; containerd and the shims are processes of their own).</summary>
+    public long RssBytes() => ProcessMemory.RssBytes(_process.Id);
+
     /// <summary>
-    /// Starts <c><paramref name="binary"/> agent --server … --token … --node-name … --data-dir … --runtime simulated</c> and
-    /// any <paramref name="flags"/>: joined agents run their pods simulated (the real-container tests run their own nodes).
+    /// Starts <c><paramref name="binary"/> agent --server … --token … --node-name … --data-dir …</c> and any
+    /// <paramref name="flags"/>; joined agents run their pods simulated unless the flags name a runtime.
     /// </summary>
     public static BerthAgentProcess Start(string binary, Uri server, string token, string nodeName, string dataDir, params string[] flags)
     {
         if (!File.Exists(binary))
             throw new InvalidOperationException($"{binary} is missing: build the solution first.");
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { "agent", "--server", server.ToString(), "--token", token, "--node-name", nodeName, "--data-dir", dataDir, "--runtime", "simulated" }.Concat(flags))
+        foreach (var arg in new[] { "agent", "--server", server.ToString(), "--token", token, "--node-name", nodeName, "--data-dir", dataDir }
+            .Concat(flags.Contains("--runtime") ? [] : ["--runtime", "simulated"]).Concat(flags))
             info.ArgumentList.Add(arg);
         var agent = new BerthAgentProcess(new Process { StartInfo = info });
         agent._process.Start();

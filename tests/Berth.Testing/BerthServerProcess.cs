@@ -18,12 +18,16 @@ public sealed class BerthServerProcess : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static async Task<BerthServerProcess> StartAsync(string binary, params string[] flags)
+    public static Task<BerthServerProcess> StartAsync(string binary, params string[] flags) => StartAsync(binary, _ => { }, flags);
+
+    /// <summary>Starts the server once <paramref name="prepare"/> has put what it needs into its data directory.</summary>
+    public static async Task<BerthServerProcess> StartAsync(string binary, Action<string> prepare, params string[] flags)
     {
         if (!File.Exists(binary))
             throw new InvalidOperationException($"{binary} is missing: run `make build` first.");
         var port = FreePort.Next();
         var dataDir = new TempDirectory("bench-server");
+        prepare(dataDir.Path);
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { "server", "--data-dir", dataDir.Path, "--https-port", port.ToString(CultureInfo.InvariantCulture) }.Concat(flags))
             info.ArgumentList.Add(arg);
@@ -45,15 +49,7 @@ public sealed class BerthServerProcess : IAsyncDisposable
     }
 
     /// <summary>The server's resident memory, from /proc.</summary>
-    public long RssBytes()
-    {
-        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        }
-        return 0;
-    }
+    public long RssBytes() => ProcessMemory.RssBytes(_process.Id);
 
     /// <summary>The CPU time the server has used so far (user and system), from /proc.</summary>
     public TimeSpan CpuTime()
@@ -81,14 +77,20 @@ public sealed class BerthServerProcess : IAsyncDisposable
         };
     }
 
+    /// <summary>Kills the server (and what it started as its children) without removing its data directory.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_disposed)
             return;
         _disposed = true;
-        if (!_process.HasExited)
-            _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync();
+        await KillAsync();
         _process.Dispose();
         _dataDir.Dispose();
     }

@@ -33,4 +33,7 @@ public sealed record ContainerdLayout(string AgentDir)
     public string Images => Path.Combine(AgentDir, "images");
 
     public string Logs => Path.Combine(AgentDir, "logs", "pods");
+
+    /// <summary>Pods' volumes, by uid.</summary>
+    public string Pods => Path.Combine(AgentDir, "pods");
 }

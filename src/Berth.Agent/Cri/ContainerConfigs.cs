@@ -29,13 +29,13 @@ internal static class ContainerConfigs
 
     private static readonly string[] ReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
-    public static Protocol.ContainerConfig For(Runtime.ContainerConfig container, string imageRef, Protocol.PodSandboxConfig sandbox)
+    public static Protocol.ContainerConfig For(Runtime.ContainerConfig container, Protocol.PodSandboxConfig sandbox)
     {
         var spec = container.Spec;
         var config = new Protocol.ContainerConfig
         {
             Metadata = new ContainerMetadata { Name = container.Name, Attempt = container.Attempt },
-            Image = new ImageSpec { Image = imageRef },
+            Image = new ImageSpec { Image = container.ImageRef },
             WorkingDir = spec["workingDir"]?.ToString() ?? "",
             LogPath = $"{container.Name}/{container.Attempt.ToString(CultureInfo.InvariantCulture)}.log",
             Stdin = spec["stdin"]?.GetValue<bool>() == true,
@@ -50,6 +50,18 @@ internal static class ContainerConfigs
         config.Command.Add(Strings(spec["command"]));
         config.Args.Add(Strings(spec["args"]));
         config.Envs.Add(container.Env.Select(e => new KeyValue { Key = e.Key, Value = e.Value }));
+        config.Mounts.Add(container.Mounts.Select(m => new Mount
+        {
+            ContainerPath = m.ContainerPath,
+            HostPath = m.HostPath,
+            Readonly = m.ReadOnly,
+            Propagation = m.Propagation switch
+            {
+                Runtime.MountPropagationMode.HostToContainer => MountPropagation.PropagationHostToContainer,
+                Runtime.MountPropagationMode.Bidirectional => MountPropagation.PropagationBidirectional,
+                _ => MountPropagation.PropagationPrivate,
+            },
+        }));
         config.Labels[ContainerNameLabel] = container.Name;
         foreach (var label in new[] { SandboxConfigs.PodNameLabel, SandboxConfigs.PodNamespaceLabel, SandboxConfigs.PodUidLabel })
             config.Labels[label] = sandbox.Labels[label];

@@ -15,8 +15,9 @@ public sealed partial class ContainerdNode : IAsyncDisposable
 {
     private readonly ContainerdSupervisor? _containerd;
 
-    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network)
+    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, string volumesDir)
     {
+        VolumesDir = volumesDir;
         _containerd = containerd;
         Runtime = runtime;
         Handlers = new CriHandlers(runtime);
@@ -28,6 +29,9 @@ public sealed partial class ContainerdNode : IAsyncDisposable
     public CriHandlers Handlers { get; }
 
     public PodNetwork Network { get; }
+
+    /// <summary>Where pods' volumes are set up (<c>&lt;agent&gt;/pods</c>).</summary>
+    public string VolumesDir { get; }
 
     public static async Task<ContainerdNode> StartAsync(ContainerdNodeOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -54,7 +58,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
                 CniConfig.Write(layout.CniConfDir, options.Network, cidr, layout.CniIpamDir);
                 Log.CniWritten(logger, cidr.ToString(), options.Network.Bridge);
             });
-            return new ContainerdNode(containerd, runtime, network);
+            return new ContainerdNode(containerd, runtime, network, layout.Pods);
         }
         catch
         {

@@ -112,10 +112,31 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
     public async Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken)
     {
         var sandbox = SandboxConfigs.For(config.Pod, SandboxIdentity(config.Pod), _paths);
-        var imageRef = await EnsureImageAsync(config, sandbox, cancellationToken);
-        var request = new CreateContainerRequest { PodSandboxId = sandboxId, Config = ContainerConfigs.For(config, imageRef, sandbox), SandboxConfig = sandbox };
+        var request = new CreateContainerRequest { PodSandboxId = sandboxId, Config = ContainerConfigs.For(config, sandbox), SandboxConfig = sandbox };
         var response = await _runtime.CreateContainerAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
         return response.ContainerId;
+    }
+
+    public async Task<string?> ImageStatusAsync(string image, CancellationToken cancellationToken)
+    {
+        var status = await _images.ImageStatusAsync(new ImageStatusRequest { Image = new ImageSpec { Image = image } }, deadline: Deadline(), cancellationToken: cancellationToken);
+        return status.Image?.Id;
+    }
+
+    public async Task<string> PullImageAsync(string image, RegistryAuth? auth, System.Text.Json.Nodes.JsonObject pod, CancellationToken cancellationToken)
+    {
+        var request = new PullImageRequest { Image = new ImageSpec { Image = image }, SandboxConfig = SandboxConfigs.For(pod, SandboxIdentity(pod), _paths) };
+        if (auth is not null)
+            request.Auth = new AuthConfig { Username = auth.Username, Password = auth.Password, Auth = auth.Auth, ServerAddress = auth.ServerAddress };
+        try
+        {
+            var pulled = await _images.PullImageAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
+            return pulled.ImageRef;
+        }
+        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ImageUnavailableException("ErrImagePull", e.Status.Detail);
+        }
     }
 
     public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
@@ -179,33 +200,6 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
             reason = status.ExitCode == 0 ? "Completed" : "Error";
         return new ContainerStatus(item.Id, item.PodSandboxId, status.Metadata.Name, status.Metadata.Attempt, status.Image?.Image ?? item.Image?.Image ?? "",
             status.ImageRef, state, Time(status.CreatedAt) ?? DateTimeOffset.UnixEpoch, Time(status.StartedAt), Time(status.FinishedAt), status.ExitCode, reason);
-    }
-
-    /// <summary>
-    /// Makes sure the container's image is there, as its <c>imagePullPolicy</c> says (<c>Always</c> pulls, <c>Never</c> only
-    /// looks, <c>IfNotPresent</c> pulls what is missing); returns the image's reference to create the container from.
-    /// </summary>
-    private async Task<string> EnsureImageAsync(ContainerConfig config, Protocol.PodSandboxConfig sandbox, CancellationToken cancellationToken)
-    {
-        var image = new ImageSpec { Image = config.Image };
-        var policy = config.Spec["imagePullPolicy"]?.ToString() ?? "IfNotPresent";
-        if (policy != "Always")
-        {
-            var present = await _images.ImageStatusAsync(new ImageStatusRequest { Image = image }, deadline: Deadline(), cancellationToken: cancellationToken);
-            if (present.Image is { } found)
-                return found.Id;
-            if (policy == "Never")
-                throw new ImageUnavailableException("ErrImageNeverPull", $"Container image \"{config.Image}\" is not present with pull policy of Never");
-        }
-        try
-        {
-            var pulled = await _images.PullImageAsync(new PullImageRequest { Image = image, SandboxConfig = sandbox }, deadline: Deadline(), cancellationToken: cancellationToken);
-            return pulled.ImageRef;
-        }
-        catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ImageUnavailableException("ErrImagePull", $"failed to pull and unpack image \"{config.Image}\": {e.Status.Detail}");
-        }
     }
 
     private static PodSandboxConfig SandboxIdentity(System.Text.Json.Nodes.JsonObject pod)

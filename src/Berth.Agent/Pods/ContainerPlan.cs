@@ -77,7 +77,7 @@ internal sealed class ContainerPlan
                     Resume.Add(latest);
                     return;
                 case { State: ContainerState.Running } when spec.Role == ContainerRole.Sidecar:
-                    if (probes.Failed(run.Key, latest.Id) is { } failed)
+                    if (probes.FailedProbe(run.Key, latest.Id) is { } failed)
                     {
                         Kill.Add((latest, spec, FailedProbe(spec, failed)));
                         return;
@@ -110,7 +110,7 @@ internal sealed class ContainerPlan
                 Resume.Add(latest);
                 break;
             case { State: ContainerState.Running }:
-                if (probes.Failed(run.Key, latest.Id) is { } failed)
+                if (probes.FailedProbe(run.Key, latest.Id) is { } failed)
                     Kill.Add((latest, spec, FailedProbe(spec, failed)));
                 break;
             default:
@@ -118,6 +118,14 @@ internal sealed class ContainerPlan
                     RestartOrWait(run, spec, latest, backOff, now);
                 break;
         }
+    }
+
+    /// <summary>Leaves a container waiting (for its image, say) with the reason and message its status shows, looked at again at <paramref name="until"/>.</summary>
+    public void Wait(string container, string reason, string message, DateTimeOffset? until)
+    {
+        Waiting[container] = (reason, message);
+        if (until is { } at)
+            Recheck = Recheck is { } earlier && earlier < at ? earlier : at;
     }
 
     private void RestartOrWait(PodRun run, ContainerSpec spec, ContainerStatus exited, ContainerBackOff backOff, DateTimeOffset now)

@@ -21,7 +21,12 @@ public sealed partial class PodLifecycle
             _probes.Forget(key);
             foreach (var sandbox in sandboxes)
             {
-                var running = (await runtime.ListContainersAsync(sandbox.Id, cancellationToken)).Where(c => c.State == ContainerState.Running);
+                var running = (await runtime.ListContainersAsync(sandbox.Id, cancellationToken)).Where(c => c.State == ContainerState.Running).ToList();
+                foreach (var container in running)
+                {
+                    if (specs.FirstOrDefault(s => s.Name == container.Name) is { } spec)
+                        _events.Killing(sandbox.Pod, spec, $"Stopping container {spec.Name}");
+                }
                 await Task.WhenAll(running.Select(c => StopContainerAsync(specs.FirstOrDefault(s => s.Name == c.Name), c, sandbox, deadline, cancellationToken)));
                 await RemoveAsync(sandbox, cancellationToken);
             }
@@ -32,6 +37,7 @@ public sealed partial class PodLifecycle
                 ["gracePeriodSeconds"] = 0,
                 ["preconditions"] = new JsonObject { ["uid"] = uid },
             };
+            _volumes?.TearDown(uid);
             (await client.DeleteAsync(path, options, cancellationToken)).ThrowIfFailed($"deleting pod {key}", goneIsFine: true);
             Forget(key, uid);
         });

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Berth.Agent.Pods.Probes;
+using Berth.Agent.Pods.Volumes;
 using Berth.Agent.Runtime;
 using Berth.Client;
 using Berth.Client.Discovery;
@@ -18,9 +19,12 @@ namespace Berth.Agent.Pods;
 /// returns once it is really gone. What the runtime still runs for pods that no longer exist is removed, and what it
 /// runs for pods that do is adopted as it is, so an agent that restarts starts nothing twice.
 /// </summary>
-/// <remarks>Pods come from <paramref name="shared"/> when given (hollow nodes share one watch), else from a watch of its own.</remarks>
+/// <remarks>
+/// Pods come from <paramref name="shared"/> when given (hollow nodes share one watch), else from a watch of its own.
+/// Their volumes are set up under <paramref name="volumesDir"/> (none for simulated pods, which have no files).
+/// </remarks>
 public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime runtime, IHandlerRunner handlers, string nodeName, string hostIp, TimeProvider time,
-    ILoggerFactory loggers, BoundPods? shared = null)
+    ILoggerFactory loggers, BoundPods? shared = null, string? volumesDir = null)
 {
     private const int Workers = 2;
 
@@ -31,9 +35,18 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 
     private static readonly ApiResource Pods = BoundPods.Resource;
 
+    /// <summary>How soon a container whose ConfigMap or Secret was missing, or a volume that failed, is tried again.</summary>
+    private static readonly TimeSpan ConfigRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often a running pod's ConfigMap, Secret and downward API volumes are brought up to date.</summary>
+    private static readonly TimeSpan VolumeResync = TimeSpan.FromSeconds(20);
+
     private readonly ILogger _logger = loggers.CreateLogger<PodLifecycle>();
     private readonly ContainerBackOff _backOff = new();
     private readonly ProbeManager _probes = new(handlers, time);
+    private readonly PodEvents _events = new(client, nodeName, time, loggers);
+    private readonly ContainerEnvironment _environment = new(client, nodeName, hostIp);
+    private readonly PodVolumes? _volumes = volumesDir is null ? null : new PodVolumes(volumesDir, new VolumeFiles(client, new ContainerEnvironment(client, nodeName, hostIp)));
     private readonly string _runtimeScheme = runtime.Version.Split("://")[0];
 
     /// <summary>Pods admitted to this node (by uid); others wait for admission.</summary>
@@ -44,6 +57,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 
     private readonly BoundPods _pods = shared ?? new BoundPods(client, nodeName, loggers);
 
+    private ImagePulls? _images;
+
     /// <summary>Queues a pod (by key) for another look; set once running.</summary>
     private Action<string> _requeue = _ => { };
 
@@ -51,6 +66,9 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     {
         using var queue = new WorkQueue<string>(time);
         _requeue = queue.Add;
+        _images = new ImagePulls(runtime, _events, time);
+        _probes.Failed = (sandbox, container, use, message) => _events.Unhealthy(sandbox.Pod, container.Name, use, message);
+        var recording = _events.RunAsync(cancellationToken);
         _pods.Subscribe(nodeName, queue.Add);
         var watching = shared is null ? _pods.RunAsync(cancellationToken) : Task.CompletedTask;
         var events = runtime.ContainerEvents(cancellationToken);
@@ -60,6 +78,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         await watching;
         await following;
         await relisting;
+        await recording;
     }
 
     /// <summary>Queues the pod of every container whose state the runtime says changed.</summary>
@@ -132,6 +151,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             {
                 Forget(key, sandbox.Pod.Uid);
                 await RemoveAsync(sandbox, cancellationToken);
+                _volumes?.TearDown(sandbox.Pod.Uid);
             }
             return ReconcileResult.Done;
         }
@@ -143,6 +163,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         {
             Forget(key, stale.Pod.Uid);
             await RemoveAsync(stale, cancellationToken);
+            _volumes?.TearDown(stale.Pod.Uid);
         }
         sandboxes.RemoveAll(s => s.Pod.Uid != uid);
 
@@ -164,10 +185,23 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         }
 
         var current = sandboxes.FirstOrDefault(s => s.Ready);
+        if (current is null && sandboxes.Count == 0 && !_admitted.ContainsKey(uid) && await RefusalAsync(pod, uid, cancellationToken) is { } refusal)
+            return await RejectAsync(path, pod, refusal, cancellationToken);
+        IReadOnlyDictionary<string, string> volumes = new Dictionary<string, string>();
+        if (_volumes is not null)
+        {
+            try
+            {
+                volumes = await _volumes.SetUpAsync(pod, cancellationToken);
+            }
+            catch (VolumeException e)
+            {
+                _events.FailedMount(Identity(pod, uid), e.Message);
+                return ReconcileResult.After(ConfigRetry);
+            }
+        }
         if (current is null)
         {
-            if (sandboxes.Count == 0 && !_admitted.ContainsKey(uid) && await RefusalAsync(pod, uid, cancellationToken) is { } refusal)
-                return await RejectAsync(path, pod, refusal, cancellationToken);
             foreach (var dead in sandboxes)
                 await RemoveAsync(dead, cancellationToken);
             current = await StartSandboxAsync(pod, uid, (uint)sandboxes.Count, cancellationToken);
@@ -176,14 +210,20 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 
         var run = await RunOfAsync(pod, current, cancellationToken);
         var plan = ContainerPlan.For(run, _backOff, _probes, time.GetUtcNow());
-        if (await ActAsync(key, run, plan, pod, cancellationToken))
+        var (changed, waits) = await ActAsync(key, run, plan, pod, volumes, cancellationToken);
+        if (changed)
         {
             run = await RunOfAsync(pod, current, cancellationToken);
             plan = ContainerPlan.For(run, _backOff, _probes, time.GetUtcNow());
+            foreach (var (container, reason, message, retryAt) in waits.Where(w => plan.Start.Any(s => s.Spec.Name == w.Name)))
+                plan.Wait(container, reason, message, retryAt);
         }
 
         await WriteStatusAsync(path, pod, PodStatusReport.For(pod, run, plan, _probes, hostIp, WireTime.Time(time.GetUtcNow())), cancellationToken);
-        return plan.Recheck is { } at ? ReconcileResult.After(at - time.GetUtcNow()) : ReconcileResult.Done;
+        var recheck = _volumes is not null && PodVolumes.FollowsApiData(pod) ? time.GetUtcNow() + VolumeResync : (DateTimeOffset?)null;
+        if (plan.Recheck is { } at && (recheck is null || at < recheck))
+            recheck = at;
+        return recheck is { } next ? ReconcileResult.After(next - time.GetUtcNow()) : ReconcileResult.Done;
     }
 
     /// <summary>The pod's containers as the runtime has them, with probes following the running ones.</summary>
@@ -197,29 +237,63 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         return run;
     }
 
-    /// <summary>Carries out a plan; true when anything changed in the runtime.</summary>
-    private async Task<bool> ActAsync(string key, PodRun run, ContainerPlan plan, JsonObject pod, CancellationToken cancellationToken)
+    /// <summary>Carries out a plan: whether anything changed in the runtime, and the containers left waiting for their images.</summary>
+    private async Task<(bool Changed, List<ContainerWait> Waits)> ActAsync(string key, PodRun run, ContainerPlan plan, JsonObject pod,
+        IReadOnlyDictionary<string, string> volumes, CancellationToken cancellationToken)
     {
+        var waits = new List<ContainerWait>();
         foreach (var (container, spec, why) in plan.Kill)
         {
             Log.Killing(_logger, key, spec.Name, why);
+            _events.Killing(run.Sandbox.Pod, spec, why);
             var grace = GracePeriod(pod, spec.Probe(HandlerUse.LivenessProbe));
             StopInBackground(key, container.Id, () => StopContainerAsync(spec, container, run.Sandbox, time.GetUtcNow() + grace, CancellationToken.None));
         }
         foreach (var created in plan.Resume)
             await runtime.StartContainerAsync(created.Id, cancellationToken);
+        foreach (var (name, (reason, _)) in plan.Waiting)
+        {
+            if (reason == "CrashLoopBackOff")
+                _events.BackOff(run.Sandbox.Pod, run.Specs.First(s => s.Name == name));
+        }
+        var started = false;
         foreach (var (spec, attempt) in plan.Start)
         {
+            var image = await _images!.EnsureAsync(pod, run.Sandbox.Pod, spec, null, cancellationToken);
+            if (image.ImageRef is not { } imageRef)
+            {
+                waits.Add(new ContainerWait(spec.Name, image.Reason, image.Message, image.RetryAt));
+                continue;
+            }
+            List<KeyValuePair<string, string>> env;
+            JsonObject expanded;
+            List<ContainerMount> mounts;
+            try
+            {
+                (env, expanded) = await _environment.ResolveAsync(pod, run.Sandbox, spec.Source, cancellationToken);
+                mounts = _volumes is null ? [] : PodVolumes.Mounts(spec.Source, volumes);
+            }
+            catch (Exception e) when (e is ContainerConfigException or VolumeException)
+            {
+                _events.ConfigFailed(run.Sandbox.Pod, spec, e.Message);
+                waits.Add(new ContainerWait(spec.Name, "CreateContainerConfigError", e.Message, time.GetUtcNow() + ConfigRetry));
+                continue;
+            }
             if (attempt > 0)
                 _backOff.Restarted(run.BackOffKey(spec.Name), time.GetUtcNow());
-            var id = await runtime.CreateContainerAsync(run.Sandbox.Id, new ContainerConfig(spec.Name, attempt, spec.Image, pod, spec.Source, EnvironmentOf(spec)), cancellationToken);
+            var id = await runtime.CreateContainerAsync(run.Sandbox.Id, new ContainerConfig(spec.Name, attempt, spec.Image, imageRef, pod, expanded, env, mounts), cancellationToken);
+            _events.Created(run.Sandbox.Pod, spec);
             await runtime.StartContainerAsync(id, cancellationToken);
+            _events.Started(run.Sandbox.Pod, spec);
+            started = true;
             if (spec.Hook(HandlerUse.PostStartHook) is { } hook)
                 await PostStartAsync(key, pod, run, spec, id, hook, cancellationToken);
         }
         foreach (var old in run.Superseded)
             await runtime.RemoveContainerAsync(old.Id, cancellationToken);
-        return plan.Start.Count + plan.Resume.Count > 0;
+        foreach (var wait in waits)
+            plan.Wait(wait.Name, wait.Reason, wait.Message, wait.RetryAt);
+        return (started || plan.Resume.Count > 0, waits);
     }
 
     /// <summary>Runs a postStart hook; a container whose hook fails is killed, and restarted as its policy says.</summary>
@@ -253,10 +327,14 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         return (await runtime.ListPodSandboxesAsync(cancellationToken)).Single(s => s.Id == id);
     }
 
+    private static PodSandboxConfig Identity(JsonObject pod, string uid) =>
+        new(pod["metadata"]!["name"]!.GetValue<string>(), pod["metadata"]!["namespace"]!.GetValue<string>(), uid, 0);
+
     private void Forget(string key, string uid)
     {
         _probes.Forget(key);
         _backOff.Forget(uid);
+        _images?.Forget(uid);
         _admitted.TryRemove(uid, out _);
     }
 
@@ -268,9 +346,9 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 
     private static T Max<T>(T a, T b) where T : IComparable<T> => a.CompareTo(b) >= 0 ? a : b;
 
-    private static List<KeyValuePair<string, string>> EnvironmentOf(ContainerSpec spec) =>
-        [.. (spec.Source["env"] as JsonArray ?? []).OfType<JsonObject>().Where(e => e["valueFrom"] is null)
-            .Select(e => KeyValuePair.Create(e["name"]?.ToString() ?? "", e["value"]?.ToString() ?? ""))];
+
+    /// <summary>A container that could not be created yet: the waiting reason and message its status shows, and when to try again.</summary>
+    private sealed record ContainerWait(string Name, string Reason, string Message, DateTimeOffset? RetryAt);
 
     private static partial class Log
     {

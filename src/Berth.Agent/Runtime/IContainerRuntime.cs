@@ -20,6 +20,15 @@ public interface IContainerRuntime
 
     Task<IReadOnlyList<PodSandbox>> ListPodSandboxesAsync(CancellationToken cancellationToken);
 
+    /// <summary>The ID of the image <paramref name="image"/> names if the node has it, else null (CRI's ImageStatus).</summary>
+    Task<string?> ImageStatusAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Pulls an image for <paramref name="pod"/> with <paramref name="auth"/> (registry credentials, if any) and returns
+    /// its ID; throws <see cref="ImageUnavailableException"/> when it cannot be had.
+    /// </summary>
+    Task<string> PullImageAsync(string image, RegistryAuth? auth, JsonObject pod, CancellationToken cancellationToken);
+
     Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken);
 
     Task StartContainerAsync(string containerId, CancellationToken cancellationToken);
@@ -49,10 +58,15 @@ public sealed record PodSandboxConfig(string Name, string Namespace, string Uid,
 public sealed record PodSandbox(string Id, PodSandboxConfig Pod, string Ip, bool Ready, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// A container to create: its name and attempt, its pod and its own part of the pod's spec, and its environment as the
-/// agent resolved it (values from ConfigMaps, Secrets and the pod's fields filled in).
+/// A container to create: its name and attempt, its image as the spec names it and the ID it was found under, its pod
+/// and its own part of the pod's spec (command and args expanded), its environment as the agent resolved it (values
+/// from ConfigMaps, Secrets and the pod's fields filled in), and its volumes' mounts.
 /// </summary>
-public sealed record ContainerConfig(string Name, uint Attempt, string Image, JsonObject Pod, JsonObject Spec, IReadOnlyList<KeyValuePair<string, string>> Env);
+public sealed record ContainerConfig(string Name, uint Attempt, string Image, string ImageRef, JsonObject Pod, JsonObject Spec,
+    IReadOnlyList<KeyValuePair<string, string>> Env, IReadOnlyList<ContainerMount> Mounts);
+
+/// <summary>Credentials for a registry, from an image pull secret (CRI's AuthConfig).</summary>
+public sealed record RegistryAuth(string Username, string Password, string Auth, string ServerAddress);
 
 /// <summary>CRI's container states.</summary>
 public enum ContainerState

@@ -73,6 +73,12 @@ public sealed class SimulatedRuntime(PodNetwork network, TimeProvider time) : IC
             return Task.FromResult<IReadOnlyList<PodSandbox>>([.. _sandboxes.Values]);
     }
 
+    /// <summary>Every image is there: nothing is pulled.</summary>
+    public Task<string?> ImageStatusAsync(string image, CancellationToken cancellationToken) => Task.FromResult<string?>("simulated://" + image);
+
+    public Task<string> PullImageAsync(string image, RegistryAuth? auth, JsonObject pod, CancellationToken cancellationToken) =>
+        Task.FromResult("simulated://" + image);
+
     public Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -80,7 +86,7 @@ public sealed class SimulatedRuntime(PodNetwork network, TimeProvider time) : IC
             if (!_sandboxes.ContainsKey(sandboxId))
                 throw new InvalidOperationException($"sandbox {sandboxId} does not exist");
             var id = NewId();
-            Set(new ContainerStatus(id, sandboxId, config.Name, config.Attempt, config.Image, "simulated://" + config.Image,
+            Set(new ContainerStatus(id, sandboxId, config.Name, config.Attempt, config.Image, config.ImageRef,
                 ContainerState.Created, time.GetUtcNow(), null, null, 0, ""));
             var annotations = Annotations(config.Pod);
             _annotations[id] = annotations;

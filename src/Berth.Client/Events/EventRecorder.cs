@@ -18,6 +18,7 @@ public sealed partial class EventRecorder
 
     private readonly ApiClient _client;
     private readonly string _component;
+    private readonly string? _host;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<PendingEvent> _pending = Channel.CreateBounded<PendingEvent>(
@@ -26,10 +27,12 @@ public sealed partial class EventRecorder
     /// <summary>The events written, by what makes them the same, with their names, to count repeats on.</summary>
     private readonly Dictionary<(string Uid, string Type, string Reason, string Message), string> _written = [];
 
-    public EventRecorder(ApiClient client, string component, TimeProvider time, ILogger logger)
+    /// <summary>A recorder for <paramref name="component"/>, on <paramref name="host"/> when it runs on a node (the agent).</summary>
+    public EventRecorder(ApiClient client, string component, TimeProvider time, ILogger logger, string? host = null)
     {
         _client = client;
         _component = component;
+        _host = host;
         _time = time;
         _logger = logger;
     }
@@ -41,8 +44,11 @@ public sealed partial class EventRecorder
     public void Record(JsonObject involved, string type, string reason, string message) =>
         Record(involved["apiVersion"]?.ToString() ?? "", involved["kind"]?.ToString() ?? "", involved["metadata"], type, reason, message);
 
-    /// <summary>An event about the object of that apiVersion and kind with <paramref name="metadata"/> (list items carry no kind).</summary>
-    public void Record(string apiVersion, string kind, JsonNode? metadata, string type, string reason, string message)
+    /// <summary>
+    /// An event about the object of that apiVersion and kind with <paramref name="metadata"/> (list items carry no
+    /// kind); <paramref name="fieldPath"/> names a part of it (<c>spec.containers{app}</c>), as the agent's events do.
+    /// </summary>
+    public void Record(string apiVersion, string kind, JsonNode? metadata, string type, string reason, string message, string? fieldPath = null)
     {
         var reference = new JsonObject
         {
@@ -53,6 +59,8 @@ public sealed partial class EventRecorder
             ["apiVersion"] = apiVersion,
             ["resourceVersion"] = metadata?["resourceVersion"]?.DeepClone(),
         };
+        if (fieldPath is not null)
+            reference["fieldPath"] = fieldPath;
         _pending.Writer.TryWrite(new PendingEvent(reference, type, reason, message, _time.GetUtcNow()));
     }
 
@@ -96,9 +104,9 @@ public sealed partial class EventRecorder
             ["reason"] = e.Reason,
             ["message"] = e.Message,
             ["type"] = e.Type,
-            ["source"] = new JsonObject { ["component"] = _component },
+            ["source"] = _host is null ? new JsonObject { ["component"] = _component } : new JsonObject { ["component"] = _component, ["host"] = _host },
             ["reportingComponent"] = _component,
-            ["reportingInstance"] = "",
+            ["reportingInstance"] = _host ?? "",
             ["firstTimestamp"] = Time(e.At),
             ["lastTimestamp"] = Time(e.At),
             ["count"] = 1,

@@ -119,7 +119,7 @@ internal static partial class AgentCommand
         }
         await using var _ = runtime;
         var node = LocalMachine.Describe(nodeName, new Dictionary<string, string>(), runtime.Runtime.Version, options.DataDir.FullName);
-        var pods = new PodLifecycle(client, runtime.Runtime, runtime.Handlers, nodeName, node.InternalIp, TimeProvider.System, loggerFactory);
+        var pods = new PodLifecycle(client, runtime.Runtime, runtime.Handlers, nodeName, node.InternalIp, TimeProvider.System, loggerFactory, volumesDir: runtime.VolumesDir);
         var agent = new NodeAgent(client, node, NodeAgentTiming.Default, TimeProvider.System, loggerFactory.CreateLogger<NodeAgent>(), pods, runtime.Network);
         Console.WriteLine($"berth agent: running node {nodeName} on {server} as system:node:{nodeName} (credentials in {agentDir}).");
         await agent.RunAsync(cancellationToken);

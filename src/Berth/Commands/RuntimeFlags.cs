@@ -76,16 +76,19 @@ internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, strin
         {
             var network = new PodNetwork();
             var simulated = new SimulatedRuntime(network, TimeProvider.System);
-            return new NodeRuntime(simulated, simulated, network, null);
+            return new NodeRuntime(simulated, simulated, network, null, null);
         }
         var node = await ContainerdNode.StartAsync(
             new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)), loggers, cancellationToken);
-        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node);
+        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node);
     }
 }
 
-/// <summary>A started runtime, its handler runner and its pod network; disposing stops what was started for it.</summary>
-internal sealed record NodeRuntime(IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, IAsyncDisposable? Owner) : IAsyncDisposable
+/// <summary>
+/// A started runtime, its handler runner, its pod network and where pods' volumes go (none for simulated pods);
+/// disposing stops what was started for it.
+/// </summary>
+internal sealed record NodeRuntime(IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, IAsyncDisposable? Owner) : IAsyncDisposable
 {
     public ValueTask DisposeAsync() => Owner?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -13,6 +13,9 @@ internal sealed class ProbeManager(IHandlerRunner runner, TimeProvider time)
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Dictionary<(string ContainerId, HandlerUse Use), ProbeWorker>> _byPod = new(StringComparer.Ordinal);
 
+    /// <summary>Hears of every failed probe (the container, the probe's use and why), for the agent's Unhealthy events.</summary>
+    public Action<PodSandbox, ContainerStatus, HandlerUse, string> Failed { get; set; } = (_, _, _, _) => { };
+
     /// <summary>
     /// Probes the pod's running containers from now on, and no others; <paramref name="changed"/> hears whenever a
     /// verdict flips.
@@ -34,7 +37,7 @@ internal sealed class ProbeManager(IHandlerRunner runner, TimeProvider time)
                     if (workers.ContainsKey((container.Id, use)))
                         continue;
                     var worker = workers[(container.Id, use)] = new ProbeWorker(use, probe);
-                    _ = worker.RunAsync(runner, container, sandbox, () => Started(podKey, container.Id), changed, time);
+                    _ = worker.RunAsync(runner, container, sandbox, () => Started(podKey, container.Id), changed, message => Failed(sandbox, container, use, message), time);
                 }
             }
             if (workers is null)
@@ -60,7 +63,7 @@ internal sealed class ProbeManager(IHandlerRunner runner, TimeProvider time)
         Started(podKey, containerId) && Worker(podKey, containerId, HandlerUse.ReadinessProbe)?.Result is null or ProbeResult.Success;
 
     /// <summary>The failed liveness or startup probe that means the container must be restarted, if any.</summary>
-    public ProbeWorker? Failed(string podKey, string containerId) =>
+    public ProbeWorker? FailedProbe(string podKey, string containerId) =>
         new[] { Worker(podKey, containerId, HandlerUse.StartupProbe), Worker(podKey, containerId, HandlerUse.LivenessProbe) }
             .FirstOrDefault(w => w?.Result == ProbeResult.Failure);
 

@@ -46,8 +46,8 @@ internal sealed class ProbeWorker : IDisposable
     /// <summary>Why it last failed, for events and statuses.</summary>
     public string LastFailure { get; private set; } = "";
 
-    /// <summary>Probes until stopped; <paramref name="changed"/> hears of each flip of the result.</summary>
-    public async Task RunAsync(IHandlerRunner runner, ContainerStatus container, PodSandbox sandbox, Func<bool> started, Action changed, TimeProvider time)
+    /// <summary>Probes until stopped; <paramref name="changed"/> hears of each flip of the result, <paramref name="failed"/> of each failed try.</summary>
+    public async Task RunAsync(IHandlerRunner runner, ContainerStatus container, PodSandbox sandbox, Func<bool> started, Action changed, Action<string> failed, TimeProvider time)
     {
         var cancellationToken = _stop.Token;
         try
@@ -63,7 +63,10 @@ internal sealed class ProbeWorker : IDisposable
                     var outcome = await RunOnceAsync(runner, container, sandbox, cancellationToken);
                     (successes, failures) = outcome.Succeeded ? (successes + 1, 0) : (0, failures + 1);
                     if (!outcome.Succeeded)
+                    {
                         LastFailure = outcome.Message;
+                        failed(outcome.Message);
+                    }
                     ProbeResult? verdict = outcome.Succeeded
                         ? successes >= Settings.SuccessThreshold ? ProbeResult.Success : null
                         : failures >= Settings.FailureThreshold ? ProbeResult.Failure : null;

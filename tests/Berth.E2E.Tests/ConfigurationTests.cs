@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using Berth.Testing;
+
+namespace Berth.E2E.Tests;
+
+/// <summary>What a container gets from the API: environment and files from ConfigMaps, Secrets and its own pod, and images.</summary>
+public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixture<ContainerdCluster>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Pod_WithEnvironmentAndVolumesFromAConfigMapASecretAndItself_SeesThemAndConfigMapChangesReachIt()
+    {
+        var ns = await cluster.NamespaceAsync("config");
+        await cluster.Kubectl.SucceedAsync("create", "configmap", "settings", "-n", ns, "--from-literal=greeting=hello", "--from-literal=color=blue");
+        await cluster.Kubectl.SucceedAsync("create", "secret", "generic", "creds", "-n", ns, "--from-literal=password=s3cret");
+        await cluster.ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: app, labels: {tier: front}}
+            spec:
+              terminationGracePeriodSeconds: 1
+              volumes:
+              - {name: config, configMap: {name: settings}}
+              - {name: creds, secret: {secretName: creds, defaultMode: 0400}}
+              - {name: info, downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}]}}
+              - {name: www, emptyDir: {}}
+              containers:
+              - name: files
+                image: BUSYBOX
+                imagePullPolicy: IfNotPresent
+                command: [httpd, -f, -p, "8080", -h, /etc/config]
+                volumeMounts: [{name: config, mountPath: /etc/config}]
+              - name: env
+                image: BUSYBOX
+                imagePullPolicy: IfNotPresent
+                env:
+                - {name: GREETING, valueFrom: {configMapKeyRef: {name: settings, key: greeting}}}
+                - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
+                - {name: ME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+                - {name: MEMORY, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+                - {name: BOTH, value: "$(GREETING)-$(ME)"}
+                resources:
+                  limits: {memory: 32Mi}
+                command: [sh, -c, 'echo "$BOTH $PASSWORD $(cat /etc/creds/password) $MEMORY $(cat /etc/info/labels) $(stat -c %a /etc/creds/..data/password)" > /www/index.html; exec httpd -f -p 8081 -h /www']
+                volumeMounts:
+                - {name: creds, mountPath: /etc/creds, readOnly: true}
+                - {name: info, mountPath: /etc/info}
+                - {name: www, mountPath: /www}
+            """.Replace("BUSYBOX", ContainerdCluster.Busybox, StringComparison.Ordinal));
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/app", "-n", ns, "--timeout=90s");
+        var ip = (await cluster.GetAsync("get", "pod", "app", "-n", ns))["status"]!["podIP"]!.GetValue<string>();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+
+        Assert.Equal("hello-app s3cret s3cret 32 tier=\"front\" 400\n", await http.GetStringAsync(new Uri($"http://{ip}:8081/index.html")));
+        Assert.Equal("blue", await http.GetStringAsync(new Uri($"http://{ip}:8080/color")));
+
+        await cluster.Kubectl.SucceedAsync("patch", "configmap", "settings", "-n", ns, "-p", """{"data":{"color":"red"}}""");
+        await Eventually.TrueAsync(async () => await http.GetStringAsync(new Uri($"http://{ip}:8080/color")) == "red", Patience, "the ConfigMap's change to reach the volume");
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+    }
+
+    [Fact]
+    public async Task Container_WhoseSecretIsMissing_WaitsWithCreateContainerConfigErrorUntilItExists()
+    {
+        var ns = await cluster.NamespaceAsync("missing");
+        await cluster.ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: patient}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: app
+                image: BUSYBOX
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                env:
+                - name: TOKEN
+                  valueFrom: {secretKeyRef: {name: later, key: token}}
+            """.Replace("BUSYBOX", ContainerdCluster.Busybox, StringComparison.Ordinal));
+
+        await Eventually.TrueAsync(async () => Waiting(await cluster.GetAsync("get", "pod", "patient", "-n", ns))?["reason"]?.GetValue<string>() == "CreateContainerConfigError",
+            Patience, "the container to wait for its Secret");
+        Assert.Equal("secret \"later\" not found", Waiting(await cluster.GetAsync("get", "pod", "patient", "-n", ns))!["message"]!.GetValue<string>());
+
+        await cluster.Kubectl.SucceedAsync("create", "secret", "generic", "later", "-n", ns, "--from-literal=token=t0k");
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/patient", "-n", ns, "--timeout=90s");
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+    }
+
+    [Fact]
+    public async Task Container_WhoseImageCannotBePulled_ShowsErrImagePullThenImagePullBackOff()
+    {
+        var ns = await cluster.NamespaceAsync("pull");
+        // localhost/ names can only ever be asked of this machine, where no registry answers on the default port.
+        await cluster.ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: nowhere}
+            spec:
+              containers:
+              - {name: app, image: localhost/berth/does-not-exist:1.0}
+            """);
+
+        await Eventually.TrueAsync(async () => Waiting(await cluster.GetAsync("get", "pod", "nowhere", "-n", ns))?["reason"]?.GetValue<string>() == "ImagePullBackOff",
+            Patience, "the container to back off pulling its image");
+        var events = (await cluster.Kubectl.SucceedAsync("get", "events", "-n", ns, "--field-selector", "involvedObject.name=nowhere")).Out;
+        Assert.Contains("Failed to pull image \"localhost/berth/does-not-exist:1.0\"", events, StringComparison.Ordinal);
+        Assert.Contains("Error: ErrImagePull", events, StringComparison.Ordinal);
+        Assert.Contains("Back-off pulling image \"localhost/berth/does-not-exist:1.0\"", events, StringComparison.Ordinal);
+        Assert.Contains("ImagePullBackOff", (await cluster.Kubectl.SucceedAsync("get", "pod", "nowhere", "-n", ns)).Out, StringComparison.Ordinal);
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+    }
+
+    private static JsonNode? Waiting(JsonNode pod) => pod["status"]?["containerStatuses"]?[0]?["state"]?["waiting"];
+}

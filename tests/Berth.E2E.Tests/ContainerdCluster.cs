@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Berth.Testing;
+
+namespace Berth.E2E.Tests;
+
+/// <summary>
+/// A real <c>berth server</c> whose own node runs real containers: its own containerd, runc, a CNI bridge. Each
+/// cluster gets a bridge name and pod and service CIDRs of its own, so that clusters of test classes running at once
+/// never meet; the test images (built by <c>scripts/build-test-images.sh</c>) are imported as the node starts. On
+/// dispose the server is killed and <c>berth cleanup</c> takes down its pods, containerd and network.
+/// </summary>
+public sealed class ContainerdCluster : IAsyncLifetime
+{
+    public const string Busybox = "localhost/berth/busybox:1.0";
+
+    private readonly TempDirectory _kubectlCache = new("e2e-kube-cache");
+    private BerthServerProcess? _server;
+
+    public static string Binary { get; } = Path.Combine(AppContext.BaseDirectory, "berth");
+
+    public Kubectl Kubectl { get; private set; } = null!;
+
+    public string Bridge { get; } = "bt" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..8];
+
+    public string ClusterCidr { get; private set; } = "";
+
+    public string AgentDir => Path.Combine(_server!.DataDir, "agent");
+
+    public async Task InitializeAsync()
+    {
+        var images = TestImages();
+        (ClusterCidr, var serviceCidr) = FreeCidrs();
+        _server = await BerthServerProcess.StartAsync(Binary,
+            dataDir =>
+            {
+                var folder = Directory.CreateDirectory(Path.Combine(dataDir, "agent", "images")).FullName;
+                foreach (var image in images)
+                    File.Copy(image, Path.Combine(folder, Path.GetFileName(image)));
+            },
+            "--cluster-cidr", ClusterCidr, "--service-cidr", serviceCidr, "--pod-bridge", Bridge);
+        Kubectl = new Kubectl(_server.KubeconfigPath, _kubectlCache.Path);
+        await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "nodes", "-o", "name")).Out.Contains("node/", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), "the server's node to register");
+        await Kubectl.SucceedAsync("wait", "--for=condition=Ready", "nodes", "--all", "--timeout=60s");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.KillAsync();
+            var (code, output) = await RunAsync(Binary, "cleanup", "--data-dir", _server.DataDir);
+            await _server.DisposeAsync();
+            if (code != 0)
+                throw new InvalidOperationException($"berth cleanup failed ({code}): {output}");
+        }
+        _kubectlCache.Dispose();
+    }
+
+    /// <summary>A namespace of its own for a test.</summary>
+    public async Task<string> NamespaceAsync(string purpose)
+    {
+        var name = $"{purpose}-{Guid.NewGuid().ToString("N")[..6]}";
+        await Kubectl.SucceedAsync("create", "namespace", name);
+        return name;
+    }
+
+    public async Task ApplyAsync(string ns, string yaml)
+    {
+        using var files = new TempDirectory("e2e-manifest");
+        await Kubectl.SucceedAsync("apply", "-n", ns, "-f", await files.WriteAsync(yaml));
+    }
+
+    public async Task<JsonNode> GetAsync(params string[] args) =>
+        JsonNode.Parse((await Kubectl.SucceedAsync([.. args, "-o", "json"])).Out)!;
+
+    /// <summary>Runs a program to its end: its exit code and what it wrote.</summary>
+    public static async Task<(int Code, string Output)> RunAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>The image archives the node imports; a missing one fails the tests with what to run.</summary>
+    private static string[] TestImages()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Berth.slnx")))
+            dir = dir.Parent;
+        var folder = Path.Combine(dir?.FullName ?? "", "artifacts", "images");
+        var images = new[] { "pause.tar", "busybox.tar" }.Select(name => Path.Combine(folder, name)).ToArray();
+        if (dir is null || images.Any(image => !File.Exists(image)))
+            throw new InvalidOperationException($"the test images are missing from {folder}: run scripts/build-test-images.sh (make test does)");
+        return images;
+    }
+
+    /// <summary>A pod CIDR (/16) and a service CIDR (/24) that no route on this machine touches yet.</summary>
+    private static (string Cluster, string Service) FreeCidrs()
+    {
+        var routes = File.ReadAllText("/proc/net/route");
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var second = Random.Shared.Next(100, 150);
+            var third = Random.Shared.Next(0, 256);
+            // /proc/net/route writes destinations as little-endian hex: 10.X.0.0 is 0000X00A.
+            var taken = routes.Contains($"0000{second:X2}0A", StringComparison.Ordinal) || routes.Contains($"00{third:X2}{second + 100:X2}0A", StringComparison.Ordinal);
+            if (!taken)
+                return ($"10.{second.ToString(CultureInfo.InvariantCulture)}.0.0/16", $"10.{(second + 100).ToString(CultureInfo.InvariantCulture)}.{third.ToString(CultureInfo.InvariantCulture)}.0/24");
+        }
+        throw new InvalidOperationException("no free 10.x.0.0/16 for a test cluster's pods");
+    }
+}

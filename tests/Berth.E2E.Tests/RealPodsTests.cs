@@ -1,0 +1,185 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Berth.Testing;
+
+namespace Berth.E2E.Tests;
+
+/// <summary>Pods as real containers on the server's own node, driven with the real kubectl.</summary>
+public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<ContainerdCluster>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Deployment_OfHttpdWithAReadinessProbe_BecomesReadyAndServesOnPodAddressesFromTheNodeAndFromAnotherPod()
+    {
+        var ns = await cluster.NamespaceAsync("web");
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web}
+            spec:
+              replicas: 2
+              selector:
+                matchLabels: {app: web}
+              template:
+                metadata:
+                  labels: {app: web}
+                spec:
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                  - name: httpd
+                    image: {{ContainerdCluster.Busybox}}
+                    imagePullPolicy: IfNotPresent
+                    env: [{name: GREETING, value: hello-e2e}]
+                    command: [sh, -c, 'echo "$GREETING from $(hostname)" > /tmp/index.html && exec httpd -f -p 8080 -h /tmp']
+                    ports: [{name: http, containerPort: 8080}]
+                    readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+            """);
+
+        await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s");
+
+        var pods = (await cluster.GetAsync("get", "pods", "-n", ns, "-l", "app=web"))["items"]!.AsArray();
+        Assert.Equal(2, pods.Count);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        foreach (var pod in pods)
+        {
+            var ip = pod!["status"]!["podIP"]!.GetValue<string>();
+            Assert.True(InCidr(ip, cluster.ClusterCidr), $"pod IP {ip} is not in the cluster CIDR {cluster.ClusterCidr}");
+            Assert.Equal("True", pod["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == "Ready")!["status"]!.GetValue<string>());
+            Assert.StartsWith("containerd://", pod["status"]!["containerStatuses"]![0]!["containerID"]!.GetValue<string>(), StringComparison.Ordinal);
+            var page = await http.GetStringAsync(new Uri($"http://{ip}:8080/index.html"));
+            Assert.Equal($"hello-e2e from {pod["metadata"]!["name"]!.GetValue<string>()}\n", page);
+        }
+
+        // From another pod across the bridge: the client exits 0 only if it got the page.
+        var target = pods[0]!["status"]!["podIP"]!.GetValue<string>();
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: client}
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: wget
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'timeout 10 wget -q -O - http://{{target}}:8080/index.html | grep -q hello-e2e']
+            """);
+        await Eventually.TrueAsync(async () => await PhaseAsync(ns, "client") is "Succeeded" or "Failed", Patience, "the client pod to finish");
+        Assert.Equal("Succeeded", await PhaseAsync(ns, "client"));
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+    }
+
+    [Fact]
+    public async Task Container_OverItsMemoryLimit_IsOomKilled()
+    {
+        var ns = await cluster.NamespaceAsync("oom");
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: hog}
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: hog
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'tail /dev/zero']
+                resources:
+                  limits: {memory: 16Mi}
+            """);
+
+        await Eventually.TrueAsync(async () => await PhaseAsync(ns, "hog") == "Failed", Patience, "the memory hog to fail");
+        var terminated = (await cluster.GetAsync("get", "pod", "hog", "-n", ns))["status"]!["containerStatuses"]![0]!["state"]!["terminated"]!;
+        Assert.Equal("OOMKilled", terminated["reason"]!.GetValue<string>());
+        Assert.Equal(137, terminated["exitCode"]!.GetValue<int>());
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+    }
+
+    [Fact]
+    public async Task Container_FailingItsExecLivenessProbe_IsRestarted()
+    {
+        var ns = await cluster.NamespaceAsync("liveness");
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: flaky}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: app
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'touch /tmp/alive; sleep 2; rm /tmp/alive; exec sleep 3600']
+                livenessProbe: {exec: {command: [cat, /tmp/alive]}, periodSeconds: 1, failureThreshold: 1}
+            """);
+
+        await Eventually.TrueAsync(async () => (await StatusAsync(ns, "flaky"))["containerStatuses"]?[0]?["restartCount"]?.GetValue<int>() >= 1,
+            Patience, "the container to be restarted");
+        var events = (await cluster.Kubectl.SucceedAsync("get", "events", "-n", ns, "--field-selector", "involvedObject.name=flaky")).Out;
+        Assert.Contains("Liveness probe failed: cat: can't open '/tmp/alive': No such file or directory", events, StringComparison.Ordinal);
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+    }
+
+    [Fact]
+    public async Task DeletedPod_WithAHostPort_LeavesNothingBehind()
+    {
+        var ns = await cluster.NamespaceAsync("clean");
+        var hostPort = FreePort.Next();
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: exposed}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: httpd
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [httpd, -f, -p, "80", -h, /www]
+                ports: [{containerPort: 80, hostPort: {{hostPort}}, hostIP: 127.0.0.1}]
+            """);
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/exposed", "-n", ns, "--timeout=90s");
+        var pod = await cluster.GetAsync("get", "pod", "exposed", "-n", ns);
+        var (uid, ip) = (pod["metadata"]!["uid"]!.GetValue<string>(), pod["status"]!["podIP"]!.GetValue<string>());
+        using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+            Assert.Contains("hello from berth", await http.GetStringAsync(new Uri($"http://127.0.0.1:{hostPort}/")), StringComparison.Ordinal);
+        Assert.NotEmpty(await VethsAsync());
+
+        await cluster.Kubectl.SucceedAsync("delete", "pod", "exposed", "-n", ns, "--timeout=90s");
+
+        Assert.Empty(await VethsAsync());
+        var netns = Path.Combine(cluster.AgentDir, "containerd", "state", "io.containerd.grpc.v1.cri", "netns");
+        Assert.Empty(Directory.Exists(netns) ? Directory.GetFileSystemEntries(netns) : []);
+        Assert.False(Directory.Exists(Path.Combine(cluster.AgentDir, "logs", "pods", $"{ns}_exposed_{uid}")), "the pod's log directory is left");
+        Assert.Empty(Directory.GetDirectories("/sys/fs/cgroup/memory", $"pod{uid}", SearchOption.AllDirectories));
+        Assert.False(File.Exists(Path.Combine(cluster.AgentDir, "cni", "ipam", "berth", ip)), "the pod's address is still leased");
+        var nat = (await ContainerdCluster.RunAsync("iptables", "-w", "-t", "nat", "-S")).Output;
+        Assert.DoesNotContain($"--dport {hostPort.ToString(CultureInfo.InvariantCulture)}", nat, StringComparison.Ordinal);
+        Assert.DoesNotContain(System.Net.NetworkInformation.IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpListeners(), l => l.Port == hostPort);
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+    }
+
+    private async Task<JsonNode> StatusAsync(string ns, string pod) => (await cluster.GetAsync("get", "pod", pod, "-n", ns))["status"]!;
+
+    private async Task<string?> PhaseAsync(string ns, string pod) => (await StatusAsync(ns, pod))["phase"]?.GetValue<string>();
+
+    /// <summary>The veths attached to the cluster's bridge.</summary>
+    private async Task<string[]> VethsAsync() =>
+        (await ContainerdCluster.RunAsync("ip", "-o", "link", "show", "master", cluster.Bridge)).Output
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("veth", StringComparison.Ordinal)).ToArray();
+
+    private static bool InCidr(string ip, string cidr)
+    {
+        var (network, prefix) = (IPAddress.Parse(cidr.Split('/')[0]), int.Parse(cidr.Split('/')[1], CultureInfo.InvariantCulture));
+        var mask = prefix == 0 ? 0u : uint.MaxValue << (32 - prefix);
+        static uint Value(IPAddress address) => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
+        return IPAddress.Parse(ip).AddressFamily == AddressFamily.InterNetwork && (Value(IPAddress.Parse(ip)) & mask) == (Value(network) & mask);
+    }
+}
