@@ -36,8 +36,21 @@ try
     var (berth, peakRss) = await RunPodsAsync("bench", count);
     Console.WriteLine($"  berth: {count} pods, create to Ready p50 {Percentile(berth.Latencies, 50):F0} ms, p99 {Percentile(berth.Latencies, 99):F0} ms, {count / berth.Wall.TotalSeconds:F1} pods/s, agent RSS peak {peakRss / 1e6:F0} MB");
 
-    var socket = Path.Combine(agentData.Path, "agent", "containerd", "containerd.sock");
-    var cri = await RawCriAsync(socket, count);
+    // The agent would remove sandboxes of no pod of its own: it stops (its containerd with it), and the same
+    // containerd, with the agent's configuration, runs again on its own for the raw CRI figures.
+    await agent.StopAsync(TimeSpan.FromSeconds(60));
+    var containerdDir = Path.Combine(agentData.Path, "agent", "containerd");
+    using var containerd = Process.Start("containerd", ["--config", Path.Combine(containerdDir, "config.toml")]);
+    List<double> cri;
+    try
+    {
+        cri = await RawCriAsync(Path.Combine(containerdDir, "containerd.sock"), count);
+    }
+    finally
+    {
+        containerd.Kill();
+        await containerd.WaitForExitAsync();
+    }
     Console.WriteLine($"  raw CRI: {count} sandboxes + containers, p50 {Percentile(cri, 50):F0} ms, p99 {Percentile(cri, 99):F0} ms");
 
     var podman = await PodmanAsync(count);
@@ -107,7 +120,20 @@ async Task<((List<double> Latencies, TimeSpan Wall), long PeakRss)> RunPodsAsync
 static async Task<List<double>> RawCriAsync(string socket, int pods)
 {
     using var logs = new TempDirectory("bench-cri-logs");
-    using var runtime = await CriRuntime.ConnectAsync(socket, new CriPaths(logs.Path, ContainerdNodeOptions.DefaultCgroupRoot), CancellationToken.None);
+    CriRuntime? connected = null;
+    await WaitAsync(async () =>
+    {
+        try
+        {
+            connected = await CriRuntime.ConnectAsync(socket, new CriPaths(logs.Path, ContainerdNodeOptions.DefaultCgroupRoot), CancellationToken.None);
+            return true;
+        }
+        catch (Exception e) when (e is Grpc.Core.RpcException or HttpRequestException)
+        {
+            return false;
+        }
+    }, TimeSpan.FromSeconds(30), () => "containerd to answer again");
+    using var runtime = connected!;
     var imageRef = await runtime.ImageStatusAsync(Image, CancellationToken.None) ?? throw new InvalidOperationException($"{Image} is not in the agent's containerd");
     var latencies = new List<double>();
     var sandboxes = new List<string>();

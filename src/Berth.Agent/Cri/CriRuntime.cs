@@ -39,6 +39,8 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
 
     public string Version { get; }
 
+    public int PodWorkers => 16;
+
     internal RuntimeService.RuntimeServiceClient Runtime => _runtime;
 
     internal ImageService.ImageServiceClient Images => _images;
@@ -69,13 +71,27 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
 
     public async Task StopPodSandboxAsync(string sandboxId, CancellationToken cancellationToken)
     {
-        await _runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = sandboxId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        try
+        {
+            await _runtime.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = sandboxId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            // Gone already: stopped is what was wanted.
+        }
     }
 
     public async Task RemovePodSandboxAsync(string sandboxId, CancellationToken cancellationToken)
     {
         var sandbox = (await ListPodSandboxesAsync(cancellationToken)).FirstOrDefault(s => s.Id == sandboxId);
-        await _runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = sandboxId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        try
+        {
+            await _runtime.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = sandboxId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            // Gone already (its containers, or all of it): what was left of it is cleaned below.
+        }
         _sandboxIps.TryRemove(sandboxId, out _);
         foreach (var container in _statuses.Values.Where(c => c.SandboxId == sandboxId))
             _statuses.TryRemove(container.Id, out _);
@@ -160,7 +176,14 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
 
     public async Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken)
     {
-        await _runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = containerId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        try
+        {
+            await _runtime.RemoveContainerAsync(new RemoveContainerRequest { ContainerId = containerId }, deadline: Deadline(), cancellationToken: cancellationToken);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            // Gone already.
+        }
         _statuses.TryRemove(containerId, out _);
     }
 

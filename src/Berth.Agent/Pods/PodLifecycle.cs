@@ -26,8 +26,6 @@ namespace Berth.Agent.Pods;
 public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime runtime, IHandlerRunner handlers, string nodeName, string hostIp, TimeProvider time,
     ILoggerFactory loggers, BoundPods? shared = null, string? volumesDir = null)
 {
-    private const int Workers = 2;
-
     /// <summary>How often the runtime is relisted: every second, or every 5 minutes when it tells its events (upstream's two PLEGs).</summary>
     private static readonly TimeSpan RelistPeriod = TimeSpan.FromSeconds(1);
 
@@ -74,7 +72,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         var events = runtime.ContainerEvents(cancellationToken);
         var following = events is null ? Task.CompletedTask : FollowAsync(events, queue, cancellationToken);
         var relisting = RelistAsync(queue, events is null ? RelistPeriod : EventedRelistPeriod, cancellationToken);
-        await queue.RunAsync(Workers, SyncAsync, _logger, cancellationToken);
+        await queue.RunAsync(runtime.PodWorkers, SyncAsync, _logger, cancellationToken);
         await watching;
         await following;
         await relisting;

@@ -11,6 +11,12 @@ public interface IContainerRuntime
     /// <summary>The runtime's name and version as a node reports it (<c>containerd://1.7.24</c>).</summary>
     string Version { get; }
 
+    /// <summary>
+    /// How many pods the agent works on at once: calls that wait on processes and the network (a sandbox takes
+    /// 100–300 ms) want many, as upstream's kubelet has a worker per pod; calls answered at once want few.
+    /// </summary>
+    int PodWorkers { get; }
+
     /// <summary>Starts a sandbox for <paramref name="pod"/> (its spec says hostname, namespaces, host ports, security).</summary>
     Task<string> RunPodSandboxAsync(PodSandboxConfig config, JsonObject pod, CancellationToken cancellationToken);
 

@@ -33,6 +33,8 @@ public sealed class SimulatedRuntime(PodNetwork network, TimeProvider time) : IC
 
     public string Version => "simulated://berth";
 
+    public int PodWorkers => 2;
+
     public Task<string> RunPodSandboxAsync(PodSandboxConfig config, JsonObject pod, CancellationToken cancellationToken)
     {
         var ip = network.NextAddress();
