@@ -17,6 +17,7 @@ packages=(
   gcc           # compiles the pause process
   libc6-dev     # ... statically
   docker-registry  # a real registry on 127.0.0.1 for image pull tests
+  apache2-utils    # htpasswd: the test registry's bcrypt password file
 )
 if [ "${1:-}" = bench ]; then
   packages+=(podman)  # bench-pods: `podman run -d` of the same image, beside Berth

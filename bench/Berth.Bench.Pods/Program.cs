@@ -40,7 +40,9 @@ try
     // containerd, with the agent's configuration, runs again on its own for the raw CRI figures.
     await agent.StopAsync(TimeSpan.FromSeconds(60));
     var containerdDir = Path.Combine(agentData.Path, "agent", "containerd");
-    using var containerd = Process.Start("containerd", ["--config", Path.Combine(containerdDir, "config.toml")]);
+    // Its log goes where the agent's containerd logged.
+    using var containerd = Process.Start("/bin/sh", ["-c", "exec containerd --config \"$1\" >>\"$2\" 2>&1", "containerd",
+        Path.Combine(containerdDir, "config.toml"), Path.Combine(containerdDir, "containerd.log")]);
     List<double> cri;
     try
     {

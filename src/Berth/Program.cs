@@ -6,6 +6,7 @@ var root = new RootCommand("Berth: a lightweight Kubernetes-compatible container
     ServerCommand.Create(),
     AgentCommand.Create(),
     CleanupCommand.Create(),
+    ImagesCommand.Create(),
     VersionCommand.Create(),
 };
 // On SIGTERM or Ctrl+C a server or agent stops its parts in order (its containerd last); give it the time to.

@@ -48,7 +48,7 @@ public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixtur
                 - {name: info, mountPath: /etc/info}
                 - {name: www, mountPath: /www}
             """.Replace("BUSYBOX", ContainerdCluster.Busybox, StringComparison.Ordinal));
-        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/app", "-n", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/app", "-n", ns, "--timeout=55s");
         var ip = (await cluster.GetAsync("get", "pod", "app", "-n", ns))["status"]!["podIP"]!.GetValue<string>();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -58,7 +58,7 @@ public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixtur
         await cluster.Kubectl.SucceedAsync("patch", "configmap", "settings", "-n", ns, "-p", """{"data":{"color":"red"}}""");
         await Eventually.TrueAsync(async () => await http.GetStringAsync(new Uri($"http://{ip}:8080/color")) == "red", Patience, "the ConfigMap's change to reach the volume");
 
-        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
     [Fact]
@@ -86,9 +86,9 @@ public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixtur
         Assert.Equal("secret \"later\" not found", Waiting(await cluster.GetAsync("get", "pod", "patient", "-n", ns))!["message"]!.GetValue<string>());
 
         await cluster.Kubectl.SucceedAsync("create", "secret", "generic", "later", "-n", ns, "--from-literal=token=t0k");
-        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/patient", "-n", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/patient", "-n", ns, "--timeout=55s");
 
-        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixtur
         Assert.Contains("Back-off pulling image \"localhost/berth/does-not-exist:1.0\"", events, StringComparison.Ordinal);
         Assert.Contains("ImagePullBackOff", (await cluster.Kubectl.SucceedAsync("get", "pod", "nowhere", "-n", ns)).Out, StringComparison.Ordinal);
 
-        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
     private static JsonNode? Waiting(JsonNode pod) => pod["status"]?["containerStatuses"]?[0]?["state"]?["waiting"];

@@ -26,7 +26,9 @@ public sealed class ContainerdCluster : IAsyncLifetime
 
     public string ClusterCidr { get; private set; } = "";
 
-    public string AgentDir => Path.Combine(_server!.DataDir, "agent");
+    public string DataDir => _server!.DataDir;
+
+    public string AgentDir => Path.Combine(DataDir, "agent");
 
     public async Task InitializeAsync()
     {
@@ -89,18 +91,20 @@ public sealed class ContainerdCluster : IAsyncLifetime
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    /// <summary>The image archives the node imports; a missing one fails the tests with what to run.</summary>
-    private static string[] TestImages()
+    /// <summary>A test image archive built by <c>scripts/build-test-images.sh</c>; a missing one fails the tests with what to run.</summary>
+    public static string TestImage(string archive)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Berth.slnx")))
             dir = dir.Parent;
-        var folder = Path.Combine(dir?.FullName ?? "", "artifacts", "images");
-        var images = new[] { "pause.tar", "busybox.tar" }.Select(name => Path.Combine(folder, name)).ToArray();
-        if (dir is null || images.Any(image => !File.Exists(image)))
-            throw new InvalidOperationException($"the test images are missing from {folder}: run scripts/build-test-images.sh (make test does)");
-        return images;
+        var path = Path.Combine(dir?.FullName ?? "", "artifacts", "images", archive);
+        if (!File.Exists(path))
+            throw new InvalidOperationException($"the test image {path} is missing: run scripts/build-test-images.sh (make test does)");
+        return path;
     }
+
+    /// <summary>The image archives the node imports.</summary>
+    private static string[] TestImages() => [TestImage("pause.tar"), TestImage("busybox.tar")];
 
     /// <summary>A pod CIDR (/16) and a service CIDR (/24) that no route on this machine touches yet.</summary>
     private static (string Cluster, string Service) FreeCidrs()

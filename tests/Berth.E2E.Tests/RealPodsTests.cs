@@ -38,7 +38,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
                     readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
             """);
 
-        await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/web", "-n", ns, "--timeout=55s");
 
         var pods = (await cluster.GetAsync("get", "pods", "-n", ns, "-l", "app=web"))["items"]!.AsArray();
         Assert.Equal(2, pods.Count);
@@ -70,7 +70,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         await Eventually.TrueAsync(async () => await PhaseAsync(ns, "client") is "Succeeded" or "Failed", Patience, "the client pod to finish");
         Assert.Equal("Succeeded", await PhaseAsync(ns, "client"));
 
-        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         Assert.Equal("OOMKilled", terminated["reason"]!.GetValue<string>());
         Assert.Equal(137, terminated["exitCode"]!.GetValue<int>());
 
-        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         var events = (await cluster.Kubectl.SucceedAsync("get", "events", "-n", ns, "--field-selector", "involvedObject.name=flaky")).Out;
         Assert.Contains("Liveness probe failed: cat: can't open '/tmp/alive': No such file or directory", events, StringComparison.Ordinal);
 
-        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
     [Fact]
@@ -144,14 +144,14 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
                 command: [httpd, -f, -p, "80", -h, /www]
                 ports: [{containerPort: 80, hostPort: {{hostPort}}, hostIP: 127.0.0.1}]
             """);
-        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/exposed", "-n", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/exposed", "-n", ns, "--timeout=55s");
         var pod = await cluster.GetAsync("get", "pod", "exposed", "-n", ns);
         var (uid, ip) = (pod["metadata"]!["uid"]!.GetValue<string>(), pod["status"]!["podIP"]!.GetValue<string>());
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
             Assert.Contains("hello from berth", await http.GetStringAsync(new Uri($"http://127.0.0.1:{hostPort}/")), StringComparison.Ordinal);
         Assert.NotEmpty(await VethsAsync());
 
-        await cluster.Kubectl.SucceedAsync("delete", "pod", "exposed", "-n", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("delete", "pod", "exposed", "-n", ns, "--timeout=55s");
 
         Assert.Empty(await VethsAsync());
         var netns = Path.Combine(cluster.AgentDir, "containerd", "state", "io.containerd.grpc.v1.cri", "netns");
@@ -163,7 +163,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         Assert.DoesNotContain($"--dport {hostPort.ToString(CultureInfo.InvariantCulture)}", nat, StringComparison.Ordinal);
         Assert.DoesNotContain(System.Net.NetworkInformation.IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpListeners(), l => l.Port == hostPort);
 
-        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=90s");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
     private async Task<JsonNode> StatusAsync(string ns, string pod) => (await cluster.GetAsync("get", "pod", pod, "-n", ns))["status"]!;

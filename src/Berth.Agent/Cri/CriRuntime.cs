@@ -139,11 +139,20 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
         return status.Image?.Id;
     }
 
+    /// <summary>Every image the runtime has: its names, ID and size.</summary>
+    public async Task<IReadOnlyList<ImageInfo>> ListImagesAsync(CancellationToken cancellationToken)
+    {
+        var listed = await _images.ListImagesAsync(new ListImagesRequest(), deadline: Deadline(), cancellationToken: cancellationToken);
+        return [.. listed.Images.Select(i => new ImageInfo([.. i.RepoTags], i.Id, i.Size))];
+    }
+
     public async Task<string> PullImageAsync(string image, RegistryAuth? auth, System.Text.Json.Nodes.JsonObject pod, CancellationToken cancellationToken)
     {
         var request = new PullImageRequest { Image = new ImageSpec { Image = image }, SandboxConfig = SandboxConfigs.For(pod, SandboxIdentity(pod), _paths) };
+        // The credentials were chosen for this image's registry already; containerd would compare a server address
+        // without a scheme as a URL and find no host in it.
         if (auth is not null)
-            request.Auth = new AuthConfig { Username = auth.Username, Password = auth.Password, Auth = auth.Auth, ServerAddress = auth.ServerAddress };
+            request.Auth = new AuthConfig { Username = auth.Username, Password = auth.Password, Auth = auth.Auth };
         try
         {
             var pulled = await _images.PullImageAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
@@ -151,7 +160,7 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
         }
         catch (RpcException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ImageUnavailableException("ErrImagePull", e.Status.Detail);
+            throw new ImageUnavailableException("ErrImagePull", $"rpc error: code = {e.StatusCode} desc = {e.Status.Detail}");
         }
     }
 

@@ -16,7 +16,12 @@ internal sealed class ImagePulls(IContainerRuntime runtime, PodEvents events, Ti
     private readonly Dictionary<string, (TimeSpan Delay, DateTimeOffset Until, string Error)> _backOff = new(StringComparer.Ordinal);
 
     /// <summary>The image's ID, or why the container must wait (reason, message) and until when.</summary>
-    public async Task<ImagePull> EnsureAsync(JsonObject pod, PodSandboxConfig identity, ContainerSpec container, RegistryAuth? auth, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Each of <paramref name="credentials"/> (from the pod's image pull secrets, for the image's registry) is tried in
+    /// turn until one works; with none the pull is anonymous.
+    /// </remarks>
+    public async Task<ImagePull> EnsureAsync(JsonObject pod, PodSandboxConfig identity, ContainerSpec container, IReadOnlyList<RegistryAuth> credentials,
+        CancellationToken cancellationToken)
     {
         var key = $"{identity.Uid}_{container.Image}";
         var now = time.GetUtcNow();
@@ -44,7 +49,7 @@ internal sealed class ImagePulls(IContainerRuntime runtime, PodEvents events, Ti
         var clock = Stopwatch.StartNew();
         try
         {
-            var pulled = await runtime.PullImageAsync(container.Image, auth, pod, cancellationToken);
+            var pulled = await PullAsync(container.Image, credentials, pod, cancellationToken);
             events.Pulled(identity, container, clock.Elapsed);
             lock (_gate)
                 _backOff.Remove(key);
@@ -52,17 +57,35 @@ internal sealed class ImagePulls(IContainerRuntime runtime, PodEvents events, Ti
         }
         catch (ImageUnavailableException e)
         {
-            var error = $"failed to pull and unpack image \"{container.Image}\": {e.Message}";
-            events.PullFailed(identity, container, e.Reason, $"Failed to pull image \"{container.Image}\": {error}");
+            events.PullFailed(identity, container, e.Reason, $"Failed to pull image \"{container.Image}\": {e.Message}");
             DateTimeOffset until;
             lock (_gate)
             {
                 var delay = _backOff.TryGetValue(key, out var before) ? Min(before.Delay * 2, ContainerBackOff.Max) : ContainerBackOff.Initial;
                 until = time.GetUtcNow() + delay;
-                _backOff[key] = (delay, until, error);
+                _backOff[key] = (delay, until, e.Message);
             }
-            return ImagePull.Waiting(e.Reason, error, until);
+            return ImagePull.Waiting(e.Reason, e.Message, until);
         }
+    }
+
+    private async Task<string> PullAsync(string image, IReadOnlyList<RegistryAuth> credentials, JsonObject pod, CancellationToken cancellationToken)
+    {
+        if (credentials.Count == 0)
+            return await runtime.PullImageAsync(image, null, pod, cancellationToken);
+        ImageUnavailableException? last = null;
+        foreach (var auth in credentials)
+        {
+            try
+            {
+                return await runtime.PullImageAsync(image, auth, pod, cancellationToken);
+            }
+            catch (ImageUnavailableException e)
+            {
+                last = e;
+            }
+        }
+        throw last!;
     }
 
     /// <summary>Forgets the back-offs of a pod that is gone.</summary>

@@ -257,7 +257,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         var started = false;
         foreach (var (spec, attempt) in plan.Start)
         {
-            var image = await _images!.EnsureAsync(pod, run.Sandbox.Pod, spec, null, cancellationToken);
+            var credentials = await PullSecrets.ForAsync(client, pod, spec.Image, cancellationToken);
+            var image = await _images!.EnsureAsync(pod, run.Sandbox.Pod, spec, credentials, cancellationToken);
             if (image.ImageRef is not { } imageRef)
             {
                 waits.Add(new ContainerWait(spec.Name, image.Reason, image.Message, image.RetryAt));
