@@ -24,6 +24,9 @@ public sealed class ContainerdCluster : IAsyncLifetime
 
     public string Bridge { get; } = "bt" + Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())[..8];
 
+    /// <summary>The node's <c>registries.yaml</c> (k3s's format), if it has one.</summary>
+    public string? RegistriesYaml { get; init; }
+
     public string ClusterCidr { get; private set; } = "";
 
     public string DataDir => _server!.DataDir;
@@ -40,6 +43,8 @@ public sealed class ContainerdCluster : IAsyncLifetime
                 var folder = Directory.CreateDirectory(Path.Combine(dataDir, "agent", "images")).FullName;
                 foreach (var image in images)
                     File.Copy(image, Path.Combine(folder, Path.GetFileName(image)));
+                if (RegistriesYaml is not null)
+                    File.WriteAllText(Path.Combine(dataDir, "agent", "registries.yaml"), RegistriesYaml);
             },
             "--cluster-cidr", ClusterCidr, "--service-cidr", serviceCidr, "--pod-bridge", Bridge);
         Kubectl = new Kubectl(_server.KubeconfigPath, _kubectlCache.Path);

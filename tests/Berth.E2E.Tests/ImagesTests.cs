@@ -57,6 +57,43 @@ public sealed class ImagesTests(ContainerdCluster cluster) : IClassFixture<Conta
     }
 
     [Fact]
+    public async Task Node_WithAMirrorInRegistriesYaml_PullsARegistrysImagesFromTheMirror()
+    {
+        await using var registry = await RegistryProcess.StartAsync();
+        await registry.PushAsync(ContainerdCluster.TestImage("busybox.tar"), "team/busybox:mirrored");
+        // Nothing answers at the alias: the image can only come from the mirror.
+        var alias = $"localhost:{FreePort.Next()}";
+        var mirrored = new ContainerdCluster { RegistriesYaml = $"mirrors:\n  \"{alias}\":\n    endpoint:\n    - \"http://{registry.Host}\"\n" };
+        await mirrored.InitializeAsync();
+        try
+        {
+            var ns = await mirrored.NamespaceAsync("mirror");
+            await mirrored.Kubectl.SucceedAsync("create", "secret", "docker-registry", "regcred", "-n", ns,
+                $"--docker-server={alias}", $"--docker-username={RegistryProcess.User}", $"--docker-password={RegistryProcess.Password}");
+            await mirrored.ApplyAsync(ns, $"""
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: mirrored
+                spec:
+                  terminationGracePeriodSeconds: 0
+                  imagePullSecrets:
+                  - name: regcred
+                  containers:
+                  - name: app
+                    image: {alias}/team/busybox:mirrored
+                    command: [sleep, "3600"]
+                """);
+            await mirrored.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/mirrored", "-n", ns, "--timeout=55s");
+            await mirrored.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+        }
+        finally
+        {
+            await mirrored.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task ImagesImport_PutsAnArchiveIntoTheRunningNodeUnderItsNameAndLsListsIt()
     {
         using var files = new TempDirectory("images");

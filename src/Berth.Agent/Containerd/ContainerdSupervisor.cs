@@ -28,7 +28,10 @@ public sealed partial class ContainerdSupervisor(ContainerdLayout layout, string
         foreach (var dir in new[] { layout.Directory, layout.Root, layout.State, layout.RuncRoot, layout.Opt, layout.CertsDir, layout.CniConfDir, layout.Images, layout.Logs })
             Directory.CreateDirectory(dir);
         if (rewriteConfig)
+        {
             await File.WriteAllTextAsync(layout.ConfigFile, ContainerdConfig.Render(layout, sandboxImage, cniBinDir), cancellationToken);
+            RegistryHosts.Write(layout.AgentDir, layout.CertsDir);
+        }
         await LaunchAsync(cancellationToken);
         _supervising = SuperviseAsync(_stop.Token);
     }
