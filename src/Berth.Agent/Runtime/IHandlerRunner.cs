@@ -21,7 +21,7 @@ public sealed record HandlerResult(bool Succeeded, string Message)
 /// <summary>
 /// Runs a probe's or lifecycle hook's handler (<c>exec</c>, <c>httpGet</c>, <c>tcpSocket</c>, <c>grpc</c>) against a
 /// running container. The simulated runtime answers from its pods' annotations; real containers are probed through
-/// CRI's ExecSync and over the pod network (issue 8). A <c>sleep</c> handler never gets here: the agent sleeps itself.
+/// CRI's ExecSync and over the pod network (<c>Cri/CriHandlers</c>). A <c>sleep</c> handler never gets here: the agent sleeps itself.
 /// </summary>
 public interface IHandlerRunner
 {
