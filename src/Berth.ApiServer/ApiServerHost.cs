@@ -8,6 +8,7 @@ using Berth.ApiServer.Http;
 using Berth.ApiServer.Observability;
 using Berth.ApiServer.OpenApi;
 using Berth.ApiServer.Printing;
+using Berth.ApiServer.Proxy;
 using Berth.ApiServer.Rest;
 using Berth.ApiServer.Security;
 using Berth.Core.Errors;
@@ -37,10 +38,12 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly WatchCaches _caches;
     private readonly Background _definitions;
     private readonly ClusterPki _pki;
+    private readonly NodeAgents _agents;
 
-    private ApiServerHost(WebApplication app, WatchCaches caches, Background definitions, Uri url, string kubeconfigPath, ClusterPki pki)
+    private ApiServerHost(WebApplication app, WatchCaches caches, Background definitions, Uri url, string kubeconfigPath, ClusterPki pki, NodeAgents agents)
     {
         _app = app;
+        _agents = agents;
         _caches = caches;
         _definitions = definitions;
         _pki = pki;
@@ -111,7 +114,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var serviceAccounts = table.Find("", "v1", "serviceaccounts")!;
         var authenticator = new Authenticator(pki, tokens, serviceAccountTokens,
             (ns, name) => caches.For(serviceAccounts).Get(serviceAccounts.StorageKey(ns, name))?.Parse()["metadata"]?["uid"]?.GetValue<string>());
-        var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, options, TimeProvider.System);
+        var agents = new NodeAgents(pki.AgentClient);
+        var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, agents, options, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
         var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table, served), handler, metrics, pki.CaPem);
@@ -178,7 +182,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var kubeconfig = Path.Combine(options.DataDir, "kubeconfig.yaml");
         Kubeconfig.Write(kubeconfig, url.ToString().TrimEnd('/'), pki);
         Log.Listening(logger, url);
-        return new ApiServerHost(app, caches, definitions, url, kubeconfig, pki);
+        return new ApiServerHost(app, caches, definitions, url, kubeconfig, pki, agents);
     }
 
     public async ValueTask DisposeAsync()
@@ -187,6 +191,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         await _app.DisposeAsync();
         await _definitions.DisposeAsync();
         await _caches.DisposeAsync();
+        _agents.Dispose();
     }
 
     /// <summary>A loop the server runs beside its requests, stopped with it.</summary>

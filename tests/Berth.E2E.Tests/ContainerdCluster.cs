@@ -46,7 +46,7 @@ public sealed class ContainerdCluster : IAsyncLifetime
                 if (RegistriesYaml is not null)
                     File.WriteAllText(Path.Combine(dataDir, "agent", "registries.yaml"), RegistriesYaml);
             },
-            "--cluster-cidr", ClusterCidr, "--service-cidr", serviceCidr, "--pod-bridge", Bridge);
+            "--cluster-cidr", ClusterCidr, "--service-cidr", serviceCidr, "--pod-bridge", Bridge, "--agent-port", FreePort.Next().ToString(CultureInfo.InvariantCulture));
         Kubectl = new Kubectl(_server.KubeconfigPath, _kubectlCache.Path);
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "nodes", "-o", "name")).Out.Contains("node/", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "the server's node to register");

@@ -166,6 +166,60 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
+    [Fact]
+    public async Task Logs_OfTheCurrentAndPreviousInstance_WithTailTimestampsAndFollow_ReadAsKubectlShowsThem()
+    {
+        var ns = await cluster.NamespaceAsync("logs");
+        await cluster.ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: twice
+            spec:
+              terminationGracePeriodSeconds: 0
+              volumes:
+              - name: state
+                emptyDir: {}
+              containers:
+              - name: app
+                image: BUSYBOX
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'if [ -e /state/ran ]; then echo second run; echo to stderr >&2; exec sleep 3600; else touch /state/ran; echo first run; exit 1; fi']
+                volumeMounts:
+                - name: state
+                  mountPath: /state
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: slow
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: app
+                image: BUSYBOX
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'echo early; sleep 3; echo late']
+            """.Replace("BUSYBOX", ContainerdCluster.Busybox, StringComparison.Ordinal));
+
+        // Followed from while it runs, the log ends when the container does, with what it wrote meanwhile.
+        await Eventually.TrueAsync(async () => await PhaseAsync(ns, "slow") is "Running" or "Succeeded", Patience, "the slow pod to run");
+        Assert.Equal("early\nlate\n", (await cluster.Kubectl.SucceedAsync("logs", "-f", "slow", "-n", ns)).Out);
+
+        await Eventually.TrueAsync(async () => (await StatusAsync(ns, "twice"))["containerStatuses"]?[0]?["state"]?["running"] is not null
+            && (await StatusAsync(ns, "twice"))["containerStatuses"]?[0]?["restartCount"]?.GetValue<int>() == 1, Patience, "the second run");
+        await Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("logs", "twice", "-n", ns)).Out.Contains("to stderr", StringComparison.Ordinal),
+            Patience, "the second run's output");
+        Assert.Equal("second run\nto stderr\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns)).Out);
+        Assert.Equal("first run\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns, "--previous")).Out);
+        Assert.Equal("to stderr\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns, "--tail=1")).Out);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z second run\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns, "--timestamps")).Out);
+        var missing = await cluster.Kubectl.RunAsync("logs", "slow", "-n", ns, "--previous");
+        Assert.Contains("previous terminated container \"app\" in pod \"slow\" not found", missing.Err, StringComparison.Ordinal);
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+    }
+
     private async Task<JsonNode> StatusAsync(string ns, string pod) => (await cluster.GetAsync("get", "pod", pod, "-n", ns))["status"]!;
 
     private async Task<string?> PhaseAsync(string ns, string pod) => (await StatusAsync(ns, pod))["phase"]?.GetValue<string>();

@@ -15,9 +15,10 @@ public sealed partial class ContainerdNode : IAsyncDisposable
 {
     private readonly ContainerdSupervisor? _containerd;
 
-    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, string volumesDir)
+    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, ContainerdLayout layout)
     {
-        VolumesDir = volumesDir;
+        VolumesDir = layout.Pods;
+        LogsDir = layout.Logs;
         _containerd = containerd;
         Runtime = runtime;
         Handlers = new CriHandlers(runtime);
@@ -32,6 +33,9 @@ public sealed partial class ContainerdNode : IAsyncDisposable
 
     /// <summary>Where pods' volumes are set up (<c>&lt;agent&gt;/pods</c>).</summary>
     public string VolumesDir { get; }
+
+    /// <summary>Where the runtime writes pods' container logs (<c>&lt;agent&gt;/logs/pods</c>).</summary>
+    public string LogsDir { get; }
 
     public static async Task<ContainerdNode> StartAsync(ContainerdNodeOptions options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -58,7 +62,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
                 CniConfig.Write(layout.CniConfDir, options.Network, cidr, layout.CniIpamDir);
                 Log.CniWritten(logger, cidr.ToString(), options.Network.Bridge);
             });
-            return new ContainerdNode(containerd, runtime, network, layout.Pods);
+            return new ContainerdNode(containerd, runtime, network, layout);
         }
         catch
         {

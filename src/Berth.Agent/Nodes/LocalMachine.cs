@@ -14,14 +14,15 @@ public static class LocalMachine
     /// <summary>Upstream's default for the node's file system: below 10% available is pressure.</summary>
     private const double DiskAvailableMinFraction = 0.10;
 
-    public static NodeDescription Describe(string nodeName, IReadOnlyDictionary<string, string> extraLabels, string runtimeVersion, string dataDir = "/")
+    public static NodeDescription Describe(string nodeName, IReadOnlyDictionary<string, string> extraLabels, string runtimeVersion, string dataDir = "/",
+        int agentPort = NodeDescription.DefaultAgentPort)
     {
         var capacity = new NodeCapacity(
             Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
             MemoryKibibytes("MemTotal:") + "Ki",
             (new DriveInfo("/").TotalSize / 1024) + "Ki",
             MaxPods);
-        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(runtimeVersion), Labels(nodeName, extraLabels), () => Pressure(dataDir));
+        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(runtimeVersion), Labels(nodeName, extraLabels), () => Pressure(dataDir), agentPort);
     }
 
     /// <summary>Whether this machine is short of memory, or of disk where <paramref name="dataDir"/> lives, by upstream's default thresholds.</summary>

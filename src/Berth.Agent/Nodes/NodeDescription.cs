@@ -2,7 +2,8 @@ namespace Berth.Agent.Nodes;
 
 /// <summary>
 /// What a node reports about itself: its name, what it can hold, how it is reached and what it runs, the labels it
-/// registers with, and how to tell whether it is short of memory, disk or process IDs now (never, for a hollow node).
+/// registers with, how to tell whether it is short of memory, disk or process IDs now (never, for a hollow node), and
+/// the port of its agent's endpoint (logs), upstream's kubelet port by default.
 /// </summary>
 public sealed record NodeDescription(
     string Name,
@@ -10,8 +11,11 @@ public sealed record NodeDescription(
     string InternalIp,
     NodeSystem System,
     IReadOnlyDictionary<string, string> Labels,
-    Func<NodePressure>? Pressure = null)
+    Func<NodePressure>? Pressure = null,
+    int AgentPort = NodeDescription.DefaultAgentPort)
 {
+    public const int DefaultAgentPort = 10250;
+
     public NodePressure CurrentPressure() => Pressure?.Invoke() ?? NodePressure.None;
 }
 

@@ -61,7 +61,7 @@ internal static class NodeObject
             ["addresses"] = new JsonArray(
                 new JsonObject { ["type"] = "InternalIP", ["address"] = node.InternalIp },
                 new JsonObject { ["type"] = "Hostname", ["address"] = node.Name }),
-            ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = 10250 } },
+            ["daemonEndpoints"] = new JsonObject { ["kubeletEndpoint"] = new JsonObject { ["Port"] = node.AgentPort } },
             ["nodeInfo"] = new JsonObject
             {
                 ["machineID"] = node.System.MachineId,

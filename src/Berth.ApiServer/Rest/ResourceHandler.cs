@@ -5,6 +5,7 @@ using Berth.ApiServer.Caching;
 using Berth.ApiServer.Discovery;
 using Berth.ApiServer.Observability;
 using Berth.ApiServer.Printing;
+using Berth.ApiServer.Proxy;
 using Berth.ApiServer.Security;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
@@ -17,10 +18,12 @@ namespace Berth.ApiServer.Rest;
 /// <summary>
 /// The REST verbs over every resource in the table, on objects kept as JSON in the store. Split by verb:
 /// this file dispatches and holds what the verbs share; <c>ResourceHandler.{Create,Read,Update,Patch,Delete,Watch}.cs</c>
-/// hold the verbs, and <c>ResourceHandler.Subresources.cs</c> scale, binding, eviction and token.
+/// hold the verbs, <c>ResourceHandler.Subresources.cs</c> scale, binding, eviction and token, and
+/// <c>ResourceHandler.Log.cs</c> pods' logs from their nodes' agents.
 /// </summary>
 internal sealed partial class ResourceHandler(
-    IStore store, WatchCaches caches, ServedResources served, Printers printers, ServiceAccountTokens serviceAccountTokens, ApiServerOptions options, TimeProvider time)
+    IStore store, WatchCaches caches, ServedResources served, Printers printers, ServiceAccountTokens serviceAccountTokens, NodeAgents agents, ApiServerOptions options,
+    TimeProvider time)
 {
     private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
 
@@ -60,6 +63,9 @@ internal sealed partial class ResourceHandler(
                 break;
             case ("POST", not null, "token"):
                 await IssueTokenAsync(context, target);
+                break;
+            case ("GET", not null, "log"):
+                await LogAsync(context, target);
                 break;
             case ("POST", not null, "eviction"):
                 await EvictAsync(context, target);

@@ -16,10 +16,11 @@ public sealed class ClusterPki
     private static readonly TimeSpan LeafLifetime = TimeSpan.FromDays(365);
 
     private ClusterPki(X509Certificate2 ca, X509Certificate2 serving, X509Certificate2 adminClient, X509Certificate2 controllerManagerClient,
-        string caPem, string adminCertPem, string adminKeyPem)
+        X509Certificate2 agentClient, string caPem, string adminCertPem, string adminKeyPem)
     {
         Ca = ca;
         ControllerManagerClient = controllerManagerClient;
+        AgentClient = agentClient;
         Serving = serving;
         AdminClient = adminClient;
         CaPem = caPem;
@@ -34,6 +35,9 @@ public sealed class ClusterPki
     public X509Certificate2 AdminClient { get; }
 
     public X509Certificate2 ControllerManagerClient { get; }
+
+    /// <summary>What the API server presents to node agents (for logs): <c>CN=kube-apiserver-kubelet-client</c>, as upstream's.</summary>
+    public X509Certificate2 AgentClient { get; }
 
     public string CaPem { get; }
 
@@ -50,7 +54,8 @@ public sealed class ClusterPki
             existing => names.All(n => existing.MatchesHostname(n)));
         var admin = LoadOrCreate(tlsDir, "admin", () => Issue(ca, "CN=admin, O=system:masters", serverAuth: false, []));
         var controllerManager = LoadOrCreate(tlsDir, "controller-manager", () => Issue(ca, "CN=system:kube-controller-manager", serverAuth: false, []));
-        return new ClusterPki(ca, serving, admin, controllerManager,
+        var agentClient = LoadOrCreate(tlsDir, "agent-client", () => Issue(ca, "CN=kube-apiserver-kubelet-client, O=system:masters", serverAuth: false, []));
+        return new ClusterPki(ca, serving, admin, controllerManager, agentClient,
             File.ReadAllText(Path.Combine(tlsDir, "ca.crt")),
             File.ReadAllText(Path.Combine(tlsDir, "admin.crt")),
             File.ReadAllText(Path.Combine(tlsDir, "admin.key")));

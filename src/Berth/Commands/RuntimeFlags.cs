@@ -3,6 +3,8 @@ using Berth.Agent.Cri;
 using Berth.Agent.Network;
 using Berth.Agent.Nodes;
 using Berth.Agent.Runtime;
+using Berth.Agent.Streaming;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Commands;
@@ -37,6 +39,12 @@ internal sealed class RuntimeFlags
         DefaultValueFactory = _ => PodNetworkSettings.DefaultServiceCidr,
     };
 
+    private readonly Option<int> _agentPort = new("--agent-port")
+    {
+        Description = "The port of the node agent's HTTPS endpoint, which the API server reads pods' logs from (upstream's kubelet port).",
+        DefaultValueFactory = _ => NodeDescription.DefaultAgentPort,
+    };
+
     /// <summary>Adds the flags to <paramref name="command"/>, with their checks.</summary>
     public void AddTo(Command command)
     {
@@ -44,8 +52,11 @@ internal sealed class RuntimeFlags
         command.Options.Add(_endpoint);
         command.Options.Add(_bridge);
         command.Options.Add(_serviceCidr);
+        command.Options.Add(_agentPort);
         command.Validators.Add(result =>
         {
+            if (result.GetValue(_agentPort) is < 0 or > 65535)
+                result.AddError("--agent-port must be a port number");
             // A validator sees no default value, only what was given.
             if (result.GetValue(_runtime) is { } runtime && runtime is not ("cri" or "simulated"))
                 result.AddError($"--runtime must be cri or simulated, not \"{runtime}\"");
@@ -63,11 +74,12 @@ internal sealed class RuntimeFlags
         parse.GetValue(_runtime) == "simulated",
         parse.GetValue(_endpoint) is { } endpoint ? endpoint["unix://".Length..] : null,
         parse.GetValue(_bridge)!,
-        parse.GetValue(_serviceCidr)!);
+        parse.GetValue(_serviceCidr)!,
+        parse.GetValue(_agentPort));
 }
 
 /// <summary>How a node runs its pods, as its flags said.</summary>
-internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, string Bridge, string ServiceCidr)
+internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort)
 {
     /// <summary>Starts the runtime: containerd and the pod network for real containers, or a simulated runtime.</summary>
     public async Task<NodeRuntime> StartAsync(string agentDir, string clusterCidr, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -76,19 +88,27 @@ internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, strin
         {
             var network = new PodNetwork();
             var simulated = new SimulatedRuntime(network, TimeProvider.System);
-            return new NodeRuntime(simulated, simulated, network, null, null);
+            return new NodeRuntime(simulated, simulated, network, null, null, null);
         }
         var node = await ContainerdNode.StartAsync(
             new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)), loggers, cancellationToken);
-        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node);
+        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node);
     }
 }
 
 /// <summary>
-/// A started runtime, its handler runner, its pod network and where pods' volumes go (none for simulated pods);
-/// disposing stops what was started for it.
+/// A started runtime, its handler runner, its pod network, and where pods' volumes and logs go (none for simulated
+/// pods); disposing stops what was started for it.
 /// </summary>
-internal sealed record NodeRuntime(IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, IAsyncDisposable? Owner) : IAsyncDisposable
+internal sealed record NodeRuntime(IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, string? LogsDir, IAsyncDisposable? Owner)
+    : IAsyncDisposable
 {
+    /// <summary>The agent's endpoint serving its pods' logs to the API server, for a node whose pods write logs.</summary>
+    public Task ServeAsync(NodeDescription node, X509Certificate2 clusterCa, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        LogsDir is null
+            ? Task.CompletedTask
+            : new AgentEndpoint(System.Net.IPAddress.Parse(node.InternalIp), node.AgentPort, clusterCa, new ContainerLogs(Runtime, LogsDir, TimeProvider.System),
+                TimeProvider.System, loggers.CreateLogger<AgentEndpoint>()).RunAsync(cancellationToken);
+
     public ValueTask DisposeAsync() => Owner?.DisposeAsync() ?? ValueTask.CompletedTask;
 }
