@@ -210,10 +210,13 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
             && (await StatusAsync(ns, "twice"))["containerStatuses"]?[0]?["restartCount"]?.GetValue<int>() == 1, Patience, "the second run");
         await Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("logs", "twice", "-n", ns)).Out.Contains("to stderr", StringComparison.Ordinal),
             Patience, "the second run's output");
-        Assert.Equal("second run\nto stderr\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns)).Out);
+        // stdout and stderr reach the log through pipes of their own, so their lines may come in either order.
+        var current = (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns)).Out;
+        Assert.Equal(["second run", "to stderr"], current.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
         Assert.Equal("first run\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns, "--previous")).Out);
-        Assert.Equal("to stderr\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns, "--tail=1")).Out);
-        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z second run\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns, "--timestamps")).Out);
+        Assert.Equal(current.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1] + "\n", (await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns, "--tail=1")).Out);
+        Assert.All((await cluster.Kubectl.SucceedAsync("logs", "twice", "-n", ns, "--timestamps")).Out.Split('\n', StringSplitOptions.RemoveEmptyEntries),
+            line => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (second run|to stderr)$", line));
         var missing = await cluster.Kubectl.RunAsync("logs", "slow", "-n", ns, "--previous");
         Assert.Contains("previous terminated container \"app\" in pod \"slow\" not found", missing.Err, StringComparison.Ordinal);
 

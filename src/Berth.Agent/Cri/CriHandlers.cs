@@ -16,29 +16,27 @@ namespace Berth.Agent.Cri;
 /// </summary>
 public sealed class CriHandlers(CriRuntime runtime) : IHandlerRunner, IDisposable
 {
+    /// <summary>The handler kinds whose port may be given by name.</summary>
+    private static readonly string[] PortedKinds = ["httpGet", "tcpSocket"];
+
     private readonly NetworkProbes _network = new();
 
     public async Task<HandlerResult> RunAsync(ContainerStatus container, PodSandbox sandbox, JsonObject handler, HandlerUse use, TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (handler["exec"] is JsonObject exec)
             return await ExecAsync(container, exec, timeout, cancellationToken);
-        var ports = (JsonArray?)null;
-        async Task<int?> NamedAsync(string name)
-        {
-            ports ??= JsonNode.Parse(await runtime.PortsOfAsync(container.Id, cancellationToken) ?? "[]") as JsonArray ?? [];
-            return ports.OfType<JsonObject>().FirstOrDefault(p => p["name"]?.ToString() == name)?["containerPort"]?.GetValue<int>();
-        }
-        var named = new Dictionary<string, int?>(StringComparer.Ordinal);
-        foreach (var kind in new[] { "httpGet", "tcpSocket" })
-        {
-            if (handler[kind]?["port"] is JsonValue port && port.TryGetValue<string>(out var name) && !int.TryParse(name, out _))
-                named[name] = await NamedAsync(name);
-        }
-        return await _network.RunAsync(handler, sandbox.Ip, name => named.GetValueOrDefault(name), cancellationToken)
+        // A port given by name is looked up among the container's declared ports, kept with it when it was created.
+        var declared = NamesPort(handler) ? JsonNode.Parse(await runtime.PortsOfAsync(container.Id, cancellationToken) ?? "[]") as JsonArray ?? [] : [];
+        return await _network.RunAsync(handler, sandbox.Ip,
+                name => declared.OfType<JsonObject>().FirstOrDefault(p => p["name"]?.ToString() == name)?["containerPort"]?.GetValue<int>(), cancellationToken)
             ?? new HandlerResult(false, "the handler names no action (exec, httpGet, tcpSocket, grpc or sleep)");
     }
 
     public void Dispose() => _network.Dispose();
+
+    private static bool NamesPort(JsonObject handler) =>
+        PortedKinds.Any(kind => handler[kind]?["port"] is JsonValue port && port.TryGetValue<string>(out var name)
+            && !int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _));
 
     private async Task<HandlerResult> ExecAsync(ContainerStatus container, JsonObject exec, TimeSpan timeout, CancellationToken cancellationToken)
     {

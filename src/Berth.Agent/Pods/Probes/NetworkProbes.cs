@@ -102,7 +102,7 @@ internal sealed class NetworkProbes : IDisposable
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
         {
-            return new HandlerResult(false, $"failed to connect service \"{podIp}:{port}\" within {e.Status.Detail}: {e.StatusCode}");
+            return new HandlerResult(false, $"failed to connect service \"{podIp}:{port}\": {e.Status.Detail}");
         }
     }
 
