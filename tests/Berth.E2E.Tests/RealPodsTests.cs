@@ -143,6 +143,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
                 imagePullPolicy: IfNotPresent
                 command: [httpd, -f, -p, "80", -h, /www]
                 ports: [{containerPort: 80, hostPort: {{hostPort}}, hostIP: 127.0.0.1}]
+                readinessProbe: {tcpSocket: {port: 80}, periodSeconds: 1}
             """);
         await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "pod/exposed", "-n", ns, "--timeout=55s");
         var pod = await cluster.GetAsync("get", "pod", "exposed", "-n", ns);

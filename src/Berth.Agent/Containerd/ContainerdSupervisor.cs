@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Berth.Agent.Cri;
+using Berth.Agent.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent.Containerd;
@@ -102,8 +103,7 @@ public sealed partial class ContainerdSupervisor(ContainerdLayout layout, string
             return;
         }
         using var owned = process;
-        using (var term = Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-            await term.WaitForExitAsync(cancellationToken);
+        await HostCommand.RunAsync("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], cancellationToken);
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         wait.CancelAfter(StopTimeout);
         try

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Berth.Agent.Nodes;
 
 namespace Berth.Agent.Containerd;
 
@@ -13,9 +13,10 @@ public static class ImageArchives
 
     public static async Task ImportAsync(string socket, string archive, CancellationToken cancellationToken)
     {
-        var (code, output) = await CtrAsync(socket, ["images", "import", "--snapshotter", "overlayfs", archive], cancellationToken);
-        if (code != 0)
-            throw new InvalidOperationException($"importing {archive} failed: {output.Trim()}");
+        var result = await HostCommand.RunAsync("ctr", ["--address", socket, "--namespace", CriNamespace, "images", "import", "--snapshotter", "overlayfs", archive],
+            cancellationToken);
+        if (!result.Succeeded)
+            throw new InvalidOperationException($"importing {archive} failed: {(result.Output + result.Error).Trim()}");
     }
 
     /// <summary>Every archive in <paramref name="folder"/> (<c>*.tar</c>), in name order.</summary>
@@ -27,17 +28,5 @@ public static class ImageArchives
         foreach (var archive in archives)
             await ImportAsync(socket, archive, cancellationToken);
         return archives.Count;
-    }
-
-    private static async Task<(int Code, string Output)> CtrAsync(string socket, IEnumerable<string> arguments, CancellationToken cancellationToken)
-    {
-        var start = new ProcessStartInfo("ctr") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "--address", socket, "--namespace", CriNamespace }.Concat(arguments))
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("ctr could not be started");
-        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        return (process.ExitCode, await stdout + await stderr);
     }
 }

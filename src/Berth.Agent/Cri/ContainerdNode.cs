@@ -42,7 +42,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         var logger = loggers.CreateLogger<ContainerdNode>();
         var layout = new ContainerdLayout(options.AgentDir);
         options.Network.Save(options.AgentDir);
-        HostNetworking.Ensure(options.Network, logger);
+        await HostNetworking.EnsureAsync(options.Network, logger);
         ContainerdSupervisor? containerd = null;
         var socket = options.Endpoint;
         if (socket is null)

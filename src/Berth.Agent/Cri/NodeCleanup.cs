@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Berth.Agent.Containerd;
 using Berth.Agent.Network;
+using Berth.Agent.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent.Cri;
@@ -31,9 +32,9 @@ public static partial class NodeCleanup
             Log.PodsRemoved(logger, sandboxes.Count);
         }
         await StopDaemonsAsync(layout, cancellationToken);
-        Unmount(agentDir);
+        await UnmountAsync(agentDir);
         if (settings is not null)
-            HostNetworking.Remove(settings);
+            await HostNetworking.RemoveAsync(settings);
         // The QoS cgroups under the root go when empty (another node's pods on this machine keep theirs).
         PodCgroups.RemoveTree(ContainerdNodeOptions.DefaultCgroupRoot);
         Log.Cleaned(logger, agentDir);
@@ -48,7 +49,7 @@ public static partial class NodeCleanup
         }
         catch (Exception e) when (e is Grpc.Core.RpcException or HttpRequestException)
         {
-            // Read the sandbox image and CNI folder back from the configuration the agent wrote.
+            // The configuration the agent wrote is used as it is.
             var supervisor = new ContainerdSupervisor(layout, ContainerdNodeOptions.DefaultSandboxImage, "/usr/lib/cni", loggers.CreateLogger<ContainerdSupervisor>(), rewriteConfig: false);
             await supervisor.StartAsync(cancellationToken);
             return supervisor;
@@ -74,7 +75,7 @@ public static partial class NodeCleanup
     }
 
     /// <summary>Unmounts whatever is still mounted under the agent's folder (overlay roots, network namespaces, shm), deepest first.</summary>
-    private static void Unmount(string agentDir)
+    private static async Task UnmountAsync(string agentDir)
     {
         var root = Path.GetFullPath(agentDir).TrimEnd('/') + "/";
         var mounts = File.ReadAllLines("/proc/self/mountinfo")
@@ -83,10 +84,7 @@ public static partial class NodeCleanup
             .Distinct()
             .OrderByDescending(point => point.Length);
         foreach (var point in mounts)
-        {
-            using var umount = Process.Start("umount", ["-l", point]);
-            umount.WaitForExit();
-        }
+            await HostCommand.RunAsync("umount", "-l", point);
     }
 
     private sealed class Nothing : IAsyncDisposable

@@ -37,7 +37,8 @@ public sealed partial class PodLifecycle
                 ["gracePeriodSeconds"] = 0,
                 ["preconditions"] = new JsonObject { ["uid"] = uid },
             };
-            _volumes?.TearDown(uid);
+            if (_volumes is not null)
+                await _volumes.TearDownAsync(uid);
             (await client.DeleteAsync(path, options, cancellationToken)).ThrowIfFailed($"deleting pod {key}", goneIsFine: true);
             Forget(key, uid);
         });

@@ -149,7 +149,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             {
                 Forget(key, sandbox.Pod.Uid);
                 await RemoveAsync(sandbox, cancellationToken);
-                _volumes?.TearDown(sandbox.Pod.Uid);
+                if (_volumes is not null)
+                    await _volumes.TearDownAsync(sandbox.Pod.Uid);
             }
             return ReconcileResult.Done;
         }
@@ -161,7 +162,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         {
             Forget(key, stale.Pod.Uid);
             await RemoveAsync(stale, cancellationToken);
-            _volumes?.TearDown(stale.Pod.Uid);
+            if (_volumes is not null)
+                await _volumes.TearDownAsync(stale.Pod.Uid);
         }
         sandboxes.RemoveAll(s => s.Pod.Uid != uid);
 

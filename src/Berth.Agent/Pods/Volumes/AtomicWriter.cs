@@ -10,7 +10,7 @@ internal static class AtomicWriter
     private const string DataLink = "..data";
 
     /// <summary>Writes <paramref name="files"/> (relative path, content, mode) into <paramref name="dir"/>; nothing happens when they are unchanged.</summary>
-    public static void Write(string dir, IReadOnlyList<VolumeFile> files)
+    public static async Task WriteAsync(string dir, IReadOnlyList<VolumeFile> files)
     {
         Directory.CreateDirectory(dir);
         var link = Path.Combine(dir, DataLink);
@@ -24,14 +24,14 @@ internal static class AtomicWriter
         {
             var path = Path.Combine(fresh, file.Path);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllBytes(path, file.Content);
+            await File.WriteAllBytesAsync(path, file.Content);
             File.SetUnixFileMode(path, (UnixFileMode)file.Mode);
         }
         var next = Path.Combine(dir, "..data_tmp");
         if (File.Exists(next) || Directory.Exists(next))
             File.Delete(next);
         File.CreateSymbolicLink(next, Path.GetFileName(fresh));
-        Replace(next, link);
+        await ReplaceAsync(next, link);
 
         var visible = files.Select(f => f.Path.Split('/')[0]).ToHashSet(StringComparer.Ordinal);
         foreach (var name in visible)
@@ -58,12 +58,11 @@ internal static class AtomicWriter
     /// Renames the new link over the old one in one rename(2). .NET's File.Move follows a link to a folder and
     /// refuses it, so mv does it (-T: as a file, never into the folder).
     /// </summary>
-    private static void Replace(string source, string destination)
+    private static async Task ReplaceAsync(string source, string destination)
     {
-        using var mv = System.Diagnostics.Process.Start("mv", ["-T", "--", source, destination]);
-        mv.WaitForExit();
-        if (mv.ExitCode != 0)
-            throw new IOException($"could not switch {destination} to the new content");
+        var moved = await Nodes.HostCommand.RunAsync("mv", "-T", "--", source, destination);
+        if (!moved.Succeeded)
+            throw new IOException($"could not switch {destination} to the new content: {moved.Error.Trim()}");
     }
 
     private static bool Unchanged(string current, IReadOnlyList<VolumeFile> files)

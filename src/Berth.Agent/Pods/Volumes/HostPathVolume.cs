@@ -3,7 +3,7 @@ namespace Berth.Agent.Pods.Volumes;
 /// <summary>A <c>hostPath</c> volume's checks by its <c>type</c>, with upstream's messages; the <c>…OrCreate</c> types make what is missing.</summary>
 internal static class HostPathVolume
 {
-    public static string SetUp(string path, string type)
+    public static async Task<string> SetUpAsync(string path, string type)
     {
         if (!Path.IsPathRooted(path))
             throw new VolumeException($"hostPath \"{path}\" is not an absolute path");
@@ -31,11 +31,11 @@ internal static class HostPathVolume
                 }
                 break;
             case "File":
-                if (Kind(path) != "file")
+                if (await KindAsync(path) != "file")
                     throw new VolumeException($"hostPath type check failed: {path} is not a file");
                 break;
             case "Socket" or "CharDevice" or "BlockDevice":
-                if (Kind(path) != type)
+                if (await KindAsync(path) != type)
                     throw new VolumeException($"hostPath type check failed: {path} is not a {Lowered(type)}");
                 break;
             default:
@@ -45,13 +45,10 @@ internal static class HostPathVolume
     }
 
     /// <summary>What is at the path, as stat(1) names file types: <c>file</c>, <c>directory</c>, <c>Socket</c>, <c>CharDevice</c>, <c>BlockDevice</c>.</summary>
-    private static string Kind(string path)
+    private static async Task<string> KindAsync(string path)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("stat", ["-L", "-c", "%F", path]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var stat = System.Diagnostics.Process.Start(start)!;
-        var type = stat.StandardOutput.ReadToEnd().Trim();
-        stat.WaitForExit();
-        return type switch
+        var stat = await Nodes.HostCommand.RunAsync("stat", "-L", "-c", "%F", path);
+        return stat.Output.Trim() switch
         {
             "socket" => "Socket",
             "character special file" => "CharDevice",

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Berth.Agent.Nodes;
 using Berth.Agent.Runtime;
 using Berth.Core.Quantities;
 
@@ -73,47 +73,47 @@ internal sealed class PodVolumes(string podsDir, VolumeFiles files)
     }
 
     /// <summary>Removes everything of a pod's volumes (tmpfs mounts first); hostPath volumes are not the pod's and stay.</summary>
-    public void TearDown(string uid)
+    public async Task TearDownAsync(string uid)
     {
         var dir = Path.Combine(podsDir, uid);
         if (!Directory.Exists(dir))
             return;
         var root = dir + "/";
         foreach (var point in MountPoints().Where(p => p.StartsWith(root, StringComparison.Ordinal)).OrderByDescending(p => p.Length))
-            Run("umount", point);
+            await RunAsync("umount", point);
         Directory.Delete(dir, recursive: true);
     }
 
     private async Task<string> SetUpAsync(JsonObject volume, string name, string uid, string ns, JsonObject pod, CancellationToken cancellationToken)
     {
         if (volume["hostPath"] is JsonObject hostPath)
-            return HostPathVolume.SetUp(hostPath["path"]?.ToString() ?? "", hostPath["type"]?.ToString() ?? "");
+            return await HostPathVolume.SetUpAsync(hostPath["path"]?.ToString() ?? "", hostPath["type"]?.ToString() ?? "");
         if (volume["emptyDir"] is JsonObject emptyDir)
         {
             var dir = Folder(uid, "kubernetes.io~empty-dir", name);
             if (emptyDir["medium"]?.ToString() == "Memory")
-                EnsureTmpfs(dir, emptyDir["sizeLimit"]?.ToString());
+                await EnsureTmpfsAsync(dir, emptyDir["sizeLimit"]?.ToString());
             File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("777", 8));
             return dir;
         }
         if (volume["configMap"] is JsonObject configMap)
-            return Write(Folder(uid, "kubernetes.io~configmap", name), await files.ConfigMapAsync(configMap, ns, VolumeFiles.Mode(configMap["defaultMode"], DefaultMode), cancellationToken), false);
+            return await WriteAsync(Folder(uid, "kubernetes.io~configmap", name), await files.ConfigMapAsync(configMap, ns, VolumeFiles.Mode(configMap["defaultMode"], DefaultMode), cancellationToken), false);
         if (volume["secret"] is JsonObject secret)
-            return Write(Folder(uid, "kubernetes.io~secret", name), await files.SecretAsync(secret, "secretName", ns, VolumeFiles.Mode(secret["defaultMode"], DefaultMode), cancellationToken), true);
+            return await WriteAsync(Folder(uid, "kubernetes.io~secret", name), await files.SecretAsync(secret, "secretName", ns, VolumeFiles.Mode(secret["defaultMode"], DefaultMode), cancellationToken), true);
         if (volume["downwardAPI"] is JsonObject downward)
-            return Write(Folder(uid, "kubernetes.io~downward-api", name), await files.DownwardApiAsync(downward, pod, VolumeFiles.Mode(downward["defaultMode"], DefaultMode), cancellationToken), false);
+            return await WriteAsync(Folder(uid, "kubernetes.io~downward-api", name), await files.DownwardApiAsync(downward, pod, VolumeFiles.Mode(downward["defaultMode"], DefaultMode), cancellationToken), false);
         if (volume["projected"] is JsonObject projected)
-            return Write(Folder(uid, "kubernetes.io~projected", name), await files.ProjectedAsync(projected, pod, cancellationToken), true);
+            return await WriteAsync(Folder(uid, "kubernetes.io~projected", name), await files.ProjectedAsync(projected, pod, cancellationToken), true);
         var kind = volume.Select(p => p.Key).FirstOrDefault(k => k != "name") ?? "unknown";
         throw new VolumeException($"volumes of kind {kind} are not supported yet");
     }
 
-    private static string Write(string dir, List<VolumeFile> content, bool inMemory)
+    private static async Task<string> WriteAsync(string dir, List<VolumeFile> content, bool inMemory)
     {
         // Secrets never touch the node's disk.
         if (inMemory)
-            EnsureTmpfs(dir, null);
-        AtomicWriter.Write(dir, content);
+            await EnsureTmpfsAsync(dir, null);
+        await AtomicWriter.WriteAsync(dir, content);
         return dir;
     }
 
@@ -124,28 +124,23 @@ internal sealed class PodVolumes(string podsDir, VolumeFiles files)
         return dir;
     }
 
-    private static void EnsureTmpfs(string dir, string? sizeLimit)
+    private static async Task EnsureTmpfsAsync(string dir, string? sizeLimit)
     {
         if (MountPoints().Contains(dir))
             return;
         var options = "mode=0755";
         if (sizeLimit is not null && Quantity.TryParse(sizeLimit, out var size) && size.Value > 0)
             options += ",size=" + decimal.Ceiling(size.Value).ToString(CultureInfo.InvariantCulture);
-        Run("mount", "-t", "tmpfs", "-o", options, "tmpfs", dir);
+        await RunAsync("mount", "-t", "tmpfs", "-o", options, "tmpfs", dir);
     }
 
     private static HashSet<string> MountPoints() =>
         File.ReadAllLines("/proc/self/mountinfo").Select(line => line.Split(' ')[4].Replace("\\040", " ", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
 
-    private static void Run(string program, params string[] arguments)
+    private static async Task RunAsync(string program, params string[] arguments)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new VolumeException($"{program} could not be started");
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new VolumeException($"{program} {string.Join(' ', arguments)} failed: {error.Trim()}");
+        var result = await HostCommand.RunAsync(program, arguments);
+        if (!result.Succeeded)
+            throw new VolumeException($"{program} {string.Join(' ', arguments)} failed: {result.Error.Trim()}");
     }
 }
