@@ -64,7 +64,7 @@ try
 finally
 {
     await agent.StopAsync(TimeSpan.FromSeconds(60));
-    var (code, output) = await RunAsync(binary, null, "cleanup", "--data-dir", agentData.Path);
+    var (code, output) = await ProgramRun.RunAsync(binary, "cleanup", "--data-dir", agentData.Path);
     if (code != 0)
         Console.Error.WriteLine($"berth cleanup failed: {output}");
 }
@@ -171,14 +171,14 @@ static async Task<List<double>> RawCriAsync(string socket, int pods)
 // cgroupfs, no default ulimits, no network: podman's own would add a bridge with masquerading to the outside).
 static async Task<List<double>?> PodmanAsync(int containers)
 {
-    if ((await RunAsync("sh", null, "-c", "command -v podman")).Code != 0)
+    if ((await ProgramRun.RunAsync("sh", "-c", "command -v podman")).Code != 0)
         return null;
     using var dir = new TempDirectory("bench-podman");
     var (root, runRoot, conf) = (Path.Combine(dir.Path, "root"), Path.Combine(dir.Path, "run"), Path.Combine(dir.Path, "containers.conf"));
     await File.WriteAllTextAsync(conf, "[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\nruntime = \"runc\"\n");
     var env = new Dictionary<string, string> { ["CONTAINERS_CONF"] = conf };
     string[] Podman(params string[] rest) => ["--root", root, "--runroot", runRoot, .. rest];
-    var copied = await RunAsync("skopeo", env, "copy", "-q", $"docker-archive:{Path.GetFullPath("artifacts/images/busybox.tar")}",
+    var copied = await ProgramRun.RunAsync("skopeo", env, "copy", "-q", $"docker-archive:{Path.GetFullPath("artifacts/images/busybox.tar")}",
         $"containers-storage:[overlay@{root}+{runRoot}]{Image}");
     if (copied.Code != 0)
         throw new InvalidOperationException($"skopeo could not copy the image into podman's storage: {copied.Output}");
@@ -188,7 +188,7 @@ static async Task<List<double>?> PodmanAsync(int containers)
         await Task.WhenAll(Enumerable.Range(0, containers).Select(async i =>
         {
             var clock = Stopwatch.StartNew();
-            var run = await RunAsync("podman", env, Podman("run", "-d", "--network", "none", "--name", $"bench-{i}", Image, "sleep", "3600"));
+            var run = await ProgramRun.RunAsync("podman", env, Podman("run", "-d", "--network", "none", "--name", $"bench-{i}", Image, "sleep", "3600"));
             if (run.Code != 0)
                 throw new InvalidOperationException($"podman run failed: {run.Output}");
             lock (latencies)
@@ -198,24 +198,11 @@ static async Task<List<double>?> PodmanAsync(int containers)
     }
     finally
     {
-        await RunAsync("podman", env, Podman("rm", "-f", "-a", "-t", "0"));
-        await RunAsync("podman", env, Podman("system", "reset", "-f"));
+        await ProgramRun.RunAsync("podman", env, Podman("rm", "-f", "-a", "-t", "0"));
+        await ProgramRun.RunAsync("podman", env, Podman("system", "reset", "-f"));
     }
 }
 
-static async Task<(int Code, string Output)> RunAsync(string program, Dictionary<string, string>? env, params string[] arguments)
-{
-    var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-    foreach (var argument in arguments)
-        start.ArgumentList.Add(argument);
-    foreach (var (key, value) in env ?? [])
-        start.Environment[key] = value;
-    using var process = Process.Start(start)!;
-    var stdout = process.StandardOutput.ReadToEndAsync();
-    var stderr = process.StandardError.ReadToEndAsync();
-    await process.WaitForExitAsync();
-    return (process.ExitCode, await stdout + await stderr);
-}
 
 static async Task WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> what)
 {

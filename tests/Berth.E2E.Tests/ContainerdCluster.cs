@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.Testing;
@@ -58,7 +57,7 @@ public sealed class ContainerdCluster : IAsyncLifetime
         if (_server is not null)
         {
             await _server.KillAsync();
-            var (code, output) = await RunAsync(Binary, "cleanup", "--data-dir", _server.DataDir);
+            var (code, output) = await ProgramRun.RunAsync(Binary, "cleanup", "--data-dir", _server.DataDir);
             await _server.DisposeAsync();
             if (code != 0)
                 throw new InvalidOperationException($"berth cleanup failed ({code}): {output}");
@@ -83,18 +82,6 @@ public sealed class ContainerdCluster : IAsyncLifetime
     public async Task<JsonNode> GetAsync(params string[] args) =>
         JsonNode.Parse((await Kubectl.SucceedAsync([.. args, "-o", "json"])).Out)!;
 
-    /// <summary>Runs a program to its end: its exit code and what it wrote.</summary>
-    public static async Task<(int Code, string Output)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
-    }
 
     /// <summary>A test image archive built by <c>scripts/build-test-images.sh</c>; a missing one fails the tests with what to run.</summary>
     public static string TestImage(string archive)

@@ -98,14 +98,14 @@ public sealed class ImagesTests(ContainerdCluster cluster) : IClassFixture<Conta
     {
         using var files = new TempDirectory("images");
         var archive = files.File("renamed.tar");
-        var copied = await ContainerdCluster.RunAsync("skopeo", "copy", "-q", $"docker-archive:{ContainerdCluster.TestImage("busybox.tar")}",
+        var copied = await ProgramRun.RunAsync("skopeo", "copy", "-q", $"docker-archive:{ContainerdCluster.TestImage("busybox.tar")}",
             $"docker-archive:{archive}:localhost/berth/renamed:2.0");
         Assert.True(copied.Code == 0, copied.Output);
 
-        var imported = await ContainerdCluster.RunAsync(ContainerdCluster.Binary, "images", "import", archive, "--data-dir", cluster.DataDir);
+        var imported = await ProgramRun.RunAsync(ContainerdCluster.Binary, "images", "import", archive, "--data-dir", cluster.DataDir);
         Assert.True(imported.Code == 0, imported.Output);
         Assert.Contains("imported renamed.tar", imported.Output, StringComparison.Ordinal);
-        var listed = await ContainerdCluster.RunAsync(ContainerdCluster.Binary, "images", "ls", "--data-dir", cluster.DataDir);
+        var listed = await ProgramRun.RunAsync(ContainerdCluster.Binary, "images", "ls", "--data-dir", cluster.DataDir);
         Assert.True(listed.Code == 0, listed.Output);
         Assert.StartsWith("IMAGE ", listed.Output, StringComparison.Ordinal);
         Assert.Contains("localhost/berth/renamed:2.0 ", listed.Output, StringComparison.Ordinal);

@@ -160,7 +160,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         Assert.False(Directory.Exists(Path.Combine(cluster.AgentDir, "logs", "pods", $"{ns}_exposed_{uid}")), "the pod's log directory is left");
         Assert.Empty(Directory.GetDirectories("/sys/fs/cgroup/memory", $"pod{uid}", SearchOption.AllDirectories));
         Assert.False(File.Exists(Path.Combine(cluster.AgentDir, "cni", "ipam", "berth", ip)), "the pod's address is still leased");
-        var nat = (await ContainerdCluster.RunAsync("iptables", "-w", "-t", "nat", "-S")).Output;
+        var nat = (await ProgramRun.RunAsync("iptables", "-w", "-t", "nat", "-S")).Output;
         Assert.DoesNotContain($"--dport {hostPort.ToString(CultureInfo.InvariantCulture)}", nat, StringComparison.Ordinal);
         Assert.DoesNotContain(System.Net.NetworkInformation.IPGlobalProperties.GetIPGlobalProperties().GetActiveTcpListeners(), l => l.Port == hostPort);
 
@@ -230,7 +230,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
 
     /// <summary>The veths attached to the cluster's bridge.</summary>
     private async Task<string[]> VethsAsync() =>
-        (await ContainerdCluster.RunAsync("ip", "-o", "link", "show", "master", cluster.Bridge)).Output
+        (await ProgramRun.RunAsync("ip", "-o", "link", "show", "master", cluster.Bridge)).Output
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("veth", StringComparison.Ordinal)).ToArray();
 
     private static bool InCidr(string ip, string cidr)

@@ -30,7 +30,7 @@ public sealed class RegistryProcess : IAsyncDisposable
         var dir = new TempDirectory("registry");
         var port = FreePort.Next();
         var passwords = dir.File("htpasswd");
-        var (code, output) = await RunAsync("htpasswd", "-Bbc", passwords, User, Password);
+        var (code, output) = await ProgramRun.RunAsync("htpasswd", "-Bbc", passwords, User, Password);
         if (code != 0)
             throw new InvalidOperationException($"htpasswd failed (install apache2-utils: scripts/install-deps.sh): {output}");
         var config = dir.File("config.yml");
@@ -74,7 +74,7 @@ public sealed class RegistryProcess : IAsyncDisposable
     /// <summary>Pushes an image archive (a docker archive) to <c>&lt;host&gt;/<paramref name="repository"/></c> with the registry's credentials.</summary>
     public async Task PushAsync(string archive, string repository)
     {
-        var (code, output) = await RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", $"{User}:{Password}",
+        var (code, output) = await ProgramRun.RunAsync("skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", $"{User}:{Password}",
             $"docker-archive:{archive}", $"docker://{Host}/{repository}");
         if (code != 0)
             throw new InvalidOperationException($"skopeo could not push {archive}: {output}");
@@ -87,17 +87,5 @@ public sealed class RegistryProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
         _process.Dispose();
         _dir.Dispose();
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string program, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
     }
 }
