@@ -7,14 +7,22 @@ public sealed class Kubectl(string kubeconfig, string cacheDir)
 {
     private const string Binary = "/usr/bin/kubectl";
 
-    public async Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args)
+    public Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args) => RunAsync(null, [], args);
+
+    /// <summary>Runs kubectl with <paramref name="input"/> on its stdin (then closed) and <paramref name="environment"/> added.</summary>
+    public async Task<(int ExitCode, string Out, string Err)> RunAsync(string? input, (string Name, string Value)[] environment, params string[] args)
     {
-        var process = Start(args, redirectInput: false);
+        var process = Start(args, redirectInput: input is not null, environment);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var stdout = process.StandardOutput.ReadToEndAsync(deadline.Token);
         var stderr = process.StandardError.ReadToEndAsync(deadline.Token);
         try
         {
+            if (input is not null)
+            {
+                await process.StandardInput.WriteAsync(input);
+                process.StandardInput.Close();
+            }
             await process.WaitForExitAsync(deadline.Token);
         }
         finally
@@ -26,6 +34,43 @@ public sealed class Kubectl(string kubeconfig, string cacheDir)
         process.Dispose();
         return result;
     }
+
+    /// <summary>
+    /// Runs kubectl on a pseudo-terminal (util-linux's <c>script</c>) of <paramref name="columns"/> by
+    /// <paramref name="rows"/>, for <c>exec -t</c>: its exit code and what the terminal showed.
+    /// </summary>
+    public async Task<(int ExitCode, string Terminal)> RunOnTerminalAsync(int columns, int rows, params string[] args)
+    {
+        var command = $"stty cols {columns} rows {rows}; exec {Binary} --cache-dir {Quote(cacheDir)} {string.Join(' ', args.Select(Quote))}";
+        var info = new ProcessStartInfo("/usr/bin/script")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])["--quiet", "--return", "--command", command, "/dev/null"])
+            info.ArgumentList.Add(arg);
+        info.Environment["KUBECONFIG"] = kubeconfig;
+        info.Environment["HOME"] = cacheDir;
+        using var process = Process.Start(info)!;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stdout = process.StandardOutput.ReadToEndAsync(deadline.Token);
+        var stderr = process.StandardError.ReadToEndAsync(deadline.Token);
+        try
+        {
+            // Input stays open while the command runs: its end would end the terminal session.
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static string Quote(string arg) => "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     /// <summary>Runs kubectl for a step a test depends on: a failure throws, naming the command and what kubectl said.</summary>
     public async Task<(int ExitCode, string Out, string Err)> SucceedAsync(params string[] args)

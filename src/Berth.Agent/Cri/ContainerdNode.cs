@@ -22,12 +22,15 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         _containerd = containerd;
         Runtime = runtime;
         Handlers = new CriHandlers(runtime);
+        Streams = new CriStreams(runtime);
         Network = network;
     }
 
     public CriRuntime Runtime { get; }
 
     public CriHandlers Handlers { get; }
+
+    public CriStreams Streams { get; }
 
     public PodNetwork Network { get; }
 

@@ -3,7 +3,8 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
+using Berth.Agent.Runtime;
+using Berth.Core.Networking;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent.Streaming;
@@ -11,16 +12,18 @@ namespace Berth.Agent.Streaming;
 /// <summary>
 /// The agent's own HTTPS endpoint (upstream's kubelet port, 10250 by default), which only the API server may use: a
 /// client certificate from the cluster CA named <see cref="ApiServerClientName"/> is required. It serves
-/// <c>GET /containerLogs/{namespace}/{pod}/{container}</c> (the API server's <c>pods/log</c>) and <c>/healthz</c>, over
-/// a small HTTP/1.1 of its own (one request per connection, chunked bodies). Its serving certificate is made at
-/// start; like upstream's API server by default, Berth's does not check it.
+/// <c>GET /containerLogs/{namespace}/{pod}/{container}</c> (the API server's <c>pods/log</c>),
+/// <c>/exec/{namespace}/{pod}/{container}</c>, <c>/attach/…</c> and <c>/portForward/{namespace}/{pod}</c> (upgraded
+/// to the streaming protocols) and <c>/healthz</c>, over a small HTTP/1.1 of its own (one request per connection,
+/// chunked bodies). Its serving certificate is made at start; like upstream's API server by default, Berth's does not
+/// check it.
 /// </summary>
-public sealed partial class AgentEndpoint(IPAddress address, int port, X509Certificate2 clusterCa, ContainerLogs logs, TimeProvider time, ILogger logger)
+public sealed partial class AgentEndpoint(
+    IPAddress address, int port, X509Certificate2 clusterCa, ContainerLogs logs, ContainerStreams streams, TimeProvider time, ILogger logger)
 {
     /// <summary>The common name of the certificate the API server presents to agents.</summary>
     public const string ApiServerClientName = "kube-apiserver-kubelet-client";
 
-    private const int MaxHeadBytes = 16 * 1024;
     private static readonly TimeSpan HeadTimeout = TimeSpan.FromSeconds(10);
 
     private readonly X509Certificate2 _serving = SelfSigned(address);
@@ -69,41 +72,55 @@ public sealed partial class AgentEndpoint(IPAddress address, int port, X509Certi
                 ClientCertificateRequired = true,
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is X509Certificate2 presented && IsApiServer(presented),
             }, headTimeout.Token);
-            var head = await ReadHeadAsync(tls, headTimeout.Token);
+            var head = await HttpHead.ReadAsync(tls, headTimeout.Token);
             if (head is null)
                 return;
-            await RouteAsync(tls, head.Value.Method, head.Value.Target, cancellationToken);
+            await RouteAsync(tls, head, cancellationToken);
         }
         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException or SocketException)
         {
             Log.ConnectionEnded(logger, e.Message);
         }
+        catch (Exception e)
+        {
+            Log.RequestFailed(logger, e);
+        }
     }
 
-    private async Task RouteAsync(Stream stream, string method, string target, CancellationToken cancellationToken)
+    private async Task RouteAsync(Stream stream, HttpHead head, CancellationToken cancellationToken)
     {
-        var (path, query) = Split(target);
+        var method = head.First;
+        var (path, query) = Split(head.Second);
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Select(Uri.UnescapeDataString).ToArray();
         switch (method, parts)
         {
             case ("GET", ["healthz"]):
-                await RespondAsync(stream, 200, "ok", cancellationToken);
+                await PlainResponses.RespondAsync(stream, 200, "ok", cancellationToken);
                 break;
             case ("GET", ["containerLogs", var ns, var pod, var container]):
-                var options = LogOptions.Parse(query, time.GetUtcNow());
+                var options = LogOptions.Parse(query.ToDictionary(q => q.Key, q => q.Last(), StringComparer.Ordinal), time.GetUtcNow());
                 var (found, code, error) = await logs.FindAsync(ns, pod, container, options.Previous, cancellationToken);
                 if (found is null)
                 {
-                    await RespondAsync(stream, code, error, cancellationToken);
+                    await PlainResponses.RespondAsync(stream, code, error, cancellationToken);
                     return;
                 }
-                await WriteHeadAsync(stream, 200, "text/plain; charset=utf-8", chunked: true, cancellationToken);
+                await PlainResponses.WriteChunkedHeadAsync(stream, 200, cancellationToken);
                 var body = new ChunkedWriteStream(stream);
                 await logs.WriteAsync(found, options, body, cancellationToken);
                 await body.EndAsync(cancellationToken);
                 break;
+            case ("GET" or "POST", ["exec", var ns, var pod, var container]):
+                await streams.ServeRemoteCommandAsync(stream, head, ns, pod, container, [.. query["command"]], Streams(query), cancellationToken);
+                break;
+            case ("GET" or "POST", ["attach", var ns, var pod, var container]):
+                await streams.ServeRemoteCommandAsync(stream, head, ns, pod, container, null, Streams(query), cancellationToken);
+                break;
+            case ("GET" or "POST", ["portForward", var ns, var pod]):
+                await streams.ServePortForwardAsync(stream, head, ns, pod, cancellationToken);
+                break;
             default:
-                await RespondAsync(stream, 404, $"{method} {path}: not found", cancellationToken);
+                await PlainResponses.RespondAsync(stream, 404, $"{method} {path}: not found", cancellationToken);
                 break;
         }
     }
@@ -118,55 +135,27 @@ public sealed partial class AgentEndpoint(IPAddress address, int port, X509Certi
         return chain.Build(presented) && presented.GetNameInfo(X509NameType.SimpleName, forIssuer: false) == ApiServerClientName;
     }
 
-    private static async Task<(string Method, string Target)?> ReadHeadAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var head = new List<byte>();
-        var one = new byte[1];
-        while (head.Count < MaxHeadBytes)
-        {
-            if (await stream.ReadAsync(one, cancellationToken) == 0)
-                return null;
-            head.Add(one[0]);
-            if (head.Count >= 4 && head[^4] == '\r' && head[^3] == '\n' && head[^2] == '\r' && head[^1] == '\n')
-            {
-                var requestLine = Encoding.ASCII.GetString([.. head]).Split("\r\n")[0].Split(' ');
-                return requestLine.Length == 3 ? (requestLine[0], requestLine[1]) : null;
-            }
-        }
-        return null;
-    }
-
-    private static (string Path, Dictionary<string, string> Query) Split(string target)
+    /// <summary>A request target's path and its query, every value of each parameter in order.</summary>
+    private static (string Path, ILookup<string, string> Query) Split(string target)
     {
         var question = target.IndexOf('?', StringComparison.Ordinal);
-        var query = new Dictionary<string, string>(StringComparer.Ordinal);
         if (question < 0)
-            return (target, query);
-        foreach (var pair in target[(question + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+            return (target, Array.Empty<KeyValuePair<string, string>>().ToLookup(p => p.Key, p => p.Value));
+        var pairs = target[(question + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries).Select(pair =>
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            query[Uri.UnescapeDataString(equals < 0 ? pair : pair[..equals])] = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' '));
-        }
-        return (target[..question], query);
+            return new KeyValuePair<string, string>(Unescape(equals < 0 ? pair : pair[..equals]), equals < 0 ? "" : Unescape(pair[(equals + 1)..]));
+        });
+        return (target[..question], pairs.ToLookup(p => p.Key, p => p.Value, StringComparer.Ordinal));
     }
 
-    private static async Task RespondAsync(Stream stream, int code, string text, CancellationToken cancellationToken)
-    {
-        var body = Encoding.UTF8.GetBytes(text);
-        await WriteHeadAsync(stream, code, "text/plain; charset=utf-8", chunked: false, cancellationToken, body.Length);
-        await stream.WriteAsync(body, cancellationToken);
-        await stream.FlushAsync(cancellationToken);
-    }
+    private static string Unescape(string text) => Uri.UnescapeDataString(text.Replace('+', ' '));
 
-    private static async Task WriteHeadAsync(Stream stream, int code, string contentType, bool chunked, CancellationToken cancellationToken, long length = 0)
+    /// <summary>The streams an exec or attach asks for (PodExecOptions' stdin, stdout, stderr and tty).</summary>
+    private static StreamOptions Streams(ILookup<string, string> query)
     {
-        var reason = code switch { 200 => "OK", 400 => "Bad Request", 404 => "Not Found", _ => "Error" };
-        var head = new StringBuilder()
-            .Append("HTTP/1.1 ").Append(code).Append(' ').Append(reason).Append("\r\n")
-            .Append("Content-Type: ").Append(contentType).Append("\r\n")
-            .Append(chunked ? "Transfer-Encoding: chunked\r\n" : $"Content-Length: {length}\r\n")
-            .Append("Connection: close\r\n\r\n");
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()), cancellationToken);
+        bool Flag(string name) => query[name].LastOrDefault() is "true" or "1";
+        return new StreamOptions(Flag("stdin"), Flag("stdout"), Flag("stderr"), Flag("tty"));
     }
 
     private static X509Certificate2 SelfSigned(IPAddress address)
@@ -188,6 +177,9 @@ public sealed partial class AgentEndpoint(IPAddress address, int port, X509Certi
 
         [LoggerMessage(4402, LogLevel.Error, "Agent endpoint cannot listen on {Address}:{Port}: {Reason}; pods' logs cannot be read (choose another --agent-port)")]
         public static partial void CannotListen(ILogger logger, string address, int port, string reason);
+
+        [LoggerMessage(4403, LogLevel.Error, "Agent endpoint request failed")]
+        public static partial void RequestFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(4401, LogLevel.Debug, "Agent endpoint connection ended: {Reason}")]
         public static partial void ConnectionEnded(ILogger logger, string reason);

@@ -25,11 +25,7 @@ internal sealed partial class ResourceHandler
         var (pod, _) = await GetCurrentAsync(target, context.RequestAborted);
         var name = target.Name!;
         var container = ContainerFor(pod, name, context.Request.Query["container"] is [{ Length: > 0 } asked] ? asked : null);
-        if (pod["spec"]?["nodeName"]?.ToString() is not { Length: > 0 } nodeName)
-            throw new ApiException(ApiStatus.BadRequest($"pod {name} does not have a host assigned"));
-        var node = caches.For(Nodes).Get(Nodes.StorageKey(null, nodeName))?.Parse()
-            ?? throw new ApiException(ApiStatus.BadRequest($"node {nodeName} of pod {name} does not exist"));
-        var agent = NodeAgents.AddressOf(node) ?? throw new ApiException(ApiStatus.BadRequest($"node {nodeName} reports no address to reach its agent at"));
+        var agent = AgentOf(pod, name);
 
         var path = $"containerLogs/{Uri.EscapeDataString(target.Namespace!)}/{Uri.EscapeDataString(name)}/{Uri.EscapeDataString(container)}?"
             + string.Join('&', LogOptions.Where(o => context.Request.Query[o] is [{ Length: > 0 }])
@@ -70,7 +66,17 @@ internal sealed partial class ResourceHandler
         }
     }
 
-    /// <summary>The container a log request is for: the one named, or the pod's only one.</summary>
+    /// <summary>The agent of the node the pod is bound to; upstream's 400s when there is none to ask.</summary>
+    private Uri AgentOf(JsonObject pod, string name)
+    {
+        if (pod["spec"]?["nodeName"]?.ToString() is not { Length: > 0 } nodeName)
+            throw new ApiException(ApiStatus.BadRequest($"pod {name} does not have a host assigned"));
+        var node = caches.For(Nodes).Get(Nodes.StorageKey(null, nodeName))?.Parse()
+            ?? throw new ApiException(ApiStatus.BadRequest($"node {nodeName} of pod {name} does not exist"));
+        return NodeAgents.AddressOf(node) ?? throw new ApiException(ApiStatus.BadRequest($"node {nodeName} reports no address to reach its agent at"));
+    }
+
+    /// <summary>The container a log, exec or attach request is for: the one named, or the pod's only one.</summary>
     private static string ContainerFor(JsonObject pod, string podName, string? asked)
     {
         static List<string> Names(JsonNode? list) => (list as JsonArray ?? []).Select(c => c?["name"]?.ToString()).OfType<string>().ToList();

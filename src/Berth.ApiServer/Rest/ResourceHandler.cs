@@ -19,7 +19,8 @@ namespace Berth.ApiServer.Rest;
 /// The REST verbs over every resource in the table, on objects kept as JSON in the store. Split by verb:
 /// this file dispatches and holds what the verbs share; <c>ResourceHandler.{Create,Read,Update,Patch,Delete,Watch}.cs</c>
 /// hold the verbs, <c>ResourceHandler.Subresources.cs</c> scale, binding, eviction and token, and
-/// <c>ResourceHandler.Log.cs</c> pods' logs from their nodes' agents.
+/// <c>ResourceHandler.Log.cs</c> pods' logs from their nodes' agents and <c>ResourceHandler.Streams.cs</c> exec, attach
+/// and port-forward through them.
 /// </summary>
 internal sealed partial class ResourceHandler(
     IStore store, WatchCaches caches, ServedResources served, Printers printers, ServiceAccountTokens serviceAccountTokens, NodeAgents agents, ApiServerOptions options,
@@ -66,6 +67,9 @@ internal sealed partial class ResourceHandler(
                 break;
             case ("GET", not null, "log"):
                 await LogAsync(context, target);
+                break;
+            case ("GET" or "POST", not null, "exec" or "attach" or "portforward"):
+                await StreamAsync(context, target);
                 break;
             case ("POST", not null, "eviction"):
                 await EvictAsync(context, target);

@@ -46,7 +46,9 @@ public sealed class ResourceTable
         // core/v1
         yield return Cluster("", "v1", "Namespace", "namespaces", ["ns"], status: true, extra: [Sub("finalize", "", "v1", "Namespace", "update")]);
         yield return Namespaced("", "v1", "Pod", "pods", ["po"], ["all"], status: true,
-            extra: [Sub("binding", "", "v1", "Binding", "create"), Sub("eviction", "policy", "v1", "Eviction", "create"), Sub("log", "", "v1", "Pod", "get")]);
+            extra: [Sub("binding", "", "v1", "Binding", "create"), Sub("eviction", "policy", "v1", "Eviction", "create"), Sub("log", "", "v1", "Pod", "get"),
+                Sub("exec", "", "v1", "PodExecOptions", "create", "get"), Sub("attach", "", "v1", "PodAttachOptions", "create", "get"),
+                Sub("portforward", "", "v1", "PodPortForwardOptions", "create", "get")]);
         yield return Namespaced("", "v1", "ReplicationController", "replicationcontrollers", ["rc"], ["all"], status: true, scale: true);
         yield return Namespaced("", "v1", "Service", "services", ["svc"], ["all"], status: true);
         yield return Namespaced("", "v1", "Endpoints", "endpoints", ["ep"]);

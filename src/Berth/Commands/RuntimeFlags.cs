@@ -88,27 +88,28 @@ internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, strin
         {
             var network = new PodNetwork();
             var simulated = new SimulatedRuntime(network, TimeProvider.System);
-            return new NodeRuntime(simulated, simulated, network, null, null, null);
+            return new NodeRuntime(simulated, simulated, network, null, null, null, null);
         }
         var node = await ContainerdNode.StartAsync(
             new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)), loggers, cancellationToken);
-        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node);
+        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node);
     }
 }
 
 /// <summary>
-/// A started runtime, its handler runner, its pod network, and where pods' volumes and logs go (none for simulated
-/// pods); disposing stops what was started for it.
+/// A started runtime, its handler runner, its pod network, where pods' volumes and logs go and how their containers'
+/// streams are reached (none for simulated pods); disposing stops what was started for it.
 /// </summary>
-internal sealed record NodeRuntime(IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, string? LogsDir, IAsyncDisposable? Owner)
+internal sealed record NodeRuntime(
+    IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, string? LogsDir, IStreamingRuntime? Streaming, IAsyncDisposable? Owner)
     : IAsyncDisposable
 {
-    /// <summary>The agent's endpoint serving its pods' logs to the API server, for a node whose pods write logs.</summary>
+    /// <summary>The agent's endpoint serving its pods' logs and streams to the API server, for a node with real containers.</summary>
     public Task ServeAsync(NodeDescription node, X509Certificate2 clusterCa, ILoggerFactory loggers, CancellationToken cancellationToken) =>
-        LogsDir is null
+        LogsDir is null || Streaming is null
             ? Task.CompletedTask
             : new AgentEndpoint(System.Net.IPAddress.Parse(node.InternalIp), node.AgentPort, clusterCa, new ContainerLogs(Runtime, LogsDir, TimeProvider.System),
-                TimeProvider.System, loggers.CreateLogger<AgentEndpoint>()).RunAsync(cancellationToken);
+                new ContainerStreams(Runtime, Streaming), TimeProvider.System, loggers.CreateLogger<AgentEndpoint>()).RunAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => Owner?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -1,0 +1,176 @@
+using System.Text;
+using Berth.Agent.Runtime;
+using Berth.Core.Networking;
+using Grpc.Core;
+
+namespace Berth.Agent.Streaming;
+
+/// <summary>
+/// <c>kubectl exec</c>, <c>attach</c> and <c>port-forward</c> as the API server passes them on: the agent finds the
+/// pod's running container (or sandbox), asks the runtime for a stream URL, connects to the runtime's stream server
+/// and only then switches protocols with the client, so that every failure is an HTTP answer the client can show.
+/// exec and attach over WebSocket go through <see cref="RemoteCommandBridge"/>; SPDY, and port-forward's SPDY inside
+/// WebSocket messages, are carried byte for byte.
+/// </summary>
+public sealed class ContainerStreams(IContainerRuntime runtime, IStreamingRuntime streaming)
+{
+    /// <summary>The WebSocket protocol kubectl port-forward speaks: SPDY/3.1 carried in binary messages.</summary>
+    private const string PortForwardOverWebSocket = "SPDY/3.1+portforward.k8s.io";
+
+    private static readonly string[] PortForwardProtocols = ["portforward.k8s.io"];
+    private static readonly string[] PortForwardWebSocketProtocols = [PortForwardOverWebSocket];
+
+    /// <summary>exec or attach (<paramref name="command"/> null) of a pod's container.</summary>
+    public async Task ServeRemoteCommandAsync(Stream connection, HttpHead request, string ns, string pod, string container, IReadOnlyList<string>? command,
+        StreamOptions streams, CancellationToken cancellationToken)
+    {
+        var webSocket = WebSocketHandshake.IsRequested(request);
+        var protocol = webSocket ? WebSocketHandshake.Choose(request, RemoteCommandBridge.WebSocketProtocols) : null;
+        if (!webSocket && !IsSpdyUpgrade(request))
+        {
+            await PlainResponses.RespondAsync(connection, 400, "Upgrade request required", cancellationToken);
+            return;
+        }
+        if (webSocket && protocol is null)
+        {
+            await PlainResponses.RespondAsync(connection, 400, $"none of the offered WebSocket protocols is supported; supported: {string.Join(", ", RemoteCommandBridge.WebSocketProtocols)}", cancellationToken);
+            return;
+        }
+        var (url, code, error) = await UrlAsync(async () =>
+        {
+            var id = await RunningContainerAsync(ns, pod, container, cancellationToken)
+                ?? throw new StreamTargetException(500, $"container not found (\"{container}\")");
+            return command is null
+                ? await streaming.AttachAsync(id, streams, cancellationToken)
+                : await streaming.ExecAsync(id, command, streams, cancellationToken);
+        });
+        if (url is null)
+        {
+            await PlainResponses.RespondAsync(connection, code, error, cancellationToken);
+            return;
+        }
+        var offered = webSocket ? RemoteCommandBridge.RuntimeProtocols : request.Values("X-Stream-Protocol-Version");
+        var (runtimeConnection, runtimeHead, runtimeCode, runtimeError) = await RuntimeStreamServer.UpgradeAsync(url, offered, cancellationToken);
+        if (runtimeConnection is null)
+        {
+            await PlainResponses.RespondAsync(connection, runtimeCode, runtimeError, cancellationToken);
+            return;
+        }
+        await using (runtimeConnection)
+        {
+            if (webSocket)
+            {
+                using var client = await WebSocketHandshake.AcceptAsync(connection, request, protocol!, cancellationToken);
+                await RemoteCommandBridge.RunAsync(client, protocol!, runtimeConnection, streams, cancellationToken);
+            }
+            else
+            {
+                await SwitchToSpdyAsync(connection, runtimeHead!, cancellationToken);
+                await BytePipe.RunAsync(connection, runtimeConnection, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>port-forward into a pod's network namespace; which ports, the client says per connection.</summary>
+    public async Task ServePortForwardAsync(Stream connection, HttpHead request, string ns, string pod, CancellationToken cancellationToken)
+    {
+        var webSocket = WebSocketHandshake.IsRequested(request);
+        if (!webSocket && !IsSpdyUpgrade(request))
+        {
+            await PlainResponses.RespondAsync(connection, 400, "Upgrade request required", cancellationToken);
+            return;
+        }
+        if (webSocket && WebSocketHandshake.Choose(request, PortForwardWebSocketProtocols) is null)
+        {
+            await PlainResponses.RespondAsync(connection, 400, $"none of the offered WebSocket protocols is supported; supported: {PortForwardOverWebSocket}", cancellationToken);
+            return;
+        }
+        var (url, code, error) = await UrlAsync(async () =>
+        {
+            var sandbox = (await runtime.ListPodSandboxesAsync(cancellationToken)).Where(s => s.Pod.Namespace == ns && s.Pod.Name == pod && s.Ready)
+                .MaxBy(s => s.CreatedAt) ?? throw new StreamTargetException(404, "pod does not exist");
+            return await streaming.PortForwardAsync(sandbox.Id, cancellationToken);
+        });
+        if (url is null)
+        {
+            await PlainResponses.RespondAsync(connection, code, error, cancellationToken);
+            return;
+        }
+        var (runtimeConnection, runtimeHead, runtimeCode, runtimeError) = await RuntimeStreamServer.UpgradeAsync(url, PortForwardProtocols, cancellationToken);
+        if (runtimeConnection is null)
+        {
+            await PlainResponses.RespondAsync(connection, runtimeCode, runtimeError, cancellationToken);
+            return;
+        }
+        await using (runtimeConnection)
+        {
+            if (webSocket)
+            {
+                using var client = await WebSocketHandshake.AcceptAsync(connection, request, PortForwardOverWebSocket, cancellationToken);
+                await WebSocketPipe.RunAsync(client, runtimeConnection, cancellationToken);
+            }
+            else
+            {
+                await SwitchToSpdyAsync(connection, runtimeHead!, cancellationToken);
+                await BytePipe.RunAsync(connection, runtimeConnection, cancellationToken);
+            }
+        }
+    }
+
+    private static bool IsSpdyUpgrade(HttpHead request) => request.Values("Upgrade").Contains("SPDY/3.1", StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The newest running instance of the pod's container, or null.</summary>
+    private async Task<string?> RunningContainerAsync(string ns, string pod, string container, CancellationToken cancellationToken)
+    {
+        var sandboxes = (await runtime.ListPodSandboxesAsync(cancellationToken)).Where(s => s.Pod.Namespace == ns && s.Pod.Name == pod).ToList();
+        if (sandboxes.Count == 0)
+            throw new StreamTargetException(404, "pod does not exist");
+        foreach (var sandbox in sandboxes.OrderByDescending(s => s.CreatedAt))
+        {
+            var running = (await runtime.ListContainersAsync(sandbox.Id, cancellationToken))
+                .Where(c => c.Name == container && c.State == ContainerState.Running).MaxBy(c => c.Attempt);
+            if (running is not null)
+                return running.Id;
+        }
+        return null;
+    }
+
+    /// <summary>The stream URL, or the HTTP code and message that say why there is none (the runtime's errors as upstream's kubelet maps them).</summary>
+    private static async Task<(Uri? Url, int Code, string Error)> UrlAsync(Func<Task<Uri>> find)
+    {
+        try
+        {
+            return (await find(), 200, "");
+        }
+        catch (StreamTargetException e)
+        {
+            return (null, e.Code, e.Message);
+        }
+        catch (RpcException e)
+        {
+            var code = e.StatusCode switch
+            {
+                StatusCode.NotFound => 404,
+                StatusCode.ResourceExhausted => 429,
+                StatusCode.InvalidArgument or StatusCode.FailedPrecondition => 400,
+                _ => 500,
+            };
+            return (null, code, $"rpc error: code = {e.StatusCode} desc = {e.Status.Detail}");
+        }
+    }
+
+    /// <summary>Tells a SPDY client the runtime accepted, with the protocol version it chose.</summary>
+    private static async Task SwitchToSpdyAsync(Stream connection, HttpHead runtimeHead, CancellationToken cancellationToken)
+    {
+        var fields = new List<KeyValuePair<string, string>> { new("Connection", "Upgrade"), new("Upgrade", "SPDY/3.1") };
+        if (runtimeHead.Value("X-Stream-Protocol-Version") is { } chosen)
+            fields.Add(new("X-Stream-Protocol-Version", chosen));
+        await connection.WriteAsync(Encoding.ASCII.GetBytes(HttpHead.Response(101, "Switching Protocols", fields)), cancellationToken);
+        await connection.FlushAsync(cancellationToken);
+    }
+
+    private sealed class StreamTargetException(int code, string message) : Exception(message)
+    {
+        public int Code { get; } = code;
+    }
+}

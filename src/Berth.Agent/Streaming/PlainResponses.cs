@@ -1,0 +1,37 @@
+using System.Globalization;
+using System.Text;
+using Berth.Core.Networking;
+
+namespace Berth.Agent.Streaming;
+
+/// <summary>The agent endpoint's answers that are not streams: plain text (errors, health) and the head of a chunked body.</summary>
+internal static class PlainResponses
+{
+    private const string TextPlain = "text/plain; charset=utf-8";
+
+    public static async Task RespondAsync(Stream stream, int code, string text, CancellationToken cancellationToken)
+    {
+        var body = Encoding.UTF8.GetBytes(text);
+        await WriteAsync(stream, code, new("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture)), cancellationToken);
+        await stream.WriteAsync(body, cancellationToken);
+        await stream.FlushAsync(cancellationToken);
+    }
+
+    public static Task WriteChunkedHeadAsync(Stream stream, int code, CancellationToken cancellationToken) =>
+        WriteAsync(stream, code, new("Transfer-Encoding", "chunked"), cancellationToken);
+
+    private static async Task WriteAsync(Stream stream, int code, KeyValuePair<string, string> framing, CancellationToken cancellationToken)
+    {
+        var reason = code switch
+        {
+            200 => "OK",
+            400 => "Bad Request",
+            404 => "Not Found",
+            429 => "Too Many Requests",
+            502 => "Bad Gateway",
+            _ => "Internal Server Error",
+        };
+        var head = HttpHead.Response(code, reason, [new("Content-Type", TextPlain), framing, new("Connection", "close")]);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
+    }
+}
