@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Agent.Cri.Protocol;
+using Berth.Agent.Pods.Volumes;
 using Berth.Core.Quantities;
 
 namespace Berth.Agent.Cri;
@@ -13,6 +14,10 @@ internal static class ContainerConfigs
 
     /// <summary>The container's declared ports, kept with it (as upstream does) so that probes can find a named port after the agent restarts.</summary>
     public const string PortsAnnotation = "io.kubernetes.container.ports";
+
+    /// <summary>Where the container writes its termination message and what stands in for none, kept for when it exits (upstream's annotations).</summary>
+    public const string TerminationMessagePathAnnotation = "io.kubernetes.container.terminationMessagePath";
+    public const string TerminationMessagePolicyAnnotation = "io.kubernetes.container.terminationMessagePolicy";
 
     /// <summary>Upstream's CPU share and quota arithmetic: 1024 shares a CPU, never under 2; quota per 100 ms period, never under 1 ms.</summary>
     private const long SharesPerCpu = 1024;
@@ -67,6 +72,8 @@ internal static class ContainerConfigs
             config.Labels[label] = sandbox.Labels[label];
         if (spec["ports"] is JsonArray { Count: > 0 } ports)
             config.Annotations[PortsAnnotation] = ports.ToJsonString();
+        config.Annotations[TerminationMessagePathAnnotation] = TerminationLog.PathIn(spec);
+        config.Annotations[TerminationMessagePolicyAnnotation] = spec["terminationMessagePolicy"]?.ToString() ?? "File";
         return config;
     }
 

@@ -231,7 +231,8 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
         if (state == ContainerState.Exited && reason.Length == 0)
             reason = status.ExitCode == 0 ? "Completed" : "Error";
         return new ContainerStatus(item.Id, item.PodSandboxId, status.Metadata.Name, status.Metadata.Attempt, status.Image?.Image ?? item.Image?.Image ?? "",
-            status.ImageRef, state, Time(status.CreatedAt) ?? DateTimeOffset.UnixEpoch, Time(status.StartedAt), Time(status.FinishedAt), status.ExitCode, reason);
+            status.ImageRef, state, Time(status.CreatedAt) ?? DateTimeOffset.UnixEpoch, Time(status.StartedAt), Time(status.FinishedAt), status.ExitCode, reason,
+            state == ContainerState.Exited ? TerminationMessages.Read(status) : "");
     }
 
     private static PodSandboxConfig SandboxIdentity(System.Text.Json.Nodes.JsonObject pod)

@@ -273,6 +273,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             {
                 (env, expanded) = await _environment.ResolveAsync(pod, run.Sandbox, spec.Source, cancellationToken);
                 mounts = _volumes is null ? [] : PodVolumes.Mounts(spec.Source, volumes);
+                if (volumesDir is not null && TerminationLog.Prepare(volumesDir, run.Sandbox.Pod.Uid, spec.Source, attempt, mounts) is { } terminationLog)
+                    mounts.Add(terminationLog);
             }
             catch (Exception e) when (e is ContainerConfigException or VolumeException)
             {

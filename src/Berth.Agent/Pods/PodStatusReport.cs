@@ -156,14 +156,16 @@ internal static class PodStatusReport
         return report;
     }
 
-    private static JsonObject Terminated(PodRun run, ContainerStatus exited) => new()
+    private static JsonObject Terminated(PodRun run, ContainerStatus exited)
     {
-        ["exitCode"] = exited.ExitCode,
-        ["reason"] = exited.Reason,
-        ["startedAt"] = exited.StartedAt is { } s ? WireTime.Time(s) : null,
-        ["finishedAt"] = exited.FinishedAt is { } f ? WireTime.Time(f) : null,
-        ["containerID"] = run.ContainerId(exited),
-    };
+        var terminated = new JsonObject { ["exitCode"] = exited.ExitCode, ["reason"] = exited.Reason };
+        if (exited.Message.Length > 0)
+            terminated["message"] = exited.Message;
+        terminated["startedAt"] = exited.StartedAt is { } s ? WireTime.Time(s) : null;
+        terminated["finishedAt"] = exited.FinishedAt is { } f ? WireTime.Time(f) : null;
+        terminated["containerID"] = run.ContainerId(exited);
+        return terminated;
+    }
 
     private static JsonObject Condition(JsonObject previous, string type, bool holds, string now, string? reason = null, string? message = null)
     {

@@ -82,7 +82,7 @@ public enum ContainerState
     Exited,
 }
 
-/// <summary>A container as the runtime reports it (CRI's ContainerStatus).</summary>
+/// <summary>A container as the runtime reports it (CRI's ContainerStatus); an exited one with its termination message.</summary>
 public sealed record ContainerStatus(
     string Id, string SandboxId, string Name, uint Attempt, string Image, string ImageRef, ContainerState State,
-    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, int ExitCode, string Reason);
+    DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, int ExitCode, string Reason, string Message = "");
