@@ -26,6 +26,9 @@ public sealed class ContainerdCluster : IAsyncLifetime
     /// <summary>The node's <c>registries.yaml</c> (k3s's format), if it has one.</summary>
     public string? RegistriesYaml { get; init; }
 
+    /// <summary>How large a container's log grows before it is rotated: small, so that a test sees rotation soon; two files are kept.</summary>
+    public const string LogMaxSize = "64Ki";
+
     public string ClusterCidr { get; private set; } = "";
 
     public string DataDir => _server!.DataDir;
@@ -45,7 +48,8 @@ public sealed class ContainerdCluster : IAsyncLifetime
                 if (RegistriesYaml is not null)
                     File.WriteAllText(Path.Combine(dataDir, "agent", "registries.yaml"), RegistriesYaml);
             },
-            "--cluster-cidr", ClusterCidr, "--service-cidr", serviceCidr, "--pod-bridge", Bridge, "--agent-port", FreePort.Next().ToString(CultureInfo.InvariantCulture));
+            "--cluster-cidr", ClusterCidr, "--service-cidr", serviceCidr, "--pod-bridge", Bridge, "--agent-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            "--container-log-max-size", LogMaxSize, "--container-log-max-files", "2");
         Kubectl = new Kubectl(_server.KubeconfigPath, _kubectlCache.Path);
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "nodes", "-o", "name")).Out.Contains("node/", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "the server's node to register");

@@ -224,6 +224,81 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }
 
+    [Fact]
+    public async Task ExitedContainers_ReportTheirTerminationMessage_FromTheFileOrTheEndOfTheirLog()
+    {
+        var ns = await cluster.NamespaceAsync("farewell");
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: farewell}
+            spec:
+              restartPolicy: Never
+              securityContext: {runAsUser: 1000}
+              containers:
+              - name: file
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'echo -n "written to the file" > /dev/termination-log; echo ignored; exit 1']
+              - name: custom
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                terminationMessagePath: /tmp/why
+                command: [sh, -c, 'echo -n "at a path of its own" > /tmp/why']
+              - name: logs
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                terminationMessagePolicy: FallbackToLogsOnError
+                command: [sh, -c, 'echo first words; echo last words; exit 2']
+            """);
+
+        await Eventually.TrueAsync(async () => await PhaseAsync(ns, "farewell") is "Failed", Patience, "the pod to fail");
+        var states = (await StatusAsync(ns, "farewell"))["containerStatuses"]!.AsArray()
+            .ToDictionary(c => c!["name"]!.GetValue<string>(), c => c!["state"]!["terminated"]!);
+
+        Assert.Equal("written to the file", states["file"]["message"]?.GetValue<string>());
+        Assert.Equal("at a path of its own", states["custom"]["message"]?.GetValue<string>());
+        Assert.Equal("first words\nlast words\n", states["logs"]["message"]?.GetValue<string>());
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+    }
+
+    [Fact]
+    public async Task Logs_GrowingPastTheirLimit_AreRotatedAndOnlyTheNewestRotationIsKept()
+    {
+        var ns = await cluster.NamespaceAsync("rotate");
+        // About 100 KiB a second: more than the cluster's 64 KiB limit between two rotation passes.
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: chatty}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: chatty
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'i=0; while true; do i=$((i+1)); echo "line $i of a container that talks a lot"; [ $((i % 2500)) = 0 ] && sleep 1; done']
+            """);
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=condition=Ready", "pod/chatty", "--timeout=55s");
+        var uid = (await cluster.GetAsync("get", "pod", "chatty", "-n", ns))["metadata"]!["uid"]!.GetValue<string>();
+        var dir = Path.Combine(cluster.AgentDir, "logs", "pods", $"{ns}_chatty_{uid}", "chatty");
+        string[] Rotated() => [.. Directory.GetFiles(dir).Select(Path.GetFileName).OfType<string>().Where(f => f.StartsWith("0.log.", StringComparison.Ordinal))];
+
+        await Eventually.TrueAsync(() => Task.FromResult(Rotated().Length == 1), Patience, "the log to be rotated");
+        var first = Rotated()[0];
+        // A second rotation replaces the first: two files are kept, the live one and the newest rotated.
+        await Eventually.TrueAsync(() => Task.FromResult(Rotated() is [var only] && only != first), Patience, "the log to be rotated again");
+        await Eventually.TrueAsync(() => Task.FromResult(File.Exists(Path.Combine(dir, "0.log"))), Patience, "the runtime to reopen the log");
+
+        // The container writes to the reopened file, which kubectl logs reads.
+        async Task<int> LastLineNumberAsync() =>
+            (await cluster.Kubectl.SucceedAsync("logs", "-n", ns, "chatty", "--tail=1")).Out.Split(' ') is [_, var n, ..]
+                && int.TryParse(n, CultureInfo.InvariantCulture, out var number) ? number : 0;
+        var latest = await LastLineNumberAsync();
+        await Eventually.TrueAsync(async () => await LastLineNumberAsync() > latest, Patience, "the log to go on after its rotation");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+    }
+
     private async Task<JsonNode> StatusAsync(string ns, string pod) => (await cluster.GetAsync("get", "pod", pod, "-n", ns))["status"]!;
 
     private async Task<string?> PhaseAsync(string ns, string pod) => (await StatusAsync(ns, pod))["phase"]?.GetValue<string>();

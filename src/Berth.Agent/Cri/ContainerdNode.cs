@@ -8,14 +8,16 @@ namespace Berth.Agent.Cri;
 /// <summary>
 /// Everything a node needs to run real containers, started in order: the host's side of the pod network, the
 /// agent's own containerd (unless <see cref="ContainerdNodeOptions.Endpoint"/> names a CRI runtime already running),
-/// the image archives in <c>&lt;agent&gt;/images</c>, and the CRI client. The CNI configuration is written when the
-/// node learns its pod CIDR.
+/// the image archives in <c>&lt;agent&gt;/images</c>, the CRI client, and the rotation of containers' logs. The CNI
+/// configuration is written when the node learns its pod CIDR.
 /// </summary>
 public sealed partial class ContainerdNode : IAsyncDisposable
 {
     private readonly ContainerdSupervisor? _containerd;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _logRotation;
 
-    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, ContainerdLayout layout)
+    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, ContainerdLayout layout, ContainerLogRotation logRotation)
     {
         VolumesDir = layout.Pods;
         LogsDir = layout.Logs;
@@ -24,6 +26,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         Handlers = new CriHandlers(runtime);
         Streams = new CriStreams(runtime);
         Network = network;
+        _logRotation = logRotation.RunAsync(_stopping.Token);
     }
 
     public CriRuntime Runtime { get; }
@@ -65,7 +68,8 @@ public sealed partial class ContainerdNode : IAsyncDisposable
                 CniConfig.Write(layout.CniConfDir, options.Network, cidr, layout.CniIpamDir);
                 Log.CniWritten(logger, cidr.ToString(), options.Network.Bridge);
             });
-            return new ContainerdNode(containerd, runtime, network, layout);
+            var logRotation = new ContainerLogRotation(runtime, options.LogLimits, TimeProvider.System, loggers.CreateLogger<ContainerLogRotation>());
+            return new ContainerdNode(containerd, runtime, network, layout, logRotation);
         }
         catch
         {
@@ -77,6 +81,9 @@ public sealed partial class ContainerdNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _stopping.CancelAsync();
+        await _logRotation;
+        _stopping.Dispose();
         Handlers.Dispose();
         Runtime.Dispose();
         if (_containerd is not null)

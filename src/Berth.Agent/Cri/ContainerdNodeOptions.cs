@@ -4,7 +4,8 @@ namespace Berth.Agent.Cri;
 
 /// <summary>
 /// How a node runs real containers: its agent folder, the CRI socket of a runtime already running (null: the agent
-/// runs its own containerd), the sandbox image, where the CNI plugins are, the pod network, and the cgroup its pods go under.
+/// runs its own containerd), the sandbox image, where the CNI plugins are, the pod network, the cgroup its pods go
+/// under, and how much of their logs is kept.
 /// </summary>
 public sealed record ContainerdNodeOptions(string AgentDir, string? Endpoint, PodNetworkSettings Network)
 {
@@ -19,4 +20,6 @@ public sealed record ContainerdNodeOptions(string AgentDir, string? Endpoint, Po
     public string CniBinDir { get; init; } = "/usr/lib/cni";
 
     public string CgroupRoot { get; init; } = DefaultCgroupRoot;
+
+    public ContainerLogLimits LogLimits { get; init; } = ContainerLogLimits.Default;
 }

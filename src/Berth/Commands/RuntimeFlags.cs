@@ -4,6 +4,7 @@ using Berth.Agent.Network;
 using Berth.Agent.Nodes;
 using Berth.Agent.Runtime;
 using Berth.Agent.Streaming;
+using Berth.Core.Quantities;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
@@ -12,7 +13,7 @@ namespace Berth.Commands;
 /// <summary>
 /// The flags that say how a node runs its pods, shared by <c>berth server</c> (its own node) and <c>berth agent</c>:
 /// the runtime (real containers through CRI, or simulated), a CRI socket to use instead of the agent's own
-/// containerd, and the pod network's bridge and CIDRs.
+/// containerd, the pod network's bridge and CIDRs, the agent's port, and how much of containers' logs is kept.
 /// </summary>
 internal sealed class RuntimeFlags
 {
@@ -45,6 +46,18 @@ internal sealed class RuntimeFlags
         DefaultValueFactory = _ => NodeDescription.DefaultAgentPort,
     };
 
+    private readonly Option<string> _logMaxSize = new("--container-log-max-size")
+    {
+        Description = "How large a container's log grows before it is rotated (a quantity: 10Mi).",
+        DefaultValueFactory = _ => "10Mi",
+    };
+
+    private readonly Option<int> _logMaxFiles = new("--container-log-max-files")
+    {
+        Description = "How many files of a container's log are kept, the live one included (at least 2).",
+        DefaultValueFactory = _ => ContainerLogLimits.Default.MaxFiles,
+    };
+
     /// <summary>Adds the flags to <paramref name="command"/>, with their checks.</summary>
     public void AddTo(Command command)
     {
@@ -53,8 +66,14 @@ internal sealed class RuntimeFlags
         command.Options.Add(_bridge);
         command.Options.Add(_serviceCidr);
         command.Options.Add(_agentPort);
+        command.Options.Add(_logMaxSize);
+        command.Options.Add(_logMaxFiles);
         command.Validators.Add(result =>
         {
+            if (result.GetValue(_logMaxSize) is { } size && LogBytes(size) is null)
+                result.AddError($"--container-log-max-size \"{size}\" is not a size of at least 1Ki (10Mi, 512Ki)");
+            if (result.GetValue(_logMaxFiles) is > 0 and < 2)
+                result.AddError("--container-log-max-files must be at least 2");
             if (result.GetValue(_agentPort) is < 0 or > 65535)
                 result.AddError("--agent-port must be a port number");
             // A validator sees no default value, only what was given.
@@ -75,11 +94,15 @@ internal sealed class RuntimeFlags
         parse.GetValue(_endpoint) is { } endpoint ? endpoint["unix://".Length..] : null,
         parse.GetValue(_bridge)!,
         parse.GetValue(_serviceCidr)!,
-        parse.GetValue(_agentPort));
+        parse.GetValue(_agentPort),
+        new ContainerLogLimits(LogBytes(parse.GetValue(_logMaxSize)!) ?? ContainerLogLimits.Default.MaxBytes, parse.GetValue(_logMaxFiles)));
+
+    private static long? LogBytes(string size) =>
+        Quantity.TryParse(size, out var quantity) && quantity.Value >= 1024 && quantity.Value <= long.MaxValue ? (long)quantity.Value : null;
 }
 
 /// <summary>How a node runs its pods, as its flags said.</summary>
-internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort)
+internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort, ContainerLogLimits LogLimits)
 {
     /// <summary>Starts the runtime: containerd and the pod network for real containers, or a simulated runtime.</summary>
     public async Task<NodeRuntime> StartAsync(string agentDir, string clusterCidr, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -91,7 +114,7 @@ internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, strin
             return new NodeRuntime(simulated, simulated, network, null, null, null, null);
         }
         var node = await ContainerdNode.StartAsync(
-            new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)), loggers, cancellationToken);
+            new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)) { LogLimits = LogLimits }, loggers, cancellationToken);
         return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node);
     }
 }
