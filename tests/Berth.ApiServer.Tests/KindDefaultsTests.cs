@@ -18,7 +18,7 @@ public sealed class KindDefaultsTests(ServerFixture server) : IClassFixture<Serv
             {"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[
               {"name":"web","image":"nginx","ports":[{"containerPort":80}],"readinessProbe":{"httpGet":{"path":"/","port":80}},
                "resources":{"requests":{"cpu":"100m"}}},
-              {"name":"tagged","image":"registry.local/app:1.2"}]}}
+              {"name":"tagged","image":"registry.local/app:1.2","resources":{"limits":{"memory":"64Mi"},"requests":{"cpu":"50m"}}}]}}
             """);
 
         var pod = await GetAsync("pod", "p");
@@ -40,6 +40,8 @@ public sealed class KindDefaultsTests(ServerFixture server) : IClassFixture<Serv
         Assert.Equal("""{"failureThreshold":3,"httpGet":{"path":"/","port":80,"scheme":"HTTP"},"periodSeconds":10,"successThreshold":1,"timeoutSeconds":1}""",
             Sorted(web["readinessProbe"]!));
         Assert.Equal("Burstable", pod["status"]!["qosClass"]!.GetValue<string>());
+        // A limit without a request is requested too.
+        Assert.Equal("""{"cpu":"50m","memory":"64Mi"}""", Sorted(spec["containers"]![1]!["resources"]!["requests"]!));
     }
 
     [Fact]

@@ -23,6 +23,7 @@ internal static class KindDefaults
         {
             case ("", "pods") when spec is not null:
                 PodDefaults.Spec(spec);
+                PodDefaults.RequestsFromLimits(spec);
                 break;
             case ("", "podtemplates"):
                 WorkloadDefaults.Template(obj);

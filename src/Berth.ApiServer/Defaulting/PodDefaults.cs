@@ -29,6 +29,23 @@ internal static class PodDefaults
             Volume(volume);
     }
 
+    /// <summary>
+    /// A container limiting a resource without requesting it requests its limit, as upstream defaults pods (not
+    /// templates, whose pods get it when they are made).
+    /// </summary>
+    public static void RequestsFromLimits(JsonObject spec)
+    {
+        foreach (var container in spec.Items("initContainers").Concat(spec.Items("containers")))
+        {
+            if (container["resources"]?["limits"] is not JsonObject { Count: > 0 } limits)
+                continue;
+            if (container["resources"]!["requests"] is not JsonObject requests)
+                container["resources"]!["requests"] = requests = [];
+            foreach (var (name, limit) in limits)
+                requests.Default(name, limit?.DeepClone());
+        }
+    }
+
     /// <summary>What admission sets on a pod (not on templates): service account, tolerations for node trouble.</summary>
     public static void Admit(JsonObject spec)
     {
