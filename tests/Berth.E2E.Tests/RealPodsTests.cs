@@ -101,6 +101,59 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task PodCgroups_BoundAllTheirContainersTogether_ByTheirQosClass()
+    {
+        var ns = await cluster.NamespaceAsync("cgroups");
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: guaranteed}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: one
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                resources:
+                  limits: {cpu: 200m, memory: 32Mi}
+              - name: two
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                resources:
+                  limits: {cpu: 300m, memory: 64Mi}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: burstable}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: one
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+                resources:
+                  requests: {cpu: 100m}
+            """);
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=condition=Ready", "pod/guaranteed", "pod/burstable", "--timeout=55s");
+        async Task<string> UidAsync(string pod) => (await cluster.GetAsync("get", "pod", pod, "-n", ns))["metadata"]!["uid"]!.GetValue<string>();
+        static string Read(string controller, string cgroup, string file) => File.ReadAllText($"/sys/fs/cgroup/{controller}/berth/{cgroup}/{file}").Trim();
+
+        var guaranteed = "pod" + await UidAsync("guaranteed");
+        Assert.Equal("512", Read("cpu", guaranteed, "cpu.shares"));
+        Assert.Equal("50000", Read("cpu", guaranteed, "cpu.cfs_quota_us"));
+        Assert.Equal((96L * 1024 * 1024).ToString(CultureInfo.InvariantCulture), Read("memory", guaranteed, "memory.limit_in_bytes"));
+        var burstable = "burstable/pod" + await UidAsync("burstable");
+        Assert.Equal("102", Read("cpu", burstable, "cpu.shares"));
+        Assert.Equal("-1", Read("cpu", burstable, "cpu.cfs_quota_us"));
+
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+        Assert.False(Directory.Exists($"/sys/fs/cgroup/cpu/berth/{guaranteed}"), "the pod's cgroup is left");
+    }
+
+    [Fact]
     public async Task Container_FailingItsExecLivenessProbe_IsRestarted()
     {
         var ns = await cluster.NamespaceAsync("liveness");

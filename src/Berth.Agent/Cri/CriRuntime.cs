@@ -65,6 +65,7 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
     {
         var request = new RunPodSandboxRequest { Config = SandboxConfigs.For(pod, config, _paths) };
         Directory.CreateDirectory(request.Config.LogDirectory);
+        PodCgroups.Create(_paths, pod, config.Uid);
         var response = await _runtime.RunPodSandboxAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
         return response.PodSandboxId;
     }

@@ -1,13 +1,50 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Berth.Core.Pods;
+
 namespace Berth.Agent.Cri;
 
 /// <summary>
-/// Pods' cgroups on the host. runc creates a pod's cgroup (under the agent's root) as its first container starts and
-/// removes the containers' own, but never the pod's: the agent removes it, in every hierarchy (cgroup v1's controllers
-/// and the v2 mount of a hybrid host), once the pod's sandbox is gone.
+/// Pods' cgroups on the host. The agent makes a pod's cgroup (under its root and QoS class) before the pod's sandbox,
+/// bounding all its containers together as upstream's pod cgroups do: CPU shares from the pod's CPU requests, and the
+/// CFS quota and memory limit of the pod's limits when every container has one. runc creates the containers' own
+/// below it and removes them, but never the pod's: the agent removes it, in every hierarchy (cgroup v1's controllers
+/// and the v2 mount of a hybrid host), once the pod's sandbox is gone. On a host with cgroup v2 only, the pod's cgroup
+/// is left to runc, without limits of its own.
 /// </summary>
 internal static class PodCgroups
 {
     private const string Mounts = "/sys/fs/cgroup";
+    private const long SharesPerCpu = 1024, MinShares = 2, QuotaPeriod = 100_000, MinQuota = 1_000;
+
+    /// <summary>Makes the pod's cgroup with its limits (cgroup v1).</summary>
+    public static void Create(CriPaths paths, JsonObject pod, string uid)
+    {
+        var cpu = Path.Combine(Mounts, "cpu");
+        var memory = Path.Combine(Mounts, "memory");
+        if (!Directory.Exists(cpu) || !Directory.Exists(memory))
+            return;
+        var spec = pod["spec"] as JsonObject ?? [];
+        var qos = pod["status"]?["qosClass"]?.ToString() ?? "BestEffort";
+        var cgroup = paths.PodCgroup(qos, uid);
+        var requests = PodRequests.Of(spec);
+        var limits = PodRequests.LimitsOf(spec);
+
+        var cpuDir = Directory.CreateDirectory(cpu + cgroup).FullName;
+        var shares = qos == "BestEffort" ? MinShares : Math.Max(MinShares, (long)(requests.GetValueOrDefault("cpu") * SharesPerCpu));
+        Write(cpuDir, "cpu.shares", shares);
+        if (limits.TryGetValue("cpu", out var cpuLimit))
+        {
+            Write(cpuDir, "cpu.cfs_period_us", QuotaPeriod);
+            Write(cpuDir, "cpu.cfs_quota_us", Math.Max(MinQuota, (long)(cpuLimit * QuotaPeriod)));
+        }
+        var memoryDir = Directory.CreateDirectory(memory + cgroup).FullName;
+        if (limits.TryGetValue("memory", out var memoryLimit))
+            Write(memoryDir, "memory.limit_in_bytes", (long)decimal.Ceiling(memoryLimit));
+    }
+
+    private static void Write(string dir, string file, long value) =>
+        File.WriteAllText(Path.Combine(dir, file), value.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>Removes the pod's cgroup wherever it is; a cgroup still holding processes stays (the next removal retries).</summary>
     public static void Remove(CriPaths paths, string uid)
