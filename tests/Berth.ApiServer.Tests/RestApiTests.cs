@@ -25,6 +25,23 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task MetricsApi_IsReadOnly_AndHasNothingForNodesWithoutAnAgentToAsk()
+    {
+        var (list, nodes) = await server.SendAsync(HttpMethod.Get, "/apis/metrics.k8s.io/v1beta1/nodes");
+        var (post, _) = await server.SendAsync(HttpMethod.Post, "/apis/metrics.k8s.io/v1beta1/nodes", "{}");
+        var (get, missing) = await server.SendAsync(HttpMethod.Get, "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/none");
+        var (_, discovery) = await server.SendAsync(HttpMethod.Get, "/apis/metrics.k8s.io/v1beta1");
+
+        Assert.Equal(200, list);
+        Assert.Equal("NodeMetricsList", nodes!["kind"]!.GetValue<string>());
+        Assert.Empty(nodes["items"]!.AsArray());
+        Assert.Equal(405, post);
+        Assert.Equal(404, get);
+        Assert.Equal("pods.metrics.k8s.io \"default/none\" not found", missing!["message"]!.GetValue<string>());
+        Assert.All(discovery!["resources"]!.AsArray(), r => Assert.Equal(["get", "list"], r!["verbs"]!.AsArray().Select(v => v!.GetValue<string>())));
+    }
+
+    [Fact]
     public async Task Create_WithMalformedJson_Gets400AndStoresNothing()
     {
         var (code, body) = await server.SendAsync(HttpMethod.Post, ConfigMaps, """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":""" + $"\"{_name}\"" + ",}");

@@ -154,6 +154,46 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task KubectlTop_ShowsTheUsageOfTheNodeAndOfAPodSpinningAtItsCpuLimit()
+    {
+        var ns = await cluster.NamespaceAsync("top");
+        await cluster.ApplyAsync(ns, $$"""
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: spin
+              labels: {app: spin}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: spin
+                image: {{ContainerdCluster.Busybox}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'while true; do :; done']
+                resources:
+                  limits: {cpu: 100m, memory: 32Mi}
+            """);
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=condition=Ready", "pod/spin", "--timeout=55s");
+
+        // Usage is read every 10 s and CPU is a rate between two readings: the pod shows within about 20 s.
+        System.Text.RegularExpressions.Match? row = null;
+        await Eventually.TrueAsync(async () =>
+        {
+            var (code, output, _) = await cluster.Kubectl.RunAsync("top", "pod", "-n", ns, "-l", "app=spin", "--no-headers");
+            row = System.Text.RegularExpressions.Regex.Match(output, @"^spin\s+(\d+)m\s+(\d+)Mi");
+            return code == 0 && row.Success;
+        }, Patience, "kubectl top pod to show the pod");
+        var millicores = int.Parse(row!.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.InRange(millicores, 50, 150);
+
+        var (_, nodes, _) = await cluster.Kubectl.SucceedAsync("top", "node", "--no-headers");
+        Assert.Matches(@"^\S+\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%", nodes);
+        var (_, none, _) = await cluster.Kubectl.RunAsync("top", "pod", "-n", ns, "-l", "app=other");
+        Assert.DoesNotContain("spin", none, StringComparison.Ordinal);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+    }
+
+    [Fact]
     public async Task Container_FailingItsExecLivenessProbe_IsRestarted()
     {
         var ns = await cluster.NamespaceAsync("liveness");

@@ -1,6 +1,7 @@
 using Berth.Agent.Containerd;
 using Berth.Agent.Network;
 using Berth.Agent.Nodes;
+using Berth.Agent.Stats;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent.Cri;
@@ -8,7 +9,8 @@ namespace Berth.Agent.Cri;
 /// <summary>
 /// Everything a node needs to run real containers, started in order: the host's side of the pod network, the
 /// agent's own containerd (unless <see cref="ContainerdNodeOptions.Endpoint"/> names a CRI runtime already running),
-/// the image archives in <c>&lt;agent&gt;/images</c>, the CRI client, and the rotation of containers' logs. The CNI
+/// the image archives in <c>&lt;agent&gt;/images</c>, the CRI client, the rotation of containers' logs and the reading
+/// of their resource usage. The CNI
 /// configuration is written when the node learns its pod CIDR.
 /// </summary>
 public sealed partial class ContainerdNode : IAsyncDisposable
@@ -16,6 +18,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
     private readonly ContainerdSupervisor? _containerd;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _logRotation;
+    private readonly Task _stats;
 
     private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, ContainerdLayout layout, ContainerLogRotation logRotation)
     {
@@ -27,6 +30,8 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         Streams = new CriStreams(runtime);
         Network = network;
         _logRotation = logRotation.RunAsync(_stopping.Token);
+        Stats = new NodeStats(new CriStats(runtime), TimeProvider.System);
+        _stats = Stats.RunAsync(_stopping.Token);
     }
 
     public CriRuntime Runtime { get; }
@@ -34,6 +39,9 @@ public sealed partial class ContainerdNode : IAsyncDisposable
     public CriHandlers Handlers { get; }
 
     public CriStreams Streams { get; }
+
+    /// <summary>The node's and its containers' resource usage, read every few seconds.</summary>
+    public NodeStats Stats { get; }
 
     public PodNetwork Network { get; }
 
@@ -83,6 +91,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         await _logRotation;
+        await _stats;
         _stopping.Dispose();
         Handlers.Dispose();
         Runtime.Dispose();

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
 using Berth.Agent.Runtime;
 using Berth.Core.Networking;
 using Microsoft.Extensions.Logging;
@@ -14,12 +15,12 @@ namespace Berth.Agent.Streaming;
 /// client certificate from the cluster CA named <see cref="ApiServerClientName"/> is required. It serves
 /// <c>GET /containerLogs/{namespace}/{pod}/{container}</c> (the API server's <c>pods/log</c>),
 /// <c>/exec/{namespace}/{pod}/{container}</c>, <c>/attach/…</c> and <c>/portForward/{namespace}/{pod}</c> (upgraded
-/// to the streaming protocols) and <c>/healthz</c>, over a small HTTP/1.1 of its own (one request per connection,
+/// to the streaming protocols), <c>/stats/summary</c> (the node's and its pods' usage) and <c>/healthz</c>, over a small HTTP/1.1 of its own (one request per connection,
 /// chunked bodies). Its serving certificate is made at start; like upstream's API server by default, Berth's does not
 /// check it.
 /// </summary>
 public sealed partial class AgentEndpoint(
-    IPAddress address, int port, X509Certificate2 clusterCa, ContainerLogs logs, ContainerStreams streams, TimeProvider time, ILogger logger)
+    IPAddress address, int port, X509Certificate2 clusterCa, ContainerLogs logs, ContainerStreams streams, Func<JsonObject> summary, TimeProvider time, ILogger logger)
 {
     /// <summary>The common name of the certificate the API server presents to agents.</summary>
     public const string ApiServerClientName = "kube-apiserver-kubelet-client";
@@ -96,6 +97,9 @@ public sealed partial class AgentEndpoint(
         {
             case ("GET", ["healthz"]):
                 await PlainResponses.RespondAsync(stream, 200, "ok", cancellationToken);
+                break;
+            case ("GET", ["stats", "summary"]):
+                await PlainResponses.RespondAsync(stream, 200, summary().ToJsonString(), cancellationToken, "application/json");
                 break;
             case ("GET", ["containerLogs", var ns, var pod, var container]):
                 var options = LogOptions.Parse(query.ToDictionary(q => q.Key, q => q.Last(), StringComparer.Ordinal), time.GetUtcNow());

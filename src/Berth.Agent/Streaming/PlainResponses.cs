@@ -4,23 +4,23 @@ using Berth.Core.Networking;
 
 namespace Berth.Agent.Streaming;
 
-/// <summary>The agent endpoint's answers that are not streams: plain text (errors, health) and the head of a chunked body.</summary>
+/// <summary>The agent endpoint's answers that are not streams: whole bodies (errors, health, usage) and the head of a chunked body.</summary>
 internal static class PlainResponses
 {
     private const string TextPlain = "text/plain; charset=utf-8";
 
-    public static async Task RespondAsync(Stream stream, int code, string text, CancellationToken cancellationToken)
+    public static async Task RespondAsync(Stream stream, int code, string text, CancellationToken cancellationToken, string contentType = TextPlain)
     {
         var body = Encoding.UTF8.GetBytes(text);
-        await WriteAsync(stream, code, new("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture)), cancellationToken);
+        await WriteAsync(stream, code, contentType, new("Content-Length", body.Length.ToString(CultureInfo.InvariantCulture)), cancellationToken);
         await stream.WriteAsync(body, cancellationToken);
         await stream.FlushAsync(cancellationToken);
     }
 
     public static Task WriteChunkedHeadAsync(Stream stream, int code, CancellationToken cancellationToken) =>
-        WriteAsync(stream, code, new("Transfer-Encoding", "chunked"), cancellationToken);
+        WriteAsync(stream, code, TextPlain, new("Transfer-Encoding", "chunked"), cancellationToken);
 
-    private static async Task WriteAsync(Stream stream, int code, KeyValuePair<string, string> framing, CancellationToken cancellationToken)
+    private static async Task WriteAsync(Stream stream, int code, string contentType, KeyValuePair<string, string> framing, CancellationToken cancellationToken)
     {
         var reason = code switch
         {
@@ -31,7 +31,7 @@ internal static class PlainResponses
             502 => "Bad Gateway",
             _ => "Internal Server Error",
         };
-        var head = HttpHead.Response(code, reason, [new("Content-Type", TextPlain), framing, new("Connection", "close")]);
+        var head = HttpHead.Response(code, reason, [new("Content-Type", contentType), framing, new("Connection", "close")]);
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
     }
 }

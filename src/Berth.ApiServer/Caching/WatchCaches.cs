@@ -47,7 +47,7 @@ internal sealed class WatchCaches : IAsyncDisposable
         lock (_gate)
         {
             var next = new Dictionary<(string, string, string), Running>();
-            foreach (var resource in resources)
+            foreach (var resource in resources.Where(r => r.Stored))
             {
                 var key = (resource.Group, resource.Version, resource.Plural);
                 next[key] = _caches.TryGetValue(key, out var running) ? running : Start(resource);

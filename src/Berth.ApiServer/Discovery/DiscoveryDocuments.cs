@@ -87,7 +87,7 @@ internal sealed class DiscoveryDocuments
             ["responseKind"] = Kind(r.Group, r.Version, r.Kind),
             ["scope"] = r.Namespaced ? "Namespaced" : "Cluster",
             ["singularResource"] = r.Singular,
-            ["verbs"] = Strings(ResourceInfo.AllVerbs),
+            ["verbs"] = Strings(r.Verbs),
         };
         if (r.ShortNames.Count > 0)
             resource["shortNames"] = Strings(r.ShortNames);
@@ -127,7 +127,7 @@ internal sealed class DiscoveryDocuments
                 ["singularName"] = r.Singular,
                 ["namespaced"] = r.Namespaced,
                 ["kind"] = r.Kind,
-                ["verbs"] = Strings(ResourceInfo.AllVerbs),
+                ["verbs"] = Strings(r.Verbs),
             };
             if (r.ShortNames.Count > 0)
                 entry["shortNames"] = Strings(r.ShortNames);

@@ -53,7 +53,8 @@ internal sealed class OpenApiDocuments(ResourceTable builtIn, ServedResources se
         var docs = ModelDocs.Load();
         var documents = new Dictionary<string, (byte[], string)>(StringComparer.Ordinal);
         var index = new JsonObject();
-        foreach (var groupVersion in table.All.GroupBy(r => r.GroupVersion))
+        // Computed views take no PATCH and have no schema to give.
+        foreach (var groupVersion in table.All.Where(r => r.Stored).GroupBy(r => r.GroupVersion))
         {
             var generator = new SchemaGenerator(docs);
             var paths = new JsonObject();

@@ -19,8 +19,8 @@ namespace Berth.ApiServer.Rest;
 /// The REST verbs over every resource in the table, on objects kept as JSON in the store. Split by verb:
 /// this file dispatches and holds what the verbs share; <c>ResourceHandler.{Create,Read,Update,Patch,Delete,Watch}.cs</c>
 /// hold the verbs, <c>ResourceHandler.Subresources.cs</c> scale, binding, eviction and token, and
-/// <c>ResourceHandler.Log.cs</c> pods' logs from their nodes' agents and <c>ResourceHandler.Streams.cs</c> exec, attach
-/// and port-forward through them.
+/// <c>ResourceHandler.Log.cs</c> pods' logs from their nodes' agents, <c>ResourceHandler.Streams.cs</c> exec, attach
+/// and port-forward through them, and <c>ResourceHandler.Metrics.cs</c> the metrics API from their usage.
 /// </summary>
 internal sealed partial class ResourceHandler(
     IStore store, WatchCaches caches, ServedResources served, Printers printers, ServiceAccountTokens serviceAccountTokens, NodeAgents agents, ApiServerOptions options,
@@ -45,6 +45,11 @@ internal sealed partial class ResourceHandler(
                 throw new ApiException(forbidden);
         }
 
+        if (!target.Resource.Stored)
+        {
+            await MetricsAsync(context, target);
+            return;
+        }
         switch (method, target.Name, target.Subresource)
         {
             case ("GET", null, _) when query["watch"] is ["true"] or ["1"]:

@@ -44,6 +44,15 @@ public sealed record ResourceInfo(
     /// <summary>Whether the server counts spec changes in <c>metadata.generation</c> (workloads do; config objects do not).</summary>
     public bool TracksGeneration { get; init; }
 
+    /// <summary>What may be done with it: everything for a stored resource.</summary>
+    public IReadOnlyList<string> Verbs { get; init; } = AllVerbs;
+
+    /// <summary>
+    /// Whether its objects are kept in the store; false for a read-only view the server computes when asked (the
+    /// metrics API), which has no watch cache and no store keys.
+    /// </summary>
+    public bool Stored { get; init; } = true;
+
     /// <summary>For a resource a CustomResourceDefinition defines, what the definition says of this version; null for built-ins.</summary>
     public CustomResourceVersion? Custom { get; init; }
 }

@@ -95,6 +95,10 @@ public sealed class ResourceTable
         yield return Cluster("certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", ["csr"], status: true,
             extra: [Sub("approval", "certificates.k8s.io", "v1", "CertificateSigningRequest", StatusVerbs)]);
         yield return Cluster("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", ["crd", "crds"], status: true);
+
+        // Usage read from the nodes' agents when asked, as upstream's metrics-server serves it: read-only, not stored.
+        yield return Cluster("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes") with { Verbs = ["get", "list"], Stored = false };
+        yield return Namespaced("metrics.k8s.io", "v1beta1", "PodMetrics", "pods") with { Verbs = ["get", "list"], Stored = false };
     }
 
     private static ResourceInfo Namespaced(string group, string version, string kind, string plural,

@@ -3,6 +3,7 @@ using Berth.Agent.Cri;
 using Berth.Agent.Network;
 using Berth.Agent.Nodes;
 using Berth.Agent.Runtime;
+using Berth.Agent.Stats;
 using Berth.Agent.Streaming;
 using Berth.Core.Quantities;
 using System.Security.Cryptography.X509Certificates;
@@ -111,28 +112,29 @@ internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, strin
         {
             var network = new PodNetwork();
             var simulated = new SimulatedRuntime(network, TimeProvider.System);
-            return new NodeRuntime(simulated, simulated, network, null, null, null, null);
+            return new NodeRuntime(simulated, simulated, network, null, null, null, null, null);
         }
         var node = await ContainerdNode.StartAsync(
             new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)) { LogLimits = LogLimits }, loggers, cancellationToken);
-        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node);
+        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node.Stats, node);
     }
 }
 
 /// <summary>
-/// A started runtime, its handler runner, its pod network, where pods' volumes and logs go and how their containers'
-/// streams are reached (none for simulated pods); disposing stops what was started for it.
+/// A started runtime, its handler runner, its pod network, where pods' volumes and logs go, how their containers'
+/// streams are reached and their usage read (none for simulated pods); disposing stops what was started for it.
 /// </summary>
 internal sealed record NodeRuntime(
-    IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, string? LogsDir, IStreamingRuntime? Streaming, IAsyncDisposable? Owner)
+    IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, string? LogsDir, IStreamingRuntime? Streaming, NodeStats? Stats,
+    IAsyncDisposable? Owner)
     : IAsyncDisposable
 {
-    /// <summary>The agent's endpoint serving its pods' logs and streams to the API server, for a node with real containers.</summary>
+    /// <summary>The agent's endpoint serving its pods' logs, streams and usage to the API server, for a node with real containers.</summary>
     public Task ServeAsync(NodeDescription node, X509Certificate2 clusterCa, ILoggerFactory loggers, CancellationToken cancellationToken) =>
-        LogsDir is null || Streaming is null
+        LogsDir is null || Streaming is null || Stats is null
             ? Task.CompletedTask
             : new AgentEndpoint(System.Net.IPAddress.Parse(node.InternalIp), node.AgentPort, clusterCa, new ContainerLogs(Runtime, LogsDir, TimeProvider.System),
-                new ContainerStreams(Runtime, Streaming), TimeProvider.System, loggers.CreateLogger<AgentEndpoint>()).RunAsync(cancellationToken);
+                new ContainerStreams(Runtime, Streaming), () => Stats.Summary(node.Name), TimeProvider.System, loggers.CreateLogger<AgentEndpoint>()).RunAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => Owner?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -1,0 +1,24 @@
+using System.Globalization;
+
+namespace Berth.Agent.Stats;
+
+/// <summary>
+/// The machine's own usage, from the kernel's counters: CPU time spent not idle (<c>/proc/stat</c>, in clock ticks
+/// of 10 ms) and memory in use, total less available (<c>/proc/meminfo</c>).
+/// </summary>
+public static class HostUsage
+{
+    private const ulong NanoSecondsPerTick = 10_000_000;
+
+    public static Usage Read(DateTimeOffset now)
+    {
+        // cpu  user nice system idle iowait irq softirq steal guest guest_nice
+        var cpu = File.ReadLines("/proc/stat").First(l => l.StartsWith("cpu ", StringComparison.Ordinal))
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(v => ulong.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        var busy = cpu.Aggregate(0UL, (sum, v) => sum + v) - cpu[3] - cpu[4];
+        var memory = File.ReadLines("/proc/meminfo").Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
+            .ToDictionary(p => p[0], p => ulong.Parse(p[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024, StringComparer.Ordinal);
+        return new Usage(now, busy * NanoSecondsPerTick, memory["MemTotal"] - memory["MemAvailable"]);
+    }
+}
