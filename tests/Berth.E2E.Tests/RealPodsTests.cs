@@ -101,7 +101,7 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
     }
 
     [Fact]
-    public async Task PodCgroups_BoundAllTheirContainersTogether_ByTheirQosClass()
+    public async Task PodCgroupsAndOomScores_FollowTheQosClass()
     {
         var ns = await cluster.NamespaceAsync("cgroups");
         await cluster.ApplyAsync(ns, $$"""
@@ -148,6 +148,13 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         var burstable = "burstable/pod" + await UidAsync("burstable");
         Assert.Equal("102", Read("cpu", burstable, "cpu.shares"));
         Assert.Equal("-1", Read("cpu", burstable, "cpu.cfs_quota_us"));
+
+        // Whom the kernel kills first: a Burstable pod requesting no memory just before BestEffort ones; a Guaranteed
+        // one as late as containerd allows (it raises scores below its own to its own).
+        async Task<int> OomScoreAsync(string pod) =>
+            int.Parse((await cluster.Kubectl.SucceedAsync("exec", "-n", ns, pod, "-c", "one", "--", "cat", "/proc/self/oom_score_adj")).Out, CultureInfo.InvariantCulture);
+        Assert.Equal(999, await OomScoreAsync("burstable"));
+        Assert.InRange(await OomScoreAsync("guaranteed"), -997, 0);
 
         await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
         Assert.False(Directory.Exists($"/sys/fs/cgroup/cpu/berth/{guaranteed}"), "the pod's cgroup is left");

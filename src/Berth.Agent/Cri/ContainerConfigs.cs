@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Agent.Cri.Protocol;
+using Berth.Agent.Nodes;
 using Berth.Agent.Pods.Volumes;
 using Berth.Core.Quantities;
 
@@ -48,7 +49,7 @@ internal static class ContainerConfigs
             Tty = spec["tty"]?.GetValue<bool>() == true,
             Linux = new LinuxContainerConfig
             {
-                Resources = Resources(spec),
+                Resources = Resources(spec, OomScores.For(container.Pod, spec, LocalMachine.MemoryBytes)),
                 SecurityContext = SecurityContext(container.Pod["spec"] as JsonObject ?? [], spec),
             },
         };
@@ -90,10 +91,10 @@ internal static class ContainerConfigs
         (podSecurity?["supplementalGroups"] as JsonArray ?? []).Select(g => g!.GetValue<long>())
             .Concat(podSecurity?["fsGroup"]?.GetValue<long>() is { } fsGroup ? [fsGroup] : []);
 
-    private static LinuxContainerResources Resources(JsonObject spec)
+    private static LinuxContainerResources Resources(JsonObject spec, long oomScoreAdj)
     {
         var resources = spec["resources"];
-        var resourcesOut = new LinuxContainerResources { CpuShares = MinShares };
+        var resourcesOut = new LinuxContainerResources { CpuShares = MinShares, OomScoreAdj = oomScoreAdj };
         if (Quantity(resources?["requests"]?["cpu"]) is { } request)
             resourcesOut.CpuShares = Math.Max(MinShares, (long)(request.MilliValue * SharesPerCpu / 1000));
         if (Quantity(resources?["limits"]?["cpu"]) is { } limit)

@@ -64,6 +64,9 @@ public static class LocalMachine
         var other => other.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>The machine's memory in bytes.</summary>
+    public static long MemoryBytes { get; } = MemoryKibibytes("MemTotal:") * 1024;
+
     /// <summary>A /proc/meminfo figure (<c>MemTotal:</c>, <c>MemAvailable:</c>) in KiB; long.MaxValue if missing.</summary>
     private static long MemoryKibibytes(string field)
     {
