@@ -62,6 +62,37 @@ public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixtur
     }
 
     [Fact]
+    public async Task Volumes_OfAPodWithAnFsGroup_BelongToThatGroup()
+    {
+        var ns = await cluster.NamespaceAsync("fsgroup");
+        await cluster.Kubectl.SucceedAsync("create", "secret", "generic", "creds", "-n", ns, "--from-literal=password=s3cret");
+        // The secret's file is 0400: only its group lets user 1000 read it.
+        await cluster.ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: shared}
+            spec:
+              restartPolicy: Never
+              securityContext: {runAsUser: 1000, runAsGroup: 3000, fsGroup: 2000}
+              volumes:
+              - {name: data, emptyDir: {}}
+              - {name: creds, secret: {secretName: creds, defaultMode: 0400}}
+              containers:
+              - name: check
+                image: BUSYBOX
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'touch /data/new && cat /creds/password && echo " $(stat -c "%g %a" /data) $(stat -c %g /data/new) $(stat -c "%g %a" /creds/..data/password) $(id -G)"']
+                volumeMounts: [{name: data, mountPath: /data}, {name: creds, mountPath: /creds}]
+            """.Replace("BUSYBOX", ContainerdCluster.Busybox, StringComparison.Ordinal));
+
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "pod/shared", "--timeout=55s");
+        var (_, output, _) = await cluster.Kubectl.SucceedAsync("logs", "-n", ns, "shared");
+
+        Assert.Equal("s3cret 2000 2777 2000 2000 440 3000 2000\n", output);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+    }
+
+    [Fact]
     public async Task Container_WhoseSecretIsMissing_WaitsWithCreateContainerConfigErrorUntilItExists()
     {
         var ns = await cluster.NamespaceAsync("missing");

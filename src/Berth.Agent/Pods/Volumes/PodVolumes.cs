@@ -90,30 +90,38 @@ internal sealed class PodVolumes(string podsDir, VolumeFiles files)
             return await HostPathVolume.SetUpAsync(hostPath["path"]?.ToString() ?? "", hostPath["type"]?.ToString() ?? "");
         if (volume["emptyDir"] is JsonObject emptyDir)
         {
-            var dir = Folder(uid, "kubernetes.io~empty-dir", name);
+            var dir = Path.Combine(podsDir, uid, "volumes", "kubernetes.io~empty-dir", name);
+            var made = !Directory.Exists(dir);
+            Folder(uid, "kubernetes.io~empty-dir", name);
             if (emptyDir["medium"]?.ToString() == "Memory")
                 await EnsureTmpfsAsync(dir, emptyDir["sizeLimit"]?.ToString());
-            File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("777", 8));
+            if (made)
+            {
+                // Once, when made: what the containers write later is theirs.
+                File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("777", 8));
+                await VolumeOwnership.ApplyAsync(dir, pod, readOnly: false);
+            }
             return dir;
         }
         if (volume["configMap"] is JsonObject configMap)
-            return await WriteAsync(Folder(uid, "kubernetes.io~configmap", name), await files.ConfigMapAsync(configMap, ns, VolumeFiles.Mode(configMap["defaultMode"], DefaultMode), cancellationToken), false);
+            return await WriteAsync(Folder(uid, "kubernetes.io~configmap", name), await files.ConfigMapAsync(configMap, ns, VolumeFiles.Mode(configMap["defaultMode"], DefaultMode), cancellationToken), false, pod);
         if (volume["secret"] is JsonObject secret)
-            return await WriteAsync(Folder(uid, "kubernetes.io~secret", name), await files.SecretAsync(secret, "secretName", ns, VolumeFiles.Mode(secret["defaultMode"], DefaultMode), cancellationToken), true);
+            return await WriteAsync(Folder(uid, "kubernetes.io~secret", name), await files.SecretAsync(secret, "secretName", ns, VolumeFiles.Mode(secret["defaultMode"], DefaultMode), cancellationToken), true, pod);
         if (volume["downwardAPI"] is JsonObject downward)
-            return await WriteAsync(Folder(uid, "kubernetes.io~downward-api", name), await files.DownwardApiAsync(downward, pod, VolumeFiles.Mode(downward["defaultMode"], DefaultMode), cancellationToken), false);
+            return await WriteAsync(Folder(uid, "kubernetes.io~downward-api", name), await files.DownwardApiAsync(downward, pod, VolumeFiles.Mode(downward["defaultMode"], DefaultMode), cancellationToken), false, pod);
         if (volume["projected"] is JsonObject projected)
-            return await WriteAsync(Folder(uid, "kubernetes.io~projected", name), await files.ProjectedAsync(projected, pod, cancellationToken), true);
+            return await WriteAsync(Folder(uid, "kubernetes.io~projected", name), await files.ProjectedAsync(projected, pod, cancellationToken), true, pod);
         var kind = volume.Select(p => p.Key).FirstOrDefault(k => k != "name") ?? "unknown";
         throw new VolumeException($"volumes of kind {kind} are not supported yet");
     }
 
-    private static async Task<string> WriteAsync(string dir, List<VolumeFile> content, bool inMemory)
+    private static async Task<string> WriteAsync(string dir, List<VolumeFile> content, bool inMemory, JsonObject pod)
     {
         // Secrets never touch the node's disk.
         if (inMemory)
             await EnsureTmpfsAsync(dir, null);
         await AtomicWriter.WriteAsync(dir, content);
+        await VolumeOwnership.ApplyAsync(dir, pod, readOnly: true);
         return dir;
     }
 
