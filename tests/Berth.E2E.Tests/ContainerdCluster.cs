@@ -49,7 +49,7 @@ public sealed class ContainerdCluster : IAsyncLifetime
                     File.WriteAllText(Path.Combine(dataDir, "agent", "registries.yaml"), RegistriesYaml);
             },
             "--cluster-cidr", ClusterCidr, "--service-cidr", serviceCidr, "--pod-bridge", Bridge, "--agent-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
-            "--container-log-max-size", LogMaxSize, "--container-log-max-files", "2");
+            "--container-log-max-size", LogMaxSize, "--container-log-max-files", "2", "--system-reserved", "cpu=500m,memory=1Gi", "--kube-reserved", "memory=256Mi");
         Kubectl = new Kubectl(_server.KubeconfigPath, _kubectlCache.Path);
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "nodes", "-o", "name")).Out.Contains("node/", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "the server's node to register");

@@ -201,6 +201,23 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Node_OffersPodsItsCapacityLessWhatIsReservedAndTheEvictionThresholds()
+    {
+        var status = (await cluster.GetAsync("get", "nodes"))["items"]![0]!["status"]!;
+        static long Kibibytes(JsonNode? quantity) => long.Parse(quantity!.GetValue<string>().Replace("Ki", "", StringComparison.Ordinal), CultureInfo.InvariantCulture);
+
+        // The cluster reserves cpu=500m,memory=1Gi for the system and memory=256Mi for Berth; upstream's hard eviction
+        // thresholds keep 100Mi of memory and 10% of the disk.
+        Assert.Equal(Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture), status["capacity"]!["cpu"]!.GetValue<string>());
+        Assert.Equal($"{Environment.ProcessorCount * 1000 - 500}m", status["allocatable"]!["cpu"]!.GetValue<string>());
+        var memory = Kibibytes(status["capacity"]!["memory"]);
+        Assert.Equal(memory - 100 * 1024 - 1024 * 1024 - 256 * 1024, Kibibytes(status["allocatable"]!["memory"]));
+        var disk = Kibibytes(status["capacity"]!["ephemeral-storage"]);
+        Assert.Equal(disk - disk / 10, Kibibytes(status["allocatable"]!["ephemeral-storage"]));
+        Assert.Equal("110", status["allocatable"]!["pods"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Container_FailingItsExecLivenessProbe_IsRestarted()
     {
         var ns = await cluster.NamespaceAsync("liveness");

@@ -2,7 +2,10 @@ using System.Runtime.InteropServices;
 
 namespace Berth.Agent.Nodes;
 
-/// <summary>This machine as a node describes it: capacity from the processor count, /proc/meminfo and the root file system; identity from /etc and /proc.</summary>
+/// <summary>
+/// This machine as a node describes it: capacity from the processor count, /proc/meminfo and the root file system,
+/// allocatable less what is reserved; identity from /etc and /proc.
+/// </summary>
 public static class LocalMachine
 {
     /// <summary>Upstream's default maximum of pods per node.</summary>
@@ -12,18 +15,33 @@ public static class LocalMachine
     private const long MemoryAvailableMinKibibytes = 100 * 1024;
 
     /// <summary>Upstream's default for the node's file system: below 10% available is pressure.</summary>
-    private const double DiskAvailableMinFraction = 0.10;
+    private const long DiskAvailableMinPercent = 10;
 
+    /// <summary>
+    /// This machine as node <paramref name="nodeName"/>. What pods may have of it is its capacity less
+    /// <paramref name="reserved"/> and less the hard eviction thresholds, as upstream's allocatable is.
+    /// </summary>
     public static NodeDescription Describe(string nodeName, IReadOnlyDictionary<string, string> extraLabels, string runtimeVersion, string dataDir = "/",
-        int agentPort = NodeDescription.DefaultAgentPort)
+        int agentPort = NodeDescription.DefaultAgentPort, NodeReservation? reserved = null)
     {
-        var capacity = new NodeCapacity(
-            Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            MemoryKibibytes("MemTotal:") + "Ki",
-            (new DriveInfo("/").TotalSize / 1024) + "Ki",
+        var (cpus, memoryKi, diskKi) = (Environment.ProcessorCount, MemoryKibibytes("MemTotal:"), new DriveInfo("/").TotalSize / 1024);
+        var capacity = new NodeCapacity(Invariant(cpus), memoryKi + "Ki", diskKi + "Ki", MaxPods);
+        reserved ??= NodeReservation.None;
+        var allocatable = new NodeCapacity(
+            Millicores(Math.Max(0, cpus * 1000 - (long)decimal.Ceiling(reserved.Cpu * 1000))),
+            Invariant(Math.Max(0, memoryKi - MemoryAvailableMinKibibytes - (long)decimal.Ceiling(reserved.Memory / 1024))) + "Ki",
+            Invariant(Math.Max(0, diskKi - diskKi * DiskAvailableMinPercent / 100 - (long)decimal.Ceiling(reserved.EphemeralStorage / 1024))) + "Ki",
             MaxPods);
-        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(runtimeVersion), Labels(nodeName, extraLabels), () => Pressure(dataDir), agentPort);
+        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(runtimeVersion), Labels(nodeName, extraLabels), () => Pressure(dataDir), agentPort)
+        {
+            Allocatable = allocatable,
+        };
     }
+
+    private static string Invariant(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Whole cores as such (<c>2</c>), else millicores (<c>1500m</c>), as quantities are written.</summary>
+    private static string Millicores(long millicores) => millicores % 1000 == 0 ? Invariant(millicores / 1000) : Invariant(millicores) + "m";
 
     /// <summary>Whether this machine is short of memory, or of disk where <paramref name="dataDir"/> lives, by upstream's default thresholds.</summary>
     public static NodePressure Pressure(string dataDir)
@@ -31,7 +49,7 @@ public static class LocalMachine
         var disk = DriveInfo.GetDrives()
             .Where(d => d.IsReady && (dataDir + "/").StartsWith(d.RootDirectory.FullName.TrimEnd('/') + "/", StringComparison.Ordinal))
             .MaxBy(d => d.RootDirectory.FullName.Length);
-        var diskShort = disk is not null && disk.TotalSize > 0 && (double)disk.AvailableFreeSpace / disk.TotalSize < DiskAvailableMinFraction;
+        var diskShort = disk is not null && disk.TotalSize > 0 && disk.AvailableFreeSpace * 100 < disk.TotalSize * DiskAvailableMinPercent;
         return new NodePressure(MemoryKibibytes("MemAvailable:") < MemoryAvailableMinKibibytes, diskShort, Pids: false);
     }
 

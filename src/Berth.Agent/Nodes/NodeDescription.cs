@@ -16,6 +16,9 @@ public sealed record NodeDescription(
 {
     public const int DefaultAgentPort = 10250;
 
+    /// <summary>What of the capacity pods may have; all of it when null (hollow nodes).</summary>
+    public NodeCapacity? Allocatable { get; init; }
+
     public NodePressure CurrentPressure() => Pressure?.Invoke() ?? NodePressure.None;
 }
 
@@ -25,7 +28,7 @@ public sealed record NodePressure(bool Memory, bool Disk, bool Pids)
     public static NodePressure None { get; } = new(false, false, false);
 }
 
-/// <summary>A node's capacity in Kubernetes quantities (all of it allocatable: nothing is reserved yet).</summary>
+/// <summary>A node's capacity (or allocatable part of it) in Kubernetes quantities.</summary>
 public sealed record NodeCapacity(string Cpu, string Memory, string EphemeralStorage, int Pods)
 {
     /// <summary>What a hollow node offers unless told otherwise, as the issue fixes it.</summary>

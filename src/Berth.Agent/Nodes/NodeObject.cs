@@ -46,17 +46,17 @@ internal static class NodeObject
     /// </summary>
     public static JsonObject Status(NodeDescription node, NodePressure pressure, bool networkReady, JsonObject? previous, string now)
     {
-        var capacity = new JsonObject
+        static JsonObject Quantities(NodeCapacity amounts) => new()
         {
-            ["cpu"] = node.Capacity.Cpu,
-            ["ephemeral-storage"] = node.Capacity.EphemeralStorage,
-            ["memory"] = node.Capacity.Memory,
-            ["pods"] = node.Capacity.Pods.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["cpu"] = amounts.Cpu,
+            ["ephemeral-storage"] = amounts.EphemeralStorage,
+            ["memory"] = amounts.Memory,
+            ["pods"] = amounts.Pods.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         return new JsonObject
         {
-            ["capacity"] = capacity,
-            ["allocatable"] = capacity.DeepClone(),
+            ["capacity"] = Quantities(node.Capacity),
+            ["allocatable"] = Quantities(node.Allocatable ?? node.Capacity),
             ["conditions"] = new JsonArray([.. Conditions(pressure, networkReady).Select(c => (JsonNode)Condition(c, previous, now))]),
             ["addresses"] = new JsonArray(
                 new JsonObject { ["type"] = "InternalIP", ["address"] = node.InternalIp },

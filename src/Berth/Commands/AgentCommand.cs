@@ -118,7 +118,8 @@ internal static partial class AgentCommand
             return await FailAsync($"cannot run containers on this node: {e.Message} (--runtime simulated runs pods without them)", 1);
         }
         await using var _ = runtime;
-        var node = LocalMachine.Describe(nodeName, new Dictionary<string, string>(), runtime.Runtime.Version, options.DataDir.FullName, options.Runtime.AgentPort);
+        var node = LocalMachine.Describe(nodeName, new Dictionary<string, string>(), runtime.Runtime.Version, options.DataDir.FullName, options.Runtime.AgentPort,
+            options.Runtime.Reserved);
         var pods = new PodLifecycle(client, runtime.Runtime, runtime.Handlers, nodeName, node.InternalIp, TimeProvider.System, loggerFactory, volumesDir: runtime.VolumesDir);
         var agent = new NodeAgent(client, node, NodeAgentTiming.Default, TimeProvider.System, loggerFactory.CreateLogger<NodeAgent>(), pods, runtime.Network);
         Console.WriteLine($"berth agent: running node {nodeName} on {server} as system:node:{nodeName} (credentials in {agentDir}).");

@@ -14,7 +14,8 @@ namespace Berth.Commands;
 /// <summary>
 /// The flags that say how a node runs its pods, shared by <c>berth server</c> (its own node) and <c>berth agent</c>:
 /// the runtime (real containers through CRI, or simulated), a CRI socket to use instead of the agent's own
-/// containerd, the pod network's bridge and CIDRs, the agent's port, and how much of containers' logs is kept.
+/// containerd, the pod network's bridge and CIDRs, the agent's port, how much of containers' logs is kept, and what
+/// the node keeps from its pods.
 /// </summary>
 internal sealed class RuntimeFlags
 {
@@ -59,6 +60,18 @@ internal sealed class RuntimeFlags
         DefaultValueFactory = _ => ContainerLogLimits.Default.MaxFiles,
     };
 
+    private readonly Option<string> _systemReserved = new("--system-reserved")
+    {
+        Description = "What the node keeps from pods for the system: cpu=500m,memory=1Gi,ephemeral-storage=1Gi (any of them).",
+        DefaultValueFactory = _ => "",
+    };
+
+    private readonly Option<string> _kubeReserved = new("--kube-reserved")
+    {
+        Description = "What the node keeps from pods for Berth itself, in the same form as --system-reserved.",
+        DefaultValueFactory = _ => "",
+    };
+
     /// <summary>Adds the flags to <paramref name="command"/>, with their checks.</summary>
     public void AddTo(Command command)
     {
@@ -69,8 +82,15 @@ internal sealed class RuntimeFlags
         command.Options.Add(_agentPort);
         command.Options.Add(_logMaxSize);
         command.Options.Add(_logMaxFiles);
+        command.Options.Add(_systemReserved);
+        command.Options.Add(_kubeReserved);
         command.Validators.Add(result =>
         {
+            foreach (var option in new[] { _systemReserved, _kubeReserved })
+            {
+                if (result.GetValue(option) is { } reserved && NodeReservation.Parse(reserved, out var error) is null)
+                    result.AddError($"{option.Name}: {error}");
+            }
             if (result.GetValue(_logMaxSize) is { } size && LogBytes(size) is null)
                 result.AddError($"--container-log-max-size \"{size}\" is not a size of at least 1Ki (10Mi, 512Ki)");
             if (result.GetValue(_logMaxFiles) is > 0 and < 2)
@@ -96,14 +116,17 @@ internal sealed class RuntimeFlags
         parse.GetValue(_bridge)!,
         parse.GetValue(_serviceCidr)!,
         parse.GetValue(_agentPort),
-        new ContainerLogLimits(LogBytes(parse.GetValue(_logMaxSize)!) ?? ContainerLogLimits.Default.MaxBytes, parse.GetValue(_logMaxFiles)));
+        new ContainerLogLimits(LogBytes(parse.GetValue(_logMaxSize)!) ?? ContainerLogLimits.Default.MaxBytes, parse.GetValue(_logMaxFiles)),
+        (NodeReservation.Parse(parse.GetValue(_systemReserved) ?? "", out _) ?? NodeReservation.None)
+            .Plus(NodeReservation.Parse(parse.GetValue(_kubeReserved) ?? "", out _) ?? NodeReservation.None));
 
     private static long? LogBytes(string size) =>
         Quantity.TryParse(size, out var quantity) && quantity.Value >= 1024 && quantity.Value <= long.MaxValue ? (long)quantity.Value : null;
 }
 
 /// <summary>How a node runs its pods, as its flags said.</summary>
-internal sealed record NodeRuntimeChoice(bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort, ContainerLogLimits LogLimits)
+internal sealed record NodeRuntimeChoice(
+    bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort, ContainerLogLimits LogLimits, NodeReservation Reserved)
 {
     /// <summary>Starts the runtime: containerd and the pod network for real containers, or a simulated runtime.</summary>
     public async Task<NodeRuntime> StartAsync(string agentDir, string clusterCidr, ILoggerFactory loggers, CancellationToken cancellationToken)
