@@ -9,8 +9,11 @@ internal static class AtomicWriter
 {
     private const string DataLink = "..data";
 
-    /// <summary>Writes <paramref name="files"/> (relative path, content, mode) into <paramref name="dir"/>; nothing happens when they are unchanged.</summary>
-    public static async Task WriteAsync(string dir, IReadOnlyList<VolumeFile> files)
+    /// <summary>
+    /// Writes <paramref name="files"/> (relative path, content, mode) into <paramref name="dir"/>; nothing happens when
+    /// they are unchanged. <paramref name="prepare"/> sees the new folder before it becomes visible.
+    /// </summary>
+    public static async Task WriteAsync(string dir, IReadOnlyList<VolumeFile> files, Func<string, Task>? prepare = null)
     {
         Directory.CreateDirectory(dir);
         var link = Path.Combine(dir, DataLink);
@@ -27,6 +30,8 @@ internal static class AtomicWriter
             await File.WriteAllBytesAsync(path, file.Content);
             File.SetUnixFileMode(path, (UnixFileMode)file.Mode);
         }
+        if (prepare is not null)
+            await prepare(fresh);
         var next = Path.Combine(dir, "..data_tmp");
         if (File.Exists(next) || Directory.Exists(next))
             File.Delete(next);

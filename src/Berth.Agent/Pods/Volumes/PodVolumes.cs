@@ -120,7 +120,8 @@ internal sealed class PodVolumes(string podsDir, VolumeFiles files)
         // Secrets never touch the node's disk.
         if (inMemory)
             await EnsureTmpfsAsync(dir, null);
-        await AtomicWriter.WriteAsync(dir, content);
+        // The new files join the group before the switch makes them visible; then the volume's root does.
+        await AtomicWriter.WriteAsync(dir, VolumeOwnership.WithFinalModes(content, pod), fresh => VolumeOwnership.ApplyAsync(fresh, pod, readOnly: true));
         await VolumeOwnership.ApplyAsync(dir, pod, readOnly: true);
         return dir;
     }

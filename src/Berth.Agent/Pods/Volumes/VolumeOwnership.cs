@@ -16,6 +16,13 @@ internal static class VolumeOwnership
     private const UnixFileMode Readable = UnixFileMode.UserRead | UnixFileMode.GroupRead;
     private const UnixFileMode Folder = UnixFileMode.SetGroup | UnixFileMode.UserExecute | UnixFileMode.GroupExecute;
 
+    /// <summary>
+    /// The files of a read-only volume with the modes they end up with (group read under an fsGroup), so that the
+    /// atomic writer, which rewrites files whose modes differ, sees them unchanged the next time.
+    /// </summary>
+    public static List<VolumeFile> WithFinalModes(List<VolumeFile> files, System.Text.Json.Nodes.JsonObject pod) =>
+        pod["spec"]?["securityContext"]?["fsGroup"] is null ? files : [.. files.Select(f => f with { Mode = f.Mode | (int)Readable })];
+
     /// <summary>Applies the pod's fsGroup to the volume at <paramref name="dir"/>, if the pod has one.</summary>
     public static async Task ApplyAsync(string dir, System.Text.Json.Nodes.JsonObject pod, bool readOnly)
     {
