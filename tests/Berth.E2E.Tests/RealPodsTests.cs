@@ -195,7 +195,9 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
 
         var (_, nodes, _) = await cluster.Kubectl.SucceedAsync("top", "node", "--no-headers");
         Assert.Matches(@"^\S+\s+\d+m\s+\d+%\s+\d+Mi\s+\d+%", nodes);
-        var (_, none, _) = await cluster.Kubectl.RunAsync("top", "pod", "-n", ns, "-l", "app=other");
+        var (exit, none, said) = await cluster.Kubectl.RunAsync("top", "pod", "-n", ns, "-l", "app=other");
+        Assert.Equal(0, exit);
+        Assert.Contains("No resources found", none + said, StringComparison.Ordinal);
         Assert.DoesNotContain("spin", none, StringComparison.Ordinal);
         await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
     }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Agent.Cri.Protocol;
@@ -20,12 +19,6 @@ internal static class ContainerConfigs
     public const string TerminationMessagePathAnnotation = "io.kubernetes.container.terminationMessagePath";
     public const string TerminationMessagePolicyAnnotation = "io.kubernetes.container.terminationMessagePolicy";
 
-    /// <summary>Upstream's CPU share and quota arithmetic: 1024 shares a CPU, never under 2; quota per 100 ms period, never under 1 ms.</summary>
-    private const long SharesPerCpu = 1024;
-    private const long MinShares = 2;
-    private const long QuotaPeriod = 100_000;
-    private const long MinQuota = 1_000;
-
     /// <summary>What an unprivileged container may not see of /proc and /sys, and may only read (upstream's defaults).</summary>
     private static readonly string[] MaskedPaths =
     [
@@ -43,7 +36,7 @@ internal static class ContainerConfigs
             Metadata = new ContainerMetadata { Name = container.Name, Attempt = container.Attempt },
             Image = new ImageSpec { Image = container.ImageRef },
             WorkingDir = spec["workingDir"]?.ToString() ?? "",
-            LogPath = $"{container.Name}/{container.Attempt.ToString(CultureInfo.InvariantCulture)}.log",
+            LogPath = CriPaths.ContainerLogPath(container.Name, container.Attempt),
             Stdin = spec["stdin"]?.GetValue<bool>() == true,
             StdinOnce = spec["stdinOnce"]?.GetValue<bool>() == true,
             Tty = spec["tty"]?.GetValue<bool>() == true,
@@ -94,15 +87,15 @@ internal static class ContainerConfigs
     private static LinuxContainerResources Resources(JsonObject spec, long oomScoreAdj)
     {
         var resources = spec["resources"];
-        var resourcesOut = new LinuxContainerResources { CpuShares = MinShares, OomScoreAdj = oomScoreAdj };
+        var resourcesOut = new LinuxContainerResources { CpuShares = CpuArithmetic.MinShares, OomScoreAdj = oomScoreAdj };
         if (Quantity(resources?["requests"]?["cpu"]) is { } request)
-            resourcesOut.CpuShares = Math.Max(MinShares, (long)(request.MilliValue * SharesPerCpu / 1000));
+            resourcesOut.CpuShares = CpuArithmetic.Shares(request.MilliValue);
         if (Quantity(resources?["limits"]?["cpu"]) is { } limit)
         {
-            resourcesOut.CpuPeriod = QuotaPeriod;
-            resourcesOut.CpuQuota = Math.Max(MinQuota, (long)(limit.MilliValue * QuotaPeriod / 1000));
+            resourcesOut.CpuPeriod = CpuArithmetic.QuotaPeriod;
+            resourcesOut.CpuQuota = CpuArithmetic.Quota(limit.MilliValue);
             if (Quantity(resources?["requests"]?["cpu"]) is null)
-                resourcesOut.CpuShares = Math.Max(MinShares, (long)(limit.MilliValue * SharesPerCpu / 1000));
+                resourcesOut.CpuShares = CpuArithmetic.Shares(limit.MilliValue);
         }
         if (Quantity(resources?["limits"]?["memory"]) is { } memory)
             resourcesOut.MemoryLimitInBytes = (long)decimal.Ceiling(memory.Value);

@@ -12,7 +12,7 @@ namespace Berth.Agent.Cri;
 /// <see cref="ContainerLogLimits.MaxFiles"/> remain with the live one. Rotated files stay uncompressed (upstream gzips
 /// all but the newest). <c>kubectl logs</c> reads the live file only, as upstream's does.
 /// </summary>
-internal sealed partial class ContainerLogRotation(CriRuntime runtime, ContainerLogLimits limits, TimeProvider time, ILogger logger)
+internal sealed partial class ContainerLogRotation(CriRuntime runtime, CriPaths paths, ContainerLogLimits limits, TimeProvider time, ILogger logger)
 {
     private static readonly TimeSpan Period = TimeSpan.FromSeconds(10);
 
@@ -44,17 +44,13 @@ internal sealed partial class ContainerLogRotation(CriRuntime runtime, Container
             cancellationToken: cancellationToken);
         foreach (var container in running.Containers)
         {
-            string path;
-            try
-            {
-                path = (await runtime.Runtime.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = container.Id }, cancellationToken: cancellationToken)).Status.LogPath;
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+            // The log's path follows from the pod and container the agent labelled it with; containers of others are not the agent's to rotate.
+            if (!container.Labels.TryGetValue(SandboxConfigs.PodNamespaceLabel, out var ns) || !container.Labels.TryGetValue(SandboxConfigs.PodNameLabel, out var pod)
+                || !container.Labels.TryGetValue(SandboxConfigs.PodUidLabel, out var uid) || container.Metadata is not { } metadata)
             {
                 continue;
             }
-            if (path.Length == 0)
-                continue;
+            var path = paths.ContainerLog(ns, pod, uid, metadata.Name, metadata.Attempt);
             RemoveOldest(path, limits.MaxFiles - 1);
             if (new FileInfo(path) is { Exists: true } live && live.Length > limits.MaxBytes)
                 await RotateAsync(container.Id, path, cancellationToken);

@@ -70,13 +70,14 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         }
         try
         {
-            var runtime = await CriRuntime.ConnectAsync(socket, new CriPaths(layout.Logs, options.CgroupRoot), cancellationToken);
+            var paths = new CriPaths(layout.Logs, options.CgroupRoot);
+            var runtime = await CriRuntime.ConnectAsync(socket, paths, cancellationToken);
             var network = new PodNetwork(cidr =>
             {
                 CniConfig.Write(layout.CniConfDir, options.Network, cidr, layout.CniIpamDir);
                 Log.CniWritten(logger, cidr.ToString(), options.Network.Bridge);
             });
-            var logRotation = new ContainerLogRotation(runtime, options.LogLimits, TimeProvider.System, loggers.CreateLogger<ContainerLogRotation>());
+            var logRotation = new ContainerLogRotation(runtime, paths, options.LogLimits, TimeProvider.System, loggers.CreateLogger<ContainerLogRotation>());
             return new ContainerdNode(containerd, runtime, network, layout, logRotation);
         }
         catch

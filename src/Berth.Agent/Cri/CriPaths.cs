@@ -9,6 +9,13 @@ public sealed record CriPaths(string Logs, string CgroupRoot)
 {
     public string PodLogs(string ns, string name, string uid) => Path.Combine(Logs, $"{ns}_{name}_{uid}");
 
+    /// <summary>An instance's log file: what <see cref="ContainerLogPath"/> names inside its pod's log folder.</summary>
+    public string ContainerLog(string ns, string name, string uid, string container, uint attempt) =>
+        Path.Combine(PodLogs(ns, name, uid), ContainerLogPath(container, attempt));
+
+    /// <summary>The log file of a container instance relative to its pod's log folder (CRI's ContainerConfig.log_path).</summary>
+    public static string ContainerLogPath(string container, uint attempt) => $"{container}/{attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)}.log";
+
     public string PodCgroup(string qosClass, string uid) => qosClass switch
     {
         "Guaranteed" => $"{CgroupRoot}/pod{uid}",

@@ -15,7 +15,6 @@ namespace Berth.Agent.Cri;
 internal static class PodCgroups
 {
     private const string Mounts = "/sys/fs/cgroup";
-    private const long SharesPerCpu = 1024, MinShares = 2, QuotaPeriod = 100_000, MinQuota = 1_000;
 
     /// <summary>Makes the pod's cgroup with its limits (cgroup v1).</summary>
     public static void Create(CriPaths paths, JsonObject pod, string uid)
@@ -31,12 +30,12 @@ internal static class PodCgroups
         var limits = PodRequests.LimitsOf(spec);
 
         var cpuDir = Directory.CreateDirectory(cpu + cgroup).FullName;
-        var shares = qos == "BestEffort" ? MinShares : Math.Max(MinShares, (long)(requests.GetValueOrDefault("cpu") * SharesPerCpu));
+        var shares = qos == "BestEffort" ? CpuArithmetic.MinShares : CpuArithmetic.Shares(CpuArithmetic.Millicores(requests.GetValueOrDefault("cpu")));
         Write(cpuDir, "cpu.shares", shares);
         if (limits.TryGetValue("cpu", out var cpuLimit))
         {
-            Write(cpuDir, "cpu.cfs_period_us", QuotaPeriod);
-            Write(cpuDir, "cpu.cfs_quota_us", Math.Max(MinQuota, (long)(cpuLimit * QuotaPeriod)));
+            Write(cpuDir, "cpu.cfs_period_us", CpuArithmetic.QuotaPeriod);
+            Write(cpuDir, "cpu.cfs_quota_us", CpuArithmetic.Quota(CpuArithmetic.Millicores(cpuLimit)));
         }
         var memoryDir = Directory.CreateDirectory(memory + cgroup).FullName;
         if (limits.TryGetValue("memory", out var memoryLimit))

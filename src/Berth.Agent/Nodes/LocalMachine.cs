@@ -86,7 +86,7 @@ public static class LocalMachine
     public static long MemoryBytes { get; } = MemoryKibibytes("MemTotal:") * 1024;
 
     /// <summary>A /proc/meminfo figure (<c>MemTotal:</c>, <c>MemAvailable:</c>) in KiB; long.MaxValue if missing.</summary>
-    private static long MemoryKibibytes(string field)
+    internal static long MemoryKibibytes(string field)
     {
         foreach (var line in File.ReadLines("/proc/meminfo"))
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Berth.Agent.Nodes;
 
 namespace Berth.Agent.Stats;
 
@@ -17,8 +18,7 @@ public static class HostUsage
             .Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
             .Select(v => ulong.Parse(v, CultureInfo.InvariantCulture)).ToArray();
         var busy = cpu.Aggregate(0UL, (sum, v) => sum + v) - cpu[3] - cpu[4];
-        var memory = File.ReadLines("/proc/meminfo").Select(l => l.Split(':', 2)).Where(p => p.Length == 2)
-            .ToDictionary(p => p[0], p => ulong.Parse(p[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024, StringComparer.Ordinal);
-        return new Usage(now, busy * NanoSecondsPerTick, memory["MemTotal"] - memory["MemAvailable"]);
+        var inUse = LocalMachine.MemoryBytes - LocalMachine.MemoryKibibytes("MemAvailable:") * 1024;
+        return new Usage(now, busy * NanoSecondsPerTick, (ulong)Math.Max(0, inUse));
     }
 }

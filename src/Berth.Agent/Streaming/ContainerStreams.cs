@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Text;
 using Berth.Agent.Runtime;
 using Berth.Core.Networking;
@@ -21,11 +22,43 @@ public sealed class ContainerStreams(IContainerRuntime runtime, IStreamingRuntim
     private static readonly string[] PortForwardWebSocketProtocols = [PortForwardOverWebSocket];
 
     /// <summary>exec or attach (<paramref name="command"/> null) of a pod's container.</summary>
-    public async Task ServeRemoteCommandAsync(Stream connection, HttpHead request, string ns, string pod, string container, IReadOnlyList<string>? command,
-        StreamOptions streams, CancellationToken cancellationToken)
+    public Task ServeRemoteCommandAsync(Stream connection, HttpHead request, string ns, string pod, string container, IReadOnlyList<string>? command,
+        StreamOptions streams, CancellationToken cancellationToken) =>
+        ServeAsync(connection, request, RemoteCommandBridge.WebSocketProtocols, RemoteCommandBridge.RuntimeProtocols, spdyRuntimeProtocols: null,
+            async () =>
+            {
+                var id = await RunningContainerAsync(ns, pod, container, cancellationToken)
+                    ?? throw new StreamTargetException(500, $"container not found (\"{container}\")");
+                return command is null
+                    ? await streaming.AttachAsync(id, streams, cancellationToken)
+                    : await streaming.ExecAsync(id, command, streams, cancellationToken);
+            },
+            (client, protocol, runtimeConnection) => RemoteCommandBridge.RunAsync(client, protocol, runtimeConnection, streams, cancellationToken),
+            cancellationToken);
+
+    /// <summary>port-forward into a pod's network namespace; which ports, the client says per connection.</summary>
+    public Task ServePortForwardAsync(Stream connection, HttpHead request, string ns, string pod, CancellationToken cancellationToken) =>
+        ServeAsync(connection, request, PortForwardWebSocketProtocols, PortForwardProtocols, PortForwardProtocols,
+            async () =>
+            {
+                var sandbox = (await runtime.ListPodSandboxesAsync(cancellationToken)).Where(s => s.Pod.Namespace == ns && s.Pod.Name == pod && s.Ready)
+                    .MaxBy(s => s.CreatedAt) ?? throw new StreamTargetException(404, "pod does not exist");
+                return await streaming.PortForwardAsync(sandbox.Id, cancellationToken);
+            },
+            (client, _, runtimeConnection) => WebSocketPipe.RunAsync(client, runtimeConnection, cancellationToken),
+            cancellationToken);
+
+    /// <summary>
+    /// What exec, attach and port-forward share: the client's protocol checked, the stream URL found, the runtime's
+    /// stream server connected to (offered <paramref name="webSocketRuntimeProtocols"/> for a WebSocket client, else
+    /// <paramref name="spdyRuntimeProtocols"/> or, when null, what the SPDY client offered), then the switch with the
+    /// client: a WebSocket goes to <paramref name="overWebSocket"/>, SPDY is carried byte for byte.
+    /// </summary>
+    private static async Task ServeAsync(Stream connection, HttpHead request, string[] webSocketProtocols, IEnumerable<string> webSocketRuntimeProtocols,
+        IEnumerable<string>? spdyRuntimeProtocols, Func<Task<Uri>> find, Func<WebSocket, string, Stream, Task> overWebSocket, CancellationToken cancellationToken)
     {
         var webSocket = WebSocketHandshake.IsRequested(request);
-        var protocol = webSocket ? WebSocketHandshake.Choose(request, RemoteCommandBridge.WebSocketProtocols) : null;
+        var protocol = webSocket ? WebSocketHandshake.Choose(request, webSocketProtocols) : null;
         if (!webSocket && !IsSpdyUpgrade(request))
         {
             await PlainResponses.RespondAsync(connection, 400, "Upgrade request required", cancellationToken);
@@ -33,23 +66,16 @@ public sealed class ContainerStreams(IContainerRuntime runtime, IStreamingRuntim
         }
         if (webSocket && protocol is null)
         {
-            await PlainResponses.RespondAsync(connection, 400, $"none of the offered WebSocket protocols is supported; supported: {string.Join(", ", RemoteCommandBridge.WebSocketProtocols)}", cancellationToken);
+            await PlainResponses.RespondAsync(connection, 400, $"none of the offered WebSocket protocols is supported; supported: {string.Join(", ", webSocketProtocols)}", cancellationToken);
             return;
         }
-        var (url, code, error) = await UrlAsync(async () =>
-        {
-            var id = await RunningContainerAsync(ns, pod, container, cancellationToken)
-                ?? throw new StreamTargetException(500, $"container not found (\"{container}\")");
-            return command is null
-                ? await streaming.AttachAsync(id, streams, cancellationToken)
-                : await streaming.ExecAsync(id, command, streams, cancellationToken);
-        });
+        var (url, code, error) = await UrlAsync(find);
         if (url is null)
         {
             await PlainResponses.RespondAsync(connection, code, error, cancellationToken);
             return;
         }
-        var offered = webSocket ? RemoteCommandBridge.RuntimeProtocols : request.Values("X-Stream-Protocol-Version");
+        var offered = webSocket ? webSocketRuntimeProtocols : spdyRuntimeProtocols ?? request.Values("X-Stream-Protocol-Version");
         var (runtimeConnection, runtimeHead, runtimeCode, runtimeError) = await RuntimeStreamServer.UpgradeAsync(url, offered, cancellationToken);
         if (runtimeConnection is null)
         {
@@ -61,53 +87,7 @@ public sealed class ContainerStreams(IContainerRuntime runtime, IStreamingRuntim
             if (webSocket)
             {
                 using var client = await WebSocketHandshake.AcceptAsync(connection, request, protocol!, cancellationToken);
-                await RemoteCommandBridge.RunAsync(client, protocol!, runtimeConnection, streams, cancellationToken);
-            }
-            else
-            {
-                await SwitchToSpdyAsync(connection, runtimeHead!, cancellationToken);
-                await BytePipe.RunAsync(connection, runtimeConnection, cancellationToken);
-            }
-        }
-    }
-
-    /// <summary>port-forward into a pod's network namespace; which ports, the client says per connection.</summary>
-    public async Task ServePortForwardAsync(Stream connection, HttpHead request, string ns, string pod, CancellationToken cancellationToken)
-    {
-        var webSocket = WebSocketHandshake.IsRequested(request);
-        if (!webSocket && !IsSpdyUpgrade(request))
-        {
-            await PlainResponses.RespondAsync(connection, 400, "Upgrade request required", cancellationToken);
-            return;
-        }
-        if (webSocket && WebSocketHandshake.Choose(request, PortForwardWebSocketProtocols) is null)
-        {
-            await PlainResponses.RespondAsync(connection, 400, $"none of the offered WebSocket protocols is supported; supported: {PortForwardOverWebSocket}", cancellationToken);
-            return;
-        }
-        var (url, code, error) = await UrlAsync(async () =>
-        {
-            var sandbox = (await runtime.ListPodSandboxesAsync(cancellationToken)).Where(s => s.Pod.Namespace == ns && s.Pod.Name == pod && s.Ready)
-                .MaxBy(s => s.CreatedAt) ?? throw new StreamTargetException(404, "pod does not exist");
-            return await streaming.PortForwardAsync(sandbox.Id, cancellationToken);
-        });
-        if (url is null)
-        {
-            await PlainResponses.RespondAsync(connection, code, error, cancellationToken);
-            return;
-        }
-        var (runtimeConnection, runtimeHead, runtimeCode, runtimeError) = await RuntimeStreamServer.UpgradeAsync(url, PortForwardProtocols, cancellationToken);
-        if (runtimeConnection is null)
-        {
-            await PlainResponses.RespondAsync(connection, runtimeCode, runtimeError, cancellationToken);
-            return;
-        }
-        await using (runtimeConnection)
-        {
-            if (webSocket)
-            {
-                using var client = await WebSocketHandshake.AcceptAsync(connection, request, PortForwardOverWebSocket, cancellationToken);
-                await WebSocketPipe.RunAsync(client, runtimeConnection, cancellationToken);
+                await overWebSocket(client, protocol!, runtimeConnection);
             }
             else
             {

@@ -50,11 +50,11 @@ internal sealed partial class ResourceHandler
     }
 
     /// <summary>Each node's Summary from its agent, asked all at once; a node that does not answer in time has none.</summary>
-    private async Task<List<(JsonObject Node, JsonObject Summary)>> SummariesAsync(CancellationToken cancellationToken)
+    private async Task<List<NodeSummary>> SummariesAsync(CancellationToken cancellationToken)
     {
-        var nodes = caches.For(Nodes).Snapshot(Nodes.StoragePrefix).Objects.Select(n => n.Parse()).ToList();
-        var asked = nodes.Select(async node =>
+        var asked = caches.For(Nodes).Snapshot(Nodes.StoragePrefix).Objects.Select(async cached =>
         {
+            var node = cached.Parse();
             if (NodeAgents.AddressOf(node) is not { } agent)
                 return null;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -64,22 +64,22 @@ internal sealed partial class ResourceHandler
                 using var answer = await agents.GetAsync(agent, "stats/summary", timeout.Token);
                 if (!answer.IsSuccessStatusCode)
                     return null;
-                return JsonNode.Parse(await answer.Content.ReadAsStringAsync(timeout.Token)) is JsonObject summary ? (node, summary) : ((JsonObject, JsonObject)?)null;
+                return JsonNode.Parse(await answer.Content.ReadAsStringAsync(timeout.Token)) is JsonObject summary
+                    ? new NodeSummary(node["metadata"]!["name"]!.ToString(), cached.Labels, summary)
+                    : null;
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
             {
                 return null;
             }
         });
-        return [.. (await Task.WhenAll(asked)).OfType<(JsonObject, JsonObject)>()];
+        return [.. (await Task.WhenAll(asked)).OfType<NodeSummary>()];
     }
 
-    private static IEnumerable<JsonObject> NodeMetrics(List<(JsonObject Node, JsonObject Summary)> summaries, LabelSelector selector, string? name)
+    private static IEnumerable<JsonObject> NodeMetrics(List<NodeSummary> summaries, LabelSelector selector, string? name)
     {
-        foreach (var (node, summary) in summaries)
+        foreach (var (nodeName, labels, summary) in summaries)
         {
-            var nodeName = node["metadata"]!["name"]!.ToString();
-            var labels = Labels(node);
             if ((name is not null && nodeName != name) || !selector.Matches(labels) || summary["node"] is not JsonObject usage || Usage(usage) is not { } measured)
                 continue;
             yield return new JsonObject
@@ -94,7 +94,7 @@ internal sealed partial class ResourceHandler
         }
     }
 
-    private IEnumerable<JsonObject> PodMetrics(List<(JsonObject Node, JsonObject Summary)> summaries, LabelSelector selector, string? ns, string? name)
+    private IEnumerable<JsonObject> PodMetrics(List<NodeSummary> summaries, LabelSelector selector, string? ns, string? name)
     {
         foreach (var pod in summaries.SelectMany(s => s.Summary["pods"] as JsonArray ?? []).OfType<JsonObject>())
         {
@@ -150,8 +150,8 @@ internal sealed partial class ResourceHandler
             new JsonObject { ["cpu"] = $"{nanoCores.ToString(CultureInfo.InvariantCulture)}n", ["memory"] = quantity });
     }
 
-    private static Dictionary<string, string> Labels(JsonObject obj) =>
-        (obj["metadata"]?["labels"] as JsonObject ?? []).ToDictionary(l => l.Key, l => l.Value?.ToString() ?? "", StringComparer.Ordinal);
-
     private static JsonObject LabelsJson(IReadOnlyDictionary<string, string> labels) => new([.. labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value))]);
+
+    /// <summary>A node's name and labels (the API's) and the Summary its agent gave.</summary>
+    private sealed record NodeSummary(string Name, IReadOnlyDictionary<string, string> Labels, JsonObject Summary);
 }
