@@ -8,6 +8,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Berth.Agent.Containerd;
 using Berth.Agent.Cri;
 using Berth.Agent.Runtime;
 using Berth.Testing;
@@ -127,7 +128,7 @@ static async Task<List<double>> RawCriAsync(string socket, int pods)
     {
         try
         {
-            connected = await CriRuntime.ConnectAsync(socket, new CriPaths(logs.Path, ContainerdNodeOptions.DefaultCgroupRoot), CancellationToken.None);
+            connected = await CriRuntime.ConnectAsync(socket, new CriPaths(logs.Path, ContainerdNodeOptions.DefaultCgroupRoot), RegistryCredentials.None, CancellationToken.None);
             return true;
         }
         catch (Exception e) when (e is Grpc.Core.RpcException or HttpRequestException)

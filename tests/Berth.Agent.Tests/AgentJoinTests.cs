@@ -129,15 +129,28 @@ public sealed class AgentJoinTests(JoinClusterFixture cluster) : IClassFixture<J
     }
 
     [Fact]
-    public async Task Agent_WithAnUnknownRuntimeOrEndpoint_SaysWhatItTakesAndDoesNotStart()
+    public async Task Agent_WithAnUnknownRuntimeEndpointOrImageCollection_SaysWhatItTakesAndDoesNotStart()
     {
         using var dataDir = new TempDirectory("agent");
         await using var agent = BerthAgentProcess.Start(JoinClusterFixture.Binary, cluster.Server.Url, cluster.Server.ReadJoinToken(), "never", dataDir.Path,
-            "--runtime", "docker", "--container-runtime-endpoint", "/run/containerd.sock");
+            "--runtime", "docker", "--container-runtime-endpoint", "/run/containerd.sock", "--image-gc-high-threshold", "70", "--image-gc-low-threshold", "90");
 
         Assert.NotEqual(0, await agent.WaitForExitAsync(Deadline));
         Assert.Contains("--runtime must be cri or simulated, not \"docker\"", agent.Output, StringComparison.Ordinal);
         Assert.Contains("--container-runtime-endpoint must be unix:///path/to/socket, not \"/run/containerd.sock\"", agent.Output, StringComparison.Ordinal);
+        Assert.Contains("--image-gc-low-threshold (90) must be less than --image-gc-high-threshold (70)", agent.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(dataDir.Path, "agent")));
+    }
+
+    [Fact]
+    public async Task Agent_WithADurationNotInGoForm_SaysWhatItTakesAndDoesNotStart()
+    {
+        using var dataDir = new TempDirectory("agent");
+        await using var agent = BerthAgentProcess.Start(JoinClusterFixture.Binary, cluster.Server.Url, cluster.Server.ReadJoinToken(), "never", dataDir.Path,
+            "--minimum-image-ttl-duration", "2 minutes");
+
+        Assert.NotEqual(0, await agent.WaitForExitAsync(Deadline));
+        Assert.Contains("invalid duration \"2 minutes\" for --minimum-image-ttl-duration: use a form like 2m0s, 90s or 500ms", agent.Output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(dataDir.Path, "agent")));
     }
 

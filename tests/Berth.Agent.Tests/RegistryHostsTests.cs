@@ -68,4 +68,30 @@ public sealed class RegistryHostsTests
 
         Assert.Empty(Directory.GetFileSystemEntries(certs));
     }
+
+    [Fact]
+    public void Credentials_ComeFromTheImagesRegistryElseFromTheFirstOfItsMirrorsThatHasSome()
+    {
+        using var dir = new TempDirectory("registries");
+        File.WriteAllText(dir.File(RegistryHosts.FileName), """
+            mirrors:
+              docker.io:
+                endpoint: ["http://127.0.0.1:5001", "https://mirror.example:5000/"]
+            configs:
+              "mirror.example:5000":
+                auth: {username: mirror, password: secret}
+              "registry.internal":
+                auth:
+                  auth: b3duZXI6czNjcjN0
+              "127.0.0.1:5001":
+                tls: {insecure_skip_verify: true}
+            """);
+
+        var credentials = RegistryCredentials.Load(dir.Path);
+
+        Assert.Equal(("owner", "s3cr3t"), credentials.For("registry.internal/team/app:1") is { } own ? (own.Username, own.Password) : default);
+        Assert.Equal(("mirror", "secret"), credentials.For("busybox") is { } mirrored ? (mirrored.Username, mirrored.Password) : default);
+        Assert.Null(credentials.For("quay.io/team/app"));
+        Assert.Null(RegistryCredentials.Load(dir.File("nowhere")).For("busybox"));
+    }
 }

@@ -93,6 +93,38 @@ public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixtur
     }
 
     [Fact]
+    public async Task Pod_WithASubdomainAndHostAliases_FindsItsOwnNameAndTheAliasesInItsHostsFile()
+    {
+        var ns = await cluster.NamespaceAsync("hosts");
+        await cluster.ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: named}
+            spec:
+              terminationGracePeriodSeconds: 0
+              hostname: db-0
+              subdomain: db
+              hostAliases:
+              - ip: 127.0.0.1
+                hostnames: [foo.local, bar.local]
+              containers:
+              - name: app
+                image: BUSYBOX
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+            """.Replace("BUSYBOX", ContainerdCluster.Busybox, StringComparison.Ordinal));
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=condition=Ready", "pod/named", "--timeout=55s");
+        var ip = (await cluster.GetAsync("get", "pod", "named", "-n", ns))["status"]!["podIP"]!.GetValue<string>();
+
+        var (_, hosts, _) = await cluster.Kubectl.SucceedAsync("exec", "-n", ns, "named", "--", "cat", "/etc/hosts");
+
+        Assert.StartsWith("# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n", hosts, StringComparison.Ordinal);
+        Assert.Contains($"\n{ip}\tdb-0.db.{ns}.svc.cluster.local\tdb-0\n", hosts, StringComparison.Ordinal);
+        Assert.EndsWith("\n\n# Entries added by HostAliases.\n127.0.0.1\tfoo.local\tbar.local\n", hosts, StringComparison.Ordinal);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+    }
+
+    [Fact]
     public async Task Container_WhoseSecretIsMissing_WaitsWithCreateContainerConfigErrorUntilItExists()
     {
         var ns = await cluster.NamespaceAsync("missing");

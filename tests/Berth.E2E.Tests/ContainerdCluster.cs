@@ -26,6 +26,9 @@ public sealed class ContainerdCluster : IAsyncLifetime
     /// <summary>The node's <c>registries.yaml</c> (k3s's format), if it has one.</summary>
     public string? RegistriesYaml { get; init; }
 
+    /// <summary>More flags for the server, after the ones every test cluster has.</summary>
+    public IReadOnlyList<string> ExtraFlags { get; init; } = [];
+
     /// <summary>How large a container's log grows before it is rotated: small, so that a test sees rotation soon; two files are kept.</summary>
     public const string LogMaxSize = "64Ki";
 
@@ -48,8 +51,11 @@ public sealed class ContainerdCluster : IAsyncLifetime
                 if (RegistriesYaml is not null)
                     File.WriteAllText(Path.Combine(dataDir, "agent", "registries.yaml"), RegistriesYaml);
             },
+            [
             "--cluster-cidr", ClusterCidr, "--service-cidr", serviceCidr, "--pod-bridge", Bridge, "--agent-port", FreePort.Next().ToString(CultureInfo.InvariantCulture),
-            "--container-log-max-size", LogMaxSize, "--container-log-max-files", "2", "--system-reserved", "cpu=500m,memory=1Gi", "--kube-reserved", "memory=256Mi");
+            "--container-log-max-size", LogMaxSize, "--container-log-max-files", "2", "--system-reserved", "cpu=500m,memory=1Gi", "--kube-reserved", "memory=256Mi",
+            .. ExtraFlags,
+            ]);
         Kubectl = new Kubectl(_server.KubeconfigPath, _kubectlCache.Path);
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "nodes", "-o", "name")).Out.Contains("node/", StringComparison.Ordinal),
             TimeSpan.FromSeconds(30), "the server's node to register");

@@ -75,7 +75,7 @@ public sealed partial class ContainerdSupervisor(ContainerdLayout layout, string
             {
                 try
                 {
-                    using var probe = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, "/"), cancellationToken);
+                    using var probe = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, "/"), RegistryCredentials.None, cancellationToken);
                     Log.Started(logger, _process.Id, probe.Version, layout.Socket);
                     return;
                 }

@@ -7,7 +7,8 @@ namespace Berth.Agent.Containerd;
 /// <summary>
 /// Registry mirrors and TLS settings from <c>&lt;data-dir&gt;/agent/registries.yaml</c> in k3s's format (<c>mirrors</c>:
 /// registry → <c>endpoint</c> list, <c>"*"</c> for every registry; <c>configs</c>: host → <c>tls</c> with
-/// <c>insecure_skip_verify</c>, <c>ca_file</c>, <c>cert_file</c>, <c>key_file</c>), written as containerd's
+/// <c>insecure_skip_verify</c>, <c>ca_file</c>, <c>cert_file</c>, <c>key_file</c>; their <c>auth</c> is
+/// <see cref="RegistryCredentials"/>'), written as containerd's
 /// <c>certs.d/&lt;registry&gt;/hosts.toml</c>: the mirrors in order, then the registry itself.
 /// </summary>
 public static class RegistryHosts
@@ -20,18 +21,8 @@ public static class RegistryHosts
         if (Directory.Exists(certsDir))
             Directory.Delete(certsDir, recursive: true);
         Directory.CreateDirectory(certsDir);
-        var path = Path.Combine(agentDir, FileName);
-        if (!File.Exists(path))
+        if (Read(agentDir) is not { } parsed)
             return;
-        JsonNode? parsed;
-        try
-        {
-            parsed = YamlToJson.Convert(File.ReadAllText(path));
-        }
-        catch (YamlDotNet.Core.YamlException e)
-        {
-            throw new InvalidOperationException($"{path} is not valid YAML: {e.Message}");
-        }
         var mirrors = parsed?["mirrors"] as JsonObject ?? [];
         var configs = parsed?["configs"] as JsonObject ?? [];
         foreach (var registry in mirrors.Select(m => m.Key).Concat(configs.Select(c => c.Key)).Distinct(StringComparer.Ordinal))
@@ -41,6 +32,22 @@ public static class RegistryHosts
             var dir = Path.Combine(certsDir, registry == "*" ? "_default" : registry);
             Directory.CreateDirectory(dir);
             File.WriteAllText(Path.Combine(dir, "hosts.toml"), text);
+        }
+    }
+
+    /// <summary>The agent's registries.yaml, or null when it has none.</summary>
+    public static JsonNode? Read(string agentDir)
+    {
+        var path = Path.Combine(agentDir, FileName);
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            return YamlToJson.Convert(File.ReadAllText(path));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new InvalidOperationException($"{path} is not valid YAML: {e.Message}");
         }
     }
 

@@ -9,18 +9,20 @@ namespace Berth.Agent.Cri;
 /// <summary>
 /// Everything a node needs to run real containers, started in order: the host's side of the pod network, the
 /// agent's own containerd (unless <see cref="ContainerdNodeOptions.Endpoint"/> names a CRI runtime already running),
-/// the image archives in <c>&lt;agent&gt;/images</c>, the CRI client, the rotation of containers' logs and the reading
-/// of their resource usage. The CNI
-/// configuration is written when the node learns its pod CIDR.
+/// the image archives in <c>&lt;agent&gt;/images</c>, the CRI client, the rotation of containers' logs, the collection
+/// of unused images and the reading of their resource usage. The CNI configuration is written when the node learns
+/// its pod CIDR.
 /// </summary>
 public sealed partial class ContainerdNode : IAsyncDisposable
 {
     private readonly ContainerdSupervisor? _containerd;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _logRotation;
+    private readonly Task _imageGc;
     private readonly Task _stats;
 
-    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, ContainerdLayout layout, ContainerLogRotation logRotation)
+    private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, ContainerdLayout layout, ContainerLogRotation logRotation,
+        ImageGarbageCollection imageGc)
     {
         VolumesDir = layout.Pods;
         LogsDir = layout.Logs;
@@ -30,6 +32,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         Streams = new CriStreams(runtime);
         Network = network;
         _logRotation = logRotation.RunAsync(_stopping.Token);
+        _imageGc = imageGc.RunAsync(_stopping.Token);
         Stats = new NodeStats(new CriStats(runtime), TimeProvider.System);
         _stats = Stats.RunAsync(_stopping.Token);
     }
@@ -71,14 +74,17 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         try
         {
             var paths = new CriPaths(layout.Logs, options.CgroupRoot);
-            var runtime = await CriRuntime.ConnectAsync(socket, paths, cancellationToken);
+            // registries.yaml is the agent's own containerd's configuration, like its mirrors.
+            var credentials = containerd is null ? RegistryCredentials.None : RegistryCredentials.Load(options.AgentDir);
+            var runtime = await CriRuntime.ConnectAsync(socket, paths, credentials, cancellationToken);
             var network = new PodNetwork(cidr =>
             {
                 CniConfig.Write(layout.CniConfDir, options.Network, cidr, layout.CniIpamDir);
                 Log.CniWritten(logger, cidr.ToString(), options.Network.Bridge);
             });
             var logRotation = new ContainerLogRotation(runtime, paths, options.LogLimits, TimeProvider.System, loggers.CreateLogger<ContainerLogRotation>());
-            return new ContainerdNode(containerd, runtime, network, layout, logRotation);
+            var imageGc = new ImageGarbageCollection(runtime, options.ImageGc, options.SandboxImage, TimeProvider.System, loggers.CreateLogger<ImageGarbageCollection>());
+            return new ContainerdNode(containerd, runtime, network, layout, logRotation, imageGc);
         }
         catch
         {
@@ -92,6 +98,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
     {
         await _stopping.CancelAsync();
         await _logRotation;
+        await _imageGc;
         await _stats;
         _stopping.Dispose();
         Handlers.Dispose();

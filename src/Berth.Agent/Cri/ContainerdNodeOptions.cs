@@ -5,7 +5,7 @@ namespace Berth.Agent.Cri;
 /// <summary>
 /// How a node runs real containers: its agent folder, the CRI socket of a runtime already running (null: the agent
 /// runs its own containerd), the sandbox image, where the CNI plugins are, the pod network, the cgroup its pods go
-/// under, and how much of their logs is kept.
+/// under, how much of their logs is kept, and when unused images are removed.
 /// </summary>
 public sealed record ContainerdNodeOptions(string AgentDir, string? Endpoint, PodNetworkSettings Network)
 {
@@ -22,4 +22,6 @@ public sealed record ContainerdNodeOptions(string AgentDir, string? Endpoint, Po
     public string CgroupRoot { get; init; } = DefaultCgroupRoot;
 
     public ContainerLogLimits LogLimits { get; init; } = ContainerLogLimits.Default;
+
+    public ImageGcPolicy ImageGc { get; init; } = ImageGcPolicy.Default;
 }

@@ -16,10 +16,13 @@ public sealed record CriPaths(string Logs, string CgroupRoot)
     /// <summary>The log file of a container instance relative to its pod's log folder (CRI's ContainerConfig.log_path).</summary>
     public static string ContainerLogPath(string container, uint attempt) => $"{container}/{attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)}.log";
 
-    public string PodCgroup(string qosClass, string uid) => qosClass switch
+    public string PodCgroup(string qosClass, string uid) => $"{QosCgroup(qosClass)}/pod{uid}";
+
+    /// <summary>The cgroup of a QoS class's pods: Guaranteed ones right under the root, the others in a cgroup of their class.</summary>
+    public string QosCgroup(string qosClass) => qosClass switch
     {
-        "Guaranteed" => $"{CgroupRoot}/pod{uid}",
-        "Burstable" => $"{CgroupRoot}/burstable/pod{uid}",
-        _ => $"{CgroupRoot}/besteffort/pod{uid}",
+        "Guaranteed" => CgroupRoot,
+        "Burstable" => $"{CgroupRoot}/burstable",
+        _ => $"{CgroupRoot}/besteffort",
     };
 }

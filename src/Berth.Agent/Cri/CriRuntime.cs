@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Berth.Agent.Containerd;
 using Berth.Agent.Cri.Protocol;
 using Berth.Agent.Runtime;
 using Grpc.Core;
@@ -28,8 +29,11 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
     private readonly ConcurrentDictionary<string, string> _sandboxIps = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ContainerStatus> _statuses = new(StringComparer.Ordinal);
 
-    private CriRuntime(GrpcChannel channel, CriPaths paths, string version)
+    private readonly RegistryCredentials _credentials;
+
+    private CriRuntime(GrpcChannel channel, CriPaths paths, RegistryCredentials credentials, string version)
     {
+        _credentials = credentials;
         _channel = channel;
         _runtime = new RuntimeService.RuntimeServiceClient(channel);
         _images = new ImageService.ImageServiceClient(channel);
@@ -45,14 +49,17 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
 
     internal ImageService.ImageServiceClient Images => _images;
 
-    /// <summary>Connects to the CRI runtime at <paramref name="socketPath"/> and asks its version.</summary>
-    public static async Task<CriRuntime> ConnectAsync(string socketPath, CriPaths paths, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects to the CRI runtime at <paramref name="socketPath"/> and asks its version. Pulls without credentials of
+    /// their own use the node's <paramref name="credentials"/>.
+    /// </summary>
+    public static async Task<CriRuntime> ConnectAsync(string socketPath, CriPaths paths, RegistryCredentials credentials, CancellationToken cancellationToken)
     {
         var channel = CriConnection.Open(socketPath);
         try
         {
             var version = await new RuntimeService.RuntimeServiceClient(channel).VersionAsync(new VersionRequest { Version = "v1" }, cancellationToken: cancellationToken);
-            return new CriRuntime(channel, paths, $"{version.RuntimeName}://{version.RuntimeVersion}");
+            return new CriRuntime(channel, paths, credentials, $"{version.RuntimeName}://{version.RuntimeVersion}");
         }
         catch
         {
@@ -152,6 +159,7 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
         var request = new PullImageRequest { Image = new ImageSpec { Image = image }, SandboxConfig = SandboxConfigs.For(pod, SandboxIdentity(pod), _paths) };
         // The credentials were chosen for this image's registry already; containerd would compare a server address
         // without a scheme as a URL and find no host in it.
+        auth ??= _credentials.For(image);
         if (auth is not null)
             request.Auth = new AuthConfig { Username = auth.Username, Password = auth.Password, Auth = auth.Auth };
         try

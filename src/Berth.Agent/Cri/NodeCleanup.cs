@@ -22,7 +22,7 @@ public static partial class NodeCleanup
         {
             // A containerd of the node's own, started just for this if it is not running, so that pods go through CRI.
             await using var containerd = await RunningOrStartedAsync(layout, loggers, cancellationToken);
-            using var runtime = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), cancellationToken);
+            using var runtime = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), RegistryCredentials.None, cancellationToken);
             var sandboxes = await runtime.ListPodSandboxesAsync(cancellationToken);
             foreach (var sandbox in sandboxes)
             {
@@ -44,7 +44,7 @@ public static partial class NodeCleanup
     {
         try
         {
-            using var probe = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), cancellationToken);
+            using var probe = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), RegistryCredentials.None, cancellationToken);
             return new Nothing();
         }
         catch (Exception e) when (e is Grpc.Core.RpcException or HttpRequestException)

@@ -7,7 +7,8 @@ namespace Berth.Agent.Cri;
 /// <summary>
 /// Pods' cgroups on the host. The agent makes a pod's cgroup (under its root and QoS class) before the pod's sandbox,
 /// bounding all its containers together as upstream's pod cgroups do: CPU shares from the pod's CPU requests, and the
-/// CFS quota and memory limit of the pod's limits when every container has one. runc creates the containers' own
+/// CFS quota and memory limit of the pod's limits when every container has one; the Burstable and BestEffort
+/// classes' cgroups get their shares as upstream's QoS cgroups do. runc creates the containers' own
 /// below it and removes them, but never the pod's: the agent removes it, in every hierarchy (cgroup v1's controllers
 /// and the v2 mount of a hybrid host), once the pod's sandbox is gone. On a host with cgroup v2 only, the pod's cgroup
 /// is left to runc, without limits of its own.
@@ -15,6 +16,8 @@ namespace Berth.Agent.Cri;
 internal static class PodCgroups
 {
     private const string Mounts = "/sys/fs/cgroup";
+
+    private static readonly Lock QosSharesLock = new();
 
     /// <summary>Makes the pod's cgroup with its limits (cgroup v1).</summary>
     public static void Create(CriPaths paths, JsonObject pod, string uid)
@@ -40,6 +43,40 @@ internal static class PodCgroups
         var memoryDir = Directory.CreateDirectory(memory + cgroup).FullName;
         if (limits.TryGetValue("memory", out var memoryLimit))
             Write(memoryDir, "memory.limit_in_bytes", (long)decimal.Ceiling(memoryLimit));
+        UpdateQosShares(paths);
+    }
+
+    /// <summary>
+    /// Upstream's QoS cgroups: BestEffort pods share 2 CPU shares between them and Burstable ones as many as their
+    /// requests add up to, so that under contention neither class takes the CPU time Guaranteed pods requested. The
+    /// Burstable sum is of its pods' cgroups, so that nodes sharing the root agree on it.
+    /// </summary>
+    private static void UpdateQosShares(CriPaths paths)
+    {
+        var cpu = Path.Combine(Mounts, "cpu");
+        lock (QosSharesLock)
+        {
+            if (Directory.Exists(cpu + paths.QosCgroup("BestEffort")))
+                Write(cpu + paths.QosCgroup("BestEffort"), "cpu.shares", CpuArithmetic.MinShares);
+            var burstable = cpu + paths.QosCgroup("Burstable");
+            if (!Directory.Exists(burstable))
+                return;
+            var shares = Directory.GetDirectories(burstable, "pod*").Sum(pod => ReadOrZero(Path.Combine(pod, "cpu.shares")));
+            Write(burstable, "cpu.shares", Math.Max(CpuArithmetic.MinShares, shares));
+        }
+    }
+
+    private static long ReadOrZero(string file)
+    {
+        try
+        {
+            return long.Parse(File.ReadAllText(file).Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            // The pod's cgroup went meanwhile.
+            return 0;
+        }
     }
 
     private static void Write(string dir, string file, long value) =>
@@ -50,6 +87,8 @@ internal static class PodCgroups
     {
         foreach (var qos in new[] { "Guaranteed", "Burstable", "BestEffort" })
             RemoveTree(paths.PodCgroup(qos, uid));
+        if (Directory.Exists(Path.Combine(Mounts, "cpu")))
+            UpdateQosShares(paths);
     }
 
     /// <summary>Removes a cgroup and those below it, deepest first, in every hierarchy.</summary>

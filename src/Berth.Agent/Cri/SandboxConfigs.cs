@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Agent.Cri.Protocol;
+using Berth.Agent.Pods;
 
 namespace Berth.Agent.Cri;
 
@@ -16,7 +17,7 @@ internal static class SandboxConfigs
         var config = new Protocol.PodSandboxConfig
         {
             Metadata = new PodSandboxMetadata { Name = identity.Name, Namespace = identity.Namespace, Uid = identity.Uid, Attempt = identity.Attempt },
-            Hostname = HostNetwork(spec) ? "" : Hostname(identity.Name, spec),
+            Hostname = HostNetwork(spec) ? "" : PodHostname.Of(identity.Name, spec),
             LogDirectory = paths.PodLogs(identity.Namespace, identity.Name, identity.Uid),
             Linux = new LinuxPodSandboxConfig
             {
@@ -52,10 +53,6 @@ internal static class SandboxConfigs
     }
 
     private static bool HostNetwork(JsonObject spec) => spec["hostNetwork"]?.GetValue<bool>() == true;
-
-    /// <summary>The pod's hostname: <c>spec.hostname</c>, else its name cut to a DNS label's 63 characters.</summary>
-    private static string Hostname(string name, JsonObject spec) =>
-        spec["hostname"]?.ToString() is { Length: > 0 } hostname ? hostname : name.Length > 63 ? name[..63].TrimEnd('-', '.') : name;
 
     private static LinuxSandboxSecurityContext SecurityContext(JsonObject spec)
     {

@@ -275,6 +275,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
                 mounts = _volumes is null ? [] : PodVolumes.Mounts(spec.Source, volumes);
                 if (volumesDir is not null && TerminationLog.Prepare(volumesDir, run.Sandbox.Pod.Uid, spec.Source, attempt, mounts) is { } terminationLog)
                     mounts.Add(terminationLog);
+                if (volumesDir is not null && HostsFile.Prepare(volumesDir, run.Sandbox.Pod.Uid, pod, run.Sandbox.Ip, mounts) is { } hosts)
+                    mounts.Add(hosts);
             }
             catch (Exception e) when (e is ContainerConfigException or VolumeException)
             {

@@ -11,7 +11,7 @@ namespace Berth.Agent.Pods;
 /// <c>kubernetes.io/dockercfg</c>, entries matched by registry host (with or without a scheme and path; Docker Hub's
 /// under its old index address too). Missing Secrets are skipped, as upstream does.
 /// </summary>
-internal static class PullSecrets
+public static class PullSecrets
 {
     private const string DockerHub = "docker.io";
 
@@ -64,14 +64,27 @@ internal static class PullSecrets
         return host is "index.docker.io" or "registry-1.docker.io" ? DockerHub : host;
     }
 
-    private static RegistryAuth Auth(JsonObject entry, string server)
+    /// <summary>Credentials from a Docker config entry or a registries.yaml <c>auth</c> (the same keys).</summary>
+    public static RegistryAuth Auth(JsonObject entry, string server)
     {
         var (username, password) = (entry["username"]?.ToString() ?? "", entry["password"]?.ToString() ?? "");
         var auth = entry["auth"]?.ToString() ?? "";
         // "auth" is base64 of "user:password"; either form may be all there is.
-        if (username.Length == 0 && auth.Length > 0 && Encoding.UTF8.GetString(Convert.FromBase64String(auth)).Split(':', 2) is [var user, var pass])
+        if (username.Length == 0 && auth.Length > 0 && Decode(auth).Split(':', 2) is [var user, var pass])
             (username, password) = (user, pass);
         return new RegistryAuth(username, password, auth, HostOf(server));
+    }
+
+    private static string Decode(string base64)
+    {
+        try
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(base64));
+        }
+        catch (FormatException)
+        {
+            return "";
+        }
     }
 
     private static JsonNode? Decode(JsonNode value)

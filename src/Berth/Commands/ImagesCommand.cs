@@ -57,7 +57,7 @@ internal static class ImagesCommand
             var layout = Layout(parse.GetValue(listDir)!);
             if (!await RunningAsync(layout, cancellationToken))
                 return await FailAsync($"the node of {parse.GetValue(listDir)!.FullName} is not running (no containerd answers on {layout.Socket})", 1);
-            using var runtime = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), cancellationToken);
+            using var runtime = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), RegistryCredentials.None, cancellationToken);
             var rows = (await runtime.ListImagesAsync(cancellationToken))
                 .SelectMany(i => (i.Names.Count == 0 ? ["<none>"] : i.Names).Select(name => (Name: name, i.Id, i.Size)))
                 .OrderBy(r => r.Name, StringComparer.Ordinal)
@@ -86,7 +86,7 @@ internal static class ImagesCommand
             return false;
         try
         {
-            using var runtime = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), cancellationToken);
+            using var runtime = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), RegistryCredentials.None, cancellationToken);
             return true;
         }
         catch (Exception e) when (e is Grpc.Core.RpcException or HttpRequestException)

@@ -14,8 +14,8 @@ namespace Berth.Commands;
 /// <summary>
 /// The flags that say how a node runs its pods, shared by <c>berth server</c> (its own node) and <c>berth agent</c>:
 /// the runtime (real containers through CRI, or simulated), a CRI socket to use instead of the agent's own
-/// containerd, the pod network's bridge and CIDRs, the agent's port, how much of containers' logs is kept, and what
-/// the node keeps from its pods.
+/// containerd, the pod network's bridge and CIDRs, the agent's port, how much of containers' logs is kept, when
+/// unused images are removed, and what the node keeps from its pods.
 /// </summary>
 internal sealed class RuntimeFlags
 {
@@ -60,6 +60,32 @@ internal sealed class RuntimeFlags
         DefaultValueFactory = _ => ContainerLogLimits.Default.MaxFiles,
     };
 
+    private readonly Option<int> _imageGcHigh = new("--image-gc-high-threshold")
+    {
+        Description = "The percent of the images' disk in use at which unused images are removed (100 never removes them).",
+        DefaultValueFactory = _ => ImageGcPolicy.Default.HighThresholdPercent,
+    };
+
+    private readonly Option<int> _imageGcLow = new("--image-gc-low-threshold")
+    {
+        Description = "The percent of the images' disk in use that removing unused images aims for.",
+        DefaultValueFactory = _ => ImageGcPolicy.Default.LowThresholdPercent,
+    };
+
+    private readonly Option<TimeSpan> _imageMinimumAge = new("--minimum-image-ttl-duration")
+    {
+        Description = "How long an unused image is kept at least (2m0s).",
+        DefaultValueFactory = _ => ImageGcPolicy.Default.MinimumAge,
+        CustomParser = GoDuration.Flag,
+    };
+
+    private readonly Option<TimeSpan> _imageGcPeriod = new("--image-gc-period")
+    {
+        Description = "How often the images' disk is checked (5m0s).",
+        DefaultValueFactory = _ => ImageGcPolicy.Default.Period,
+        CustomParser = GoDuration.Flag,
+    };
+
     private readonly Option<string> _systemReserved = new("--system-reserved")
     {
         Description = "What the node keeps from pods for the system: cpu=500m,memory=1Gi,ephemeral-storage=1Gi (any of them).",
@@ -82,6 +108,10 @@ internal sealed class RuntimeFlags
         command.Options.Add(_agentPort);
         command.Options.Add(_logMaxSize);
         command.Options.Add(_logMaxFiles);
+        command.Options.Add(_imageGcHigh);
+        command.Options.Add(_imageGcLow);
+        command.Options.Add(_imageMinimumAge);
+        command.Options.Add(_imageGcPeriod);
         command.Options.Add(_systemReserved);
         command.Options.Add(_kubeReserved);
         command.Validators.Add(result =>
@@ -95,6 +125,15 @@ internal sealed class RuntimeFlags
                 result.AddError($"--container-log-max-size \"{size}\" is not a size of at least 1Ki (10Mi, 512Ki)");
             if (result.GetValue(_logMaxFiles) is > 0 and < 2)
                 result.AddError("--container-log-max-files must be at least 2");
+            var (high, low) = (result.GetValue(_imageGcHigh), result.GetValue(_imageGcLow));
+            if (high is < 0 or > 100)
+                result.AddError($"--image-gc-high-threshold ({high}) must be between 0 and 100");
+            if (low is < 0 or > 100)
+                result.AddError($"--image-gc-low-threshold ({low}) must be between 0 and 100");
+            if (result.GetResult(_imageGcHigh) is not null && result.GetResult(_imageGcLow) is not null && high != 100 && low >= high)
+                result.AddError($"--image-gc-low-threshold ({low}) must be less than --image-gc-high-threshold ({high})");
+            if (result.GetResult(_imageGcPeriod) is not null && result.GetValue(_imageGcPeriod) <= TimeSpan.Zero)
+                result.AddError("--image-gc-period must be positive");
             if (result.GetValue(_agentPort) is < 0 or > 65535)
                 result.AddError("--agent-port must be a port number");
             // A validator sees no default value, only what was given.
@@ -117,6 +156,7 @@ internal sealed class RuntimeFlags
         parse.GetValue(_serviceCidr)!,
         parse.GetValue(_agentPort),
         new ContainerLogLimits(LogBytes(parse.GetValue(_logMaxSize)!) ?? ContainerLogLimits.Default.MaxBytes, parse.GetValue(_logMaxFiles)),
+        new ImageGcPolicy(parse.GetValue(_imageGcHigh), parse.GetValue(_imageGcLow), parse.GetValue(_imageMinimumAge), parse.GetValue(_imageGcPeriod)),
         (NodeReservation.Parse(parse.GetValue(_systemReserved) ?? "", out _) ?? NodeReservation.None)
             .Plus(NodeReservation.Parse(parse.GetValue(_kubeReserved) ?? "", out _) ?? NodeReservation.None));
 
@@ -126,7 +166,8 @@ internal sealed class RuntimeFlags
 
 /// <summary>How a node runs its pods, as its flags said.</summary>
 internal sealed record NodeRuntimeChoice(
-    bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort, ContainerLogLimits LogLimits, NodeReservation Reserved)
+    bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort, ContainerLogLimits LogLimits, ImageGcPolicy ImageGc,
+    NodeReservation Reserved)
 {
     /// <summary>Starts the runtime: containerd and the pod network for real containers, or a simulated runtime.</summary>
     public async Task<NodeRuntime> StartAsync(string agentDir, string clusterCidr, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -138,7 +179,7 @@ internal sealed record NodeRuntimeChoice(
             return new NodeRuntime(simulated, simulated, network, null, null, null, null, null);
         }
         var node = await ContainerdNode.StartAsync(
-            new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)) { LogLimits = LogLimits }, loggers, cancellationToken);
+            new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)) { LogLimits = LogLimits, ImageGc = ImageGc }, loggers, cancellationToken);
         return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node.Stats, node);
     }
 }
