@@ -11,10 +11,11 @@ namespace Berth.Controllers;
 /// same code a separate process would use). A controller that stops on an error is logged and started again. The
 /// CSR signing controller runs only with a <paramref name="signer"/>, which holds the cluster CA's key.
 /// <paramref name="nodeLifecycle"/> times the node lifecycle controller (tests shorten upstream's grace periods);
-/// <paramref name="nodeIpam"/> says which pod CIDRs nodes get.
+/// <paramref name="nodeIpam"/> says which pod CIDRs nodes get. The root CA publisher runs only with the cluster CA's
+/// certificate (<paramref name="rootCaPem"/>).
 /// </summary>
 public sealed partial class ControllerManager(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time, ICertificateSigner? signer = null,
-    NodeLifecycleOptions? nodeLifecycle = null, NodeIpamOptions? nodeIpam = null)
+    NodeLifecycleOptions? nodeLifecycle = null, NodeIpamOptions? nodeIpam = null, string? rootCaPem = null)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<ControllerManager>();
 
@@ -29,7 +30,11 @@ public sealed partial class ControllerManager(ApiClient client, ILoggerFactory l
         KeepRunningAsync("nodeipam", new NodeIpamController(client, loggerFactory, time, nodeIpam).RunAsync, cancellationToken),
         KeepRunningAsync("taint-eviction-controller", new TaintEviction.TaintEvictionController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken),
+        KeepRunningAsync("persistentvolume-binder", new Volumes.PersistentVolumeBinder(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("csrapproving", new CsrApprovingController(client, loggerFactory, time).RunAsync, cancellationToken),
+        rootCaPem is null
+            ? Task.CompletedTask
+            : KeepRunningAsync("root-ca-cert-publisher", new RootCaPublisher.RootCaPublisher(client, rootCaPem, loggerFactory, time).RunAsync, cancellationToken),
         signer is null
             ? Task.CompletedTask
             : KeepRunningAsync("csrsigning", new CsrSigningController(client, signer, loggerFactory, time).RunAsync, cancellationToken));

@@ -38,7 +38,7 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
         var host = _server.Host;
         ControllerClient = _server.Client(host.ControllerManagerCertificate);
         _controllers = new ControllerManager(_server.Client(host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System,
-            new ClusterCaSigner(host.SigningAuthority, TimeProvider.System)).RunAsync(_stopping.Token);
+            new ClusterCaSigner(host.SigningAuthority, TimeProvider.System), rootCaPem: host.CertificateAuthority.ExportCertificatePem() + "\n").RunAsync(_stopping.Token);
         Admin = new HttpClient(ClusterTls.Configure(new SocketsHttpHandler(), DataDir, withAdminCertificate: true)) { BaseAddress = Url };
     }
 

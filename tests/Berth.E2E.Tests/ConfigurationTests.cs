@@ -125,6 +125,109 @@ public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixtur
     }
 
     [Fact]
+    public async Task Pod_ReadsItsServiceAccountTokenTheClusterCaAndItsNamespace_WhichAuthenticateItToTheApiServer()
+    {
+        var ns = await cluster.NamespaceAsync("token");
+        await cluster.ApplyAsync(ns, """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: client}
+            spec:
+              terminationGracePeriodSeconds: 0
+              securityContext: {runAsUser: 1000}
+              containers:
+              - name: app
+                image: BUSYBOX
+                imagePullPolicy: IfNotPresent
+                command: [sleep, "3600"]
+            """.Replace("BUSYBOX", ContainerdCluster.Busybox, StringComparison.Ordinal));
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=condition=Ready", "pod/client", "--timeout=55s");
+        async Task<string> ReadAsync(string file) =>
+            (await cluster.Kubectl.SucceedAsync("exec", "-n", ns, "client", "--", "cat", $"/var/run/secrets/kubernetes.io/serviceaccount/{file}")).Out;
+
+        var token = await ReadAsync("token");
+        using var files = new TempDirectory("token");
+        var ca = files.File("ca.crt");
+        await File.WriteAllTextAsync(ca, await ReadAsync("ca.crt"));
+        var none = files.File("empty-kubeconfig");
+        await File.WriteAllTextAsync(none, "");
+        // Only what the pod has: the server's address, its CA from the pod and the pod's token.
+        var asThePod = await cluster.Kubectl.RunAsync("--kubeconfig", none, "--server", cluster.Url.ToString(), "--certificate-authority", ca,
+            "--token", token, "get", "pod", "client", "-n", ns, "-o", "name");
+        var forged = await cluster.Kubectl.RunAsync("--kubeconfig", none, "--server", cluster.Url.ToString(), "--certificate-authority", ca,
+            "--token", token[..^4] + "AAAA", "get", "pod", "client", "-n", ns, "-o", "name");
+
+        Assert.Equal(ns, await ReadAsync("namespace"));
+        Assert.True(asThePod.ExitCode == 0, asThePod.Err);
+        Assert.Equal("pod/client\n", asThePod.Out);
+        Assert.Contains("Unauthorized", forged.Err, StringComparison.Ordinal);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+    }
+
+    [Fact]
+    public async Task PodsOfAClaimBoundToAHostPathVolume_KeepItsDataAcrossPods_AndAReadOnlyClaimCannotWriteIt()
+    {
+        var ns = await cluster.NamespaceAsync("claims");
+        using var disk = new TempDirectory("pv");
+        var volume = $"pv-{ns}";
+        await cluster.ApplyAsync(ns, $$$"""
+            apiVersion: v1
+            kind: PersistentVolume
+            metadata: {name: {{{volume}}}}
+            spec:
+              capacity: {storage: 1Gi}
+              accessModes: [ReadWriteOnce]
+              storageClassName: ""
+              hostPath: {path: {{{disk.Path}}}, type: Directory}
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata: {name: data}
+            spec:
+              accessModes: [ReadWriteOnce]
+              storageClassName: ""
+              resources: {requests: {storage: 512Mi}}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: writer}
+            spec:
+              restartPolicy: Never
+              volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]
+              containers:
+              - name: write
+                image: {{{ContainerdCluster.Busybox}}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'echo kept > /data/note']
+                volumeMounts: [{name: data, mountPath: /data}]
+            """);
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "pod/writer", "--timeout=55s");
+        await cluster.Kubectl.SucceedAsync("delete", "pod", "writer", "-n", ns, "--timeout=55s");
+        await cluster.ApplyAsync(ns, $$$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: reader}
+            spec:
+              restartPolicy: Never
+              volumes: [{name: data, persistentVolumeClaim: {claimName: data, readOnly: true}}]
+              containers:
+              - name: read
+                image: {{{ContainerdCluster.Busybox}}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'cat /data/note; touch /data/more 2>/dev/null || echo read-only']
+                volumeMounts: [{name: data, mountPath: /data}]
+            """);
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "pod/reader", "--timeout=55s");
+
+        Assert.Equal("kept\nread-only\n", (await cluster.Kubectl.SucceedAsync("logs", "-n", ns, "reader")).Out);
+        Assert.Equal("kept\n", await File.ReadAllTextAsync(Path.Combine(disk.Path, "note")));
+        Assert.Equal($"{volume} Bound", (await cluster.Kubectl.SucceedAsync("get", "pvc", "data", "-n", ns,
+            "-o", "jsonpath={.spec.volumeName} {.status.phase}")).Out);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+        await cluster.Kubectl.SucceedAsync("delete", "pv", volume);
+    }
+
+    [Fact]
     public async Task Container_WhoseSecretIsMissing_WaitsWithCreateContainerConfigErrorUntilItExists()
     {
         var ns = await cluster.NamespaceAsync("missing");

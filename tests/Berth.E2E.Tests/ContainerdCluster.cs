@@ -36,6 +36,9 @@ public sealed class ContainerdCluster : IAsyncLifetime
 
     public string DataDir => _server!.DataDir;
 
+    /// <summary>The API server's address.</summary>
+    public Uri Url => _server!.Url;
+
     public string AgentDir => Path.Combine(DataDir, "agent");
 
     public async Task InitializeAsync()

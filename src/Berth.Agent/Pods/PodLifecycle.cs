@@ -33,8 +33,14 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 
     private static readonly ApiResource Pods = BoundPods.Resource;
 
-    /// <summary>How soon a container whose ConfigMap or Secret was missing, or a volume that failed, is tried again.</summary>
+    /// <summary>How soon a container whose ConfigMap or Secret was missing is tried again.</summary>
     private static readonly TimeSpan ConfigRetry = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How soon a pod whose volumes failed is tried again: soon, as upstream's volume manager keeps trying, since a
+    /// pod made with its namespace often finds the namespace's root CA ConfigMap or service account a moment later.
+    /// </summary>
+    private static readonly TimeSpan MountRetry = TimeSpan.FromSeconds(1);
 
     /// <summary>How often a running pod's ConfigMap, Secret and downward API volumes are brought up to date.</summary>
     private static readonly TimeSpan VolumeResync = TimeSpan.FromSeconds(20);
@@ -44,7 +50,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     private readonly ProbeManager _probes = new(handlers, time);
     private readonly PodEvents _events = new(client, nodeName, time, loggers);
     private readonly ContainerEnvironment _environment = new(client, nodeName, hostIp);
-    private readonly PodVolumes? _volumes = volumesDir is null ? null : new PodVolumes(volumesDir, new VolumeFiles(client, new ContainerEnvironment(client, nodeName, hostIp)));
+    private readonly PodVolumes? _volumes = volumesDir is null ? null : new PodVolumes(volumesDir,
+        new VolumeFiles(client, new ContainerEnvironment(client, nodeName, hostIp), new ServiceAccountTokens(client, time)), new ClaimedVolumes(client));
     private readonly string _runtimeScheme = runtime.Version.Split("://")[0];
 
     /// <summary>Pods admitted to this node (by uid); others wait for admission.</summary>
@@ -187,7 +194,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         var current = sandboxes.FirstOrDefault(s => s.Ready);
         if (current is null && sandboxes.Count == 0 && !_admitted.ContainsKey(uid) && await RefusalAsync(pod, uid, cancellationToken) is { } refusal)
             return await RejectAsync(path, pod, refusal, cancellationToken);
-        IReadOnlyDictionary<string, string> volumes = new Dictionary<string, string>();
+        IReadOnlyDictionary<string, PodVolume> volumes = new Dictionary<string, PodVolume>();
         if (_volumes is not null)
         {
             try
@@ -197,7 +204,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             catch (VolumeException e)
             {
                 _events.FailedMount(Identity(pod, uid), e.Message);
-                return ReconcileResult.After(ConfigRetry);
+                return ReconcileResult.After(MountRetry);
             }
         }
         if (current is null)
@@ -239,7 +246,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 
     /// <summary>Carries out a plan: whether anything changed in the runtime, and the containers left waiting for their images.</summary>
     private async Task<(bool Changed, List<ContainerWait> Waits)> ActAsync(string key, PodRun run, ContainerPlan plan, JsonObject pod,
-        IReadOnlyDictionary<string, string> volumes, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, PodVolume> volumes, CancellationToken cancellationToken)
     {
         var waits = new List<ContainerWait>();
         foreach (var (container, spec, why) in plan.Kill)

@@ -28,7 +28,7 @@ internal sealed class PriorityAdmission(IStore store, WatchCaches caches)
         JsonObject? priorityClass;
         if (ObjectJson.GetString(spec, "priorityClassName") is { Length: > 0 } named)
         {
-            priorityClass = await FindAsync(named, cancellationToken)
+            priorityClass = await AdmissionLookup.FindAsync(store, caches, PriorityClasses, null, named, cancellationToken)
                 ?? throw Forbidden(resource, obj, $"no PriorityClass with name {named} was found");
         }
         else
@@ -69,15 +69,6 @@ internal sealed class PriorityAdmission(IStore store, WatchCaches caches)
         await caches.For(PriorityClasses).WaitForRevisionAsync(await store.GetRevisionAsync(cancellationToken), cancellationToken);
         if (GlobalDefault() is { } existing && ObjectJson.Name(existing) is var name && name != ObjectJson.Name(obj))
             throw Forbidden(resource, obj, $"PriorityClass {name} is already marked as default. Only one default can exist");
-    }
-
-    /// <summary>The named class: from the watch cache, or from the store when it is too new for the cache.</summary>
-    private async Task<JsonObject?> FindAsync(string name, CancellationToken cancellationToken)
-    {
-        var key = PriorityClasses.StorageKey(null, name);
-        if (caches.For(PriorityClasses).Get(key) is { } cached)
-            return cached.Parse();
-        return (await store.GetAsync(key, 0, cancellationToken)).Kv is { } kv ? ObjectJson.FromStored(kv.Value.Span, kv.ModRevision) : null;
     }
 
     /// <summary>The global default class, from the watch cache; of several (written in a race), the lowest.</summary>

@@ -62,6 +62,8 @@ internal sealed partial class ResourceHandler
         if (resource.Namespaced)
             await RequireNamespaceAsync(target.Namespace!, cancellationToken);
         await _priorityAdmission.AdmitAsync(resource, obj, cancellationToken);
+        if (target.Namespace is { } ns)
+            await _serviceAccountAdmission.AdmitAsync(resource, obj, ns, cancellationToken);
 
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = Now();
@@ -121,7 +123,8 @@ internal sealed partial class ResourceHandler
         }
     }
 
-    private static string RandomSuffix() =>
+    /// <summary>Five random characters of the alphabet generated names use (no vowels, nothing that reads alike).</summary>
+    internal static string RandomSuffix() =>
         string.Create(5, 0, (span, _) =>
         {
             for (var i = 0; i < span.Length; i++)

@@ -30,6 +30,7 @@ internal sealed partial class ResourceHandler(
 
     private readonly EventLeases _eventLeases = new(store, options.EventTtl, time);
     private readonly PriorityAdmission _priorityAdmission = new(store, caches);
+    private readonly ServiceAccountAdmission _serviceAccountAdmission = new(store, caches);
 
     public async Task HandleAsync(HttpContext context)
     {

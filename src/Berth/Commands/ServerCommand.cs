@@ -179,7 +179,8 @@ internal static class ServerCommand
                 await using var nodes = await NodeAgents.StartAsync(api, parts, options.DataDir, loggerFactory, stopping.Token);
                 using var client = parts.Controllers ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var controllers = client is null ? Task.CompletedTask : Elected(client, "kube-controller-manager", options.DataDir, loggerFactory,
-                    new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System), nodeIpam: parts.NodeIpam).RunAsync,
+                    new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System), nodeIpam: parts.NodeIpam,
+                        rootCaPem: api.CertificateAuthority.ExportCertificatePem() + "\n").RunAsync,
                     stopping.Token);
                 using var schedulerClient = parts.Scheduler ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
                 var scheduler = schedulerClient is null ? Task.CompletedTask : Elected(schedulerClient, "kube-scheduler", options.DataDir, loggerFactory,

@@ -9,26 +9,28 @@ namespace Berth.Agent.Pods.Volumes;
 /// <summary>
 /// The host side of a pod's volumes, under <c>&lt;agent&gt;/pods/&lt;uid&gt;/volumes/&lt;kind&gt;/&lt;name&gt;</c> as upstream lays
 /// them out: <c>emptyDir</c> (a folder, or tmpfs for <c>medium: Memory</c> with its size limit), <c>hostPath</c> (checked
-/// against its <c>type</c>), and the volumes made from API data, written atomically and on tmpfs when they hold secrets.
+/// against its <c>type</c>), claimed PersistentVolumes (<see cref="ClaimedVolumes"/>), and the volumes made from API data, written atomically and on tmpfs when they hold secrets.
 /// Set up again on every look at the pod, so that ConfigMap and Secret changes reach running containers. Kinds not
 /// handled yet fail the volume with a clear message.
 /// </summary>
-internal sealed class PodVolumes(string podsDir, VolumeFiles files)
+internal sealed class PodVolumes(string podsDir, VolumeFiles files, ClaimedVolumes claims)
 {
     private const int DefaultMode = 420; // 0644
 
     /// <summary>Sets up every volume of the pod; returns each volume's host path by name.</summary>
-    public async Task<Dictionary<string, string>> SetUpAsync(JsonObject pod, CancellationToken cancellationToken)
+    public async Task<Dictionary<string, PodVolume>> SetUpAsync(JsonObject pod, CancellationToken cancellationToken)
     {
         var uid = pod["metadata"]!["uid"]!.GetValue<string>();
         var ns = pod["metadata"]!["namespace"]!.GetValue<string>();
-        var paths = new Dictionary<string, string>(StringComparer.Ordinal);
+        var paths = new Dictionary<string, PodVolume>(StringComparer.Ordinal);
         foreach (var volume in (pod["spec"]?["volumes"] as JsonArray ?? []).OfType<JsonObject>())
         {
             var name = volume["name"]?.ToString() ?? "";
             try
             {
-                paths[name] = await SetUpAsync(volume, name, uid, ns, pod, cancellationToken);
+                paths[name] = volume["persistentVolumeClaim"] is JsonObject claim
+                    ? await claims.SetUpAsync(claim, ns, cancellationToken)
+                    : new PodVolume(await SetUpAsync(volume, name, uid, ns, pod, cancellationToken));
             }
             catch (VolumeException e)
             {
@@ -43,14 +45,15 @@ internal sealed class PodVolumes(string podsDir, VolumeFiles files)
         (pod["spec"]?["volumes"] as JsonArray ?? []).OfType<JsonObject>().Any(v => v["configMap"] is not null || v["secret"] is not null || v["projected"] is not null || v["downwardAPI"] is not null);
 
     /// <summary>The mounts of a container's <c>volumeMounts</c>, with <c>subPath</c> kept inside its volume.</summary>
-    public static List<ContainerMount> Mounts(JsonObject container, IReadOnlyDictionary<string, string> volumes)
+    public static List<ContainerMount> Mounts(JsonObject container, IReadOnlyDictionary<string, PodVolume> volumes)
     {
         var mounts = new List<ContainerMount>();
         foreach (var mount in (container["volumeMounts"] as JsonArray ?? []).OfType<JsonObject>())
         {
             var name = mount["name"]?.ToString() ?? "";
-            if (!volumes.TryGetValue(name, out var hostPath))
+            if (!volumes.TryGetValue(name, out var volume))
                 throw new VolumeException($"volume \"{name}\" is not set up");
+            var hostPath = volume.HostPath;
             if (mount["subPath"]?.ToString() is { Length: > 0 } subPath)
             {
                 var full = Path.GetFullPath(Path.Combine(hostPath, subPath));
@@ -67,7 +70,7 @@ internal sealed class PodVolumes(string podsDir, VolumeFiles files)
                 "Bidirectional" => MountPropagationMode.Bidirectional,
                 _ => MountPropagationMode.Private,
             };
-            mounts.Add(new ContainerMount(mount["mountPath"]?.ToString() ?? "", hostPath, mount["readOnly"]?.GetValue<bool>() == true, propagation));
+            mounts.Add(new ContainerMount(mount["mountPath"]?.ToString() ?? "", hostPath, volume.ReadOnly || mount["readOnly"]?.GetValue<bool>() == true, propagation));
         }
         return mounts;
     }
@@ -75,6 +78,7 @@ internal sealed class PodVolumes(string podsDir, VolumeFiles files)
     /// <summary>Removes everything of a pod's volumes (tmpfs mounts first); hostPath volumes are not the pod's and stay.</summary>
     public async Task TearDownAsync(string uid)
     {
+        files.Forget(uid);
         var dir = Path.Combine(podsDir, uid);
         if (!Directory.Exists(dir))
             return;

@@ -7,10 +7,10 @@ namespace Berth.Agent.Pods.Volumes;
 
 /// <summary>
 /// The files of the volumes made from API data: <c>configMap</c>, <c>secret</c>, <c>downwardAPI</c> and <c>projected</c>
-/// (of those three), with <c>items</c> picking keys and paths, <c>defaultMode</c> and per-item modes, and <c>optional</c>
+/// (of those three and service-account tokens), with <c>items</c> picking keys and paths, <c>defaultMode</c> and per-item modes, and <c>optional</c>
 /// sources, as upstream builds them. A source that is missing and not optional fails the volume with upstream's message.
 /// </summary>
-internal sealed class VolumeFiles(ApiClient client, ContainerEnvironment fields)
+internal sealed class VolumeFiles(ApiClient client, ContainerEnvironment fields, ServiceAccountTokens tokens)
 {
     private const int DefaultMode = 420; // 0644
 
@@ -83,11 +83,16 @@ internal sealed class VolumeFiles(ApiClient client, ContainerEnvironment fields)
                 files.AddRange(await SecretAsync(secret, "name", ns, defaultMode, cancellationToken));
             else if (source["downwardAPI"] is JsonObject downward)
                 files.AddRange(await DownwardApiAsync(downward, pod, defaultMode, cancellationToken));
+            else if (source["serviceAccountToken"] is JsonObject token)
+                files.Add(new VolumeFile(token["path"]?.ToString() ?? "token", await tokens.TokenAsync(token, pod, cancellationToken), defaultMode));
             else
                 throw new VolumeException($"projected source {string.Join(", ", source.Select(s => s.Key))} is not supported yet");
         }
         return files;
     }
+
+    /// <summary>Forgets what was fetched for a pod that is gone.</summary>
+    public void Forget(string uid) => tokens.Forget(uid);
 
     public static int Mode(JsonNode? mode, int fallback) => mode is JsonValue value && value.TryGetValue<int>(out var bits) ? bits : fallback;
 
