@@ -222,6 +222,70 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
     }
 
     [Fact]
+    public async Task Node_UnderMemoryPressure_RefusesBestEffortPodsAndEvictsOneUsingMoreThanItRequests()
+    {
+        // Every byte of memory is too little: the node is under pressure from the start.
+        var pressed = new ContainerdCluster { ExtraFlags = ["--eviction-hard", "memory.available<100%"] };
+        await pressed.InitializeAsync();
+        try
+        {
+            var node = (await pressed.Kubectl.SucceedAsync("get", "nodes", "-o", "jsonpath={.items[0].metadata.name}")).Out;
+            await Eventually.TrueAsync(async () => (await pressed.Kubectl.SucceedAsync("get", "node", node,
+                "-o", "jsonpath={.status.conditions[?(@.type==\"MemoryPressure\")].status}")).Out == "True", Patience, "MemoryPressure");
+            var ns = await pressed.NamespaceAsync("evict");
+            // Placed by name: the scheduler would keep them off a node with the memory-pressure taint.
+            await pressed.ApplyAsync(ns, $$"""
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: best-effort}
+                spec:
+                  nodeName: {{node}}
+                  containers:
+                  - name: app
+                    image: {{ContainerdCluster.Busybox}}
+                    imagePullPolicy: IfNotPresent
+                    command: [sleep, "3600"]
+                ---
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: burstable}
+                spec:
+                  nodeName: {{node}}
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                  - name: app
+                    image: {{ContainerdCluster.Busybox}}
+                    imagePullPolicy: IfNotPresent
+                    command: [sleep, "3600"]
+                    resources:
+                      requests: {cpu: 10m}
+                """);
+
+            await Eventually.TrueAsync(async () => (await pressed.GetAsync("get", "pod", "burstable", "-n", ns))["status"]?["reason"]?.GetValue<string>() == "Evicted",
+                Patience, "the burstable pod to be evicted");
+            var refused = (await pressed.GetAsync("get", "pod", "best-effort", "-n", ns))["status"]!;
+            var evicted = (await pressed.GetAsync("get", "pod", "burstable", "-n", ns))["status"]!;
+
+            Assert.Equal("Failed", (string?)refused["phase"]);
+            Assert.Equal("Evicted", (string?)refused["reason"]);
+            Assert.Equal("The node had condition: [MemoryPressure]. ", (string?)refused["message"]);
+            Assert.Equal("Failed", (string?)evicted["phase"]);
+            Assert.Matches(@"^The node was low on resource: memory\. Threshold quantity: \d+Ki, available: \d+Ki\. Container app was using \d+(Ki)?, request is 0, has larger consumption of memory\. $",
+                (string?)evicted["message"]);
+            Assert.Contains(evicted["conditions"]!.AsArray(), c => (string?)c!["type"] == "DisruptionTarget" && (string?)c["reason"] == "TerminationByKubelet");
+            await Eventually.TrueAsync(async () => (await pressed.GetAsync("get", "pod", "burstable", "-n", ns))["status"]?["containerStatuses"]?[0]?["state"]?["terminated"] is not null,
+                Patience, "the evicted pod's container to stop");
+            var events = (await pressed.Kubectl.SucceedAsync("get", "events", "-n", ns, "--field-selector", "involvedObject.name=burstable")).Out;
+            Assert.Contains("Evicted", events, StringComparison.Ordinal);
+            await pressed.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+        }
+        finally
+        {
+            await pressed.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Container_FailingItsExecLivenessProbe_IsRestarted()
     {
         var ns = await cluster.NamespaceAsync("liveness");

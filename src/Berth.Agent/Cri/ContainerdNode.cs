@@ -19,6 +19,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _logRotation;
     private readonly Task _imageGc;
+    private readonly ImageGarbageCollection _images;
     private readonly Task _stats;
 
     private ContainerdNode(ContainerdSupervisor? containerd, CriRuntime runtime, PodNetwork network, ContainerdLayout layout, ContainerLogRotation logRotation,
@@ -33,11 +34,15 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         Network = network;
         _logRotation = logRotation.RunAsync(_stopping.Token);
         _imageGc = imageGc.RunAsync(_stopping.Token);
+        _images = imageGc;
         Stats = new NodeStats(new CriStats(runtime), TimeProvider.System);
         _stats = Stats.RunAsync(_stopping.Token);
     }
 
     public CriRuntime Runtime { get; }
+
+    /// <summary>Removes every unused image that may go: what the eviction manager asks first when the disk is short.</summary>
+    public Task FreeUnusedImagesAsync(CancellationToken cancellationToken) => _images.FreeUnusedAsync(cancellationToken);
 
     public CriHandlers Handlers { get; }
 
@@ -99,6 +104,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
         await _stopping.CancelAsync();
         await _logRotation;
         await _imageGc;
+        _images.Dispose();
         await _stats;
         _stopping.Dispose();
         Handlers.Dispose();

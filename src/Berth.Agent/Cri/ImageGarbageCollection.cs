@@ -14,8 +14,10 @@ namespace Berth.Agent.Cri;
 /// instances older than the previous one, and a pod's sandbox and containers go with the pod.
 /// </summary>
 internal sealed partial class ImageGarbageCollection(CriRuntime runtime, ImageGcPolicy policy, string sandboxImage, TimeProvider time, ILogger logger)
+    : IDisposable
 {
     private readonly Dictionary<string, (DateTimeOffset FirstSeen, DateTimeOffset LastUsed)> _seen = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -43,18 +45,51 @@ internal sealed partial class ImageGarbageCollection(CriRuntime runtime, ImageGc
         }
     }
 
+    public void Dispose() => _gate.Dispose();
+
+    /// <summary>Removes every image that may go, whatever the disk's use: what the eviction manager asks before it evicts for the disk.</summary>
+    public async Task FreeUnusedAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            await FreeAsync(await SeeAsync(now, cancellationToken), long.MaxValue, now, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     private async Task CollectAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var images = await SeeAsync(now, cancellationToken);
-        var filesystems = await runtime.Images.ImageFsInfoAsync(new ImageFsInfoRequest(), cancellationToken: cancellationToken);
-        if (filesystems.ImageFilesystems.FirstOrDefault()?.FsId?.Mountpoint is not { Length: > 0 } mountpoint)
-            return;
-        var drive = new DriveInfo(mountpoint);
-        var (capacity, available) = (drive.TotalSize, drive.AvailableFreeSpace);
-        if (capacity <= 0 || 100 - available * 100 / capacity < policy.HighThresholdPercent)
-            return;
-        var wanted = capacity * (100 - policy.LowThresholdPercent) / 100 - available;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            var images = await SeeAsync(now, cancellationToken);
+            var filesystems = await runtime.Images.ImageFsInfoAsync(new ImageFsInfoRequest(), cancellationToken: cancellationToken);
+            if (filesystems.ImageFilesystems.FirstOrDefault()?.FsId?.Mountpoint is not { Length: > 0 } mountpoint)
+                return;
+            var drive = new DriveInfo(mountpoint);
+            var (capacity, available) = (drive.TotalSize, drive.AvailableFreeSpace);
+            if (capacity <= 0 || 100 - available * 100 / capacity < policy.HighThresholdPercent)
+                return;
+            var wanted = capacity * (100 - policy.LowThresholdPercent) / 100 - available;
+            var freed = await FreeAsync(images, wanted, now, cancellationToken);
+            if (freed < wanted)
+                Log.NotEnough(logger, wanted, freed);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Removes images that may go, least recently used first, until <paramref name="wanted"/> bytes are freed; returns how many were.</summary>
+    private async Task<long> FreeAsync(List<(string Id, string Name, long Size, bool InUse)> images, long wanted, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var freed = 0L;
         foreach (var image in images.Where(i => !i.InUse && now - _seen[i.Id].FirstSeen >= policy.MinimumAge)
             .OrderBy(i => _seen[i.Id].LastUsed).ThenBy(i => _seen[i.Id].FirstSeen))
@@ -74,8 +109,7 @@ internal sealed partial class ImageGarbageCollection(CriRuntime runtime, ImageGc
             freed += image.Size;
             Log.Removed(logger, image.Name, image.Size);
         }
-        if (freed < wanted)
-            Log.NotEnough(logger, wanted, freed);
+        return freed;
     }
 
     /// <summary>The runtime's images, which of them are in use, and since when each is known and when it was last used.</summary>

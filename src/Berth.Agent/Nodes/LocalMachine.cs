@@ -11,28 +11,25 @@ public static class LocalMachine
     /// <summary>Upstream's default maximum of pods per node.</summary>
     private const int MaxPods = 110;
 
-    /// <summary>Upstream's default hard eviction threshold for memory: below 100 MiB available is pressure.</summary>
-    private const long MemoryAvailableMinKibibytes = 100 * 1024;
-
-    /// <summary>Upstream's default for the node's file system: below 10% available is pressure.</summary>
-    private const long DiskAvailableMinPercent = 10;
-
     /// <summary>
     /// This machine as node <paramref name="nodeName"/>. What pods may have of it is its capacity less
-    /// <paramref name="reserved"/> and less the hard eviction thresholds, as upstream's allocatable is.
+    /// <paramref name="reserved"/> and less the hard eviction <paramref name="thresholds"/>, as upstream's allocatable is.
     /// </summary>
     public static NodeDescription Describe(string nodeName, IReadOnlyDictionary<string, string> extraLabels, string runtimeVersion, string dataDir = "/",
-        int agentPort = NodeDescription.DefaultAgentPort, NodeReservation? reserved = null)
+        int agentPort = NodeDescription.DefaultAgentPort, NodeReservation? reserved = null, EvictionThresholds? thresholds = null)
     {
         var (cpus, memoryKi, diskKi) = (Environment.ProcessorCount, MemoryKibibytes("MemTotal:"), new DriveInfo("/").TotalSize / 1024);
         var capacity = new NodeCapacity(Invariant(cpus), memoryKi + "Ki", diskKi + "Ki", MaxPods);
         reserved ??= NodeReservation.None;
+        thresholds ??= EvictionThresholds.Default;
+        static long Kibibytes(EvictionThreshold? threshold, long capacityKi) => threshold is null ? 0 : (long)decimal.Floor(threshold.BytesOf(capacityKi * 1024m) / 1024);
         var allocatable = new NodeCapacity(
             Millicores(Math.Max(0, cpus * 1000 - (long)decimal.Ceiling(reserved.Cpu * 1000))),
-            Invariant(Math.Max(0, memoryKi - MemoryAvailableMinKibibytes - (long)decimal.Ceiling(reserved.Memory / 1024))) + "Ki",
-            Invariant(Math.Max(0, diskKi - diskKi * DiskAvailableMinPercent / 100 - (long)decimal.Ceiling(reserved.EphemeralStorage / 1024))) + "Ki",
+            Invariant(Math.Max(0, memoryKi - Kibibytes(thresholds.Memory, memoryKi) - (long)decimal.Ceiling(reserved.Memory / 1024))) + "Ki",
+            Invariant(Math.Max(0, diskKi - Kibibytes(thresholds.NodeFs, diskKi) - (long)decimal.Ceiling(reserved.EphemeralStorage / 1024))) + "Ki",
             MaxPods);
-        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(runtimeVersion), Labels(nodeName, extraLabels), () => Pressure(dataDir), agentPort)
+        return new NodeDescription(nodeName, capacity, "127.0.0.1", Identity(runtimeVersion), Labels(nodeName, extraLabels),
+            () => Pressure(Observe(dataDir), thresholds), agentPort)
         {
             Allocatable = allocatable,
         };
@@ -43,15 +40,21 @@ public static class LocalMachine
     /// <summary>Whole cores as such (<c>2</c>), else millicores (<c>1500m</c>), as quantities are written.</summary>
     private static string Millicores(long millicores) => millicores % 1000 == 0 ? Invariant(millicores / 1000) : Invariant(millicores) + "m";
 
-    /// <summary>Whether this machine is short of memory, or of disk where <paramref name="dataDir"/> lives, by upstream's default thresholds.</summary>
-    public static NodePressure Pressure(string dataDir)
+    /// <summary>How much memory this machine has and has available, and the same of the disk where <paramref name="dataDir"/> lives.</summary>
+    public static NodeResourceReading Observe(string dataDir)
     {
         var disk = DriveInfo.GetDrives()
             .Where(d => d.IsReady && (dataDir + "/").StartsWith(d.RootDirectory.FullName.TrimEnd('/') + "/", StringComparison.Ordinal))
             .MaxBy(d => d.RootDirectory.FullName.Length);
-        var diskShort = disk is not null && disk.TotalSize > 0 && disk.AvailableFreeSpace * 100 < disk.TotalSize * DiskAvailableMinPercent;
-        return new NodePressure(MemoryKibibytes("MemAvailable:") < MemoryAvailableMinKibibytes, diskShort, Pids: false);
+        return new NodeResourceReading(MemoryKibibytes("MemAvailable:") * 1024m, MemoryKibibytes("MemTotal:") * 1024m,
+            disk?.AvailableFreeSpace ?? 0, disk?.TotalSize ?? 0);
     }
+
+    /// <summary>Whether a reading is under the memory or disk threshold.</summary>
+    public static NodePressure Pressure(NodeResourceReading reading, EvictionThresholds thresholds) => new(
+        thresholds.Memory?.IsMet(reading.MemoryAvailable, reading.MemoryCapacity) == true,
+        reading.DiskCapacity > 0 && thresholds.NodeFs?.IsMet(reading.DiskAvailable, reading.DiskCapacity) == true,
+        Pids: false);
 
     /// <summary>The labels every node registers with, and <paramref name="extra"/> ones (a role, say).</summary>
     public static Dictionary<string, string> Labels(string nodeName, IReadOnlyDictionary<string, string> extra)
@@ -105,3 +108,6 @@ public static class LocalMachine
 
     private static string Read(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : "";
 }
+
+/// <summary>What the node has of memory and disk, and how much of each is available, in bytes.</summary>
+public readonly record struct NodeResourceReading(decimal MemoryAvailable, decimal MemoryCapacity, decimal DiskAvailable, decimal DiskCapacity);

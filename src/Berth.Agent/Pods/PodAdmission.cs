@@ -19,6 +19,9 @@ internal sealed record PodClaim(IReadOnlyDictionary<string, decimal> Requests, I
 /// </summary>
 internal static class PodAdmission
 {
+    /// <summary>The priority of system-critical pods, which the node never refuses nor evicts for pressure.</summary>
+    public const long SystemCriticalPriority = 2_000_000_000;
+
     private static readonly string[] FirstResources = ["cpu", "memory", "ephemeral-storage"];
 
     /// <summary>Null when the pod may run; otherwise the status reason and message of its rejection.</summary>
@@ -54,6 +57,26 @@ internal static class PodAdmission
         var tolerations = podSpec["tolerations"] as JsonArray;
         if ((node["spec"]?["taints"] as JsonArray ?? []).OfType<JsonObject>().Any(t => t["effect"]?.ToString() == "NoExecute" && !Tolerations.Tolerate(tolerations, t)))
             return Predicate("TaintToleration", "node(s) had untolerated taint(s)");
+        return null;
+    }
+
+    /// <summary>
+    /// Upstream's eviction admission: under memory pressure a BestEffort pod is refused (unless it tolerates the
+    /// memory-pressure taint), under disk pressure every pod; system-critical pods always run.
+    /// </summary>
+    public static (string Reason, string Message)? PressureRefusal(JsonObject pod, JsonObject node)
+    {
+        var spec = pod["spec"] as JsonObject ?? [];
+        if (spec["priority"] is JsonValue priority && priority.TryGetValue<long>(out var value) && value >= SystemCriticalPriority)
+            return null;
+        var pressing = (node["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
+            .Where(c => c["status"]?.ToString() == "True" && c["type"]?.ToString() is "MemoryPressure" or "DiskPressure")
+            .Select(c => c["type"]!.ToString()).ToList();
+        if (pressing.Contains("DiskPressure"))
+            return ("Evicted", "The node had condition: [DiskPressure]. ");
+        var memoryTaint = new JsonObject { ["key"] = "node.kubernetes.io/memory-pressure", ["effect"] = "NoSchedule" };
+        if (pressing.Contains("MemoryPressure") && pod["status"]?["qosClass"]?.ToString() == "BestEffort" && !Tolerations.Tolerate(spec["tolerations"] as JsonArray, memoryTaint))
+            return ("Evicted", "The node had condition: [MemoryPressure]. ");
         return null;
     }
 

@@ -15,7 +15,7 @@ public sealed partial class PodLifecycle
             .Where(p => p.Uid != uid && !p.Terminal && (_admitted.ContainsKey(p.Uid) || p.Phase == "Running"))
             .Select(p => p.Claim)
             .ToList();
-        return PodAdmission.Refusal(pod["spec"] as JsonObject ?? [], node.Body!.AsObject(), admitted);
+        return PodAdmission.PressureRefusal(pod, node.Body!.AsObject()) ?? PodAdmission.Refusal(pod["spec"] as JsonObject ?? [], node.Body!.AsObject(), admitted);
     }
 
     /// <summary>A pod the node will not run fails at once, with the reason kubectl shows as its STATUS.</summary>

@@ -187,7 +187,10 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             _probes.Forget(key);
             _admitted.TryRemove(uid, out _);
             foreach (var sandbox in sandboxes.Where(s => s.Ready))
+            {
                 await runtime.StopPodSandboxAsync(sandbox.Id, cancellationToken);
+                await ReportStoppedAsync(path, pod, sandbox, cancellationToken);
+            }
             return ReconcileResult.Done;
         }
 
@@ -318,6 +321,23 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             return;
         Log.Killing(_logger, key, spec.Name, $"FailedPostStartHook: {result.Message}");
         StopInBackground(key, containerId, () => StopContainerAsync(spec, container, run.Sandbox, time.GetUtcNow() + grace, CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Reports the containers of a pod that failed while they ran (evicted, say) as stopped, keeping the phase, reason
+    /// and message it failed with.
+    /// </summary>
+    private async Task ReportStoppedAsync(string path, JsonObject pod, PodSandbox sandbox, CancellationToken cancellationToken)
+    {
+        var run = new PodRun(pod, sandbox with { Ready = false }, await runtime.ListContainersAsync(sandbox.Id, cancellationToken), _runtimeScheme);
+        var status = PodStatusReport.For(pod, run, ContainerPlan.For(run, _backOff, _probes, time.GetUtcNow()), _probes, hostIp, WireTime.Time(time.GetUtcNow()));
+        foreach (var field in new[] { "phase", "reason", "message" })
+        {
+            status.Remove(field);
+            if (pod["status"]?[field] is { } kept)
+                status[field] = kept.DeepClone();
+        }
+        await WriteStatusAsync(path, pod, status, cancellationToken);
     }
 
     private async Task WriteStatusAsync(string path, JsonObject pod, JsonObject status, CancellationToken cancellationToken)

@@ -73,6 +73,9 @@ public sealed class NodeStats(IContainerStats containers, TimeProvider time)
         return new JsonObject { ["node"] = node, ["pods"] = pods };
     }
 
+    /// <summary>The memory each running container of each pod (by uid) had in use at the last reading.</summary>
+    public ILookup<string, ContainerUsage> ContainersByPod() => _window.Current.Containers.Values.ToLookup(c => c.PodUid, StringComparer.Ordinal);
+
     private static JsonObject Cpu(Usage usage, ulong? nanoCores)
     {
         var cpu = new JsonObject { ["time"] = WireTime.Time(usage.Time), ["usageCoreNanoSeconds"] = usage.CpuCoreNanoSeconds };

@@ -119,11 +119,12 @@ internal static partial class AgentCommand
         }
         await using var _ = runtime;
         var node = LocalMachine.Describe(nodeName, new Dictionary<string, string>(), runtime.Runtime.Version, options.DataDir.FullName, options.Runtime.AgentPort,
-            options.Runtime.Reserved);
+            options.Runtime.Reserved, options.Runtime.EvictionHard);
         var pods = new PodLifecycle(client, runtime.Runtime, runtime.Handlers, nodeName, node.InternalIp, TimeProvider.System, loggerFactory, volumesDir: runtime.VolumesDir);
         var agent = new NodeAgent(client, node, NodeAgentTiming.Default, TimeProvider.System, loggerFactory.CreateLogger<NodeAgent>(), pods, runtime.Network);
         Console.WriteLine($"berth agent: running node {nodeName} on {server} as system:node:{nodeName} (credentials in {agentDir}).");
-        await Task.WhenAll(agent.RunAsync(cancellationToken), runtime.ServeAsync(node, credentials.Authority, loggerFactory, cancellationToken));
+        await Task.WhenAll(agent.RunAsync(cancellationToken), runtime.ServeAsync(node, credentials.Authority, loggerFactory, cancellationToken),
+            runtime.EvictAsync(client, nodeName, options.DataDir.FullName, options.Runtime.EvictionHard, loggerFactory, cancellationToken));
         return 0;
     }
 

@@ -1,10 +1,12 @@
 using System.CommandLine;
 using Berth.Agent.Cri;
 using Berth.Agent.Network;
+using Berth.Agent.Pods.Eviction;
 using Berth.Agent.Nodes;
 using Berth.Agent.Runtime;
 using Berth.Agent.Stats;
 using Berth.Agent.Streaming;
+using Berth.Client;
 using Berth.Core.Quantities;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -15,7 +17,7 @@ namespace Berth.Commands;
 /// The flags that say how a node runs its pods, shared by <c>berth server</c> (its own node) and <c>berth agent</c>:
 /// the runtime (real containers through CRI, or simulated), a CRI socket to use instead of the agent's own
 /// containerd, the pod network's bridge and CIDRs, the agent's port, how much of containers' logs is kept, when
-/// unused images are removed, and what the node keeps from its pods.
+/// unused images are removed, what the node keeps from its pods, and below what it evicts them.
 /// </summary>
 internal sealed class RuntimeFlags
 {
@@ -86,6 +88,12 @@ internal sealed class RuntimeFlags
         CustomParser = GoDuration.Flag,
     };
 
+    private readonly Option<string> _evictionHard = new("--eviction-hard")
+    {
+        Description = "Below what the node evicts pods: memory.available<100Mi,nodefs.available<10% (quantities or percentages).",
+        DefaultValueFactory = _ => "memory.available<100Mi,nodefs.available<10%",
+    };
+
     private readonly Option<string> _systemReserved = new("--system-reserved")
     {
         Description = "What the node keeps from pods for the system: cpu=500m,memory=1Gi,ephemeral-storage=1Gi (any of them).",
@@ -112,6 +120,7 @@ internal sealed class RuntimeFlags
         command.Options.Add(_imageGcLow);
         command.Options.Add(_imageMinimumAge);
         command.Options.Add(_imageGcPeriod);
+        command.Options.Add(_evictionHard);
         command.Options.Add(_systemReserved);
         command.Options.Add(_kubeReserved);
         command.Validators.Add(result =>
@@ -121,6 +130,8 @@ internal sealed class RuntimeFlags
                 if (result.GetValue(option) is { } reserved && NodeReservation.Parse(reserved, out var error) is null)
                     result.AddError($"{option.Name}: {error}");
             }
+            if (result.GetValue(_evictionHard) is { } eviction && EvictionThresholds.Parse(eviction, out var evictionError) is null)
+                result.AddError($"--eviction-hard: {evictionError}");
             if (result.GetValue(_logMaxSize) is { } size && LogBytes(size) is null)
                 result.AddError($"--container-log-max-size \"{size}\" is not a size of at least 1Ki (10Mi, 512Ki)");
             if (result.GetValue(_logMaxFiles) is > 0 and < 2)
@@ -158,7 +169,8 @@ internal sealed class RuntimeFlags
         new ContainerLogLimits(LogBytes(parse.GetValue(_logMaxSize)!) ?? ContainerLogLimits.Default.MaxBytes, parse.GetValue(_logMaxFiles)),
         new ImageGcPolicy(parse.GetValue(_imageGcHigh), parse.GetValue(_imageGcLow), parse.GetValue(_imageMinimumAge), parse.GetValue(_imageGcPeriod)),
         (NodeReservation.Parse(parse.GetValue(_systemReserved) ?? "", out _) ?? NodeReservation.None)
-            .Plus(NodeReservation.Parse(parse.GetValue(_kubeReserved) ?? "", out _) ?? NodeReservation.None));
+            .Plus(NodeReservation.Parse(parse.GetValue(_kubeReserved) ?? "", out _) ?? NodeReservation.None),
+        EvictionThresholds.Parse(parse.GetValue(_evictionHard) ?? "", out _) ?? EvictionThresholds.Default);
 
     private static long? LogBytes(string size) =>
         Quantity.TryParse(size, out var quantity) && quantity.Value >= 1024 && quantity.Value <= long.MaxValue ? (long)quantity.Value : null;
@@ -167,7 +179,7 @@ internal sealed class RuntimeFlags
 /// <summary>How a node runs its pods, as its flags said.</summary>
 internal sealed record NodeRuntimeChoice(
     bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort, ContainerLogLimits LogLimits, ImageGcPolicy ImageGc,
-    NodeReservation Reserved)
+    NodeReservation Reserved, EvictionThresholds EvictionHard)
 {
     /// <summary>Starts the runtime: containerd and the pod network for real containers, or a simulated runtime.</summary>
     public async Task<NodeRuntime> StartAsync(string agentDir, string clusterCidr, ILoggerFactory loggers, CancellationToken cancellationToken)
@@ -176,11 +188,11 @@ internal sealed record NodeRuntimeChoice(
         {
             var network = new PodNetwork();
             var simulated = new SimulatedRuntime(network, TimeProvider.System);
-            return new NodeRuntime(simulated, simulated, network, null, null, null, null, null);
+            return new NodeRuntime(simulated, simulated, network, null, null, null, null, null, null);
         }
         var node = await ContainerdNode.StartAsync(
             new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)) { LogLimits = LogLimits, ImageGc = ImageGc }, loggers, cancellationToken);
-        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node.Stats, node);
+        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node.Stats, node.FreeUnusedImagesAsync, node);
     }
 }
 
@@ -190,7 +202,7 @@ internal sealed record NodeRuntimeChoice(
 /// </summary>
 internal sealed record NodeRuntime(
     IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, string? LogsDir, IStreamingRuntime? Streaming, NodeStats? Stats,
-    IAsyncDisposable? Owner)
+    Func<CancellationToken, Task>? ReclaimDisk, IAsyncDisposable? Owner)
     : IAsyncDisposable
 {
     /// <summary>The agent's endpoint serving its pods' logs, streams and usage to the API server, for a node with real containers.</summary>
@@ -199,6 +211,12 @@ internal sealed record NodeRuntime(
             ? Task.CompletedTask
             : new AgentEndpoint(System.Net.IPAddress.Parse(node.InternalIp), node.AgentPort, clusterCa, new ContainerLogs(Runtime, LogsDir, TimeProvider.System),
                 new ContainerStreams(Runtime, Streaming), () => Stats.Summary(node.Name), TimeProvider.System, loggers.CreateLogger<AgentEndpoint>()).RunAsync(cancellationToken);
+
+    /// <summary>The eviction of pods when the node runs short of memory or disk below <paramref name="thresholds"/>, for a node with real containers.</summary>
+    public Task EvictAsync(ApiClient client, string nodeName, string dataDir, EvictionThresholds thresholds, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        Stats is null
+            ? Task.CompletedTask
+            : new EvictionManager(client, nodeName, dataDir, thresholds, Stats, ReclaimDisk, TimeProvider.System, loggers).RunAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => Owner?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

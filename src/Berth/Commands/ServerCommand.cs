@@ -258,10 +258,11 @@ internal static class ServerCommand
                 var client = started.Client(api, name);
                 var node = started._runtime = await parts.Runtime.StartAsync(Path.Combine(dataDir, "agent"), parts.NodeIpam.ClusterCidr, loggers, cancellationToken);
                 var own = LocalMachine.Describe(name, new Dictionary<string, string> { ["node-role.kubernetes.io/control-plane"] = "" }, node.Runtime.Version, dataDir,
-                    parts.Runtime.AgentPort, parts.Runtime.Reserved);
+                    parts.Runtime.AgentPort, parts.Runtime.Reserved, parts.Runtime.EvictionHard);
                 var pods = new PodLifecycle(client, node.Runtime, node.Handlers, name, own.InternalIp, TimeProvider.System, loggers, volumesDir: node.VolumesDir);
                 running.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods, node.Network).RunAsync(cancellationToken));
                 running.Add(node.ServeAsync(own, api.CertificateAuthority, loggers, cancellationToken));
+                running.Add(node.EvictAsync(client, name, dataDir, parts.Runtime.EvictionHard, loggers, cancellationToken));
             }
             if (parts.SimulatedNodes > 0)
             {
