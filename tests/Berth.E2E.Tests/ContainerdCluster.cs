@@ -39,6 +39,9 @@ public sealed class ContainerdCluster : IAsyncLifetime
     /// <summary>The API server's address.</summary>
     public Uri Url => _server!.Url;
 
+    /// <summary>The administrator's kubeconfig, which kubectl and the official client library use.</summary>
+    public string KubeconfigPath => _server!.KubeconfigPath;
+
     public string AgentDir => Path.Combine(DataDir, "agent");
 
     public async Task InitializeAsync()

@@ -154,6 +154,63 @@ public sealed class StreamingTests(ContainerdCluster cluster) : IClassFixture<Co
     }
 
     [Fact]
+    public async Task PortForward_OfTheOfficialClientLibrary_OverTheWebSocketChannelProtocol_ReachesEachPort()
+    {
+        var ns = await ServersAsync("client-forward");
+        using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        using var socket = await client.WebSocketNamespacedPodPortForwardAsync("servers", ns, [8080, 8081], "v4.channel.k8s.io", cancellationToken: deadline.Token);
+        using var demuxer = new k8s.StreamDemuxer(socket, k8s.StreamType.PortForward);
+        demuxer.Start();
+        var pages = await Task.WhenAll(GetAsync(demuxer, 0), GetAsync(demuxer, 1));
+
+        Assert.EndsWith("\r\n\r\nport 8080\n", pages[0], StringComparison.Ordinal);
+        Assert.EndsWith("\r\n\r\nport 8081\n", pages[1], StringComparison.Ordinal);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--wait=false");
+
+        async Task<string> GetAsync(k8s.StreamDemuxer streams, int port)
+        {
+            // The i-th port's data is channel 2i both ways.
+            using var stream = streams.GetStream((byte)(2 * port), (byte)(2 * port));
+            await stream.WriteAsync("GET /index.html HTTP/1.0\r\n\r\n"u8.ToArray(), deadline.Token);
+            var page = new System.Text.StringBuilder();
+            var buffer = new byte[4096];
+            while (!page.ToString().EndsWith('\n') || !page.ToString().Contains("\r\n\r\nport", StringComparison.Ordinal))
+            {
+                var read = await stream.ReadAsync(buffer, deadline.Token);
+                if (read == 0)
+                    break;
+                page.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+            }
+            return page.ToString();
+        }
+    }
+
+    [Fact]
+    public async Task Exec_OfTheOfficialClientLibrary_ReturnsTheOutputAndTheExitCode()
+    {
+        var ns = await ServersAsync("client-exec");
+        using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(cluster.KubeconfigPath));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        string? output = null, errors = null;
+
+        var code = await client.NamespacedPodExecAsync("servers", ns, "httpd", ["sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 3"], false,
+            async (_, stdout, stderr) =>
+            {
+                using var outReader = new StreamReader(stdout);
+                using var errReader = new StreamReader(stderr);
+                var read = await Task.WhenAll(outReader.ReadToEndAsync(deadline.Token), errReader.ReadToEndAsync(deadline.Token));
+                (output, errors) = (read[0], read[1]);
+            }, deadline.Token);
+
+        Assert.Equal(3, code);
+        Assert.Equal("to-stdout\n", output);
+        Assert.Equal("to-stderr\n", errors);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--wait=false");
+    }
+
+    [Fact]
     public async Task Exec_InAContainerThePodDoesNotHave_SaysWhichItHas()
     {
         var ns = await ServersAsync("nocontainer");

@@ -121,7 +121,7 @@ public sealed partial class AgentEndpoint(
                 await streams.ServeRemoteCommandAsync(stream, head, ns, pod, container, null, Streams(query), cancellationToken);
                 break;
             case ("GET" or "POST", ["portForward", var ns, var pod]):
-                await streams.ServePortForwardAsync(stream, head, ns, pod, cancellationToken);
+                await streams.ServePortForwardAsync(stream, head, ns, pod, [.. query["port"]], cancellationToken);
                 break;
             default:
                 await PlainResponses.RespondAsync(stream, 404, $"{method} {path}: not found", cancellationToken);

@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text;
 using Berth.Agent.Runtime;
 using Berth.Core.Networking;
@@ -10,8 +9,9 @@ namespace Berth.Agent.Streaming;
 /// <c>kubectl exec</c>, <c>attach</c> and <c>port-forward</c> as the API server passes them on: the agent finds the
 /// pod's running container (or sandbox), asks the runtime for a stream URL, connects to the runtime's stream server
 /// and only then switches protocols with the client, so that every failure is an HTTP answer the client can show.
-/// exec and attach over WebSocket go through <see cref="RemoteCommandBridge"/>; SPDY, and port-forward's SPDY inside
-/// WebSocket messages, are carried byte for byte.
+/// exec and attach over WebSocket go through <see cref="RemoteCommandBridge"/>, port-forward over the plain WebSocket
+/// protocol through <see cref="PortForwardBridge"/>; SPDY, and port-forward's SPDY inside WebSocket messages, are
+/// carried byte for byte.
 /// </summary>
 public sealed class ContainerStreams(IContainerRuntime runtime, IStreamingRuntime streaming)
 {
@@ -19,7 +19,7 @@ public sealed class ContainerStreams(IContainerRuntime runtime, IStreamingRuntim
     private const string PortForwardOverWebSocket = "SPDY/3.1+portforward.k8s.io";
 
     private static readonly string[] PortForwardProtocols = ["portforward.k8s.io"];
-    private static readonly string[] PortForwardWebSocketProtocols = [PortForwardOverWebSocket];
+    private static readonly string[] PortForwardWebSocketProtocols = [PortForwardOverWebSocket, PortForwardBridge.Protocol];
 
     /// <summary>exec or attach (<paramref name="command"/> null) of a pod's container.</summary>
     public Task ServeRemoteCommandAsync(Stream connection, HttpHead request, string ns, string pod, string container, IReadOnlyList<string>? command,
@@ -36,26 +36,49 @@ public sealed class ContainerStreams(IContainerRuntime runtime, IStreamingRuntim
             (client, protocol, runtimeConnection) => RemoteCommandBridge.RunAsync(client, protocol, runtimeConnection, streams, cancellationToken),
             cancellationToken);
 
-    /// <summary>port-forward into a pod's network namespace; which ports, the client says per connection.</summary>
-    public Task ServePortForwardAsync(Stream connection, HttpHead request, string ns, string pod, CancellationToken cancellationToken) =>
-        ServeAsync(connection, request, PortForwardWebSocketProtocols, PortForwardProtocols, PortForwardProtocols,
+    /// <summary>
+    /// port-forward into a pod's network namespace: over SPDY (or SPDY in WebSocket messages, kubectl's) the client
+    /// names a port per connection; over the plain WebSocket protocol the request names them (<c>port</c>, upstream's
+    /// kubelet parameter, each a number or several separated by commas).
+    /// </summary>
+    public async Task ServePortForwardAsync(Stream connection, HttpHead request, string ns, string pod, IReadOnlyList<string> portParameters,
+        CancellationToken cancellationToken)
+    {
+        var ports = new List<int>();
+        if (WebSocketHandshake.IsRequested(request) && WebSocketHandshake.Choose(request, PortForwardWebSocketProtocols) == PortForwardBridge.Protocol
+            && PortForwardBridge.ParsePorts(portParameters, ports) is { } refusal)
+        {
+            await PlainResponses.RespondAsync(connection, 400, refusal, cancellationToken);
+            return;
+        }
+        await ServeAsync(connection, request, PortForwardWebSocketProtocols, PortForwardProtocols, PortForwardProtocols,
             async () =>
             {
                 var sandbox = (await runtime.ListPodSandboxesAsync(cancellationToken)).Where(s => s.Pod.Namespace == ns && s.Pod.Name == pod && s.Ready)
                     .MaxBy(s => s.CreatedAt) ?? throw new StreamTargetException(404, "pod does not exist");
                 return await streaming.PortForwardAsync(sandbox.Id, cancellationToken);
             },
-            (client, _, runtimeConnection) => WebSocketPipe.RunAsync(client, runtimeConnection, cancellationToken),
+            async (client, protocol, runtimeConnection) =>
+            {
+                if (protocol == PortForwardBridge.Protocol)
+                {
+                    await PortForwardBridge.RunAsync(client, runtimeConnection, ports, cancellationToken);
+                    return;
+                }
+                using var socket = WebSocketHandshake.Open(client);
+                await WebSocketPipe.RunAsync(socket, runtimeConnection, cancellationToken);
+            },
             cancellationToken);
+    }
 
     /// <summary>
     /// What exec, attach and port-forward share: the client's protocol checked, the stream URL found, the runtime's
     /// stream server connected to (offered <paramref name="webSocketRuntimeProtocols"/> for a WebSocket client, else
     /// <paramref name="spdyRuntimeProtocols"/> or, when null, what the SPDY client offered), then the switch with the
-    /// client: a WebSocket goes to <paramref name="overWebSocket"/>, SPDY is carried byte for byte.
+    /// client: a WebSocket's connection goes to <paramref name="overWebSocket"/> once answered, SPDY is carried byte for byte.
     /// </summary>
     private static async Task ServeAsync(Stream connection, HttpHead request, string[] webSocketProtocols, IEnumerable<string> webSocketRuntimeProtocols,
-        IEnumerable<string>? spdyRuntimeProtocols, Func<Task<Uri>> find, Func<WebSocket, string, Stream, Task> overWebSocket, CancellationToken cancellationToken)
+        IEnumerable<string>? spdyRuntimeProtocols, Func<Task<Uri>> find, Func<Stream, string, Stream, Task> overWebSocket, CancellationToken cancellationToken)
     {
         var webSocket = WebSocketHandshake.IsRequested(request);
         var protocol = webSocket ? WebSocketHandshake.Choose(request, webSocketProtocols) : null;
@@ -86,8 +109,8 @@ public sealed class ContainerStreams(IContainerRuntime runtime, IStreamingRuntim
         {
             if (webSocket)
             {
-                using var client = await WebSocketHandshake.AcceptAsync(connection, request, protocol!, cancellationToken);
-                await overWebSocket(client, protocol!, runtimeConnection);
+                await WebSocketHandshake.AnswerAsync(connection, request, protocol!, cancellationToken);
+                await overWebSocket(connection, protocol!, runtimeConnection);
             }
             else
             {

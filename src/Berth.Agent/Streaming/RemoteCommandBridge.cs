@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text;
 using Berth.Agent.Runtime;
 using Berth.Agent.Streaming.Spdy;
@@ -13,7 +12,7 @@ namespace Berth.Agent.Streaming;
 /// channel is a stream, and stdin's end is a FIN: what <c>kubectl cp</c> into a pod and <c>exec -i</c> with piped input
 /// need.
 /// </summary>
-internal sealed class RemoteCommandBridge : IDisposable
+internal sealed class RemoteCommandBridge
 {
     public const string V5 = "v5.channel.k8s.io";
     public const string V4 = "v4.channel.k8s.io";
@@ -27,24 +26,22 @@ internal sealed class RemoteCommandBridge : IDisposable
     private const byte Stdin = 0, Stdout = 1, Stderr = 2, Error = 3, Resize = 4, Close = 255;
     private static readonly byte[] Success = Encoding.UTF8.GetBytes("""{"metadata":{},"status":"Success"}""");
 
-    private readonly WebSocket _client;
+    private readonly ChannelWebSocket _client;
     private readonly bool _canCloseStdin;
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
 
-    private RemoteCommandBridge(WebSocket client, string protocol) => (_client, _canCloseStdin) = (client, protocol == V5);
+    private RemoteCommandBridge(ChannelWebSocket client, string protocol) => (_client, _canCloseStdin) = (client, protocol == V5);
 
     /// <summary>
     /// Runs until the command ends (its Status sent, the WebSocket closed) or the client leaves; <paramref name="protocol"/>
     /// is the one agreed with the client.
     /// </summary>
-    public static async Task RunAsync(WebSocket client, string protocol, Stream runtime, StreamOptions streams, CancellationToken cancellationToken)
+    public static async Task RunAsync(Stream client, string protocol, Stream runtime, StreamOptions streams, CancellationToken cancellationToken)
     {
         await using var session = new SpdySession(runtime);
-        using var bridge = new RemoteCommandBridge(client, protocol);
+        using var socket = new ChannelWebSocket(client);
+        var bridge = new RemoteCommandBridge(socket, protocol);
         await bridge.RunAsync(session, streams, cancellationToken);
     }
-
-    public void Dispose() => _sendLock.Dispose();
 
     private async Task RunAsync(SpdySession session, StreamOptions streams, CancellationToken cancellationToken)
     {
@@ -67,47 +64,34 @@ internal sealed class RemoteCommandBridge : IDisposable
             return;
         }
         var final = await status;
-        await SendAsync(Error, final.Length > 0 ? final : Success, stop.Token);
-        await _client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, stop.Token);
+        await _client.SendAsync(Error, final.Length > 0 ? final : Success, stop.Token);
+        await _client.CloseAsync(stop.Token);
         await stop.CancelAsync();
         await fromClient.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    /// <summary>Stdin, resizes and (v5) stdin's end, from the client's messages, until it closes.</summary>
+    /// <summary>Stdin, resizes and (v5) stdin's end, from the client's frames, until it closes.</summary>
     private async Task FromClientAsync(SpdyStream? stdin, SpdyStream? resize, CancellationToken cancellationToken)
     {
-        var buffer = new byte[32 * 1024];
-        var channel = -1;
         try
         {
-            while (true)
+            while (await _client.ReceiveAsync(cancellationToken) is var (channel, data))
             {
-                var received = await _client.ReceiveAsync(buffer, cancellationToken);
-                if (received.MessageType == WebSocketMessageType.Close)
-                    return;
-                var data = buffer.AsMemory(0, received.Count);
-                if (channel < 0 && data.Length > 0)
-                {
-                    channel = data.Span[0];
-                    data = data[1..];
-                }
                 switch (channel)
                 {
                     case Stdin when stdin is not null && data.Length > 0:
-                        await stdin.WriteAsync(data.ToArray(), cancellationToken);
+                        await stdin.WriteAsync(data, cancellationToken);
                         break;
                     case Resize when resize is not null && data.Length > 0:
-                        await resize.WriteAsync(data.ToArray(), cancellationToken);
+                        await resize.WriteAsync(data, cancellationToken);
                         break;
-                    case Close when _canCloseStdin && stdin is not null && data.Length > 0 && data.Span[0] == Stdin:
+                    case Close when _canCloseStdin && stdin is not null && data.Length > 0 && data[0] == Stdin:
                         await stdin.EndWriteAsync(cancellationToken);
                         break;
                 }
-                if (received.EndOfMessage)
-                    channel = -1;
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // The client is gone, or the command ended.
         }
@@ -120,9 +104,9 @@ internal sealed class RemoteCommandBridge : IDisposable
         try
         {
             await foreach (var data in stream.ReadAllAsync(cancellationToken))
-                await SendAsync(channel, data, cancellationToken);
+                await _client.SendAsync(channel, data, cancellationToken);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or IOException)
         {
             // The client is gone; the command's end is what matters now.
         }
@@ -134,21 +118,5 @@ internal sealed class RemoteCommandBridge : IDisposable
         await foreach (var data in stream.ReadAllAsync(cancellationToken))
             all.Write(data);
         return all.ToArray();
-    }
-
-    private async Task SendAsync(byte channel, byte[] data, CancellationToken cancellationToken)
-    {
-        var message = new byte[data.Length + 1];
-        message[0] = channel;
-        data.CopyTo(message, 1);
-        await _sendLock.WaitAsync(cancellationToken);
-        try
-        {
-            await _client.SendAsync(message, WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
-        }
-        finally
-        {
-            _sendLock.Release();
-        }
     }
 }

@@ -20,8 +20,8 @@ internal static class WebSocketHandshake
         return supported.FirstOrDefault(offered.Contains);
     }
 
-    /// <summary>Answers 101 with <paramref name="protocol"/> and returns the WebSocket over <paramref name="connection"/>.</summary>
-    public static async Task<WebSocket> AcceptAsync(Stream connection, HttpHead request, string protocol, CancellationToken cancellationToken)
+    /// <summary>Answers 101 with <paramref name="protocol"/>: the connection speaks WebSocket from here on.</summary>
+    public static async Task AnswerAsync(Stream connection, HttpHead request, string protocol, CancellationToken cancellationToken)
     {
 #pragma warning disable CA5350 // RFC 6455 names SHA-1 for the accept key; it proves nothing secret.
         var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(request.Value("Sec-WebSocket-Key") + KeyGuid)));
@@ -35,8 +35,13 @@ internal static class WebSocketHandshake
         ]);
         await connection.WriteAsync(Encoding.ASCII.GetBytes(head), cancellationToken);
         await connection.FlushAsync(cancellationToken);
-        // The protocol is not given to .NET, which refuses names that are not RFC tokens: SPDY/3.1+portforward.k8s.io.
-        // Clients ping every few seconds (kubectl every 5); the server need not.
-        return WebSocket.CreateFromStream(connection, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
     }
+
+    /// <summary>.NET's WebSocket over an answered connection, for carrying whole messages.</summary>
+    /// <remarks>
+    /// The protocol is not given to .NET, which refuses names that are not RFC tokens: SPDY/3.1+portforward.k8s.io.
+    /// Clients ping every few seconds (kubectl every 5); the server need not.
+    /// </remarks>
+    public static WebSocket Open(Stream connection) =>
+        WebSocket.CreateFromStream(connection, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
 }

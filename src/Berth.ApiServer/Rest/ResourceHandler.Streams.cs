@@ -35,7 +35,9 @@ internal sealed partial class ResourceHandler
         string path;
         if (target.Subresource == "portforward")
         {
-            path = $"portForward/{ns}/{Uri.EscapeDataString(name)}";
+            // The WebSocket protocol's ports, under the parameter name the node takes (upstream's kubelet's).
+            var ports = query["ports"].OfType<string>().Select(p => "port=" + Uri.EscapeDataString(p)).ToList();
+            path = $"portForward/{ns}/{Uri.EscapeDataString(name)}" + (ports.Count > 0 ? "?" + string.Join('&', ports) : "");
         }
         else
         {
