@@ -228,6 +228,75 @@ public sealed class ConfigurationTests(ContainerdCluster cluster) : IClassFixtur
     }
 
     [Fact]
+    public async Task Containers_SeeTheServicesOfTheirNamespaceAsServiceLinks_UnlessThePodTurnsThemOff()
+    {
+        var ns = await cluster.NamespaceAsync("links");
+        // The cluster IP is given: allocating them is the services' issue.
+        await cluster.ApplyAsync(ns, $$$"""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: db-main}
+            spec:
+              clusterIP: 10.43.7.7
+              ports: [{name: sql, port: 5432}, {name: metrics, port: 9187, protocol: UDP}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: headless}
+            spec:
+              clusterIP: None
+              ports: [{port: 80}]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: linked}
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: app
+                image: {{{ContainerdCluster.Busybox}}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'env | grep -E "^(DB_MAIN|HEADLESS|URL)" | sort']
+                env:
+                - {name: URL, value: "postgres://$(DB_MAIN_SERVICE_HOST):$(DB_MAIN_SERVICE_PORT_SQL)/shop"}
+                - {name: DB_MAIN_SERVICE_PORT, value: "mine"}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: unlinked}
+            spec:
+              restartPolicy: Never
+              enableServiceLinks: false
+              containers:
+              - name: app
+                image: {{{ContainerdCluster.Busybox}}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'env | grep -c DB_MAIN || true']
+            """);
+        await cluster.Kubectl.SucceedAsync("wait", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded", "pod/linked", "pod/unlinked", "--timeout=55s");
+
+        Assert.Equal("""
+            DB_MAIN_PORT=tcp://10.43.7.7:5432
+            DB_MAIN_PORT_5432_TCP=tcp://10.43.7.7:5432
+            DB_MAIN_PORT_5432_TCP_ADDR=10.43.7.7
+            DB_MAIN_PORT_5432_TCP_PORT=5432
+            DB_MAIN_PORT_5432_TCP_PROTO=tcp
+            DB_MAIN_PORT_9187_UDP=udp://10.43.7.7:9187
+            DB_MAIN_PORT_9187_UDP_ADDR=10.43.7.7
+            DB_MAIN_PORT_9187_UDP_PORT=9187
+            DB_MAIN_PORT_9187_UDP_PROTO=udp
+            DB_MAIN_SERVICE_HOST=10.43.7.7
+            DB_MAIN_SERVICE_PORT=mine
+            DB_MAIN_SERVICE_PORT_METRICS=9187
+            DB_MAIN_SERVICE_PORT_SQL=5432
+            URL=postgres://10.43.7.7:5432/shop
+
+            """, (await cluster.Kubectl.SucceedAsync("logs", "-n", ns, "linked")).Out);
+        Assert.Equal("0\n", (await cluster.Kubectl.SucceedAsync("logs", "-n", ns, "unlinked")).Out);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=55s");
+    }
+
+    [Fact]
     public async Task Container_WhoseSecretIsMissing_WaitsWithCreateContainerConfigErrorUntilItExists()
     {
         var ns = await cluster.NamespaceAsync("missing");

@@ -11,8 +11,9 @@ namespace Berth.Agent.Pods;
 /// <summary>
 /// A container's environment as upstream's kubelet makes it: <c>envFrom</c> sources in order (ConfigMaps and Secrets,
 /// with their prefix), then <c>env</c> entries (plain values with <c>$(VAR)</c> references to earlier ones, and values
-/// from ConfigMap and Secret keys, the pod's fields and the container's resources); the container's command and args
-/// get their <c>$(VAR)</c> references expanded too. A missing source that is not optional leaves the container waiting
+/// from ConfigMap and Secret keys, the pod's fields and the container's resources), then the service links
+/// (<see cref="ServiceLinks"/>) the container does not set itself; the container's command and args get their
+/// <c>$(VAR)</c> references expanded too. A missing source that is not optional leaves the container waiting
 /// with <c>CreateContainerConfigError</c>.
 /// </summary>
 internal sealed partial class ContainerEnvironment(ApiClient client, string nodeName, string hostIp)
@@ -25,11 +26,15 @@ internal sealed partial class ContainerEnvironment(ApiClient client, string node
         var sources = new Sources(client, ns);
         var env = new List<KeyValuePair<string, string>>();
         var byName = new Dictionary<string, string>(StringComparer.Ordinal);
+        // $(VAR) finds the container's own variables first, then the service links'.
+        var links = await ServiceLinks.ForAsync(client, pod, cancellationToken);
+        var known = new Dictionary<string, string>(links, StringComparer.Ordinal);
         void Set(string name, string value)
         {
             if (byName.ContainsKey(name))
                 env.RemoveAll(e => e.Key == name);
             byName[name] = value;
+            known[name] = value;
             env.Add(KeyValuePair.Create(name, value));
         }
 
@@ -52,18 +57,20 @@ internal sealed partial class ContainerEnvironment(ApiClient client, string node
             var name = entry["name"]?.ToString() ?? "";
             if (entry["valueFrom"] is not JsonObject valueFrom)
             {
-                Set(name, Expand(entry["value"]?.ToString() ?? "", byName));
+                Set(name, Expand(entry["value"]?.ToString() ?? "", known));
                 continue;
             }
             if (await ValueFromAsync(valueFrom, pod, sandbox, container, sources, cancellationToken) is { } value)
                 Set(name, value);
         }
 
+        // The links come after the container's own variables, and never in place of one.
+        env.AddRange(links.Where(l => !byName.ContainsKey(l.Key)).OrderBy(l => l.Key, StringComparer.Ordinal));
         var spec = container.DeepClone().AsObject();
         foreach (var part in new[] { "command", "args" })
         {
             if (spec[part] is JsonArray items)
-                spec[part] = new JsonArray([.. items.Select(i => (JsonNode?)JsonValue.Create(Expand(i?.ToString() ?? "", byName)))]);
+                spec[part] = new JsonArray([.. items.Select(i => (JsonNode?)JsonValue.Create(Expand(i?.ToString() ?? "", known)))]);
         }
         return (env, spec);
     }
