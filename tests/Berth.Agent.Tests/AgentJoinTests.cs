@@ -134,13 +134,13 @@ public sealed class AgentJoinTests(JoinClusterFixture cluster) : IClassFixture<J
         using var dataDir = new TempDirectory("agent");
         await using var agent = BerthAgentProcess.Start(JoinClusterFixture.Binary, cluster.Server.Url, cluster.Server.ReadJoinToken(), "never", dataDir.Path,
             "--runtime", "docker", "--container-runtime-endpoint", "/run/containerd.sock", "--image-gc-high-threshold", "70", "--image-gc-low-threshold", "90",
-            "--eviction-hard", "pid.available<10%");
+            "--eviction-hard", "nodefs.inodesFree<5%");
 
         Assert.NotEqual(0, await agent.WaitForExitAsync(Deadline));
         Assert.Contains("--runtime must be cri or simulated, not \"docker\"", agent.Output, StringComparison.Ordinal);
         Assert.Contains("--container-runtime-endpoint must be unix:///path/to/socket, not \"/run/containerd.sock\"", agent.Output, StringComparison.Ordinal);
         Assert.Contains("--image-gc-low-threshold (90) must be less than --image-gc-high-threshold (70)", agent.Output, StringComparison.Ordinal);
-        Assert.Contains("--eviction-hard: unsupported eviction signal \"pid.available\"", agent.Output, StringComparison.Ordinal);
+        Assert.Contains("--eviction-hard: unsupported eviction signal \"nodefs.inodesFree\"", agent.Output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(dataDir.Path, "agent")));
     }
 

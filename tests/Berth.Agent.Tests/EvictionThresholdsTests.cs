@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
+using Berth.Agent.Pods;
 using Berth.Agent.Pods.Eviction;
 
 namespace Berth.Agent.Tests;
@@ -20,12 +22,38 @@ public sealed class EvictionThresholdsTests
 
     [Theory]
     [InlineData("memory.available=1Gi", "\"memory.available=1Gi\" is not signal<amount (memory.available<100Mi)")]
-    [InlineData("pid.available<10%", "unsupported eviction signal \"pid.available\" (Berth watches memory.available and nodefs.available)")]
+    [InlineData("nodefs.inodesFree<5%", "unsupported eviction signal \"nodefs.inodesFree\" (Berth watches memory.available, nodefs.available and pid.available)")]
     [InlineData("nodefs.available<120%", "\"120%\" for nodefs.available is neither a quantity (100Mi) nor a percentage (10%)")]
     public void Parse_RefusesWhatItCannotWatch_SayingWhy(string text, string message)
     {
         Assert.Null(EvictionThresholds.Parse(text, out var error));
         Assert.Equal(message, error);
+    }
+
+    [Fact]
+    public void Pressure_IsEachSignalUnderItsThreshold()
+    {
+        var thresholds = EvictionThresholds.Parse("memory.available<1Gi,nodefs.available<10%,pid.available<1000", out _)!;
+        var gib = 1024m * 1024 * 1024;
+
+        Assert.Equal(new NodePressure(false, false, false), LocalMachine.Pressure(new NodeResourceReading(2 * gib, 8 * gib, 20, 100, 30000, 32768), thresholds));
+        Assert.Equal(new NodePressure(true, true, true), LocalMachine.Pressure(new NodeResourceReading(gib - 1, 8 * gib, 9, 100, 999, 32768), thresholds));
+        Assert.Equal(new NodePressure(false, false, false), LocalMachine.Pressure(new NodeResourceReading(0, 8 * gib, 0, 100, 0, 32768), EvictionThresholds.Parse("", out _)!));
+    }
+
+    [Theory]
+    [InlineData("MemoryPressure", "BestEffort", "The node had condition: [MemoryPressure]. ")]
+    [InlineData("MemoryPressure", "Burstable", null)]
+    [InlineData("DiskPressure", "Guaranteed", "The node had condition: [DiskPressure]. ")]
+    [InlineData("PIDPressure", "Burstable", "The node had condition: [PIDPressure]. ")]
+    public void PressureRefusal_RefusesWhatUpstreamsKubeletRefuses(string condition, string qosClass, string? message)
+    {
+        var pod = JsonNode.Parse($$$"""{"spec": {"priority": 0}, "status": {"qosClass": "{{{qosClass}}}"}}""")!.AsObject();
+        var node = JsonNode.Parse($$$"""{"status": {"conditions": [{"type": "Ready", "status": "True"}, {"type": "{{{condition}}}", "status": "True"}]}}""")!.AsObject();
+
+        Assert.Equal(message, PodAdmission.PressureRefusal(pod, node)?.Message);
+        pod["spec"]!["priority"] = 2_000_000_000;
+        Assert.Null(PodAdmission.PressureRefusal(pod, node));
     }
 
     [Theory]

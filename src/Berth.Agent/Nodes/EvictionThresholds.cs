@@ -5,13 +5,15 @@ namespace Berth.Agent.Nodes;
 
 /// <summary>
 /// The node's hard eviction thresholds (upstream's <c>--eviction-hard</c>): below them, the node reports pressure and
-/// evicts pods. Berth watches <c>memory.available</c> and <c>nodefs.available</c> (the disk of the node's data
-/// folder, which holds its images too), each as a quantity (<c>100Mi</c>) or a share of the capacity (<c>10%</c>).
+/// evicts pods. Berth watches <c>memory.available</c>, <c>nodefs.available</c> (the disk of the node's data folder,
+/// which holds its images too) and <c>pid.available</c> (process IDs), each as a quantity (<c>100Mi</c>, <c>1000</c>)
+/// or a share of the capacity (<c>10%</c>).
 /// </summary>
 public sealed class EvictionThresholds
 {
     public const string MemoryAvailable = "memory.available";
     public const string NodeFsAvailable = "nodefs.available";
+    public const string PidAvailable = "pid.available";
 
     private EvictionThresholds(IReadOnlyDictionary<string, EvictionThreshold> bySignal) => BySignal = bySignal;
 
@@ -24,6 +26,8 @@ public sealed class EvictionThresholds
 
     public EvictionThreshold? NodeFs => BySignal.GetValueOrDefault(NodeFsAvailable);
 
+    public EvictionThreshold? Pids => BySignal.GetValueOrDefault(PidAvailable);
+
     /// <summary>Thresholds from <c>signal&lt;amount</c> pairs separated by commas, or null with the reason.</summary>
     public static EvictionThresholds? Parse(string text, out string? error)
     {
@@ -35,9 +39,9 @@ public sealed class EvictionThresholds
                 error = $"\"{part}\" is not signal<amount (memory.available<100Mi)";
                 return null;
             }
-            if (signal is not (MemoryAvailable or NodeFsAvailable))
+            if (signal is not (MemoryAvailable or NodeFsAvailable or PidAvailable))
             {
-                error = $"unsupported eviction signal \"{signal}\" (Berth watches {MemoryAvailable} and {NodeFsAvailable})";
+                error = $"unsupported eviction signal \"{signal}\" (Berth watches {MemoryAvailable}, {NodeFsAvailable} and {PidAvailable})";
                 return null;
             }
             if (amount.EndsWith('%') && decimal.TryParse(amount[..^1], NumberStyles.Number, CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100)
@@ -59,10 +63,10 @@ public sealed class EvictionThresholds
     }
 }
 
-/// <summary>One threshold: a signal and how little of it is too little, as bytes or as a percentage of the capacity.</summary>
+/// <summary>One threshold: a signal and how little of it is too little, as an amount (bytes, process IDs) or as a percentage of the capacity.</summary>
 public sealed record EvictionThreshold(string Signal, decimal? Bytes, decimal? Percent)
 {
-    /// <summary>The threshold in bytes, for a resource of <paramref name="capacity"/> bytes.</summary>
+    /// <summary>The threshold as an amount, for a resource of <paramref name="capacity"/>.</summary>
     public decimal BytesOf(decimal capacity) => Bytes ?? decimal.Floor(capacity * Percent!.Value / 100);
 
     /// <summary>Whether <paramref name="available"/> of <paramref name="capacity"/> is under the threshold.</summary>

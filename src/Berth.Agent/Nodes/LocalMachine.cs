@@ -40,21 +40,28 @@ public static class LocalMachine
     /// <summary>Whole cores as such (<c>2</c>), else millicores (<c>1500m</c>), as quantities are written.</summary>
     private static string Millicores(long millicores) => millicores % 1000 == 0 ? Invariant(millicores / 1000) : Invariant(millicores) + "m";
 
-    /// <summary>How much memory this machine has and has available, and the same of the disk where <paramref name="dataDir"/> lives.</summary>
+    /// <summary>How much memory this machine has and has available, the same of the disk where <paramref name="dataDir"/> lives, and of process IDs.</summary>
     public static NodeResourceReading Observe(string dataDir)
     {
         var disk = DriveInfo.GetDrives()
             .Where(d => d.IsReady && (dataDir + "/").StartsWith(d.RootDirectory.FullName.TrimEnd('/') + "/", StringComparison.Ordinal))
             .MaxBy(d => d.RootDirectory.FullName.Length);
+        var pidMax = decimal.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim(), System.Globalization.CultureInfo.InvariantCulture);
         return new NodeResourceReading(MemoryKibibytes("MemAvailable:") * 1024m, MemoryKibibytes("MemTotal:") * 1024m,
-            disk?.AvailableFreeSpace ?? 0, disk?.TotalSize ?? 0);
+            disk?.AvailableFreeSpace ?? 0, disk?.TotalSize ?? 0, pidMax - Tasks(), pidMax);
     }
 
-    /// <summary>Whether a reading is under the memory or disk threshold.</summary>
+    /// <summary>The processes and threads that hold an ID now: /proc/loadavg's fourth field is running/total.</summary>
+    private static decimal Tasks() =>
+        File.ReadAllText("/proc/loadavg").Split(' ') is [_, _, _, var entities, ..] && entities.Split('/') is [_, var total]
+            ? decimal.Parse(total, System.Globalization.CultureInfo.InvariantCulture)
+            : 0;
+
+    /// <summary>Whether a reading is under the memory, disk or process ID threshold.</summary>
     public static NodePressure Pressure(NodeResourceReading reading, EvictionThresholds thresholds) => new(
         thresholds.Memory?.IsMet(reading.MemoryAvailable, reading.MemoryCapacity) == true,
         reading.DiskCapacity > 0 && thresholds.NodeFs?.IsMet(reading.DiskAvailable, reading.DiskCapacity) == true,
-        Pids: false);
+        reading.PidCapacity > 0 && thresholds.Pids?.IsMet(reading.PidsAvailable, reading.PidCapacity) == true);
 
     /// <summary>The labels every node registers with, and <paramref name="extra"/> ones (a role, say).</summary>
     public static Dictionary<string, string> Labels(string nodeName, IReadOnlyDictionary<string, string> extra)
@@ -109,5 +116,6 @@ public static class LocalMachine
     private static string Read(string path) => File.Exists(path) ? File.ReadAllText(path).Trim() : "";
 }
 
-/// <summary>What the node has of memory and disk, and how much of each is available, in bytes.</summary>
-public readonly record struct NodeResourceReading(decimal MemoryAvailable, decimal MemoryCapacity, decimal DiskAvailable, decimal DiskCapacity);
+/// <summary>What the node has of memory and disk (bytes) and of process IDs, and how much of each is available.</summary>
+public readonly record struct NodeResourceReading(decimal MemoryAvailable, decimal MemoryCapacity, decimal DiskAvailable, decimal DiskCapacity,
+    decimal PidsAvailable = 0, decimal PidCapacity = 0);

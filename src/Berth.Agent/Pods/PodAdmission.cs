@@ -61,19 +61,19 @@ internal static class PodAdmission
     }
 
     /// <summary>
-    /// Upstream's eviction admission: under memory pressure a BestEffort pod is refused (unless it tolerates the
-    /// memory-pressure taint), under disk pressure every pod; system-critical pods always run.
+    /// Upstream's eviction admission: under memory pressure alone a BestEffort pod is refused (unless it tolerates the
+    /// memory-pressure taint), under disk or process ID pressure every pod; system-critical pods always run.
     /// </summary>
     public static (string Reason, string Message)? PressureRefusal(JsonObject pod, JsonObject node)
     {
         var spec = pod["spec"] as JsonObject ?? [];
-        if (spec["priority"] is JsonValue priority && priority.TryGetValue<long>(out var value) && value >= SystemCriticalPriority)
+        if (long.TryParse(spec["priority"]?.ToJsonString(), CultureInfo.InvariantCulture, out var priority) && priority >= SystemCriticalPriority)
             return null;
         var pressing = (node["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
-            .Where(c => c["status"]?.ToString() == "True" && c["type"]?.ToString() is "MemoryPressure" or "DiskPressure")
+            .Where(c => c["status"]?.ToString() == "True" && c["type"]?.ToString() is "MemoryPressure" or "DiskPressure" or "PIDPressure")
             .Select(c => c["type"]!.ToString()).ToList();
-        if (pressing.Contains("DiskPressure"))
-            return ("Evicted", "The node had condition: [DiskPressure]. ");
+        if (pressing.Any(c => c != "MemoryPressure"))
+            return ("Evicted", $"The node had condition: [{string.Join(' ', pressing)}]. ");
         var memoryTaint = new JsonObject { ["key"] = "node.kubernetes.io/memory-pressure", ["effect"] = "NoSchedule" };
         if (pressing.Contains("MemoryPressure") && pod["status"]?["qosClass"]?.ToString() == "BestEffort" && !Tolerations.Tolerate(spec["tolerations"] as JsonArray, memoryTaint))
             return ("Evicted", "The node had condition: [MemoryPressure]. ");

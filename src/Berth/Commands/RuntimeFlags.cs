@@ -90,7 +90,7 @@ internal sealed class RuntimeFlags
 
     private readonly Option<string> _evictionHard = new("--eviction-hard")
     {
-        Description = "Below what the node evicts pods: memory.available<100Mi,nodefs.available<10% (quantities or percentages).",
+        Description = "Below what the node evicts pods: memory.available<100Mi,nodefs.available<10%, also pid.available<N (amounts or percentages).",
         DefaultValueFactory = _ => "memory.available<100Mi,nodefs.available<10%",
     };
 

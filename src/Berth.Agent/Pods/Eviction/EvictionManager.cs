@@ -15,7 +15,7 @@ namespace Berth.Agent.Pods.Eviction;
 /// is under its threshold the node reclaims what it can by itself (unused images, for the disk) and, if that was not
 /// enough, evicts one pod: it fails with reason <c>Evicted</c> and upstream's message, and its containers are
 /// stopped. For memory, pods using more than they request go first, then lower priorities, then the largest excess;
-/// for the disk, lower priorities first, then the newest. System-critical pods are never evicted.
+/// for the disk and process IDs, lower priorities first, then the newest. System-critical pods are never evicted.
 /// </summary>
 public sealed partial class EvictionManager(ApiClient client, string nodeName, string dataDir, EvictionThresholds thresholds, NodeStats stats,
     Func<CancellationToken, Task>? reclaimDisk, TimeProvider time, ILoggerFactory loggers)
@@ -58,6 +58,7 @@ public sealed partial class EvictionManager(ApiClient client, string nodeName, s
         var (resource, threshold, available, capacity) =
             thresholds.Memory is { } memory && memory.IsMet(reading.MemoryAvailable, reading.MemoryCapacity) ? ("memory", memory, reading.MemoryAvailable, reading.MemoryCapacity)
             : thresholds.NodeFs is { } disk && reading.DiskCapacity > 0 && disk.IsMet(reading.DiskAvailable, reading.DiskCapacity) ? ("ephemeral-storage", disk, reading.DiskAvailable, reading.DiskCapacity)
+            : thresholds.Pids is { } pids && reading.PidCapacity > 0 && pids.IsMet(reading.PidsAvailable, reading.PidCapacity) ? ("pids", pids, reading.PidsAvailable, reading.PidCapacity)
             : default;
         if (resource is null)
             return;
@@ -69,13 +70,15 @@ public sealed partial class EvictionManager(ApiClient client, string nodeName, s
             .Where(p => p["metadata"]?["deletionTimestamp"] is null && p["status"]?["phase"]?.ToString() is not ("Succeeded" or "Failed") && Priority(p) < PodAdmission.SystemCriticalPriority)
             .ToList();
         var usage = stats.ContainersByPod();
-        var victim = resource == "memory" ? RankedForMemory(pods, usage).FirstOrDefault() : RankedForDisk(pods).FirstOrDefault();
+        var victim = resource == "memory" ? RankedForMemory(pods, usage).FirstOrDefault() : RankedByPriorityThenNewest(pods).FirstOrDefault();
         if (victim is null)
         {
             Log.NothingToEvict(_logger, resource);
             return;
         }
-        var message = Message(victim, resource, threshold.BytesOf(capacity), available, usage);
+        var message = resource == "pids"
+            ? $"The node was low on resource: pids. Threshold quantity: {threshold.BytesOf(capacity)}, available: {available}. "
+            : Message(victim, resource, threshold.BytesOf(capacity), available, usage);
         await EvictAsync(victim, message, cancellationToken);
     }
 
@@ -91,7 +94,8 @@ public sealed partial class EvictionManager(ApiClient client, string nodeName, s
             .ThenByDescending(p => p.Excess)
             .Select(p => p.Pod);
 
-    private static IEnumerable<JsonObject> RankedForDisk(List<JsonObject> pods) =>
+    /// <summary>For the disk and process IDs, which Berth does not count per pod: lower priorities first, then the newest.</summary>
+    private static IEnumerable<JsonObject> RankedByPriorityThenNewest(List<JsonObject> pods) =>
         pods.OrderBy(Priority).ThenByDescending(p => p["metadata"]?["creationTimestamp"]?.ToString(), StringComparer.Ordinal);
 
     private async Task EvictAsync(JsonObject pod, string message, CancellationToken cancellationToken)
