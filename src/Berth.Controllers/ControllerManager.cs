@@ -31,6 +31,7 @@ public sealed partial class ControllerManager(ApiClient client, ILoggerFactory l
         KeepRunningAsync("taint-eviction-controller", new TaintEviction.TaintEvictionController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("namespace", new Namespaces.NamespaceController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("persistentvolume-binder", new Volumes.PersistentVolumeBinder(client, loggerFactory, time).RunAsync, cancellationToken),
+        KeepRunningAsync("volume-protection", new Volumes.VolumeProtectionController(client, loggerFactory, time).RunAsync, cancellationToken),
         KeepRunningAsync("csrapproving", new CsrApprovingController(client, loggerFactory, time).RunAsync, cancellationToken),
         rootCaPem is null
             ? Task.CompletedTask

@@ -85,6 +85,65 @@ public sealed class PersistentVolumeBinderTests(ControlPlaneFixture cluster) : I
         await cluster.Kubectl.SucceedAsync("delete", "pv", "-l", $"test={_id}", "--wait=false");
     }
 
+    [Fact]
+    public async Task DeletingAClaimAPodUses_WaitsForThePod_AndItsBoundVolumeWaitsForTheClaim()
+    {
+        var ns = "protect-" + _id;
+        await cluster.Kubectl.SucceedAsync("create", "namespace", ns);
+        await ApplyAsync(Volume("kept", "1Gi", "ReadWriteOnce") + Volume("spare", "1Gi", "ReadWriteOnce") + $$$"""
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata:
+              name: used
+              namespace: {{{ns}}}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Gi}}
+              storageClassName: ""
+              selector:
+                matchLabels: {test: "{{{_id}}}"}
+            ---
+            apiVersion: v1
+            kind: PersistentVolumeClaim
+            metadata:
+              name: idle
+              namespace: {{{ns}}}
+            spec:
+              accessModes: [ReadWriteOnce]
+              resources: {requests: {storage: 1Gi}}
+              storageClassName: ""
+              selector:
+                matchLabels: {test: "{{{_id}}}"}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: user
+              namespace: {{{ns}}}
+            spec:
+              containers: [{name: app, image: busybox}]
+              volumes: [{name: data, persistentVolumeClaim: {claimName: used}}]
+            """);
+        await Eventually.TrueAsync(async () => await PhaseAsync("pvc", "used", ns) == "Bound", Deadline, "the claim to be bound");
+        Assert.Equal("kubernetes.io/pvc-protection", (string?)(await GetAsync("pvc", "used", ns))["metadata"]!["finalizers"]![0]);
+        Assert.Equal("kubernetes.io/pv-protection", (string?)(await GetAsync("pv", Name("spare")))["metadata"]!["finalizers"]![0]);
+
+        await Eventually.TrueAsync(async () => await PhaseAsync("pvc", "idle", ns) == "Bound", Deadline, "the idle claim to be bound");
+        var kept = (string)(await GetAsync("pvc", "used", ns))["spec"]!["volumeName"]!;
+        await cluster.Kubectl.SucceedAsync("delete", "pvc", "used", "idle", "-n", ns, "--wait=false");
+        await cluster.Kubectl.SucceedAsync("delete", "pv", kept, "--wait=false");
+        // Once the idle claim, deleted with it, has gone, the used one has been looked at too: it stays, Terminating.
+        await Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("get", "pvc", "idle", "-n", ns)).ExitCode != 0, Deadline, "the idle claim to go");
+        Assert.NotNull((await GetAsync("pvc", "used", ns))["metadata"]!["deletionTimestamp"]);
+        Assert.Equal("Bound", await PhaseAsync("pv", kept));
+
+        await cluster.Kubectl.SucceedAsync("delete", "pod", "user", "-n", ns, "--grace-period=0", "--force");
+        await Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("get", "pvc", "used", "-n", ns)).ExitCode != 0, Deadline, "the claim to go");
+        await Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("get", "pv", kept)).ExitCode != 0, Deadline, "the volume to go");
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--wait=false");
+        await cluster.Kubectl.SucceedAsync("delete", "pv", "-l", $"test={_id}", "--wait=false");
+    }
+
     public void Dispose() => _files.Dispose();
 
     private string Name(string volume) => $"{volume}-{_id}";

@@ -1,3 +1,4 @@
+using Berth.ApiServer.Admission;
 using Berth.ApiServer.Defaulting;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Security;
@@ -64,6 +65,7 @@ internal sealed partial class ResourceHandler
         await _priorityAdmission.AdmitAsync(resource, obj, cancellationToken);
         if (target.Namespace is { } ns)
             await _serviceAccountAdmission.AdmitAsync(resource, obj, ns, cancellationToken);
+        StorageProtectionAdmission.Admit(resource, obj);
 
         metadata["uid"] = Guid.NewGuid().ToString();
         metadata["creationTimestamp"] = Now();

@@ -136,7 +136,8 @@ public sealed class PersistentVolumeBinder
 
     private async Task<ReconcileResult> ReconcileVolumeAsync(string name, CancellationToken cancellationToken)
     {
-        if (_volumes.Get(null, name) is not { } volume || volume["metadata"]?["deletionTimestamp"] is not null)
+        // A volume being deleted still changes phase: protection lets it go once it is no longer Bound.
+        if (_volumes.Get(null, name) is not { } volume)
             return ReconcileResult.Done;
         var path = $"/api/v1/persistentvolumes/{name}";
         if (ClaimRef(volume) is not { } claimRef)
