@@ -28,7 +28,13 @@ internal sealed class Cycle(Profile profile)
             return Outcome.Failed(FailureMessage.For(0, []), null);
         var preFilter = profile.RunPreFilters(state, pod, snapshot);
         if (!preFilter.IsSuccess)
-            return Outcome.Failed(FailureMessage.ForPreFilter(nodes.Count, preFilter), null);
+        {
+            // The PreFilter's verdict is every node's; preemption is asked all the same, as upstream asks it.
+            var everywhere = nodes.ToDictionary(n => n.Name, _ => preFilter, StringComparer.Ordinal);
+            var afterPreFilter = PostFilter(state, pod, snapshot, everywhere);
+            var why = FailureMessage.ForPreFilter(nodes.Count, preFilter);
+            return Outcome.Failed(afterPreFilter?.Status.IsSuccess == false ? $"{why} {afterPreFilter.Status.Message}" : why, afterPreFilter);
+        }
 
         var (feasible, failures) = Filter(state, pod, nodes, nominations);
         if (feasible.Count == 0)

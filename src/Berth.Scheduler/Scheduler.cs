@@ -14,8 +14,8 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Scheduler;
 
 /// <summary>
-/// The scheduler: watches nodes, pods and namespaces (and, for its plugins, disruption budgets and the selectors of
-/// Services and controllers), takes the pods of its profiles that have no node one at a time from the queue, and runs
+/// The scheduler: watches nodes, pods and namespaces (and, for its plugins, disruption budgets, claims and volumes,
+/// and the selectors of Services and controllers), takes the pods of its profiles that have no node one at a time from the queue, and runs
 /// a cycle for each (see <see cref="Cycle"/>): the pod is assumed onto the node chosen and bound in the background, so
 /// the next pod is placed meanwhile; a pod that fits nowhere may preempt lower-priority pods, and kubectl users are
 /// told why it waits (a FailedScheduling event, the PodScheduled condition).
@@ -26,6 +26,8 @@ public sealed partial class Scheduler
     private static readonly ApiResource Pods = new("", "v1", "Pod", "pods", Namespaced: true, ["get", "list", "watch"]);
     private static readonly ApiResource Namespaces = new("", "v1", "Namespace", "namespaces", Namespaced: false, ["get", "list", "watch"]);
     private static readonly ApiResource Budgets = new("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", Namespaced: true, ["get", "list", "watch"]);
+    private static readonly ApiResource Claims = new("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", Namespaced: true, ["get", "list", "watch"]);
+    private static readonly ApiResource Volumes = new("", "v1", "PersistentVolume", "persistentvolumes", Namespaced: false, ["get", "list", "watch"]);
 
     /// <summary>What selects pods, for the default topology spreading of pods without constraints of their own.</summary>
     private static readonly (ApiResource Resource, string Kind)[] Owners =
@@ -51,6 +53,7 @@ public sealed partial class Scheduler
     private readonly Nominations _nominations = new();
     private readonly DisruptionBudgets _budgets = new();
     private readonly OwnerSelectors _owners = new();
+    private readonly VolumeClaims _claims = new();
     private readonly EventRecorder _recorder;
     private readonly SchedulingEvents _events;
     private readonly Dictionary<string, Cycle> _cycles;
@@ -64,7 +67,7 @@ public sealed partial class Scheduler
         _queue = new SchedulingQueue(time);
         _recorder = new EventRecorder(client, "default-scheduler", time, loggers.CreateLogger<EventRecorder>());
         _events = new SchedulingEvents(client, _recorder, time);
-        _cycles = configuration.Profiles(new PluginContext(client, _budgets, _owners)).ToDictionary(p => p.SchedulerName, p => new Cycle(p), StringComparer.Ordinal);
+        _cycles = configuration.Profiles(new PluginContext(client, _budgets, _owners, _claims)).ToDictionary(p => p.SchedulerName, p => new Cycle(p), StringComparer.Ordinal);
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -80,6 +83,23 @@ public sealed partial class Scheduler
             else
                 _budgets.Set(now);
         });
+        // A claim bound or a volume made may let a waiting pod run.
+        var claims = Watch(Claims, (old, now) =>
+        {
+            if (now is null)
+                _claims.RemoveClaim(old!);
+            else
+                _claims.SetClaim(now);
+            _queue.ClusterChanged();
+        });
+        var volumes = Watch(Volumes, (old, now) =>
+        {
+            if (now is null)
+                _claims.RemoveVolume(old!);
+            else
+                _claims.SetVolume(now);
+            _queue.ClusterChanged();
+        });
         var owners = Owners.Select(o => Watch(o.Resource, (old, now) =>
         {
             if (now is null)
@@ -88,12 +108,14 @@ public sealed partial class Scheduler
                 _owners.Set(o.Kind, now);
         }, SelectorOnly)).ToList();
         var watching = Task.WhenAll([nodes.RunAsync(cancellationToken), pods.RunAsync(cancellationToken),
-            namespaces.RunAsync(cancellationToken), budgets.RunAsync(cancellationToken), .. owners.Select(o => o.RunAsync(cancellationToken)),
+            namespaces.RunAsync(cancellationToken), budgets.RunAsync(cancellationToken), claims.RunAsync(cancellationToken), volumes.RunAsync(cancellationToken),
+            .. owners.Select(o => o.RunAsync(cancellationToken)),
             _recorder.RunAsync(cancellationToken)]);
         using var apiCalls = new SemaphoreSlim(MaxApiCallsInFlight);
         try
         {
-            await Task.WhenAll([nodes.Synced, pods.Synced, namespaces.Synced, budgets.Synced, .. owners.Select(o => o.Synced)]).WaitAsync(cancellationToken);
+            await Task.WhenAll([nodes.Synced, pods.Synced, namespaces.Synced, budgets.Synced, claims.Synced, volumes.Synced, .. owners.Select(o => o.Synced)])
+                .WaitAsync(cancellationToken);
             while (true)
             {
                 var key = await _queue.PopAsync(cancellationToken);

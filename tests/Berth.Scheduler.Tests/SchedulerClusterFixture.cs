@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Berth.Agent.Nodes;
 using Berth.Agent.Simulated;
 using Berth.Controllers.NodeIpam;
+using Berth.Controllers.Volumes;
 using Berth.Scheduler.Configuration;
 using Berth.Testing;
 using Berth.Testing.InProcess;
@@ -11,8 +12,8 @@ namespace Berth.Scheduler.Tests;
 
 /// <summary>
 /// An API server on a random loopback port (SQLite in a temp directory), three hollow nodes with 4 CPUs and 8Gi
-/// each, and the scheduler with the default profile (or the configuration a derived fixture gives); the real kubectl
-/// drives it.
+/// each, the scheduler with the default profile (or the configuration a derived fixture gives), node IPAM and the
+/// volume binder; the real kubectl drives it.
 /// </summary>
 public class SchedulerClusterFixture : IAsyncLifetime
 {
@@ -42,7 +43,9 @@ public class SchedulerClusterFixture : IAsyncLifetime
         var scheduler = new Scheduler(_server.Client(_server.Host.ControllerManagerCertificate), _configuration, TimeProvider.System, NullLoggerFactory.Instance);
         // Node IPAM gives the hollow nodes the pod CIDRs their pods' addresses come from.
         var ipam = new NodeIpamController(_server.Client(_server.Host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System);
-        _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token), ipam.RunAsync(_stopping.Token));
+        // The binder binds the claims that volume binding waits for.
+        var binder = new PersistentVolumeBinder(_server.Client(_server.Host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System);
+        _running = Task.WhenAll(nodes.RunAsync(_stopping.Token), scheduler.RunAsync(_stopping.Token), ipam.RunAsync(_stopping.Token), binder.RunAsync(_stopping.Token));
         await Eventually.TrueAsync(async () => (await Kubectl.RunAsync("get", "node", "sim-2")).ExitCode == 0, TimeSpan.FromSeconds(30), "the nodes to register");
     }
 

@@ -100,6 +100,32 @@ public sealed class SchedulerTests(SchedulerClusterFixture cluster) : IClassFixt
         await cluster.Kubectl.SucceedAsync("wait", "--for=condition=PodScheduled", "pod/gated", "-n", ns, "--timeout=30s");
     }
 
+    [Fact]
+    public async Task Pod_WithAClaim_WaitsForItToBeBound_ThenGoesWhereItsLocalVolumeIs()
+    {
+        var ns = await NamespaceAsync("claims");
+        var volume = "local-" + ns;
+        await CreateAsync(ns, "db", """{"containers":[{"name":"db","image":"registry.local/db:1"}],"volumes":[{"name":"data","persistentVolumeClaim":{"claimName":"data"}}]}""");
+        async Task<string?> WhyAsync() => (string?)(await cluster.GetAsync("get", "pod", "db", "-n", ns))["status"]?["conditions"]?[0]?["message"];
+
+        await Eventually.TrueAsync(async () => await WhyAsync() == "0/3 nodes are available: persistentvolumeclaim \"data\" not found. "
+            + "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.", TimeSpan.FromSeconds(30), "the missing claim to be named");
+        await cluster.Kubectl.SucceedAsync("create", "-n", ns, "-f", await cluster.Files.WriteAsync(
+            """{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"data"},"spec":{"accessModes":["ReadWriteOnce"],"storageClassName":"","resources":{"requests":{"storage":"1Gi"}}}}""", ".json"));
+        await Eventually.TrueAsync(async () => await WhyAsync() == "0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. "
+            + "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.", TimeSpan.FromSeconds(30), "the unbound claim to be named");
+        await cluster.Kubectl.SucceedAsync("create", "-f", await cluster.Files.WriteAsync("""
+            {"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"VOLUME"},"spec":{"capacity":{"storage":"1Gi"},"accessModes":["ReadWriteOnce"],
+             "storageClassName":"","local":{"path":"/mnt/disks/a"},"claimRef":{"namespace":"NAMESPACE","name":"data"},
+             "nodeAffinity":{"required":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/hostname","operator":"In","values":["sim-1"]}]}]}}}}
+            """.Replace("VOLUME", volume, StringComparison.Ordinal).Replace("NAMESPACE", ns, StringComparison.Ordinal), ".json"));
+
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=PodScheduled", "pod/db", "-n", ns, "--timeout=30s");
+        Assert.Equal("sim-1", (string?)(await cluster.GetAsync("get", "pod", "db", "-n", ns))["spec"]!["nodeName"]);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--wait=false");
+        await cluster.Kubectl.SucceedAsync("delete", "pv", volume, "--wait=false");
+    }
+
     private async Task<string> NamespaceAsync(string purpose)
     {
         var ns = $"{purpose}-{Guid.NewGuid().ToString("N")[..8]}";

@@ -14,11 +14,12 @@ using Berth.Scheduler.Plugins.NodeUnschedulable;
 using Berth.Scheduler.Plugins.PodTopologySpread;
 using Berth.Scheduler.Plugins.SchedulingGates;
 using Berth.Scheduler.Plugins.TaintToleration;
+using Berth.Scheduler.Plugins.VolumeBinding;
 
 namespace Berth.Scheduler.Configuration;
 
 /// <summary>What plugins may need from the scheduler: the API (none when a configuration is only validated), and the state it watches for them.</summary>
-public sealed record PluginContext(ApiClient? Client, DisruptionBudgets Budgets, OwnerSelectors Owners);
+public sealed record PluginContext(ApiClient? Client, DisruptionBudgets Budgets, OwnerSelectors Owners, VolumeClaims? Claims = null);
 
 /// <summary>
 /// Every plugin Berth has, by upstream name, with how to build it from its <c>pluginConfig</c> args; and upstream's
@@ -30,14 +31,14 @@ public static class PluginRegistry
     public static IReadOnlyList<(string Name, int Weight)> Defaults { get; } =
     [
         ("SchedulingGates", 0), ("PrioritySort", 0), ("NodeUnschedulable", 0), ("NodeName", 0), ("TaintToleration", 3),
-        ("NodeAffinity", 2), ("NodePorts", 0), ("NodeResourcesFit", 1), ("PodTopologySpread", 2), ("InterPodAffinity", 2), ("DefaultPreemption", 0),
+        ("NodeAffinity", 2), ("NodePorts", 0), ("NodeResourcesFit", 1), ("VolumeBinding", 0), ("PodTopologySpread", 2), ("InterPodAffinity", 2), ("DefaultPreemption", 0),
         ("NodeResourcesBalancedAllocation", 1), ("ImageLocality", 1), ("DefaultBinder", 0),
     ];
 
-    /// <summary>Upstream plugins Berth does not have yet (storage comes with volumes): a configuration may disable them, not enable them.</summary>
+    /// <summary>Upstream plugins Berth does not have (volume plugins it has no volumes for): a configuration may disable them, not enable them.</summary>
     public static IReadOnlySet<string> NotYetAvailable { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "VolumeRestrictions", "VolumeBinding", "VolumeZone", "NodeVolumeLimits", "EBSLimits", "GCEPDLimits", "AzureDiskLimits",
+        "VolumeRestrictions", "VolumeZone", "NodeVolumeLimits", "EBSLimits", "GCEPDLimits", "AzureDiskLimits",
     };
 
     private static readonly Dictionary<string, Func<JsonObject?, PluginContext, IPlugin>> Factories = new(StringComparer.Ordinal)
@@ -52,6 +53,7 @@ public static class PluginRegistry
         ["NodeResourcesFit"] = (args, _) => new NodeResourcesFit(PluginArgs.ScoringStrategy(args)),
         ["NodeResourcesBalancedAllocation"] = (args, _) => new NodeResourcesBalancedAllocation(PluginArgs.Resources(args?["resources"]) ?? ResourceAllocation.CpuAndMemory),
         ["ImageLocality"] = (_, _) => new ImageLocality(),
+        ["VolumeBinding"] = (_, context) => new VolumeBinding(context.Claims ?? new VolumeClaims()),
         ["PodTopologySpread"] = (args, context) =>
         {
             var (constraints, systemDefaulted) = PluginArgs.SpreadDefaults(args);
