@@ -60,8 +60,16 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
             Assert.Equal(name, created.Metadata.Name);
             Assert.Equal(created.Metadata.Uid, read.Metadata.Uid);
         }
-        // A definition goes once its objects are deleted, which its finalizer waits for; everything else at once.
+        // A definition goes once its objects are deleted, which its finalizer waits for; everything else at once,
+        // but claims and volumes, which storage protection keeps until its controller (not running here) lets them go.
         var path = resource.Namespaced ? $"{Prefix(resource)}/namespaces/default/{plural}/{name}" : $"{Prefix(resource)}/{plural}/{name}";
+        if (plural is "persistentvolumeclaims" or "persistentvolumes")
+        {
+            var (_, kept) = await server.SendAsync(HttpMethod.Get, path);
+            Assert.NotNull(kept?["metadata"]?["deletionTimestamp"]);
+            Assert.Equal(plural == "persistentvolumes" ? "kubernetes.io/pv-protection" : "kubernetes.io/pvc-protection", (string?)kept?["metadata"]?["finalizers"]?[0]);
+            await server.SendAsync(HttpMethod.Patch, path, """{"metadata":{"finalizers":null}}""", "application/merge-patch+json");
+        }
         await Eventually.TrueAsync(async () => (await server.SendAsync(HttpMethod.Get, path)).Code == 404,
             plural == "customresourcedefinitions" ? TimeSpan.FromSeconds(10) : TimeSpan.Zero, $"{name} to be gone");
     }

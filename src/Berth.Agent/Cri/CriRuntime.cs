@@ -29,6 +29,9 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
     private readonly ConcurrentDictionary<string, string> _sandboxIps = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ContainerStatus> _statuses = new(StringComparer.Ordinal);
 
+    /// <summary>The pod-level OOM kills already put down to a container, by pod uid.</summary>
+    private readonly Dictionary<string, long> _podOomKills = new(StringComparer.Ordinal);
+
     private readonly RegistryCredentials _credentials;
 
     private CriRuntime(GrpcChannel channel, CriPaths paths, RegistryCredentials credentials, string version)
@@ -107,6 +110,8 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
         if (sandbox is not null)
         {
             PodCgroups.Remove(_paths, sandbox.Pod.Uid);
+            lock (_podOomKills)
+                _podOomKills.Remove(sandbox.Pod.Uid);
             var logs = _paths.PodLogs(sandbox.Pod.Namespace, sandbox.Pod.Name, sandbox.Pod.Uid);
             if (Directory.Exists(logs))
                 Directory.Delete(logs, recursive: true);
@@ -239,9 +244,28 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
         var reason = status.Reason;
         if (state == ContainerState.Exited && reason.Length == 0)
             reason = status.ExitCode == 0 ? "Completed" : "Error";
+        if (state == ContainerState.Exited && reason == "Error" && status.ExitCode == 137 && item.Labels.TryGetValue(SandboxConfigs.PodUidLabel, out var uid)
+            && PodOomKilled(uid))
+        {
+            reason = "OOMKilled";
+        }
         return new ContainerStatus(item.Id, item.PodSandboxId, status.Metadata.Name, status.Metadata.Attempt, status.Image?.Image ?? item.Image?.Image ?? "",
             status.ImageRef, state, Time(status.CreatedAt) ?? DateTimeOffset.UnixEpoch, Time(status.StartedAt), Time(status.FinishedAt), status.ExitCode, reason,
             state == ContainerState.Exited ? TerminationMessages.Read(status) : "");
+    }
+
+    /// <summary>Whether a kill by the pod's memory limit is not yet put down to one of its containers; if so, this one takes it.</summary>
+    private bool PodOomKilled(string uid)
+    {
+        var kills = PodCgroups.OomKills(_paths, uid);
+        lock (_podOomKills)
+        {
+            var counted = _podOomKills.GetValueOrDefault(uid);
+            if (kills <= counted)
+                return false;
+            _podOomKills[uid] = counted + 1;
+            return true;
+        }
     }
 
     private static PodSandboxConfig SandboxIdentity(System.Text.Json.Nodes.JsonObject pod)

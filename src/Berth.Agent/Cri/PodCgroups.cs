@@ -79,6 +79,32 @@ internal static class PodCgroups
         }
     }
 
+    /// <summary>
+    /// How many processes the kernel killed for the pod's own memory limit (cgroup v1's <c>oom_kill</c> count of the
+    /// pod's cgroup; 0 without one). A container can reach the pod's limit before its own, since the pod's counts
+    /// the sandbox too, and containerd then sees no OOM of the container's.
+    /// </summary>
+    public static long OomKills(CriPaths paths, string uid)
+    {
+        foreach (var qos in new[] { "Guaranteed", "Burstable", "BestEffort" })
+        {
+            var file = Path.Combine(Mounts, "memory") + paths.PodCgroup(qos, uid) + "/memory.oom_control";
+            try
+            {
+                foreach (var line in File.ReadLines(file))
+                {
+                    if (line.StartsWith("oom_kill ", StringComparison.Ordinal))
+                        return long.Parse(line["oom_kill ".Length..], CultureInfo.InvariantCulture);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not this class's, or gone.
+            }
+        }
+        return 0;
+    }
+
     private static void Write(string dir, string file, long value) =>
         File.WriteAllText(Path.Combine(dir, file), value.ToString(CultureInfo.InvariantCulture));
 
