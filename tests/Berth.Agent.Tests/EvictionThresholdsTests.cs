@@ -13,11 +13,11 @@ public sealed class EvictionThresholdsTests
         var thresholds = EvictionThresholds.Parse("memory.available<1Gi, nodefs.available<15%", out var error);
 
         Assert.Null(error);
-        Assert.Equal(1024m * 1024 * 1024, thresholds!.Memory!.BytesOf(64m * 1024 * 1024 * 1024));
-        Assert.Equal(150m, thresholds.NodeFs!.BytesOf(1000));
+        Assert.Equal(1024m * 1024 * 1024, thresholds!.Memory!.AmountOf(64m * 1024 * 1024 * 1024));
+        Assert.Equal(150m, thresholds.NodeFs!.AmountOf(1000));
         Assert.True(thresholds.NodeFs.IsMet(149, 1000));
         Assert.False(thresholds.NodeFs.IsMet(150, 1000));
-        Assert.Equal(100m * 1024 * 1024, EvictionThresholds.Default.Memory!.BytesOf(1));
+        Assert.Equal(100m * 1024 * 1024, EvictionThresholds.Default.Memory!.AmountOf(1));
     }
 
     [Theory]

@@ -17,6 +17,7 @@ internal static class PodCgroups
 {
     private const string Mounts = "/sys/fs/cgroup";
 
+    private static readonly string[] QosClasses = ["Guaranteed", "Burstable", "BestEffort"];
     private static readonly Lock QosSharesLock = new();
 
     /// <summary>Makes the pod's cgroup with its limits (cgroup v1).</summary>
@@ -86,7 +87,7 @@ internal static class PodCgroups
     /// </summary>
     public static long OomKills(CriPaths paths, string uid)
     {
-        foreach (var qos in new[] { "Guaranteed", "Burstable", "BestEffort" })
+        foreach (var qos in QosClasses)
         {
             var file = Path.Combine(Mounts, "memory") + paths.PodCgroup(qos, uid) + "/memory.oom_control";
             try
@@ -111,7 +112,7 @@ internal static class PodCgroups
     /// <summary>Removes the pod's cgroup wherever it is; a cgroup still holding processes stays (the next removal retries).</summary>
     public static void Remove(CriPaths paths, string uid)
     {
-        foreach (var qos in new[] { "Guaranteed", "Burstable", "BestEffort" })
+        foreach (var qos in QosClasses)
             RemoveTree(paths.PodCgroup(qos, uid));
         if (Directory.Exists(Path.Combine(Mounts, "cpu")))
             UpdateQosShares(paths);

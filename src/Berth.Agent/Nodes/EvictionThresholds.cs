@@ -64,11 +64,11 @@ public sealed class EvictionThresholds
 }
 
 /// <summary>One threshold: a signal and how little of it is too little, as an amount (bytes, process IDs) or as a percentage of the capacity.</summary>
-public sealed record EvictionThreshold(string Signal, decimal? Bytes, decimal? Percent)
+public sealed record EvictionThreshold(string Signal, decimal? Amount, decimal? Percent)
 {
     /// <summary>The threshold as an amount, for a resource of <paramref name="capacity"/>.</summary>
-    public decimal BytesOf(decimal capacity) => Bytes ?? decimal.Floor(capacity * Percent!.Value / 100);
+    public decimal AmountOf(decimal capacity) => Amount ?? decimal.Floor(capacity * Percent!.Value / 100);
 
     /// <summary>Whether <paramref name="available"/> of <paramref name="capacity"/> is under the threshold.</summary>
-    public bool IsMet(decimal available, decimal capacity) => available < BytesOf(capacity);
+    public bool IsMet(decimal available, decimal capacity) => available < AmountOf(capacity);
 }

@@ -22,7 +22,7 @@ public static class LocalMachine
         var capacity = new NodeCapacity(Invariant(cpus), memoryKi + "Ki", diskKi + "Ki", MaxPods);
         reserved ??= NodeReservation.None;
         thresholds ??= EvictionThresholds.Default;
-        static long Kibibytes(EvictionThreshold? threshold, long capacityKi) => threshold is null ? 0 : (long)decimal.Floor(threshold.BytesOf(capacityKi * 1024m) / 1024);
+        static long Kibibytes(EvictionThreshold? threshold, long capacityKi) => threshold is null ? 0 : (long)decimal.Floor(threshold.AmountOf(capacityKi * 1024m) / 1024);
         var allocatable = new NodeCapacity(
             Millicores(Math.Max(0, cpus * 1000 - (long)decimal.Ceiling(reserved.Cpu * 1000))),
             Invariant(Math.Max(0, memoryKi - Kibibytes(thresholds.Memory, memoryKi) - (long)decimal.Ceiling(reserved.Memory / 1024))) + "Ki",
@@ -47,7 +47,7 @@ public static class LocalMachine
             .Where(d => d.IsReady && (dataDir + "/").StartsWith(d.RootDirectory.FullName.TrimEnd('/') + "/", StringComparison.Ordinal))
             .MaxBy(d => d.RootDirectory.FullName.Length);
         var pidMax = decimal.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        return new NodeResourceReading(MemoryKibibytes("MemAvailable:") * 1024m, MemoryKibibytes("MemTotal:") * 1024m,
+        return new NodeResourceReading(MemoryKibibytes("MemAvailable:") * 1024m, MemoryBytes,
             disk?.AvailableFreeSpace ?? 0, disk?.TotalSize ?? 0, pidMax - Tasks(), pidMax);
     }
 

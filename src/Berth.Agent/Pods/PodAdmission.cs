@@ -67,7 +67,7 @@ internal static class PodAdmission
     public static (string Reason, string Message)? PressureRefusal(JsonObject pod, JsonObject node)
     {
         var spec = pod["spec"] as JsonObject ?? [];
-        if (long.TryParse(spec["priority"]?.ToJsonString(), CultureInfo.InvariantCulture, out var priority) && priority >= SystemCriticalPriority)
+        if (Priority(pod) >= SystemCriticalPriority)
             return null;
         var pressing = (node["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
             .Where(c => c["status"]?.ToString() == "True" && c["type"]?.ToString() is "MemoryPressure" or "DiskPressure" or "PIDPressure")
@@ -79,6 +79,10 @@ internal static class PodAdmission
             return ("Evicted", "The node had condition: [MemoryPressure]. ");
         return null;
     }
+
+    /// <summary>A pod's <c>spec.priority</c> (0 when unset), as admission has set it.</summary>
+    public static long Priority(JsonObject pod) =>
+        long.TryParse(pod["spec"]?["priority"]?.ToJsonString(), CultureInfo.InvariantCulture, out var priority) ? priority : 0;
 
     private static (string, string) Insufficient(string resource, long requested, long used, long capacity) =>
         ($"OutOf{resource}", string.Create(CultureInfo.InvariantCulture,

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Caching;
+using Berth.ApiServer.Defaulting;
 using Berth.ApiServer.Rest;
 using Berth.Core.Resources;
 using Berth.Storage;
@@ -39,7 +40,7 @@ internal sealed class ServiceAccountAdmission(IStore store, WatchCaches caches)
             : true;
         if (!automount)
             return;
-        var containers = Items(spec, "initContainers").Concat(Items(spec, "containers")).ToList();
+        var containers = spec.Items("initContainers").Concat(spec.Items("containers")).ToList();
         var volumeName = "kube-api-access-" + ResourceHandler.RandomSuffix();
         var mounted = false;
         foreach (var container in containers)
@@ -93,5 +94,4 @@ internal sealed class ServiceAccountAdmission(IStore store, WatchCaches caches)
         },
     };
 
-    private static IEnumerable<JsonObject> Items(JsonObject spec, string field) => (spec[field] as JsonArray ?? []).OfType<JsonObject>();
 }

@@ -67,7 +67,7 @@ public sealed partial class EvictionManager(ApiClient client, string nodeName, s
         var listed = await client.GetAsync($"/api/v1/pods?fieldSelector=spec.nodeName%3D{Uri.EscapeDataString(nodeName)}", cancellationToken);
         listed.ThrowIfFailed($"listing the pods of node {nodeName}");
         var pods = (listed.Body?["items"] as JsonArray ?? []).OfType<JsonObject>()
-            .Where(p => p["metadata"]?["deletionTimestamp"] is null && p["status"]?["phase"]?.ToString() is not ("Succeeded" or "Failed") && Priority(p) < PodAdmission.SystemCriticalPriority)
+            .Where(p => p["metadata"]?["deletionTimestamp"] is null && p["status"]?["phase"]?.ToString() is not ("Succeeded" or "Failed") && PodAdmission.Priority(p) < PodAdmission.SystemCriticalPriority)
             .ToList();
         var usage = stats.ContainersByPod();
         var victim = resource == "memory" ? RankedForMemory(pods, usage).FirstOrDefault() : RankedByPriorityThenNewest(pods).FirstOrDefault();
@@ -77,8 +77,8 @@ public sealed partial class EvictionManager(ApiClient client, string nodeName, s
             return;
         }
         var message = resource == "pids"
-            ? $"The node was low on resource: pids. Threshold quantity: {threshold.BytesOf(capacity)}, available: {available}. "
-            : Message(victim, resource, threshold.BytesOf(capacity), available, usage);
+            ? $"The node was low on resource: pids. Threshold quantity: {threshold.AmountOf(capacity)}, available: {available}. "
+            : Message(victim, resource, threshold.AmountOf(capacity), available, usage);
         await EvictAsync(victim, message, cancellationToken);
     }
 
@@ -90,13 +90,13 @@ public sealed partial class EvictionManager(ApiClient client, string nodeName, s
         pods.Where(p => usage.Contains(p["metadata"]?["uid"]?.ToString() ?? ""))
             .Select(p => (Pod: p, Excess: MemoryUsed(p, usage) - MemoryRequested(p)))
             .OrderBy(p => p.Excess > 0 ? 0 : 1)
-            .ThenBy(p => Priority(p.Pod))
+            .ThenBy(p => PodAdmission.Priority(p.Pod))
             .ThenByDescending(p => p.Excess)
             .Select(p => p.Pod);
 
     /// <summary>For the disk and process IDs, which Berth does not count per pod: lower priorities first, then the newest.</summary>
     private static IEnumerable<JsonObject> RankedByPriorityThenNewest(List<JsonObject> pods) =>
-        pods.OrderBy(Priority).ThenByDescending(p => p["metadata"]?["creationTimestamp"]?.ToString(), StringComparer.Ordinal);
+        pods.OrderBy(PodAdmission.Priority).ThenByDescending(p => p["metadata"]?["creationTimestamp"]?.ToString(), StringComparer.Ordinal);
 
     private async Task EvictAsync(JsonObject pod, string message, CancellationToken cancellationToken)
     {
@@ -148,9 +148,6 @@ public sealed partial class EvictionManager(ApiClient client, string nodeName, s
         usage[pod["metadata"]?["uid"]?.ToString() ?? ""].Sum(c => (decimal)c.Usage.WorkingSetBytes);
 
     private static decimal MemoryRequested(JsonObject pod) => PodRequests.Of(pod["spec"] as JsonObject ?? []).GetValueOrDefault("memory");
-
-    private static long Priority(JsonObject pod) =>
-        pod["spec"]?["priority"] is JsonValue value && value.TryGetValue<long>(out var priority) ? priority : 0;
 
     /// <summary>Bytes as a binary quantity, in the largest unit that divides them (<c>100Mi</c>, <c>5132Ki</c>, <c>0</c>).</summary>
     internal static string Binary(decimal bytes)
