@@ -11,6 +11,7 @@ using Berth.ApiServer.Printing;
 using Berth.ApiServer.Proxy;
 using Berth.ApiServer.Rest;
 using Berth.ApiServer.Security;
+using Berth.ApiServer.Services;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
 using Berth.Storage;
@@ -37,15 +38,18 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly WatchCaches _caches;
     private readonly Background _definitions;
+    private readonly Background _repair;
     private readonly ClusterPki _pki;
     private readonly NodeAgents _agents;
 
-    private ApiServerHost(WebApplication app, WatchCaches caches, Background definitions, Uri url, string kubeconfigPath, ClusterPki pki, NodeAgents agents)
+    private ApiServerHost(WebApplication app, WatchCaches caches, Background definitions, Background repair, Uri url, string kubeconfigPath, ClusterPki pki,
+        NodeAgents agents)
     {
         _app = app;
         _agents = agents;
         _caches = caches;
         _definitions = definitions;
+        _repair = repair;
         _pki = pki;
         Url = url;
         KubeconfigPath = kubeconfigPath;
@@ -74,8 +78,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     /// <summary>Credentials for an in-process node agent, issued by the cluster CA for <paramref name="nodeName"/>.</summary>
     public X509Certificate2 IssueNodeCertificate(string nodeName) => _pki.IssueNodeClient(nodeName);
 
+    /// <exception cref="ArgumentException">The options are not valid (<see cref="ApiServerOptions.Validate"/> says why).</exception>
     public static async Task<ApiServerHost> StartAsync(ApiServerOptions options, IStore store, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
+        var network = ServiceNetwork.From(options);
         var serverDir = Path.Combine(options.DataDir, "server");
         var pki = ClusterPki.LoadOrCreate(Path.Combine(serverDir, "tls"), options.TlsSans);
         var tokens = Tokens.LoadOrCreate(serverDir, pki.Ca);
@@ -115,7 +121,10 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var authenticator = new Authenticator(pki, tokens, serviceAccountTokens,
             (ns, name) => caches.For(serviceAccounts).Get(serviceAccounts.StorageKey(ns, name))?.Parse()["metadata"]?["uid"]?.GetValue<string>());
         var agents = new NodeAgents(pki.AgentClient);
-        var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, agents, options, TimeProvider.System);
+        var serviceIps = new ServiceIpAllocator(store, network.Cidr);
+        var nodePorts = new NodePortAllocator(store, network.NodePorts);
+        var allocations = new ServiceAllocations(serviceIps, nodePorts, TimeProvider.System);
+        var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, agents, options, allocations, TimeProvider.System);
         var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
         var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table, served), handler, metrics, pki.CaPem);
@@ -174,15 +183,20 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var definitions = Background.Run(definitionController.RunAsync);
         await definitionController.Synced.WaitAsync(cancellationToken);
         await caches.Ready.WaitAsync(cancellationToken);
+        var repair = new AllocationRepair(store, serviceIps, nodePorts, TimeProvider.System, loggerFactory.CreateLogger<AllocationRepair>());
+        await repair.RepairAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
         var port = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses
             .Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal))).First().Port;
+        await new SystemServices(store, allocations, network, TimeProvider.System, loggerFactory.CreateLogger<SystemServices>())
+            .EnsureAsync(SystemServices.AdvertisedAddress(options.BindAddress), port, cancellationToken);
+        var repairing = Background.Run(repair.RunAsync);
         var host = options.BindAddress is "0.0.0.0" or "::" ? "127.0.0.1" : options.BindAddress;
         var url = new Uri($"https://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}");
         var kubeconfig = Path.Combine(options.DataDir, "kubeconfig.yaml");
         Kubeconfig.Write(kubeconfig, url.ToString().TrimEnd('/'), pki);
         Log.Listening(logger, url);
-        return new ApiServerHost(app, caches, definitions, url, kubeconfig, pki, agents);
+        return new ApiServerHost(app, caches, definitions, repairing, url, kubeconfig, pki, agents);
     }
 
     public async ValueTask DisposeAsync()
@@ -190,6 +204,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         await _definitions.DisposeAsync();
+        await _repair.DisposeAsync();
         await _caches.DisposeAsync();
         _agents.Dispose();
     }

@@ -1,3 +1,6 @@
+using Berth.ApiServer.Services;
+using Berth.Core.Networking;
+
 namespace Berth.ApiServer;
 
 public sealed record ApiServerOptions
@@ -21,4 +24,26 @@ public sealed record ApiServerOptions
 
     /// <summary>The largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 3 * 1024 * 1024;
+
+    /// <summary>
+    /// The IPv4 network Services' cluster IPs come from (upstream's --service-cluster-ip-range). Its first address is
+    /// the <c>kubernetes</c> Service's, its tenth the cluster DNS's.
+    /// </summary>
+    public string ServiceCidr { get; init; } = "10.43.0.0/16";
+
+    /// <summary>The ports NodePort and LoadBalancer Services' node ports come from, as <c>N-M</c> (upstream's --service-node-port-range).</summary>
+    public string ServiceNodePortRange { get; init; } = NodePortRange.Default.ToString();
+
+    /// <summary>What is wrong with these options, in words for whoever set them: empty when nothing is.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (!Ipv4Cidr.TryParse(ServiceCidr, out var cidr))
+            problems.Add($"--service-cidr \"{ServiceCidr}\" is not an IPv4 network in CIDR notation (10.43.0.0/16)");
+        else if (ServiceNetwork.Problem(cidr) is { } problem)
+            problems.Add($"--service-cidr {ServiceCidr}: {problem}");
+        if (!NodePortRange.TryParse(ServiceNodePortRange, out _, out var rangeProblem))
+            problems.Add($"--service-node-port-range \"{ServiceNodePortRange}\": {rangeProblem}");
+        return problems;
+    }
 }

@@ -123,7 +123,7 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
         Assert.True(toleration.ExitCode == 0, toleration.Err);
         Assert.Contains("pod updates may not change fields other than", fewerTolerations.Err, StringComparison.Ordinal);
         Assert.Contains("The Pod \"p\" is invalid: spec: Forbidden: pod updates may not change fields other than `spec.containers[*].image`", restart.Err, StringComparison.Ordinal);
-        Assert.Contains("The Service \"s\" is invalid: spec.clusterIP: Invalid value: \"10.43.0.51\": field is immutable", clusterIp.Err, StringComparison.Ordinal);
+        Assert.Contains("The Service \"s\" is invalid: spec.clusterIPs[0]: Invalid value: []string{\"10.43.0.51\"}: may not change once set", clusterIp.Err, StringComparison.Ordinal);
         Assert.True(labels.ExitCode == 0, labels.Err);
         Assert.Contains("spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable", template.Err, StringComparison.Ordinal);
         // A replace that leaves the cluster IP out keeps the one the service has.

@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Berth.ApiServer.Defaulting;
 
-/// <summary>Upstream's defaults for a Service's spec (cluster IPs themselves are allocated by the service issue).</summary>
+/// <summary>Upstream's defaults for a Service's spec (its cluster IP and node ports are allocated by <see cref="Berth.ApiServer.Services.ServiceAllocations"/>).</summary>
 internal static class ServiceDefaults
 {
     public static void Spec(JsonObject spec)
@@ -20,6 +20,8 @@ internal static class ServiceDefaults
         spec.Default("internalTrafficPolicy", "Cluster");
         if (type is "NodePort" or "LoadBalancer")
             spec.Default("externalTrafficPolicy", "Cluster");
+        if (type == "LoadBalancer")
+            spec.Default("allocateLoadBalancerNodePorts", true);
         spec.Default("ipFamilyPolicy", "SingleStack");
         spec.Default("ipFamilies", new JsonArray("IPv4"));
     }

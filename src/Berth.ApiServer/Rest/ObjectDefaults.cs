@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.ApiServer.CustomResources;
 using Berth.ApiServer.Defaulting;
+using Berth.ApiServer.Services;
 using Berth.Core.Resources;
 
 namespace Berth.ApiServer.Rest;
@@ -14,7 +15,6 @@ internal static class ObjectDefaults
     /// <summary>The label upstream puts on every namespace, naming it, so that selectors can pick namespaces by name.</summary>
     public const string NamespaceNameLabel = "kubernetes.io/metadata.name";
 
-    private static readonly string[] AllocatedServiceFields = ["clusterIP", "clusterIPs"];
     private static readonly string[] AdmittedPodFields = ["priority", "preemptionPolicy"];
 
     public static void OnCreate(ResourceInfo resource, JsonObject obj)
@@ -39,6 +39,9 @@ internal static class ObjectDefaults
             case { Group: "", Plural: "persistentvolumes" or "persistentvolumeclaims" }:
                 obj["status"] = new JsonObject { ["phase"] = "Pending" };
                 break;
+            case { Group: "", Plural: "services" } when obj["spec"] is JsonObject serviceSpec:
+                ServiceFields.OnCreate(serviceSpec);
+                break;
             case { Group: "apiextensions.k8s.io", Plural: "customresourcedefinitions" }:
                 // Held until its objects are deleted with it.
                 ObjectJson.SetFinalizers(obj, [.. ObjectJson.Finalizers(obj).Append(DefinitionResources.CleanupFinalizer).Distinct()]);
@@ -48,9 +51,9 @@ internal static class ObjectDefaults
     }
 
     /// <summary>
-    /// What an update keeps of the object it replaces although the writer left it out: a service's cluster IPs,
-    /// which the server allocated (upstream's strategy patches them back in), and a pod's priority and preemption
-    /// policy, which priority admission set (upstream's admission keeps them; validation forbids changing them).
+    /// What an update keeps of the object it replaces although the writer left it out: what the server allocated to a
+    /// service (upstream's strategy patches it back in; see <see cref="ServiceFields"/>), and a pod's priority and
+    /// preemption policy, which priority admission set (upstream's admission keeps them; validation forbids changing them).
     /// </summary>
     public static void OnUpdate(ResourceInfo resource, JsonObject obj, JsonObject previous)
     {
@@ -59,11 +62,7 @@ internal static class ObjectDefaults
         switch (resource)
         {
             case { Group: "", Plural: "services" }:
-                foreach (var field in AllocatedServiceFields)
-                {
-                    if (spec[field] is null || (spec[field] is JsonValue value && value.ToString().Length == 0))
-                        Keep(spec, before, field);
-                }
+                ServiceFields.OnUpdate(spec, before);
                 break;
             case { Group: "", Plural: "pods" }:
                 foreach (var field in AdmittedPodFields)

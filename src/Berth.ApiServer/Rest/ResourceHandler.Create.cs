@@ -94,12 +94,26 @@ internal sealed partial class ResourceHandler
             {
                 if ((await store.GetAsync(key, 0, cancellationToken)).Kv is not null)
                     throw new ApiException(ApiStatus.AlreadyExists(resource, actualName));
+                await allocations.OnCreateAsync(resource, obj, dryRun: true, cancellationToken);
                 metadata.Remove("resourceVersion");
                 await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, obj);
                 return;
             }
 
-            var result = await store.CreateAsync(key, ObjectJson.ToStored(obj), await LeaseForAsync(resource, cancellationToken), cancellationToken);
+            // A Service's addresses and ports are claimed before it is stored, and given back when it is not.
+            var allocated = await allocations.OnCreateAsync(resource, obj, dryRun: false, cancellationToken);
+            WriteResult result;
+            try
+            {
+                result = await store.CreateAsync(key, ObjectJson.ToStored(obj), await LeaseForAsync(resource, cancellationToken), cancellationToken);
+            }
+            catch
+            {
+                await allocated.RevertAsync(CancellationToken.None);
+                throw;
+            }
+            if (result.Status != WriteStatus.Ok)
+                await allocated.RevertAsync(CancellationToken.None);
             switch (result.Status)
             {
                 case WriteStatus.Ok:

@@ -121,6 +121,9 @@ internal sealed partial class ResourceHandler
         if (options.DryRun)
             return current;
         var removed = await store.DeleteAsync(resource.StorageKey(target.Namespace, target.Name!), modRevision, cancellationToken);
+        // A Service gone for good gives back its addresses and ports (the repair pass does if this server stops first).
+        if (removed.Succeeded)
+            await allocations.ReleaseAsync(resource, current, CancellationToken.None);
         return removed.Status switch
         {
             WriteStatus.Ok => current,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Http;
+using Berth.ApiServer.Services;
 using Berth.ApiServer.Validation;
 using Berth.Core.Errors;
 using Berth.Core.FieldManagement;
@@ -68,6 +69,10 @@ internal sealed partial class ResourceHandler
         }
         if (updater is not null)
             FieldsOf(resource).RecordUpdate(current, updated, updater);
+        // What a Service's new type or ports need is claimed before the write, what it gave up released after.
+        var allocated = target.Subresource is null
+            ? await allocations.OnUpdateAsync(resource, updated, current, dryRun, cancellationToken)
+            : AllocationChange.None;
         if (resource.TracksGeneration && SpecChanged(current, updated))
             metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 1) + 1;
         metadata["resourceVersion"] = modRevision.ToString(CultureInfo.InvariantCulture);
@@ -79,15 +84,30 @@ internal sealed partial class ResourceHandler
             return updated;
 
         var key = resource.StorageKey(target.Namespace, target.Name!);
-        if (metadata["deletionTimestamp"] is not null && ObjectJson.Finalizers(updated).Count == 0 && !HasNamespaceFinalizers(resource, updated))
+        WriteResult result;
+        try
         {
-            var deleted = await store.DeleteAsync(key, modRevision, cancellationToken);
-            if (deleted.Status == WriteStatus.Conflict)
-                throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
-            return updated;
+            if (metadata["deletionTimestamp"] is not null && ObjectJson.Finalizers(updated).Count == 0 && !HasNamespaceFinalizers(resource, updated))
+            {
+                var deleted = await store.DeleteAsync(key, modRevision, cancellationToken);
+                if (deleted.Status == WriteStatus.Conflict)
+                    throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
+                await allocated.RevertAsync(CancellationToken.None);
+                if (deleted.Succeeded)
+                    await allocations.ReleaseAsync(resource, current, CancellationToken.None);
+                return updated;
+            }
+            result = await store.UpdateAsync(key, ObjectJson.ToStored(updated), modRevision, await LeaseForAsync(resource, cancellationToken), cancellationToken);
         }
-
-        var result = await store.UpdateAsync(key, ObjectJson.ToStored(updated), modRevision, await LeaseForAsync(resource, cancellationToken), cancellationToken);
+        catch
+        {
+            await allocated.RevertAsync(CancellationToken.None);
+            throw;
+        }
+        if (result.Succeeded)
+            await allocated.CommitAsync(CancellationToken.None);
+        else
+            await allocated.RevertAsync(CancellationToken.None);
         switch (result.Status)
         {
             case WriteStatus.Ok:

@@ -7,6 +7,7 @@ using Berth.ApiServer.Observability;
 using Berth.ApiServer.Printing;
 using Berth.ApiServer.Proxy;
 using Berth.ApiServer.Security;
+using Berth.ApiServer.Services;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
 using Berth.Storage;
@@ -24,7 +25,7 @@ namespace Berth.ApiServer.Rest;
 /// </summary>
 internal sealed partial class ResourceHandler(
     IStore store, WatchCaches caches, ServedResources served, Printers printers, ServiceAccountTokens serviceAccountTokens, NodeAgents agents, ApiServerOptions options,
-    TimeProvider time)
+    ServiceAllocations allocations, TimeProvider time)
 {
     private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
 

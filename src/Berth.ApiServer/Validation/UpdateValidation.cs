@@ -1,12 +1,12 @@
 using System.Text.Json.Nodes;
-using Berth.ApiServer.Rest;
+using Berth.ApiServer.Services;
 using Berth.Core.Errors;
 using Berth.Core.Resources;
 
 namespace Berth.ApiServer.Validation;
 
 /// <summary>
-/// What an update may not change, kind by kind, in upstream's words: most of a pod's spec, a service's cluster IP,
+/// What an update may not change, kind by kind, in upstream's words: most of a pod's spec, a service's cluster IPs,
 /// a job's selector and template, a stateful set's spec beyond its mutable fields. Both objects are defaulted.
 /// </summary>
 internal static class UpdateValidation
@@ -37,8 +37,12 @@ internal static class UpdateValidation
                 AddedSchedulingGates(before, spec, causes);
                 break;
             case ("", "services"):
-                if (ObjectJson.GetString(before, "clusterIP") is { Length: > 0 } ip && ObjectJson.GetString(spec, "clusterIP") is var now && now != ip)
-                    causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: \"{now}\": field is immutable", "spec.clusterIP"));
+                ServiceClusterIps(before, spec, causes);
+                if (ServiceSpecs.NeedsHealthCheckNodePort(before) && ServiceSpecs.NeedsHealthCheckNodePort(spec)
+                    && ServiceSpecs.HealthCheckNodePort(before) != ServiceSpecs.HealthCheckNodePort(spec))
+                {
+                    causes.Add(new StatusCause("FieldValueForbidden", "Forbidden: field is immutable", "spec.healthCheckNodePort"));
+                }
                 break;
             case ("batch", "jobs"):
                 if (!JsonNode.DeepEquals(before["selector"], spec["selector"]))
@@ -49,6 +53,31 @@ internal static class UpdateValidation
             case ("apps", "statefulsets") when !JsonNode.DeepEquals(Without(before, StatefulSetMutable), Without(spec, StatefulSetMutable)):
                 causes.Add(new StatusCause("FieldValueForbidden", StatefulSetUpdateForbidden, "spec"));
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A Service's cluster IPs may not change once set, unless it changes to, from or stays ExternalName; a headless
+    /// Service stays headless.
+    /// </summary>
+    private static void ServiceClusterIps(JsonObject before, JsonObject spec, List<StatusCause> causes)
+    {
+        if (!ServiceSpecs.NeedsClusterIp(before) || !ServiceSpecs.NeedsClusterIp(spec) || (ServiceSpecs.IsHeadless(before) && ServiceSpecs.IsHeadless(spec)))
+            return;
+        var (old, now) = (ServiceSpecs.ClusterIps(before), ServiceSpecs.ClusterIps(spec));
+        var shown = ServiceSpecs.GoStrings(now);
+        if (old.Count > 0 && now.Count == 0)
+        {
+            causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: {shown}: primary clusterIP can not be unset", "spec.clusterIPs[0]"));
+            return;
+        }
+        for (var i = 0; i < Math.Min(old.Count, now.Count); i++)
+        {
+            if (old[i] != now[i] && (i == 0 || old.Count == now.Count))
+            {
+                causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: {shown}: may not change once set",
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"spec.clusterIPs[{i}]")));
+            }
         }
     }
 

@@ -79,11 +79,16 @@ internal static class ServerCommand
             Description = "The pod network, from which each node gets a /24 for its pods' addresses.",
             DefaultValueFactory = _ => NodeIpamOptions.Default.ClusterCidr,
         };
+        var nodePortRange = new Option<string>("--service-node-port-range")
+        {
+            Description = "The ports NodePort and LoadBalancer Services' node ports come from, as N-M.",
+            DefaultValueFactory = _ => "30000-32767",
+        };
         var runtime = new RuntimeFlags();
         var command = new Command("server", "Run a Berth server.")
         {
             dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, disableScheduler, schedulerConfig, simulatedNodes, simulatedCapacity,
-            clusterCidr,
+            clusterCidr, nodePortRange,
         };
         runtime.AddTo(command);
         command.Validators.Add(result =>
@@ -102,21 +107,33 @@ internal static class ServerCommand
             {
                 result.AddError($"--cluster-cidr: {e.Message}");
             }
-        });
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(dataDir)!,
-            parse.GetValue(datastore),
-            new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableScheduler), parse.GetValue(schedulerConfig), !parse.GetValue(disableAgent), parse.GetValue(simulatedNodes),
-                NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!,
-                NodeIpamOptions.Default with { ClusterCidr = parse.GetValue(clusterCidr)! }, runtime.Read(parse)),
-            new ApiServerOptions
+            if (result.GetValue(nodePortRange) is { } range)
             {
-                DataDir = parse.GetValue(dataDir)!.FullName,
-                BindAddress = parse.GetValue(bindAddress)!,
-                HttpsPort = parse.GetValue(httpsPort),
-                TlsSans = parse.GetValue(tlsSans) ?? [],
-            },
-            cancellationToken));
+                foreach (var problem in new ApiServerOptions { DataDir = ".", ServiceNodePortRange = range }.Validate())
+                    result.AddError(problem);
+            }
+        });
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var nodeRuntime = runtime.Read(parse);
+            return RunAsync(
+                parse.GetValue(dataDir)!,
+                parse.GetValue(datastore),
+                new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableScheduler), parse.GetValue(schedulerConfig), !parse.GetValue(disableAgent),
+                    parse.GetValue(simulatedNodes), NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!,
+                    NodeIpamOptions.Default with { ClusterCidr = parse.GetValue(clusterCidr)! }, nodeRuntime),
+                new ApiServerOptions
+                {
+                    DataDir = parse.GetValue(dataDir)!.FullName,
+                    BindAddress = parse.GetValue(bindAddress)!,
+                    HttpsPort = parse.GetValue(httpsPort),
+                    TlsSans = parse.GetValue(tlsSans) ?? [],
+                    // One --service-cidr (the node's flag) says both what the node blackholes and what the API server allocates from.
+                    ServiceCidr = nodeRuntime.ServiceCidr,
+                    ServiceNodePortRange = parse.GetValue(nodePortRange)!,
+                },
+                cancellationToken);
+        });
         return command;
     }
 
@@ -148,6 +165,11 @@ internal static class ServerCommand
         if (!System.Net.IPAddress.TryParse(options.BindAddress, out _))
         {
             await Console.Error.WriteLineAsync($"berth server: --bind-address: \"{options.BindAddress}\" is not an IP address");
+            return 2;
+        }
+        if (options.Validate() is [var optionsProblem, ..])
+        {
+            await Console.Error.WriteLineAsync($"berth server: {optionsProblem}");
             return 2;
         }
 
@@ -262,6 +284,7 @@ internal static class ServerCommand
                 var pods = new PodLifecycle(client, node.Runtime, node.Handlers, name, own.InternalIp, TimeProvider.System, loggers, volumesDir: node.VolumesDir);
                 running.Add(new NodeAgent(client, own, NodeAgentTiming.Default, TimeProvider.System, loggers.CreateLogger<NodeAgent>(), pods, node.Network).RunAsync(cancellationToken));
                 running.Add(node.ServeAsync(own, api.CertificateAuthority, loggers, cancellationToken));
+                running.Add(node.ServicesAsync(client, own, loggers, cancellationToken));
                 running.Add(node.EvictAsync(client, name, dataDir, parts.Runtime.EvictionHard, loggers, cancellationToken));
             }
             if (parts.SimulatedNodes > 0)
