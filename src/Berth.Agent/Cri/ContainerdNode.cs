@@ -81,7 +81,7 @@ public sealed partial class ContainerdNode : IAsyncDisposable
             var paths = new CriPaths(layout.Logs, options.CgroupRoot);
             // registries.yaml is the agent's own containerd's configuration, like its mirrors.
             var credentials = containerd is null ? RegistryCredentials.None : RegistryCredentials.Load(options.AgentDir);
-            var runtime = await CriRuntime.ConnectAsync(socket, paths, credentials, cancellationToken);
+            var runtime = await CriRuntime.ConnectAsync(socket, paths, credentials, options.Network, cancellationToken);
             var network = new PodNetwork(cidr =>
             {
                 CniConfig.Write(layout.CniConfDir, options.Network, cidr, layout.CniIpamDir);

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Berth.Agent.Containerd;
 using Berth.Agent.Cri.Protocol;
+using Berth.Agent.Network;
+using Berth.Agent.Pods;
 using Berth.Agent.Runtime;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -33,10 +35,12 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
     private readonly Dictionary<string, long> _podOomKills = new(StringComparer.Ordinal);
 
     private readonly RegistryCredentials _credentials;
+    private readonly PodDns _dns;
 
-    private CriRuntime(GrpcChannel channel, CriPaths paths, RegistryCredentials credentials, string version)
+    private CriRuntime(GrpcChannel channel, CriPaths paths, RegistryCredentials credentials, PodDns dns, string version)
     {
         _credentials = credentials;
+        _dns = dns;
         _channel = channel;
         _runtime = new RuntimeService.RuntimeServiceClient(channel);
         _images = new ImageService.ImageServiceClient(channel);
@@ -56,13 +60,22 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
     /// Connects to the CRI runtime at <paramref name="socketPath"/> and asks its version. Pulls without credentials of
     /// their own use the node's <paramref name="credentials"/>.
     /// </summary>
-    public static async Task<CriRuntime> ConnectAsync(string socketPath, CriPaths paths, RegistryCredentials credentials, CancellationToken cancellationToken)
+    public static Task<CriRuntime> ConnectAsync(string socketPath, CriPaths paths, RegistryCredentials credentials, CancellationToken cancellationToken) =>
+        ConnectAsync(socketPath, paths, credentials, null, cancellationToken);
+
+    /// <summary>
+    /// Connects as above; pods' resolv.conf names the cluster DNS and domain of <paramref name="network"/> (without one,
+    /// the defaults: 10.43.0.10 and cluster.local).
+    /// </summary>
+    public static async Task<CriRuntime> ConnectAsync(string socketPath, CriPaths paths, RegistryCredentials credentials, PodNetworkSettings? network,
+        CancellationToken cancellationToken)
     {
+        var dns = new PodDns(network?.ClusterDns ?? PodNetworkSettings.DefaultClusterDns, network?.ClusterDomain ?? PodNetworkSettings.DefaultClusterDomain);
         var channel = CriConnection.Open(socketPath);
         try
         {
             var version = await new RuntimeService.RuntimeServiceClient(channel).VersionAsync(new VersionRequest { Version = "v1" }, cancellationToken: cancellationToken);
-            return new CriRuntime(channel, paths, credentials, $"{version.RuntimeName}://{version.RuntimeVersion}");
+            return new CriRuntime(channel, paths, credentials, dns, $"{version.RuntimeName}://{version.RuntimeVersion}");
         }
         catch
         {
@@ -73,7 +86,7 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
 
     public async Task<string> RunPodSandboxAsync(PodSandboxConfig config, System.Text.Json.Nodes.JsonObject pod, CancellationToken cancellationToken)
     {
-        var request = new RunPodSandboxRequest { Config = SandboxConfigs.For(pod, config, _paths) };
+        var request = new RunPodSandboxRequest { Config = SandboxConfigs.For(pod, config, _paths, _dns) };
         Directory.CreateDirectory(request.Config.LogDirectory);
         PodCgroups.Create(_paths, pod, config.Uid);
         var response = await _runtime.RunPodSandboxAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
@@ -140,7 +153,7 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
 
     public async Task<string> CreateContainerAsync(string sandboxId, ContainerConfig config, CancellationToken cancellationToken)
     {
-        var sandbox = SandboxConfigs.For(config.Pod, SandboxIdentity(config.Pod), _paths);
+        var sandbox = SandboxConfigs.For(config.Pod, SandboxIdentity(config.Pod), _paths, _dns);
         var request = new CreateContainerRequest { PodSandboxId = sandboxId, Config = ContainerConfigs.For(config, sandbox), SandboxConfig = sandbox };
         var response = await _runtime.CreateContainerAsync(request, deadline: Deadline(), cancellationToken: cancellationToken);
         return response.ContainerId;
@@ -161,7 +174,7 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
 
     public async Task<string> PullImageAsync(string image, RegistryAuth? auth, System.Text.Json.Nodes.JsonObject pod, CancellationToken cancellationToken)
     {
-        var request = new PullImageRequest { Image = new ImageSpec { Image = image }, SandboxConfig = SandboxConfigs.For(pod, SandboxIdentity(pod), _paths) };
+        var request = new PullImageRequest { Image = new ImageSpec { Image = image }, SandboxConfig = SandboxConfigs.For(pod, SandboxIdentity(pod), _paths, _dns) };
         // The credentials were chosen for this image's registry already; containerd would compare a server address
         // without a scheme as a URL and find no host in it.
         auth ??= _credentials.For(image);

@@ -4,14 +4,14 @@ using Berth.Agent.Pods;
 
 namespace Berth.Agent.Cri;
 
-/// <summary>A pod as CRI's RunPodSandbox wants it: identity, hostname, logs, host ports, cgroup and namespaces (upstream's generatePodSandboxConfig).</summary>
+/// <summary>A pod as CRI's RunPodSandbox wants it: identity, hostname, logs, DNS, host ports, cgroup and namespaces (upstream's generatePodSandboxConfig).</summary>
 internal static class SandboxConfigs
 {
     public const string PodNameLabel = "io.kubernetes.pod.name";
     public const string PodNamespaceLabel = "io.kubernetes.pod.namespace";
     public const string PodUidLabel = "io.kubernetes.pod.uid";
 
-    public static Protocol.PodSandboxConfig For(JsonObject pod, Runtime.PodSandboxConfig identity, CriPaths paths)
+    public static Protocol.PodSandboxConfig For(JsonObject pod, Runtime.PodSandboxConfig identity, CriPaths paths, PodDns dns)
     {
         var spec = pod["spec"] as JsonObject ?? [];
         var config = new Protocol.PodSandboxConfig
@@ -19,6 +19,7 @@ internal static class SandboxConfigs
             Metadata = new PodSandboxMetadata { Name = identity.Name, Namespace = identity.Namespace, Uid = identity.Uid, Attempt = identity.Attempt },
             Hostname = HostNetwork(spec) ? "" : PodHostname.Of(identity.Name, spec),
             LogDirectory = paths.PodLogs(identity.Namespace, identity.Name, identity.Uid),
+            DnsConfig = dns.For(pod),
             Linux = new LinuxPodSandboxConfig
             {
                 CgroupParent = paths.PodCgroup(pod["status"]?["qosClass"]?.ToString() ?? "BestEffort", identity.Uid),
