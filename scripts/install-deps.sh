@@ -11,6 +11,8 @@ packages=(
   containernetworking-plugins  # CNI: bridge, host-local, portmap, loopback
   iproute2      # ip: blackhole routes for the cluster CIDRs
   iptables      # the FORWARD rules for the pod network (nf_tables backend), and portmap's
+  nftables      # nft: the service proxy's rules, one transaction per sync
+  conntrack     # forgets UDP flows to endpoints that are gone
   busybox-static  # the test image's userland
   umoci         # builds the test images (scripts/build-test-images.sh)
   skopeo        # writes them as docker archives

@@ -1,4 +1,5 @@
 using Berth.Agent.Nodes;
+using Berth.Core.Networking;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent.Network;
@@ -15,6 +16,9 @@ public static partial class HostNetworking
 
     /// <summary>Above any route a network interface adds, so a bridge's own subnet always wins.</summary>
     private const string BlackholeMetric = "4000";
+
+    /// <summary>Below the blackhole's, so the service CIDR goes to the bridge while it exists and into the blackhole otherwise.</summary>
+    private const string ServiceRouteMetric = "100";
 
     public static async Task EnsureAsync(PodNetworkSettings settings, ILogger logger)
     {
@@ -34,7 +38,31 @@ public static partial class HostNetworking
             await RunAsync("iptables", "-w", "-I", "FORWARD", "1", "-j", ForwardChain);
     }
 
-    /// <summary>Takes down the routes, the forwarding chain and the bridge (with whatever CNI's portmap left behind for it).</summary>
+    /// <summary>
+    /// Readies the node's bridge for services once the node has its pod CIDR, before any pod needs it: the bridge
+    /// with the CIDR's gateway address (CNI's bridge plugin takes it as it finds it), the service CIDR routed onto it
+    /// (so the node's own connections to cluster IPs get as far as the proxy's DNAT, and anything the proxy does not
+    /// translate stays on the bridge instead of leaving the machine), <c>route_localnet</c> on it (a NodePort reached
+    /// on 127.0.0.1 is forwarded to a pod), and bridged pod traffic passed through the packet filter (a pod answering
+    /// another pod on the same bridge through a Service is translated back).
+    /// </summary>
+    public static async Task EnsureBridgeAsync(PodNetworkSettings settings, Ipv4Cidr podCidr, ILogger logger)
+    {
+        if (!await TryAsync("ip", "link", "show", settings.Bridge))
+            await RunAsync("ip", "link", "add", settings.Bridge, "type", "bridge");
+        var gateway = podCidr.Address(1);
+        await RunAsync("ip", "addr", "replace", $"{gateway}/{podCidr.Prefix}", "dev", settings.Bridge);
+        await RunAsync("ip", "link", "set", settings.Bridge, "up");
+        await RunAsync("ip", "route", "replace", settings.ServiceCidr, "dev", settings.Bridge, "src", gateway, "metric", ServiceRouteMetric);
+        await File.WriteAllTextAsync($"/proc/sys/net/ipv4/conf/{settings.Bridge}/route_localnet", "1");
+        const string bridgeFilter = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+        if (!File.Exists(bridgeFilter))
+            Log.NoBridgeFilter(logger);
+        else if ((await File.ReadAllTextAsync(bridgeFilter)).Trim() != "1")
+            await File.WriteAllTextAsync(bridgeFilter, "1");
+    }
+
+    /// <summary>Takes down the routes, the forwarding chain, the service proxy's table (left by a node that did not stop cleanly) and the bridge (with whatever CNI's portmap left behind for it).</summary>
     public static async Task RemoveAsync(PodNetworkSettings settings)
     {
         foreach (var cidr in new[] { settings.ClusterCidr, settings.ServiceCidr })
@@ -47,6 +75,7 @@ public static partial class HostNetworking
             await TryAsync("iptables", "-w", "-F", ForwardChain);
             await TryAsync("iptables", "-w", "-X", ForwardChain);
         }
+        await TryAsync("nft", "delete", "table", "ip", settings.ProxyTable);
         await TryAsync("ip", "link", "del", settings.Bridge);
     }
 
@@ -61,6 +90,9 @@ public static partial class HostNetworking
 
     private static partial class Log
     {
+        [LoggerMessage(4311, LogLevel.Warning, "Bridged pod traffic cannot be filtered (no br_netfilter, /proc/sys/net/bridge missing): a pod reaching another pod on this node through a Service gets no answer; load the br_netfilter module")]
+        public static partial void NoBridgeFilter(ILogger logger);
+
         [LoggerMessage(4310, LogLevel.Information, "IPv4 forwarding turned on for the pod network (net.ipv4.ip_forward=1)")]
         public static partial void ForwardingOn(ILogger logger);
     }

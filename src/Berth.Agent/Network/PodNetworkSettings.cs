@@ -12,11 +12,22 @@ public sealed record PodNetworkSettings(string Bridge, string ClusterCidr, strin
 {
     public const string DefaultBridge = "berth0";
     public const string DefaultServiceCidr = "10.43.0.0/16";
+    public const string DefaultClusterDns = "10.43.0.10";
+    public const string DefaultClusterDomain = "cluster.local";
+
+    /// <summary>The address (or comma-separated addresses) of the cluster DNS that ClusterFirst pods' resolv.conf names (kubelet's <c>--cluster-dns</c>).</summary>
+    public string ClusterDns { get; init; } = DefaultClusterDns;
+
+    /// <summary>The cluster's DNS domain, searched by ClusterFirst pods (kubelet's <c>--cluster-domain</c>).</summary>
+    public string ClusterDomain { get; init; } = DefaultClusterDomain;
 
     private const string FileName = "network.json";
 
     /// <summary>A Linux interface name: at most 15 characters, no '/', ':' or blanks.</summary>
     public static bool ValidBridge(string name) => name.Length is > 0 and <= 15 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>The service proxy's nftables table (family ip): one per bridge, so several nodes on one machine keep apart.</summary>
+    public string ProxyTable => "berth-" + Bridge;
 
     public static bool ValidCidr(string cidr) => Ipv4Cidr.TryParse(cidr, out _);
 

@@ -14,6 +14,7 @@ public sealed class PodNetwork(Action<Ipv4Cidr>? learned = null)
     private const int FirstPodOffset = 2;
 
     private readonly Lock _gate = new();
+    private readonly TaskCompletionSource<Ipv4Cidr> _known = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Ipv4Cidr? _cidr;
     private long _next = FirstPodOffset;
 
@@ -25,6 +26,9 @@ public sealed class PodNetwork(Action<Ipv4Cidr>? learned = null)
                 return _cidr?.ToString();
         }
     }
+
+    /// <summary>Completes with the node's first pod CIDR, once it is known (what waits for the node's bridge address waits for this).</summary>
+    public Task<Ipv4Cidr> Known => _known.Task;
 
     /// <summary>A network with its CIDR known from the start (tests; nodes given a pod CIDR by hand).</summary>
     public static PodNetwork Fixed(string cidr)
@@ -48,6 +52,7 @@ public sealed class PodNetwork(Action<Ipv4Cidr>? learned = null)
                 (_cidr, _next) = (parsed, FirstPodOffset);
             }
         }
+        _known.TrySetResult(parsed);
         return true;
     }
 

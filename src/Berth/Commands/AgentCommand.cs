@@ -124,6 +124,7 @@ internal static partial class AgentCommand
         var agent = new NodeAgent(client, node, NodeAgentTiming.Default, TimeProvider.System, loggerFactory.CreateLogger<NodeAgent>(), pods, runtime.Network);
         Console.WriteLine($"berth agent: running node {nodeName} on {server} as system:node:{nodeName} (credentials in {agentDir}).");
         await Task.WhenAll(agent.RunAsync(cancellationToken), runtime.ServeAsync(node, credentials.Authority, loggerFactory, cancellationToken),
+            runtime.ServicesAsync(client, node, loggerFactory, cancellationToken),
             runtime.EvictAsync(client, nodeName, options.DataDir.FullName, options.Runtime.EvictionHard, loggerFactory, cancellationToken));
         return 0;
     }

@@ -7,6 +7,7 @@ using Berth.Agent.Runtime;
 using Berth.Agent.Stats;
 using Berth.Agent.Streaming;
 using Berth.Client;
+using Berth.Core.Networking;
 using Berth.Core.Quantities;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
@@ -42,6 +43,22 @@ internal sealed class RuntimeFlags
     {
         Description = "The services' virtual IP range (blackholed on the node, routed to from pods).",
         DefaultValueFactory = _ => PodNetworkSettings.DefaultServiceCidr,
+    };
+
+    private readonly Option<string?> _clusterDns = new("--cluster-dns")
+    {
+        Description = "The cluster DNS address pods' resolv.conf names (default: the service CIDR's tenth address, kube-system/kube-dns's cluster IP).",
+    };
+
+    private readonly Option<string> _clusterDomain = new("--cluster-domain")
+    {
+        Description = "The cluster's DNS domain, answered by each node's cluster DNS and searched by pods.",
+        DefaultValueFactory = _ => PodNetworkSettings.DefaultClusterDomain,
+    };
+
+    private readonly Option<string?> _nodePortAddresses = new("--nodeport-addresses")
+    {
+        Description = "Comma-separated IPv4 CIDRs of the node's addresses on which NodePort Services answer (default: the node's InternalIP and 127.0.0.1).",
     };
 
     private readonly Option<int> _agentPort = new("--agent-port")
@@ -113,6 +130,9 @@ internal sealed class RuntimeFlags
         command.Options.Add(_endpoint);
         command.Options.Add(_bridge);
         command.Options.Add(_serviceCidr);
+        command.Options.Add(_clusterDns);
+        command.Options.Add(_clusterDomain);
+        command.Options.Add(_nodePortAddresses);
         command.Options.Add(_agentPort);
         command.Options.Add(_logMaxSize);
         command.Options.Add(_logMaxFiles);
@@ -156,6 +176,10 @@ internal sealed class RuntimeFlags
                 result.AddError($"--pod-bridge \"{bridge}\" is not an interface name (at most 15 letters, digits, '-', '_' or '.')");
             if (result.GetValue(_serviceCidr) is { } cidr && !PodNetworkSettings.ValidCidr(cidr))
                 result.AddError($"--service-cidr \"{cidr}\" is not an IPv4 CIDR");
+            if (result.GetValue(_clusterDns) is { } dns && !System.Net.IPAddress.TryParse(dns, out _))
+                result.AddError($"--cluster-dns \"{dns}\" is not an IP address");
+            if (result.GetValue(_nodePortAddresses) is { } addresses && NodePortAddresses(addresses).FirstOrDefault(a => !PodNetworkSettings.ValidCidr(a)) is { } wrong)
+                result.AddError($"--nodeport-addresses: \"{wrong}\" is not an IPv4 CIDR");
         });
     }
 
@@ -165,6 +189,9 @@ internal sealed class RuntimeFlags
         parse.GetValue(_endpoint) is { } endpoint ? endpoint["unix://".Length..] : null,
         parse.GetValue(_bridge)!,
         parse.GetValue(_serviceCidr)!,
+        parse.GetValue(_clusterDns) ?? TenthAddress(parse.GetValue(_serviceCidr)!),
+        parse.GetValue(_clusterDomain)!,
+        parse.GetValue(_nodePortAddresses) is { } addresses ? NodePortAddresses(addresses) : null,
         parse.GetValue(_agentPort),
         new ContainerLogLimits(LogBytes(parse.GetValue(_logMaxSize)!) ?? ContainerLogLimits.Default.MaxBytes, parse.GetValue(_logMaxFiles)),
         new ImageGcPolicy(parse.GetValue(_imageGcHigh), parse.GetValue(_imageGcLow), parse.GetValue(_imageMinimumAge), parse.GetValue(_imageGcPeriod)),
@@ -172,13 +199,18 @@ internal sealed class RuntimeFlags
             .Plus(NodeReservation.Parse(parse.GetValue(_kubeReserved) ?? "", out _) ?? NodeReservation.None),
         EvictionThresholds.Parse(parse.GetValue(_evictionHard) ?? "", out _) ?? EvictionThresholds.Default);
 
+    /// <summary>Where the API server puts kube-system/kube-dns: the service CIDR's tenth address.</summary>
+    private static string TenthAddress(string serviceCidr) => Ipv4Cidr.TryParse(serviceCidr, out var cidr) ? cidr.Address(10) : PodNetworkSettings.DefaultClusterDns;
+
+    private static string[] NodePortAddresses(string flag) => flag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     private static long? LogBytes(string size) =>
         Quantity.TryParse(size, out var quantity) && quantity.Value >= 1024 && quantity.Value <= long.MaxValue ? (long)quantity.Value : null;
 }
 
 /// <summary>How a node runs its pods, as its flags said.</summary>
 internal sealed record NodeRuntimeChoice(
-    bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, int AgentPort, ContainerLogLimits LogLimits, ImageGcPolicy ImageGc,
+    bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, string ClusterDns, string ClusterDomain, IReadOnlyList<string>? NodePortAddresses, int AgentPort, ContainerLogLimits LogLimits, ImageGcPolicy ImageGc,
     NodeReservation Reserved, EvictionThresholds EvictionHard)
 {
     /// <summary>Starts the runtime: containerd and the pod network for real containers, or a simulated runtime.</summary>
@@ -188,23 +220,32 @@ internal sealed record NodeRuntimeChoice(
         {
             var network = new PodNetwork();
             var simulated = new SimulatedRuntime(network, TimeProvider.System);
-            return new NodeRuntime(simulated, simulated, network, null, null, null, null, null, null);
+            return new NodeRuntime(simulated, simulated, network, null, null, null, null, null, null, null, null);
         }
+        var settings = new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr) { ClusterDns = ClusterDns, ClusterDomain = ClusterDomain };
         var node = await ContainerdNode.StartAsync(
-            new ContainerdNodeOptions(agentDir, Endpoint, new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr)) { LogLimits = LogLimits, ImageGc = ImageGc }, loggers, cancellationToken);
-        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node.Stats, node.FreeUnusedImagesAsync, node);
+            new ContainerdNodeOptions(agentDir, Endpoint, settings) { LogLimits = LogLimits, ImageGc = ImageGc }, loggers, cancellationToken);
+        return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node.Stats, node.FreeUnusedImagesAsync,
+            settings, NodePortAddresses, node);
     }
 }
 
 /// <summary>
 /// A started runtime, its handler runner, its pod network, where pods' volumes and logs go, how their containers'
-/// streams are reached and their usage read (none for simulated pods); disposing stops what was started for it.
+/// streams are reached and their usage read, how the node's network is set up and where its NodePorts answer (none
+/// for simulated pods); disposing stops what was started for it.
 /// </summary>
 internal sealed record NodeRuntime(
     IContainerRuntime Runtime, IHandlerRunner Handlers, PodNetwork Network, string? VolumesDir, string? LogsDir, IStreamingRuntime? Streaming, NodeStats? Stats,
-    Func<CancellationToken, Task>? ReclaimDisk, IAsyncDisposable? Owner)
+    Func<CancellationToken, Task>? ReclaimDisk, PodNetworkSettings? NetworkSettings, IReadOnlyList<string>? NodePortAddresses, IAsyncDisposable? Owner)
     : IAsyncDisposable
 {
+    /// <summary>The service proxy (and cluster DNS) for the node's pods, for a node with real containers.</summary>
+    public Task ServicesAsync(ApiClient client, NodeDescription node, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+        NetworkSettings is null
+            ? Task.CompletedTask
+            : new NodeServices(client, node.Name, NetworkSettings, NodePortAddresses ?? [node.InternalIp + "/32", "127.0.0.1/32"], Network, loggers).RunAsync(cancellationToken);
+
     /// <summary>The agent's endpoint serving its pods' logs, streams and usage to the API server, for a node with real containers.</summary>
     public Task ServeAsync(NodeDescription node, X509Certificate2 clusterCa, ILoggerFactory loggers, CancellationToken cancellationToken) =>
         LogsDir is null || Streaming is null || Stats is null

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Berth.Client;
+using Berth.Client.Discovery;
+using Berth.Client.Informers;
+using Berth.Proxy.Model;
+using Berth.Proxy.Rules;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Proxy;
+
+/// <summary>
+/// The node's service proxy (kube-proxy's role, nftables mode): follows Services and EndpointSlices and keeps its own
+/// nftables table in step with them. The first sync writes the whole table; later ones write only what changed, in one
+/// transaction each, as soon as a change arrives (changes that arrive during a sync are taken together by the next).
+/// UDP flows to endpoints that went away are forgotten from conntrack, so a client's next datagram finds a live
+/// endpoint. On shutdown the table goes, and with it every rule the proxy made; it never touches anything else.
+/// </summary>
+public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions options, ILoggerFactory loggers)
+{
+    private static readonly ApiResource Services = new("", "v1", "Service", "services", true, ["list", "watch"]);
+    private static readonly ApiResource Slices = new("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, ["list", "watch"]);
+
+    private readonly ILogger _logger = loggers.CreateLogger<ServiceProxy>();
+    private readonly ProxyTable _table = new(options.TableName, options.ServiceCidr, options.NodePortAddresses);
+    private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the table has been written from the first full view of the cluster.</summary>
+    public Task FirstSync => _firstSync.Task;
+
+    /// <summary>Syncs done and how long the last took, for the benchmark and /metrics.</summary>
+    public (long Count, TimeSpan Last) Syncs { get; private set; }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var services = new Informer<ProxyService>(client, Services, ProxyService.Read, loggers.CreateLogger<Informer<ProxyService>>());
+        var slices = new Informer<ProxySlice>(client, Slices, ProxySlice.Read, loggers.CreateLogger<Informer<ProxySlice>>());
+        services.OnChange((_, _) => _changed.Writer.TryWrite(true));
+        slices.OnChange((_, _) => _changed.Writer.TryWrite(true));
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var watching = Task.WhenAll(services.RunAsync(stop.Token), slices.RunAsync(stop.Token));
+        try
+        {
+            await Task.WhenAll(services.Synced, slices.Synced).WaitAsync(cancellationToken);
+            await SyncLoopAsync(services, slices, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await watching.ContinueWith(_ => { }, TaskScheduler.Default);
+            await RemoveAsync();
+        }
+    }
+
+    private async Task SyncLoopAsync(Informer<ProxyService> services, Informer<ProxySlice> slices, CancellationToken cancellationToken)
+    {
+        RuleSet? applied = null;
+        while (true)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var bySlice = slices.Items().Where(s => s.ServiceKey is not null).ToLookup(s => s.ServiceKey!, StringComparer.Ordinal);
+            var rules = RuleSetBuilder.Build(services.Items(), bySlice, options.NodeName, options.ClusterCidr);
+            try
+            {
+                if (applied is null)
+                {
+                    await Nft.ApplyAsync(_table.Full(rules), cancellationToken);
+                    Log.FullSync(_logger, options.TableName, rules.ServedPorts, rules.Chains.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                else if (_table.Changes(applied, rules) is { Length: > 0 } changes)
+                {
+                    await Nft.ApplyAsync(changes, cancellationToken);
+                    await Conntrack.ForgetAsync(applied.UdpFlows.Where(f => !rules.UdpFlows.Contains(f)), _logger, cancellationToken);
+                }
+                applied = rules;
+                Syncs = (Syncs.Count + 1, Stopwatch.GetElapsedTime(started));
+                _firstSync.TrySetResult();
+            }
+            catch (Exception e) when (e is NftException or InvalidOperationException)
+            {
+                // Write the whole table next time: whatever failed, a full write starts from a known state.
+                Log.SyncFailed(_logger, options.TableName, e.Message);
+                applied = null;
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                _changed.Writer.TryWrite(true);
+            }
+            await _changed.Reader.ReadAsync(cancellationToken);
+        }
+    }
+
+    private async Task RemoveAsync()
+    {
+        try
+        {
+            await Nft.ApplyAsync(_table.Delete(), CancellationToken.None);
+        }
+        catch (Exception e) when (e is NftException or System.ComponentModel.Win32Exception)
+        {
+            Log.RemoveFailed(_logger, options.TableName, e.Message);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(6001, LogLevel.Information, "Service proxy wrote table ip {Table}: {Ports} service ports with endpoints, {Chains} chains, in {Milliseconds:F0} ms")]
+        public static partial void FullSync(ILogger logger, string table, int ports, int chains, double milliseconds);
+
+        [LoggerMessage(6002, LogLevel.Warning, "Service proxy could not update table ip {Table}; writing it whole again: {Error}")]
+        public static partial void SyncFailed(ILogger logger, string table, string error);
+
+        [LoggerMessage(6003, LogLevel.Warning, "Service proxy could not remove table ip {Table}; remove it with `nft delete table ip {Table}`: {Error}")]
+        public static partial void RemoveFailed(ILogger logger, string table, string error);
+    }
+}
