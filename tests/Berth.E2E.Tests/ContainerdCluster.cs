@@ -44,6 +44,9 @@ public sealed class ContainerdCluster : IAsyncLifetime
 
     public string AgentDir => Path.Combine(DataDir, "agent");
 
+    /// <summary>What the server has logged so far.</summary>
+    public string ServerOutput => _server!.Output;
+
     public async Task InitializeAsync()
     {
         var images = TestImages();

@@ -7,7 +7,11 @@ public sealed class BerthServerProcess : IAsyncDisposable
 {
     private readonly TempDirectory _dataDir;
     private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
     private bool _disposed;
+
+    /// <summary>How much of the server's output <see cref="Output"/> keeps: enough for a test's run, not a long benchmark's.</summary>
+    private const int OutputLimit = 8 << 20;
 
     private BerthServerProcess(TempDirectory dataDir, Process process, int port)
     {
@@ -41,11 +45,32 @@ public sealed class BerthServerProcess : IAsyncDisposable
             process.Exited += (_, _) => writer.WriteLine($"berth server exited with {process.ExitCode}");
             process.EnableRaisingEvents = true;
         }
+        var server = new BerthServerProcess(dataDir, process, port);
+        process.OutputDataReceived += (_, e) => server.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new BerthServerProcess(dataDir, process, port);
         await server.WaitReadyAsync();
         return server;
+    }
+
+    /// <summary>What the server has written to its standard output and error so far (the first 8 MiB).</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        lock (_output)
+        {
+            if (line is not null && _output.Length + line.Length < OutputLimit)
+                _output.AppendLine(line);
+        }
     }
 
     /// <summary>The server's resident memory, from /proc.</summary>
