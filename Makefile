@@ -4,7 +4,7 @@ CONFIG      ?= Release
 DATA_DIR    ?= .berth
 RESULTS     := artifacts/test-results
 
-.PHONY: build run test deps bench-store bench-api bench-nodes bench-scheduler bench-density bench-pods clean
+.PHONY: build run test deps bench-store bench-api bench-nodes bench-scheduler bench-density bench-pods bench-services clean
 
 ## build: the single executable bin/berth
 build:
@@ -51,6 +51,10 @@ bench-density: build
 bench-pods: build deps
 	scripts/install-deps.sh bench
 	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Pods -- bin/berth 50
+
+## bench-services: 1,000 Services of 10 endpoints on a real node: endpoint change to live rule, full table write, cluster DNS queries; the last line is "bench services: ..."
+bench-services: build deps
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Services -- bin/berth 1000
 
 clean:
 	rm -rf bin artifacts
