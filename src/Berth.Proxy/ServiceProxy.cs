@@ -12,7 +12,8 @@ namespace Berth.Proxy;
 /// <summary>
 /// The node's service proxy (kube-proxy's role, nftables mode): follows Services and EndpointSlices and keeps its own
 /// nftables table in step with them. The first sync writes the whole table; later ones write only what changed, in one
-/// transaction each, as soon as a change arrives (changes that arrive during a sync are taken together by the next).
+/// transaction each, as soon as a change arrives (changes that arrive during a sync are taken together by the next);
+/// the rules are kept per Service, so a change costs what that Service's rules cost.
 /// UDP flows to endpoints that went away are forgotten from conntrack, so a client's next datagram finds a live
 /// endpoint. On shutdown the table goes, and with it every rule the proxy made; it never touches anything else.
 /// </summary>
@@ -21,7 +22,10 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
     private static readonly ApiResource Services = new("", "v1", "Service", "services", true, ["list", "watch"]);
     private static readonly ApiResource Slices = new("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, ["list", "watch"]);
 
+    private const string ByService = "service";
+
     private readonly ILogger _logger = loggers.CreateLogger<ServiceProxy>();
+    private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly ProxyTable _table = new(options.TableName, options.ServiceCidr, options.NodePortAddresses);
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,8 +40,15 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
     {
         var services = new Informer<ProxyService>(client, Services, ProxyService.Read, loggers.CreateLogger<Informer<ProxyService>>());
         var slices = new Informer<ProxySlice>(client, Slices, ProxySlice.Read, loggers.CreateLogger<Informer<ProxySlice>>());
-        services.OnChange((_, _) => _changed.Writer.TryWrite(true));
-        slices.OnChange((_, _) => _changed.Writer.TryWrite(true));
+        slices.AddIndex(ByService, s => s.ServiceKey is { } key ? [key] : []);
+        services.OnChange((old, now) => Changed((now ?? old)!.Key));
+        slices.OnChange((old, now) =>
+        {
+            if (old?.ServiceKey is { } was)
+                Changed(was);
+            if (now?.ServiceKey is { } key)
+                Changed(key);
+        });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watching = Task.WhenAll(services.RunAsync(stop.Token), slices.RunAsync(stop.Token));
         try
@@ -56,27 +67,61 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
         }
     }
 
+    /// <summary>Notes that the rules of the Service <paramref name="key"/> may have changed, and wakes the sync loop.</summary>
+    private void Changed(string key)
+    {
+        lock (_dirty)
+            _dirty.Add(key);
+        _changed.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// Writes the rules of the Services that changed since the last sync. The rules are kept per Service, so a change
+    /// costs what that Service's rules cost, however many others there are.
+    /// </summary>
     private async Task SyncLoopAsync(Informer<ProxyService> services, Informer<ProxySlice> slices, CancellationToken cancellationToken)
     {
-        RuleSet? applied = null;
+        Dictionary<string, RuleSet>? applied = null;
         while (true)
         {
             var started = Stopwatch.GetTimestamp();
-            var bySlice = slices.Items().Where(s => s.ServiceKey is not null).ToLookup(s => s.ServiceKey!, StringComparer.Ordinal);
-            var rules = RuleSetBuilder.Build(services.Items(), bySlice, options.NodeName, options.ClusterCidr);
+            List<string> dirty;
+            lock (_dirty)
+            {
+                dirty = [.. _dirty];
+                _dirty.Clear();
+            }
+            RuleSet RulesOf(string key) => services.Get(key[..key.IndexOf('/', StringComparison.Ordinal)], key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..]) is { } service
+                ? RuleSetBuilder.Build([service], slices.ByIndex(ByService, key).ToLookup(_ => key, StringComparer.Ordinal), options.NodeName, options.ClusterCidr)
+                : new RuleSet();
             try
             {
                 if (applied is null)
                 {
+                    var all = services.Items().ToDictionary(s => s.Key, s => RulesOf(s.Key), StringComparer.Ordinal);
+                    var rules = RuleSet.Merge(all.Values);
                     await Nft.ApplyAsync(_table.Full(rules), cancellationToken);
+                    applied = all;
                     Log.FullSync(_logger, options.TableName, rules.ServedPorts, rules.Chains.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
                 }
-                else if (_table.Changes(applied, rules) is { Length: > 0 } changes)
+                else if (dirty.Count > 0)
                 {
-                    await Nft.ApplyAsync(changes, cancellationToken);
-                    await Conntrack.ForgetAsync(applied.UdpFlows.Where(f => !rules.UdpFlows.Contains(f)), _logger, cancellationToken);
+                    var before = RuleSet.Merge(dirty.Select(k => applied.GetValueOrDefault(k)).OfType<RuleSet>());
+                    var now = dirty.ToDictionary(k => k, RulesOf, StringComparer.Ordinal);
+                    var after = RuleSet.Merge(now.Values);
+                    if (_table.Changes(before, after) is { Length: > 0 } changes)
+                    {
+                        await Nft.ApplyAsync(changes, cancellationToken);
+                        await Conntrack.ForgetAsync(before.UdpFlows.Where(f => !after.UdpFlows.Contains(f)), _logger, cancellationToken);
+                    }
+                    foreach (var (key, rules) in now)
+                    {
+                        if (rules.Chains.Count == 0 && rules.UnservedNodePorts.Count == 0)
+                            applied.Remove(key);
+                        else
+                            applied[key] = rules;
+                    }
                 }
-                applied = rules;
                 Syncs = (Syncs.Count + 1, Stopwatch.GetElapsedTime(started));
                 _firstSync.TrySetResult();
             }

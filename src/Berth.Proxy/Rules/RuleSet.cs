@@ -4,6 +4,8 @@ namespace Berth.Proxy.Rules;
 /// The part of the proxy's nftables table that follows the Services: one chain per service port (and per endpoint),
 /// the verdict map entries that lead to them, NodePorts with nothing behind them, and one ClientIP affinity set per
 /// endpoint of a Service that asks for affinity. Plain data, so two of them can be compared to find what changed.
+/// The proxy keeps one per Service: no two Services share a chain, a set, a cluster IP or a NodePort, so the
+/// table's whole content is their <see cref="Merge"/>.
 /// </summary>
 internal sealed class RuleSet
 {
@@ -27,6 +29,26 @@ internal sealed class RuleSet
 
     /// <summary>How many service ports have somewhere to go, for the log.</summary>
     public int ServedPorts => ServiceIps.Count + NodePorts.Count;
+
+    /// <summary>Everything of <paramref name="parts"/> in one set.</summary>
+    public static RuleSet Merge(IEnumerable<RuleSet> parts)
+    {
+        var merged = new RuleSet();
+        foreach (var part in parts)
+        {
+            foreach (var (chain, rules) in part.Chains)
+                merged.Chains[chain] = rules;
+            foreach (var (key, verdict) in part.ServiceIps)
+                merged.ServiceIps[key] = verdict;
+            foreach (var (key, verdict) in part.NodePorts)
+                merged.NodePorts[key] = verdict;
+            merged.UnservedNodePorts.UnionWith(part.UnservedNodePorts);
+            foreach (var (set, timeout) in part.AffinitySets)
+                merged.AffinitySets[set] = timeout;
+            merged.UdpFlows.UnionWith(part.UdpFlows);
+        }
+        return merged;
+    }
 }
 
 /// <summary>UDP traffic to a cluster IP (or, with none, to a NodePort) that is sent to <see cref="Endpoint"/>.</summary>
