@@ -24,9 +24,18 @@ public sealed partial class NodeServices(ApiClient client, string nodeName, PodN
         await HostNetworking.EnsureBridgeAsync(settings, cidr, _logger);
         var proxy = new ServiceProxy(client, new ServiceProxyOptions(settings.ProxyTable, nodeName, settings.ClusterCidr, settings.ServiceCidr, nodePortAddresses), loggers);
         var gateway = IPAddress.Parse(cidr.Address(1));
-        var dns = new ClusterDns(client, new ClusterDnsOptions { Domain = settings.ClusterDomain, Endpoint = new IPEndPoint(gateway, ClusterDnsOptions.DefaultPort) }, loggers);
+        var dns = new ClusterDns(client, new ClusterDnsOptions
+        {
+            Domain = settings.ClusterDomain,
+            Endpoint = new IPEndPoint(gateway, ClusterDnsOptions.DefaultPort),
+            Upstreams = [.. settings.DnsUpstreams.Select(Upstream)],
+        }, loggers);
         await Task.WhenAll(proxy.RunAsync(cancellationToken), dns.RunAsync(cancellationToken), PublishDnsAsync(dns, gateway, cancellationToken));
     }
+
+    /// <summary>An upstream DNS server as the flag gives it: an address, with port 53 unless it names another.</summary>
+    private static IPEndPoint Upstream(string text) =>
+        IPAddress.TryParse(text, out var address) ? new IPEndPoint(address, ClusterDnsOptions.DefaultPort) : IPEndPoint.Parse(text);
 
     /// <summary>Publishes the DNS server as this node's kube-dns endpoint once it answers, retrying while the API server is away.</summary>
     private async Task PublishDnsAsync(ClusterDns dns, IPAddress address, CancellationToken cancellationToken)

@@ -21,6 +21,9 @@ public sealed record PodNetworkSettings(string Bridge, string ClusterCidr, strin
     /// <summary>The cluster's DNS domain, searched by ClusterFirst pods (kubelet's <c>--cluster-domain</c>).</summary>
     public string ClusterDomain { get; init; } = DefaultClusterDomain;
 
+    /// <summary>Where the node's cluster DNS forwards names outside the cluster (IP or IP:port); none: such names are refused.</summary>
+    public IReadOnlyList<string> DnsUpstreams { get; init; } = [];
+
     private const string FileName = "network.json";
 
     /// <summary>A Linux interface name: at most 15 characters, no '/', ':' or blanks.</summary>

@@ -56,6 +56,11 @@ internal sealed class RuntimeFlags
         DefaultValueFactory = _ => PodNetworkSettings.DefaultClusterDomain,
     };
 
+    private readonly Option<string?> _dnsUpstreams = new("--cluster-dns-upstream")
+    {
+        Description = "Comma-separated DNS servers (IP or IP:port) the node's cluster DNS forwards names outside the cluster domain to (default: none; such names are refused).",
+    };
+
     private readonly Option<string?> _nodePortAddresses = new("--nodeport-addresses")
     {
         Description = "Comma-separated IPv4 CIDRs of the node's addresses on which NodePort Services answer (default: the node's InternalIP and 127.0.0.1).",
@@ -132,6 +137,7 @@ internal sealed class RuntimeFlags
         command.Options.Add(_serviceCidr);
         command.Options.Add(_clusterDns);
         command.Options.Add(_clusterDomain);
+        command.Options.Add(_dnsUpstreams);
         command.Options.Add(_nodePortAddresses);
         command.Options.Add(_agentPort);
         command.Options.Add(_logMaxSize);
@@ -178,7 +184,9 @@ internal sealed class RuntimeFlags
                 result.AddError($"--service-cidr \"{cidr}\" is not an IPv4 CIDR");
             if (result.GetValue(_clusterDns) is { } dns && !System.Net.IPAddress.TryParse(dns, out _))
                 result.AddError($"--cluster-dns \"{dns}\" is not an IP address");
-            if (result.GetValue(_nodePortAddresses) is { } addresses && NodePortAddresses(addresses).FirstOrDefault(a => !PodNetworkSettings.ValidCidr(a)) is { } wrong)
+            if (result.GetValue(_dnsUpstreams) is { } upstreams && List(upstreams).FirstOrDefault(u => !System.Net.IPEndPoint.TryParse(u, out _)) is { } badUpstream)
+                result.AddError($"--cluster-dns-upstream: \"{badUpstream}\" is not an IP address or IP:port");
+            if (result.GetValue(_nodePortAddresses) is { } addresses && List(addresses).FirstOrDefault(a => !PodNetworkSettings.ValidCidr(a)) is { } wrong)
                 result.AddError($"--nodeport-addresses: \"{wrong}\" is not an IPv4 CIDR");
         });
     }
@@ -191,7 +199,8 @@ internal sealed class RuntimeFlags
         parse.GetValue(_serviceCidr)!,
         parse.GetValue(_clusterDns) ?? TenthAddress(parse.GetValue(_serviceCidr)!),
         parse.GetValue(_clusterDomain)!,
-        parse.GetValue(_nodePortAddresses) is { } addresses ? NodePortAddresses(addresses) : null,
+        parse.GetValue(_dnsUpstreams) is { } upstreams ? List(upstreams) : [],
+        parse.GetValue(_nodePortAddresses) is { } addresses ? List(addresses) : null,
         parse.GetValue(_agentPort),
         new ContainerLogLimits(LogBytes(parse.GetValue(_logMaxSize)!) ?? ContainerLogLimits.Default.MaxBytes, parse.GetValue(_logMaxFiles)),
         new ImageGcPolicy(parse.GetValue(_imageGcHigh), parse.GetValue(_imageGcLow), parse.GetValue(_imageMinimumAge), parse.GetValue(_imageGcPeriod)),
@@ -202,7 +211,8 @@ internal sealed class RuntimeFlags
     /// <summary>Where the API server puts kube-system/kube-dns: the service CIDR's tenth address.</summary>
     private static string TenthAddress(string serviceCidr) => Ipv4Cidr.TryParse(serviceCidr, out var cidr) ? cidr.Address(10) : PodNetworkSettings.DefaultClusterDns;
 
-    private static string[] NodePortAddresses(string flag) => flag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    /// <summary>A comma-separated flag's items.</summary>
+    private static string[] List(string flag) => flag.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static long? LogBytes(string size) =>
         Quantity.TryParse(size, out var quantity) && quantity.Value >= 1024 && quantity.Value <= long.MaxValue ? (long)quantity.Value : null;
@@ -210,7 +220,7 @@ internal sealed class RuntimeFlags
 
 /// <summary>How a node runs its pods, as its flags said.</summary>
 internal sealed record NodeRuntimeChoice(
-    bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, string ClusterDns, string ClusterDomain, IReadOnlyList<string>? NodePortAddresses, int AgentPort, ContainerLogLimits LogLimits, ImageGcPolicy ImageGc,
+    bool Simulated, string? Endpoint, string Bridge, string ServiceCidr, string ClusterDns, string ClusterDomain, IReadOnlyList<string> DnsUpstreams, IReadOnlyList<string>? NodePortAddresses, int AgentPort, ContainerLogLimits LogLimits, ImageGcPolicy ImageGc,
     NodeReservation Reserved, EvictionThresholds EvictionHard)
 {
     /// <summary>Starts the runtime: containerd and the pod network for real containers, or a simulated runtime.</summary>
@@ -222,7 +232,7 @@ internal sealed record NodeRuntimeChoice(
             var simulated = new SimulatedRuntime(network, TimeProvider.System);
             return new NodeRuntime(simulated, simulated, network, null, null, null, null, null, null, null, null);
         }
-        var settings = new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr) { ClusterDns = ClusterDns, ClusterDomain = ClusterDomain };
+        var settings = new PodNetworkSettings(Bridge, clusterCidr, ServiceCidr) { ClusterDns = ClusterDns, ClusterDomain = ClusterDomain, DnsUpstreams = DnsUpstreams };
         var node = await ContainerdNode.StartAsync(
             new ContainerdNodeOptions(agentDir, Endpoint, settings) { LogLimits = LogLimits, ImageGc = ImageGc }, loggers, cancellationToken);
         return new NodeRuntime(node.Runtime, node.Handlers, node.Network, node.VolumesDir, node.LogsDir, node.Streams, node.Stats, node.FreeUnusedImagesAsync,
