@@ -83,7 +83,8 @@ public sealed partial class ApiServerHost : IAsyncDisposable
     {
         var network = ServiceNetwork.From(options);
         var serverDir = Path.Combine(options.DataDir, "server");
-        var pki = ClusterPki.LoadOrCreate(Path.Combine(serverDir, "tls"), options.TlsSans);
+        // Pods reach the server as the kubernetes Service: its address and names are the serving certificate's too.
+        var pki = ClusterPki.LoadOrCreate(Path.Combine(serverDir, "tls"), [.. options.TlsSans, .. network.KubernetesNames]);
         var tokens = Tokens.LoadOrCreate(serverDir, pki.Ca);
         await SystemNamespaces.EnsureAsync(store, TimeProvider.System, cancellationToken);
         await SystemPriorityClasses.EnsureAsync(store, TimeProvider.System, cancellationToken);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Berth.Testing;
 
 namespace Berth.E2E.Tests;
@@ -251,6 +253,56 @@ public sealed class ServicesTests(ContainerdCluster cluster) : IClassFixture<Con
         var solo = (await cluster.Kubectl.SucceedAsync("get", "endpoints", "echo", "-n", ns, "-o", "jsonpath={.subsets[0].addresses[0].targetRef.name}")).Out.Trim();
         var (_, output, _) = await cluster.Kubectl.SucceedAsync("exec", solo, "-n", ns, "--", "timeout", "5", "wget", "-q", "-O", "-", $"http://echo.{ns}.svc.cluster.local/index.html");
         Assert.Equal(solo, output.Trim());
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=60s");
+    }
+
+    [Fact]
+    public async Task KubernetesService_ReachesTheApiServer_FromTheNodeWithACertificateForItsNamesAndFromPods()
+    {
+        var clusterIp = (await cluster.GetAsync("get", "service", "kubernetes", "-n", "default"))["spec"]!["clusterIP"]!.GetValue<string>();
+        var tls = Path.Combine(cluster.DataDir, "server", "tls");
+        var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(tls, "ca.crt")));
+        using var handler = new SocketsHttpHandler
+        {
+            // The name a pod uses, the address the proxy translates.
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await socket.ConnectAsync(IPAddress.Parse(clusterIp), 443, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        handler.SslOptions.ClientCertificates = [X509Certificate2.CreateFromPemFile(Path.Combine(tls, "admin.crt"), Path.Combine(tls, "admin.key"))];
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
+                return false;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return certificate is X509Certificate2 c && chain.Build(c);
+        };
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+        Assert.Contains("gitVersion", await http.GetStringAsync(new Uri("https://kubernetes.default.svc/version")), StringComparison.Ordinal);
+
+        // From a pod, by name: the connection is made (the pod's side of the translation to the server's loopback address).
+        var ns = await cluster.NamespaceAsync("incluster");
+        await cluster.ApplyAsync(ns, $$$"""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: client}
+            spec:
+              restartPolicy: Never
+              containers:
+              - name: nc
+                image: {{{ContainerdCluster.Busybox}}}
+                imagePullPolicy: IfNotPresent
+                command: [sh, -c, 'nc -w 5 kubernetes.default.svc 443 </dev/null']
+            """);
+        await Eventually.TrueAsync(async () => (await cluster.Kubectl.SucceedAsync("get", "pod", "client", "-n", ns, "-o", "jsonpath={.status.phase}")).Out is "Succeeded" or "Failed",
+            Patience, "the client pod to finish");
+        Assert.Equal("Succeeded", (await cluster.Kubectl.SucceedAsync("get", "pod", "client", "-n", ns, "-o", "jsonpath={.status.phase}")).Out);
         await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--timeout=60s");
     }
 

@@ -17,6 +17,10 @@ internal sealed record ServiceNetwork(Ipv4Cidr Cidr, NodePortRange NodePorts)
     /// <summary>The <c>kubernetes</c> Service's address: the network's first (10.43.0.1).</summary>
     public string KubernetesIp => Cidr.Address(1);
 
+    /// <summary>How pods name the API server: the <c>kubernetes</c> Service's address and DNS names (cluster.local).</summary>
+    public IEnumerable<string> KubernetesNames =>
+        [KubernetesIp, "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"];
+
     /// <summary>The cluster DNS Service's address: the network's tenth (10.43.0.10).</summary>
     public string DnsIp => Cidr.Address(10);
 
