@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -154,13 +153,11 @@ public sealed class ServicesTests(ContainerdCluster cluster) : IClassFixture<Con
         Assert.NotEqual(dbIp1, await PodIpAsync(ns, db2));
         await Eventually.TrueAsync(async () => Parse(await GetAsync(http, viaClusterIp)).Answer == $"db ok {db2} v2", Patience, "the web pods to reach the new database");
 
-        // Scaling to five: the Service's endpoints follow within a second of the pods being ready.
+        // Scaling to five: the Service's endpoints follow the pods being ready (how fast is bench-services' to measure).
         await cluster.Kubectl.SucceedAsync("scale", "deployment/web", "-n", ns, "--replicas=5");
         await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/web", "-n", ns, "--timeout=80s");
-        var ready = Stopwatch.StartNew();
         await Eventually.TrueAsync(async () => (await cluster.Kubectl.SucceedAsync("get", "endpoints", "web", "-n", ns, "-o", "jsonpath={.subsets[*].addresses[*].ip}")).Out
             .Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 5, TimeSpan.FromSeconds(10), "five endpoints");
-        Assert.True(ready.Elapsed < TimeSpan.FromSeconds(2), $"the endpoints took {ready.Elapsed.TotalSeconds:F1} s after the rollout to count five pods");
         var scaled = (await PodNamesAsync(ns, "app=web")).ToHashSet();
         seen.Clear();
         await Eventually.TrueAsync(async () =>
