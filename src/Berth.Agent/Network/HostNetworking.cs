@@ -48,8 +48,9 @@ public static partial class HostNetworking
     /// </summary>
     public static async Task EnsureBridgeAsync(PodNetworkSettings settings, Ipv4Cidr podCidr, ILogger logger)
     {
-        if (!await TryAsync("ip", "link", "show", settings.Bridge))
-            await RunAsync("ip", "link", "add", settings.Bridge, "type", "bridge");
+        // CNI's bridge plugin may be making it at the same moment, for the node's first pod: either may win.
+        if (!await TryAsync("ip", "link", "add", settings.Bridge, "type", "bridge"))
+            await RunAsync("ip", "link", "show", settings.Bridge);
         var gateway = podCidr.Address(1);
         await RunAsync("ip", "addr", "replace", $"{gateway}/{podCidr.Prefix}", "dev", settings.Bridge);
         await RunAsync("ip", "link", "set", settings.Bridge, "up");

@@ -11,7 +11,8 @@ namespace Berth.Agent.Network;
 /// What makes Services work on a node with real containers, started once the node has its pod CIDR: the bridge
 /// readied for service traffic; the service proxy keeping the node's nftables table in step with the cluster's
 /// Services and EndpointSlices; and the node's cluster DNS server on its bridge address, published as this node's
-/// endpoint of <c>kube-system/kube-dns</c> (whose cluster IP the pods' resolv.conf names).
+/// endpoint of <c>kube-system/kube-dns</c> (whose cluster IP the pods' resolv.conf names). Whatever fails is logged
+/// and tried again, so that a node never goes on without its Services unnoticed.
 /// </summary>
 public sealed partial class NodeServices(ApiClient client, string nodeName, PodNetworkSettings settings, IReadOnlyList<string> nodePortAddresses, PodNetwork network,
     ILoggerFactory loggers)
@@ -21,23 +22,51 @@ public sealed partial class NodeServices(ApiClient client, string nodeName, PodN
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         var cidr = await network.Known.WaitAsync(cancellationToken);
-        await HostNetworking.EnsureBridgeAsync(settings, cidr, _logger);
-        var proxy = new ServiceProxy(client, new ServiceProxyOptions(settings.ProxyTable, nodeName, settings.ClusterCidr, settings.ServiceCidr, nodePortAddresses), loggers);
+        await KeepTryingAsync("ready the bridge for services", _ => HostNetworking.EnsureBridgeAsync(settings, cidr, _logger), cancellationToken);
         var gateway = IPAddress.Parse(cidr.Address(1));
-        var dns = new ClusterDns(client, new ClusterDnsOptions
+        var proxyOptions = new ServiceProxyOptions(settings.ProxyTable, nodeName, settings.ClusterCidr, settings.ServiceCidr, nodePortAddresses);
+        var dnsOptions = new ClusterDnsOptions
         {
             Domain = settings.ClusterDomain,
             Endpoint = new IPEndPoint(gateway, ClusterDnsOptions.DefaultPort),
             Upstreams = [.. settings.DnsUpstreams.Select(Upstream)],
-        }, loggers);
-        await Task.WhenAll(proxy.RunAsync(cancellationToken), dns.RunAsync(cancellationToken), PublishDnsAsync(dns, gateway, cancellationToken));
+        };
+        await Task.WhenAll(
+            KeepTryingAsync("run the service proxy", new ServiceProxy(client, proxyOptions, loggers).RunAsync, cancellationToken),
+            KeepTryingAsync("run the cluster DNS", async stop =>
+            {
+                var dns = new ClusterDns(client, dnsOptions, loggers);
+                await Task.WhenAll(dns.RunAsync(stop), PublishDnsAsync(dns, gateway, stop));
+            }, cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="run"/> until it ends on its own or is cancelled; when it fails, says so and runs it again, less often each time.</summary>
+    private async Task KeepTryingAsync(string what, Func<CancellationToken, Task> run, CancellationToken cancellationToken)
+    {
+        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30)))
+        {
+            try
+            {
+                await run(cancellationToken);
+                return;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.Failed(_logger, nodeName, what, e.Message, delay.TotalSeconds);
+                await Task.Delay(delay, cancellationToken);
+            }
+        }
     }
 
     /// <summary>An upstream DNS server as the flag gives it: an address, with port 53 unless it names another.</summary>
     private static IPEndPoint Upstream(string text) =>
         IPAddress.TryParse(text, out var address) ? new IPEndPoint(address, ClusterDnsOptions.DefaultPort) : IPEndPoint.Parse(text);
 
-    /// <summary>Publishes the DNS server as this node's kube-dns endpoint once it answers, retrying while the API server is away.</summary>
+    /// <summary>Publishes the DNS server as this node's kube-dns endpoint once it answers (a failure to start is its RunAsync's to report).</summary>
     private async Task PublishDnsAsync(ClusterDns dns, IPAddress address, CancellationToken cancellationToken)
     {
         try
@@ -46,30 +75,15 @@ public sealed partial class NodeServices(ApiClient client, string nodeName, PodN
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
-            return; // RunAsync has said why it could not start.
-        }
-        catch (OperationCanceledException)
-        {
             return;
         }
-        for (var delay = TimeSpan.FromSeconds(1); ; delay = TimeSpan.FromSeconds(Math.Min(delay.TotalSeconds * 2, 30)))
-        {
-            try
-            {
-                await NodeDnsEndpoint.PublishAsync(client, nodeName, address.ToString(), ClusterDnsOptions.DefaultPort, cancellationToken);
-                return;
-            }
-            catch (Exception e) when (e is HttpRequestException or InvalidOperationException && !cancellationToken.IsCancellationRequested)
-            {
-                Log.PublishFailed(_logger, nodeName, e.Message, delay.TotalSeconds);
-                await Task.Delay(delay, cancellationToken);
-            }
-        }
+        await KeepTryingAsync("publish the cluster DNS as a kube-system/kube-dns endpoint",
+            stop => NodeDnsEndpoint.PublishAsync(client, nodeName, address.ToString(), ClusterDnsOptions.DefaultPort, stop), cancellationToken);
     }
 
     private static partial class Log
     {
-        [LoggerMessage(4304, LogLevel.Warning, "Could not publish node {Node}'s DNS server as an endpoint of kube-system/kube-dns ({Error}); trying again in {Seconds} s")]
-        public static partial void PublishFailed(ILogger logger, string node, string error, double seconds);
+        [LoggerMessage(4304, LogLevel.Error, "Node {Node} could not {What}: {Error}; trying again in {Seconds} s")]
+        public static partial void Failed(ILogger logger, string node, string what, string error, double seconds);
     }
 }
