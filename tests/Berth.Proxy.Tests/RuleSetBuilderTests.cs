@@ -120,4 +120,34 @@ public sealed class RuleSetBuilderTests
 
         Assert.Equal([new UdpFlow("10.43.0.20", 0, "10.42.0.5")], rules.UdpFlows);
     }
+
+    [Theory]
+    [InlineData("10.42.0.5 ; flush ruleset")]
+    [InlineData("10.42.0.5:80")]
+    [InlineData("010.042.000.005")]
+    [InlineData("fd00::5")]
+    [InlineData("")]
+    public void Build_WhenAnEndpointAddressIsNotAPlainIpv4Address_ThenItIsLeftOut(string address)
+    {
+        var rules = Build(Service("web"), Slice("web", new ProxyEndpoint(address, Node, true, true, false), Ready("10.42.0.6")));
+
+        Assert.Equal(["goto ep-shop/web/tcp/http/10.42.0.6/8080"], rules.Chains["svc-shop/web/tcp/http"].Skip(1));
+        Assert.DoesNotContain(rules.Chains.SelectMany(c => c.Value.Append(c.Key)), r => r.Contains("flush", StringComparison.Ordinal) || r.Contains("010.", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("http ; flush ruleset")]
+    [InlineData("HTTP")]
+    [InlineData("a{b}")]
+    public void Build_WhenAPortNameCouldBeReadAsNftSyntax_ThenThePortIsLeftOut(string name)
+    {
+        var service = new ProxyService("shop", "web", "10.43.0.20", [new ProxyServicePort(name, "TCP", 80, 30080)], null, false, false);
+        var slice = new ProxySlice("shop", "web-abc", "web", [new ProxySlicePort(name, "TCP", 8080)], [Ready("10.42.0.5")]);
+
+        var rules = Build(service, slice);
+
+        Assert.Empty(rules.Chains);
+        Assert.Empty(rules.ServiceIps);
+        Assert.Empty(rules.UnservedNodePorts);
+    }
 }

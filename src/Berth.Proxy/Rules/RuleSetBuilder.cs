@@ -20,9 +20,12 @@ internal static class RuleSetBuilder
         var rules = new RuleSet();
         foreach (var service in services)
         {
+            // Whatever goes into the script must be unable to say anything else there (see NftWords).
+            if (!NftWords.IsName(service.Namespace) || !NftWords.IsName(service.Name) || service.ClusterIp is { } ip && !NftWords.IsAddress(ip))
+                continue;
             foreach (var port in service.Ports)
             {
-                if (port.Port is <= 0 or > 65535 || Protocol(port.Protocol) is not { } protocol)
+                if (port.Port is <= 0 or > 65535 || Protocol(port.Protocol) is not { } protocol || port.Name.Length > 0 && !NftWords.IsName(port.Name))
                     continue;
                 var usable = Usable(EndpointsOf(slicesByService[service.Key], port));
                 var path = $"{service.Namespace}/{service.Name}/{protocol}/{(port.Name.Length > 0 ? port.Name : port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
@@ -100,7 +103,7 @@ internal static class RuleSetBuilder
                     continue;
                 foreach (var endpoint in slice.Endpoints)
                 {
-                    if (seen.Add((endpoint.Address, slicePort.Port)))
+                    if (NftWords.IsAddress(endpoint.Address) && seen.Add((endpoint.Address, slicePort.Port)))
                         found.Add((endpoint, slicePort.Port));
                 }
             }
