@@ -37,7 +37,9 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
             ApiVersion = resource.GroupVersion,
             Kind = resource.Kind,
             Metadata = new V1ObjectMeta { Name = name, Labels = new Dictionary<string, string> { ["suite"] = "every-kind" } },
-            Rest = RequiredSpec(resource, id) is { } spec ? new Dictionary<string, JsonElement> { ["spec"] = JsonDocument.Parse(spec).RootElement.Clone() } : null,
+            Rest = RequiredSpec(resource, id) is { } spec ? new Dictionary<string, JsonElement> { ["spec"] = JsonDocument.Parse(spec).RootElement.Clone() }
+                : resource.Plural == "endpointslices" ? new Dictionary<string, JsonElement> { ["addressType"] = JsonDocument.Parse("\"IPv4\"").RootElement.Clone() }
+                : null,
         };
 
         if (resource.Namespaced)
@@ -77,7 +79,7 @@ public sealed class KubernetesClientEveryKindTests(ServerFixture server) : IClas
     /// <summary>
     /// The spec the kinds that validate theirs need: pods a container, workloads a selector and a matching template,
     /// jobs a restart policy, services a port, certificate signing requests a PKCS#10 request, a signer and a usage,
-    /// definitions their names and a version.
+    /// definitions their names and a version. (An EndpointSlice needs no spec but its address type.)
     /// </summary>
     private static string? RequiredSpec(ResourceInfo r, string id) => (r.Group, r.Plural) switch
     {

@@ -73,6 +73,30 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
             job.Err, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Create_WhenAnEndpointSliceHasWhatNoProxyMayTake_ThenEachIsACauseAndAGoodOneIsDefaulted()
+    {
+        var bad = await CreateAsync("""
+            {"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"bad"},"addressType":"IPv4",
+             "endpoints":[{"addresses":["10.42.0.5; flush ruleset"]},{"addresses":[]},{"addresses":["0.0.0.0"],"hostname":"Web_1"}],
+             "ports":[{"name":"http web","port":80},{"name":"x","port":81,"protocol":"ICMP"}]}
+            """);
+        var good = await CreateAsync("""
+            {"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"name":"good"},"addressType":"IPv4",
+             "endpoints":[{"addresses":["10.42.0.5"]}],"ports":[{"port":80}]}
+            """);
+
+        Assert.Contains("The EndpointSlice \"bad\" is invalid: \n" +
+            "* endpoints[0].addresses[0]: Invalid value: \"10.42.0.5; flush ruleset\": must be a valid IPv4 address\n" +
+            "* endpoints[1].addresses: Required value: must contain at least 1 address\n" +
+            "* endpoints[2].addresses[0]: Invalid value: \"0.0.0.0\": may not be unspecified (0.0.0.0)\n" +
+            "* endpoints[2].hostname: Invalid value: \"Web_1\": a lowercase RFC 1123 label", bad.Err, StringComparison.Ordinal);
+        Assert.Contains("* ports[0].name: Invalid value: \"http web\": a lowercase RFC 1123 label", bad.Err, StringComparison.Ordinal);
+        Assert.Contains("* ports[1].protocol: Unsupported value: \"ICMP\": supported values: \"SCTP\", \"TCP\", \"UDP\"", bad.Err, StringComparison.Ordinal);
+        Assert.Equal(0, good.ExitCode);
+        Assert.Equal("TCP", (await Kubectl.SucceedAsync("get", "endpointslice", "good", "-n", _ns, "-o", "jsonpath={.ports[0].protocol}")).Out);
+    }
+
     public void Dispose() => _files.Dispose();
 
     [Fact]

@@ -34,6 +34,13 @@ internal static class KindDefaults
             case ("", "services") when spec is not null:
                 ServiceDefaults.Spec(spec);
                 break;
+            case ("discovery.k8s.io", "endpointslices"):
+                foreach (var port in obj.Items("ports"))
+                {
+                    port.Default("name", "");
+                    port.Default("protocol", "TCP");
+                }
+                break;
             case ("", "secrets"):
                 obj.Default("type", "Opaque");
                 MoveStringData(obj);

@@ -27,6 +27,9 @@ internal static partial class NameRules
     /// <summary>Whether <paramref name="name"/> is a lowercase RFC 1123 label (container names, namespaces).</summary>
     public static bool IsDnsLabel(string name) => name.Length <= 63 && Label().IsMatch(name);
 
+    /// <summary>Whether <paramref name="name"/> is a lowercase RFC 1123 subdomain (most object names, domain names).</summary>
+    public static bool IsDnsSubdomain(string name) => name.Length <= 253 && Subdomain().IsMatch(name);
+
     private static string? ValidatePathSegment(string name) =>
         name is "." or ".." ? $"may not be '{name}'"
         : name.Contains('/', StringComparison.Ordinal) ? "may not contain '/'"

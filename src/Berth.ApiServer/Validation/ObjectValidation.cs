@@ -33,6 +33,9 @@ internal static class ObjectValidation
             case ("", "services"):
                 ServiceValidation.Validate(spec ?? [], causes);
                 break;
+            case ("discovery.k8s.io", "endpointslices"):
+                EndpointSliceValidation.Validate(obj, previous, causes);
+                break;
             case ("batch", "jobs"):
                 WorkloadValidation.ValidateJob(spec ?? [], "spec", causes);
                 break;
