@@ -114,7 +114,11 @@ public sealed partial class Informer<T> where T : class
             resourceVersion = metadata.GetProperty("resourceVersion").GetString()!;
             next = metadata.TryGetProperty("continue", out var c) && c.GetString() is { Length: > 0 } token ? token : null;
             foreach (var item in document.RootElement.GetProperty("items").EnumerateArray())
-                listed[KeyOf(item)] = _read(item);
+            {
+                var key = KeyOf(item);
+                if (TryRead(key, item) is { } read)
+                    listed[key] = read;
+            }
         }
         while (next is not null);
 
@@ -170,19 +174,42 @@ public sealed partial class Informer<T> where T : class
             if (type == "BOOKMARK")
                 continue;
             var key = KeyOf(obj);
-            var item = _read(obj);
+            var item = TryRead(key, obj);
             T? old;
             lock (_gate)
             {
                 old = _items.GetValueOrDefault(key);
                 Store(key, old, type == "DELETED" ? null : item);
             }
-            if (type == "DELETED")
-                Notify(old ?? item, null);
+            // An object that cannot be read any more leaves the copy, as if deleted.
+            if (type == "DELETED" || item is null)
+            {
+                if ((old ?? item) is not null)
+                    Notify(old ?? item, null);
+            }
             else
+            {
                 Notify(old, item);
+            }
         }
         return resourceVersion;
+    }
+
+    /// <summary>
+    /// What <c>read</c> makes of <paramref name="obj"/>, or null (logged) when it cannot: an object whose fields are
+    /// not what the reader expects must cost its subscribers that one object, not the whole informer.
+    /// </summary>
+    private T? TryRead(string key, JsonElement obj)
+    {
+        try
+        {
+            return _read(obj);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
+        {
+            Log.Unreadable(_logger, _resource.ToString(), key, e.Message);
+            return null;
+        }
     }
 
     /// <summary>Puts <paramref name="item"/> in place of <paramref name="old"/> (either may be null), indexes too; under the lock.</summary>
@@ -227,5 +254,8 @@ public sealed partial class Informer<T> where T : class
 
         [LoggerMessage(3002, LogLevel.Error, "A subscriber of the {Resource} informer failed")]
         public static partial void HandlerFailed(ILogger logger, string resource, Exception exception);
+
+        [LoggerMessage(3003, LogLevel.Warning, "The {Resource} informer skips {Key}, which it cannot read: {Error}")]
+        public static partial void Unreadable(ILogger logger, string resource, string key, string error);
     }
 }
