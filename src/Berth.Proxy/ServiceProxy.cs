@@ -33,8 +33,10 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
     /// <summary>Completes once the table has been written from the first full view of the cluster.</summary>
     public Task FirstSync => _firstSync.Task;
 
-    /// <summary>Syncs done and how long the last took, for the benchmark and /metrics.</summary>
-    public (long Count, TimeSpan Last) Syncs { get; private set; }
+    private long _syncs;
+
+    /// <summary>Syncs done so far.</summary>
+    public long SyncCount => Interlocked.Read(ref _syncs);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -51,10 +53,11 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var watching = Task.WhenAll(services.RunAsync(stop.Token), slices.RunAsync(stop.Token));
+        var syncing = SyncWhenListedAsync(services, slices, stop.Token);
         try
         {
-            await Task.WhenAll(services.Synced, slices.Synced).WaitAsync(cancellationToken);
-            await SyncLoopAsync(services, slices, cancellationToken);
+            // Neither ends before cancellation; should one fail, its exception comes out here, not later or never.
+            await await Task.WhenAny(watching, syncing);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -62,9 +65,17 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
         finally
         {
             await stop.CancelAsync();
-            await watching.ContinueWith(_ => { }, TaskScheduler.Default);
-            await RemoveAsync();
+            await Task.WhenAll(watching, syncing).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Only a proxy told to stop takes its rules away; one that failed leaves them serving until it is back.
+            if (cancellationToken.IsCancellationRequested)
+                await RemoveAsync();
         }
+    }
+
+    private async Task SyncWhenListedAsync(Informer<ProxyService> services, Informer<ProxySlice> slices, CancellationToken cancellationToken)
+    {
+        await Task.WhenAll(services.Synced, slices.Synced).WaitAsync(cancellationToken);
+        await SyncLoopAsync(services, slices, cancellationToken);
     }
 
     /// <summary>Notes that the rules of the Service <paramref name="key"/> may have changed, and wakes the sync loop.</summary>
@@ -122,10 +133,10 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
                             applied[key] = rules;
                     }
                 }
-                Syncs = (Syncs.Count + 1, Stopwatch.GetElapsedTime(started));
+                Interlocked.Increment(ref _syncs);
                 _firstSync.TrySetResult();
             }
-            catch (Exception e) when (e is NftException or InvalidOperationException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 // Write the whole table next time: whatever failed, a full write starts from a known state.
                 Log.SyncFailed(_logger, options.TableName, e.Message);

@@ -44,7 +44,7 @@ public sealed class ProxyTableTests : IAsyncLifetime
         Assert.Contains("10.199.0.11 . tcp . 80 : goto svc-shop/db/tcp/http", listed);
         Assert.Contains("tcp . 30080 : goto ext-shop/web/tcp/http", listed);
         Assert.Contains("dnat to 10.198.0.6:8080", listed);
-        Assert.Contains("set aff-shop/db/tcp/http/10.198.0.7/8080", listed);
+        Assert.Contains("set aff30-shop/db/tcp/http/10.198.0.7/8080", listed);
         Assert.Matches(@"unserved-nodeports \{[^}]*elements = \{ tcp \. 30081 \}", listed.ReplaceLineEndings(" "));
     }
 
@@ -79,4 +79,18 @@ public sealed class ProxyTableTests : IAsyncLifetime
     /// <summary>The listing with its lines sorted within each block: chains and elements are listed in the order they were added.</summary>
     private static string Normalise(string listing) =>
         string.Join('\n', listing.Split('\n').Select(l => string.Join(", ", l.Split(", ").Order(StringComparer.Ordinal))).Order(StringComparer.Ordinal));
+
+    [Fact]
+    public async Task Changes_WhenAServiceChangesItsAffinityTimeout_ThenItsSetsAreReplacedInOneTransaction()
+    {
+        var before = Rules(("web", ["10.198.0.5"], 30, 0));
+        var after = Rules(("web", ["10.198.0.5"], 60, 0));
+        await Nft.ApplyAsync(_table.Full(before), CancellationToken.None);
+
+        await Nft.ApplyAsync(_table.Changes(before, after), CancellationToken.None);
+
+        var listed = await ListAsync();
+        Assert.Contains("set aff60-shop/web/tcp/http/10.198.0.5/8080", listed);
+        Assert.DoesNotContain("aff30-", listed);
+    }
 }

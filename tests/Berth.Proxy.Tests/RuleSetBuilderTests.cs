@@ -89,9 +89,9 @@ public sealed class RuleSetBuilderTests
     {
         var rules = Build(Service("web", affinity: 60), Slice("web", Ready("10.42.0.5"), Ready("10.42.0.6")));
 
-        Assert.Equal(60, rules.AffinitySets["aff-shop/web/tcp/http/10.42.0.5/8080"]);
-        Assert.Equal("ip saddr @aff-shop/web/tcp/http/10.42.0.5/8080 goto ep-shop/web/tcp/http/10.42.0.5/8080", rules.Chains["svc-shop/web/tcp/http"][1]);
-        Assert.Contains("update @aff-shop/web/tcp/http/10.42.0.6/8080 { ip saddr }", rules.Chains["ep-shop/web/tcp/http/10.42.0.6/8080"]);
+        Assert.Equal(60, rules.AffinitySets["aff60-shop/web/tcp/http/10.42.0.5/8080"]);
+        Assert.Equal("ip saddr @aff60-shop/web/tcp/http/10.42.0.5/8080 goto ep-shop/web/tcp/http/10.42.0.5/8080", rules.Chains["svc-shop/web/tcp/http"][1]);
+        Assert.Contains("update @aff60-shop/web/tcp/http/10.42.0.6/8080 { ip saddr }", rules.Chains["ep-shop/web/tcp/http/10.42.0.6/8080"]);
     }
 
     [Fact]
@@ -149,5 +149,13 @@ public sealed class RuleSetBuilderTests
         Assert.Empty(rules.Chains);
         Assert.Empty(rules.ServiceIps);
         Assert.Empty(rules.UnservedNodePorts);
+    }
+
+    [Fact]
+    public void Build_WhenLocalPolicyAndTheLocalEndpointIsTerminating_ThenItStillServesRatherThanARemoteOne()
+    {
+        var rules = Build(Service("web", internalLocal: true), Slice("web", Ready("10.42.1.5", "node-b"), new ProxyEndpoint("10.42.0.5", Node, false, true, true)));
+
+        Assert.Equal(["goto ep-shop/web/tcp/http/10.42.0.5/8080"], rules.Chains["svc-shop/web/tcp/http"].Skip(1));
     }
 }

@@ -73,7 +73,7 @@ public sealed class ServiceProxyTests : IAsyncLifetime
         (await _client.DeleteAsync($"/api/v1/namespaces/{ns}/services/web", null, CancellationToken.None)).ThrowIfFailed("deleting the service");
         await Eventually.TrueAsync(async () => !(await NftAsync("list", "table", "ip", _table)).Contains(chain, StringComparison.Ordinal), Deadline, "the service's chains to go");
         Assert.Contains($"ip daddr {_serviceCidr} reject", await NftAsync("list", "chain", "ip", _table, "unserved"), StringComparison.Ordinal);
-        Assert.True(proxy.Syncs.Count >= 3, $"expected a sync per change, saw {proxy.Syncs.Count}");
+        Assert.True(proxy.SyncCount >= 3, $"expected a sync per change, saw {proxy.SyncCount}");
 
         await stopping.CancelAsync();
         await running;

@@ -17,38 +17,23 @@ internal sealed record ProxyService(string Namespace, string Name, string? Clust
     /// </summary>
     public static ProxyService Read(JsonElement service)
     {
-        var metadata = service.GetProperty("metadata");
-        var spec = service.TryGetProperty("spec", out var s) ? s : default;
-        string? Text(string name) => spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-        var type = Text("type") ?? "ClusterIP";
-        var clusterIp = Text("clusterIP");
+        var metadata = JsonFields.Object(service, "metadata");
+        var spec = JsonFields.Object(service, "spec");
+        var type = JsonFields.String(spec, "type") ?? "ClusterIP";
+        var clusterIp = JsonFields.String(spec, "clusterIP");
         if (type == "ExternalName" || clusterIp is null or "" or "None")
             clusterIp = null;
-        var ports = new List<ProxyServicePort>();
-        if (type != "ExternalName" && spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("ports", out var list) && list.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var port in list.EnumerateArray())
-            {
-                ports.Add(new ProxyServicePort(
-                    port.TryGetProperty("name", out var name) ? name.GetString() ?? "" : "",
-                    port.TryGetProperty("protocol", out var protocol) ? protocol.GetString() ?? "TCP" : "TCP",
-                    port.TryGetProperty("port", out var number) && number.TryGetInt32(out var n) ? n : 0,
-                    port.TryGetProperty("nodePort", out var nodePort) && nodePort.TryGetInt32(out var np) ? np : 0));
-            }
-        }
+        List<ProxyServicePort> ports = type == "ExternalName"
+            ? []
+            : [.. JsonFields.Objects(spec, "ports").Select(p => new ProxyServicePort(
+                JsonFields.String(p, "name") ?? "", JsonFields.String(p, "protocol") ?? "TCP", JsonFields.Int(p, "port") ?? 0, JsonFields.Int(p, "nodePort") ?? 0))];
         int? affinity = null;
-        if (Text("sessionAffinity") == "ClientIP")
+        if (JsonFields.String(spec, "sessionAffinity") == "ClientIP")
         {
-            affinity = DefaultAffinitySeconds;
-            if (spec.TryGetProperty("sessionAffinityConfig", out var config) && config.TryGetProperty("clientIP", out var clientIp)
-                && clientIp.TryGetProperty("timeoutSeconds", out var timeout) && timeout.TryGetInt32(out var seconds) && seconds > 0)
-                affinity = seconds;
+            var timeout = JsonFields.Int(JsonFields.Object(JsonFields.Object(spec, "sessionAffinityConfig"), "clientIP"), "timeoutSeconds");
+            affinity = timeout is > 0 ? timeout : DefaultAffinitySeconds;
         }
-        return new ProxyService(metadata.GetProperty("namespace").GetString()!, metadata.GetProperty("name").GetString()!, clusterIp, ports, affinity,
-            Text("internalTrafficPolicy") == "Local", Text("externalTrafficPolicy") == "Local");
+        return new ProxyService(JsonFields.String(metadata, "namespace") ?? "", JsonFields.String(metadata, "name") ?? "", clusterIp, ports, affinity,
+            JsonFields.String(spec, "internalTrafficPolicy") == "Local", JsonFields.String(spec, "externalTrafficPolicy") == "Local");
     }
 }
-
-/// <summary>One port of a Service; <see cref="NodePort"/> is 0 when it has none.</summary>
-internal sealed record ProxyServicePort(string Name, string Protocol, int Port, int NodePort);

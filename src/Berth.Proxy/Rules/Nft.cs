@@ -34,6 +34,3 @@ internal static class Nft
         return string.Join('\n', lines.Take(6)) + (lines.Length > 6 ? $"\n… ({lines.Length - 6} more lines)" : "");
     }
 }
-
-/// <summary>nft refused a script.</summary>
-internal sealed class NftException(string message) : Exception(message);

@@ -10,7 +10,8 @@ namespace Berth.Proxy.Rules;
 /// The fixed part: NAT chains at prerouting (pods) and output (the node itself) look the destination up in the
 /// <c>service-ips</c> and <c>service-nodeports</c> verdict maps; a postrouting chain masquerades what was marked.
 /// Filter chains just after DNAT reject new connections still addressed to the service CIDR (no such Service, or
-/// no endpoint) and to NodePorts without endpoints, so clients get "connection refused" rather than a timeout.
+/// no endpoint) and to NodePorts without endpoints, so clients get "connection refused" rather than a timeout, and
+/// drop packets from outside for loopback addresses that no translation sent there.
 /// </para>
 /// </summary>
 internal sealed class ProxyTable(string name, string serviceCidr, IReadOnlyList<string> nodePortAddresses)
@@ -47,7 +48,11 @@ internal sealed class ProxyTable(string name, string serviceCidr, IReadOnlyList<
             $"meta mark set meta mark ^ {MasqueradeBit} masquerade");
         // Priorities as numbers (nft 1.0.6 knows "dstnat" only at prerouting): DNAT is -100, source NAT 100.
         // After DNAT (-90): what still goes to a service address found nowhere to go.
-        BaseChain(script, "filter-prerouting", "filter", "prerouting", "-90", "ct state new jump unserved");
+        // Loopback addresses are routable from the bridge (route_localnet, for NodePorts on 127.0.0.1 and the kubernetes
+        // Service): only what the proxy translated may arrive there from outside, not a pod's own packets to 127.0.0.1.
+        BaseChain(script, "filter-prerouting", "filter", "prerouting", "-90",
+            "ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct state != { established, related } ct status & dnat == 0 drop",
+            "ct state new jump unserved");
         BaseChain(script, "filter-output", "filter", "output", "-90", "ct state new jump unserved");
 
         foreach (var (set, timeout) in rules.AffinitySets)
@@ -70,13 +75,8 @@ internal sealed class ProxyTable(string name, string serviceCidr, IReadOnlyList<
     public string Changes(RuleSet from, RuleSet to)
     {
         var script = new StringBuilder();
-        foreach (var (set, timeout) in to.AffinitySets)
-        {
-            if (!from.AffinitySets.TryGetValue(set, out var was))
-                AddAffinitySet(script, set, timeout);
-            else if (was != timeout)
-                throw new InvalidOperationException($"affinity set {set} changed its timeout; the whole table must be written again");
-        }
+        foreach (var (set, timeout) in to.AffinitySets.Where(s => !from.AffinitySets.ContainsKey(s.Key)))
+            AddAffinitySet(script, set, timeout);
         foreach (var chain in to.Chains.Keys.Where(c => !from.Chains.ContainsKey(c)))
             script.Append($"add chain ip {name} {chain}\n");
         foreach (var (chain, chainRules) in to.Chains)

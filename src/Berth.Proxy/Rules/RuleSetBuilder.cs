@@ -27,10 +27,11 @@ internal static class RuleSetBuilder
             {
                 if (port.Port is <= 0 or > 65535 || Protocol(port.Protocol) is not { } protocol || port.Name.Length > 0 && !NftWords.IsName(port.Name))
                     continue;
-                var usable = Usable(EndpointsOf(slicesByService[service.Key], port));
+                var endpoints = EndpointsOf(slicesByService[service.Key], port);
+                var local = endpoints.Where(e => e.Endpoint.NodeName == nodeName).ToList();
                 var path = $"{service.Namespace}/{service.Name}/{protocol}/{(port.Name.Length > 0 ? port.Name : port.Port.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
 
-                var cluster = service.InternalLocal ? usable.Where(e => e.Endpoint.NodeName == nodeName).ToList() : usable;
+                var cluster = Usable(service.InternalLocal ? local : endpoints);
                 if (service.ClusterIp is { } clusterIp && cluster.Count > 0)
                 {
                     var chain = "svc-" + path;
@@ -42,7 +43,7 @@ internal static class RuleSetBuilder
 
                 if (port.NodePort is <= 0 or > 65535)
                     continue;
-                var external = service.ExternalLocal ? usable.Where(e => e.Endpoint.NodeName == nodeName).ToList() : usable;
+                var external = Usable(service.ExternalLocal ? local : endpoints);
                 var key = $"{protocol} . {port.NodePort}";
                 if (external.Count == 0)
                 {
@@ -76,7 +77,8 @@ internal static class RuleSetBuilder
             var endpointRules = new List<string> { $"ip saddr {endpoint.Address} jump {MarkForMasquerade}" };
             if (service.AffinitySeconds is { } timeout)
             {
-                var set = $"aff-{path}/{endpoint.Address}/{port}";
+                // The timeout is in the name: a Service that changes it gets new sets, as a set's timeout is fixed.
+                var set = $"aff{timeout}-{path}/{endpoint.Address}/{port}";
                 rules.AffinitySets[set] = timeout;
                 dispatch.Add($"ip saddr @{set} goto {chain}");
                 endpointRules.Add($"update @{set} {{ ip saddr }}");

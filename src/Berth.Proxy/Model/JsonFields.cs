@@ -1,0 +1,38 @@
+using System.Text.Json;
+
+namespace Berth.Proxy.Model;
+
+/// <summary>
+/// Reading fields of objects the proxy is given without trusting their kinds: a field that is missing or of another
+/// JSON kind than expected reads as absent, so that one odd field costs that field, not the object or the proxy.
+/// </summary>
+internal static class JsonFields
+{
+    public static JsonElement Object(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : default;
+
+    public static string? String(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    public static int? Int(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number)
+            ? number
+            : null;
+
+    public static bool? Bool(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? value.GetBoolean()
+            : null;
+
+    /// <summary>The items of an array field that are objects.</summary>
+    public static IEnumerable<JsonElement> Objects(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
+            ? value.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.Object)
+            : [];
+
+    /// <summary>The items of an array field that are strings.</summary>
+    public static IEnumerable<string> Strings(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
+            ? value.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.String).Select(i => i.GetString()!)
+            : [];
+}
