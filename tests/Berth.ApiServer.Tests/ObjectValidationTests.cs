@@ -97,6 +97,17 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
         Assert.Equal("TCP", (await Kubectl.SucceedAsync("get", "endpointslice", "good", "-n", _ns, "-o", "jsonpath={.ports[0].protocol}")).Out);
     }
 
+    [Fact]
+    public async Task Create_WhenAServiceAsksForTwoAddressesOfOneFamily_ThenItIsRefused()
+    {
+        var (code, _, error) = await CreateAsync("""
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"two"},"spec":{"clusterIP":"10.43.0.50","clusterIPs":["10.43.0.50","10.43.0.51"],"ports":[{"port":80}]}}
+            """);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("spec.clusterIPs: Invalid value: []string{\"10.43.0.50\", \"10.43.0.51\"}: may specify no more than one IP for each IP family", error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _files.Dispose();
 
     [Fact]

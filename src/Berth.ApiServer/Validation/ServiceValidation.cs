@@ -92,6 +92,9 @@ internal static class ServiceValidation
         }
         if (clusterIps.Count > 2)
             causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: {shown}: may only hold up to 2 values", "spec.clusterIPs"));
+        else if (clusterIps.Count == 2 && IPAddress.TryParse(clusterIps[0], out var first) && IPAddress.TryParse(clusterIps[1], out var second)
+            && first.AddressFamily == second.AddressFamily)
+            causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: {shown}: may specify no more than one IP for each IP family", "spec.clusterIPs"));
     }
 
     /// <summary>A ClusterIP Service has no node ports; no two ports share a node port and protocol; a health check node port only where one is needed.</summary>
