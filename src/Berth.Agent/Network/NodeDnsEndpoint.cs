@@ -7,6 +7,7 @@ namespace Berth.Agent.Network;
 /// Publishes the node's own cluster DNS server as an endpoint of <c>kube-system/kube-dns</c>: an EndpointSlice
 /// <c>kube-dns-&lt;node&gt;</c>, owned by the Node so that it goes with it, whose one endpoint is the node's bridge
 /// address. The Service's <c>internalTrafficPolicy: Local</c> then sends each node's pods to their own node's server.
+/// Publishing again when nothing changed writes nothing, so the agent can keep it published by doing so now and then.
 /// </summary>
 internal static class NodeDnsEndpoint
 {
@@ -31,6 +32,8 @@ internal static class NodeDnsEndpoint
                 return;
             }
             current.ThrowIfFailed($"reading endpointslice kube-system/{name}");
+            if (Same(current.Body!, slice))
+                return;
             slice["metadata"]!["resourceVersion"] = current.Body!["metadata"]!["resourceVersion"]!.GetValue<string>();
             var updated = await client.PutAsync(path, slice, cancellationToken);
             if (updated.IsConflict)
@@ -39,6 +42,12 @@ internal static class NodeDnsEndpoint
             return;
         }
     }
+
+    /// <summary>Whether the slice as stored already says what <paramref name="wanted"/> says.</summary>
+    private static bool Same(JsonNode current, JsonObject wanted) =>
+        JsonNode.DeepEquals(current["endpoints"], wanted["endpoints"]) && JsonNode.DeepEquals(current["ports"], wanted["ports"])
+        && JsonNode.DeepEquals(current["metadata"]?["ownerReferences"]?[0]?["uid"], wanted["metadata"]!["ownerReferences"]![0]!["uid"])
+        && JsonNode.DeepEquals(current["metadata"]?["labels"], wanted["metadata"]!["labels"]);
 
     private static JsonObject Slice(string name, string nodeName, string nodeUid, string address, int port) => new()
     {

@@ -17,6 +17,8 @@ namespace Berth.Agent.Network;
 public sealed partial class NodeServices(ApiClient client, string nodeName, PodNetworkSettings settings, IReadOnlyList<string> nodePortAddresses, PodNetwork network,
     ILoggerFactory loggers)
 {
+    private static readonly TimeSpan RepublishPeriod = TimeSpan.FromMinutes(1);
+
     private readonly ILogger _logger = loggers.CreateLogger<NodeServices>();
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -66,7 +68,10 @@ public sealed partial class NodeServices(ApiClient client, string nodeName, PodN
     private static IPEndPoint Upstream(string text) =>
         IPAddress.TryParse(text, out var address) ? new IPEndPoint(address, ClusterDnsOptions.DefaultPort) : IPEndPoint.Parse(text);
 
-    /// <summary>Publishes the DNS server as this node's kube-dns endpoint once it answers (a failure to start is its RunAsync's to report).</summary>
+    /// <summary>
+    /// Publishes the DNS server as this node's kube-dns endpoint once it answers, and keeps it published (a failure
+    /// to start is its RunAsync's to report).
+    /// </summary>
     private async Task PublishDnsAsync(ClusterDns dns, IPAddress address, CancellationToken cancellationToken)
     {
         try
@@ -77,8 +82,20 @@ public sealed partial class NodeServices(ApiClient client, string nodeName, PodN
         {
             return;
         }
-        await KeepTryingAsync("publish the cluster DNS as a kube-system/kube-dns endpoint",
-            stop => NodeDnsEndpoint.PublishAsync(client, nodeName, address.ToString(), ClusterDnsOptions.DefaultPort, stop), cancellationToken);
+        // Again every minute: a slice deleted, or gone with a Node registered anew, comes back.
+        using var every = new PeriodicTimer(RepublishPeriod);
+        try
+        {
+            do
+            {
+                await KeepTryingAsync("publish the cluster DNS as a kube-system/kube-dns endpoint",
+                    stop => NodeDnsEndpoint.PublishAsync(client, nodeName, address.ToString(), ClusterDnsOptions.DefaultPort, stop), cancellationToken);
+            }
+            while (await every.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 
     private static partial class Log

@@ -20,7 +20,7 @@ internal sealed record DnsEndpointSlice(string Namespace, string Name, string? S
         List<DnsEndpoint> endpoints = [];
         if (slice.TryGetProperty("endpoints", out var list) && list.ValueKind == JsonValueKind.Array)
         {
-            foreach (var endpoint in list.EnumerateArray())
+            foreach (var endpoint in list.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object))
             {
                 List<IPAddress> addresses = [];
                 foreach (var text in DnsJson.Strings(endpoint, "addresses"))

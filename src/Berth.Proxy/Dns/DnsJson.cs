@@ -27,7 +27,7 @@ internal static class DnsJson
             return ports;
         foreach (var port in array.EnumerateArray())
         {
-            if (port.ValueKind == JsonValueKind.Object && port.TryGetProperty("port", out var number) && number.TryGetInt32(out var n) && n is > 0 and <= ushort.MaxValue)
+            if (port.ValueKind == JsonValueKind.Object && port.TryGetProperty("port", out var number) && number.ValueKind == JsonValueKind.Number && number.TryGetInt32(out var n) && n is > 0 and <= ushort.MaxValue)
                 ports.Add(new DnsPort(Text(port, "name") ?? "", Text(port, "protocol") ?? "TCP", n));
         }
         return ports;
