@@ -46,6 +46,8 @@ public sealed class ProxyTableTests : IAsyncLifetime
         Assert.Contains("dnat to 10.198.0.6:8080", listed);
         Assert.Contains("set aff30-shop/db/tcp/http/10.198.0.7/8080", listed);
         Assert.Matches(@"unserved-nodeports \{[^}]*elements = \{ tcp \. 30081 \}", listed.ReplaceLineEndings(" "));
+        // route_localnet's guard: loopback from outside only when the proxy's own translation sent it there.
+        Assert.Contains("ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct state != { established, related } ct status ! dnat drop", listed);
     }
 
     [Fact]
