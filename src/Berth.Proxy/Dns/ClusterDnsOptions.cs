@@ -5,9 +5,9 @@ namespace Berth.Proxy.Dns;
 
 /// <summary>
 /// How a node's cluster DNS server runs: the domain it answers for (<c>cluster.local</c>), the address and port it
-/// listens on with both UDP and TCP (all addresses, port 53), the TTL of its answers (5 s, CoreDNS's default), and the
-/// servers names outside the cluster's zones are forwarded to — none by default, so that such queries are refused and
-/// nothing ever leaves the machine unless asked for.
+/// listens on with both UDP and TCP (127.0.0.1:53 unless told; agents give their bridge address), the TTL of its
+/// answers (5 s, CoreDNS's default), and the servers names outside the cluster's zones are forwarded to — none by
+/// default, so that such queries are refused and nothing ever leaves the machine unless asked for.
 /// </summary>
 public sealed record ClusterDnsOptions
 {
@@ -21,7 +21,7 @@ public sealed record ClusterDnsOptions
     public string Domain { get; init; } = DefaultDomain;
 
     /// <summary>Where the server listens, UDP and TCP; the port must be given (not 0).</summary>
-    public IPEndPoint Endpoint { get; init; } = new(IPAddress.Any, DefaultPort);
+    public IPEndPoint Endpoint { get; init; } = new(IPAddress.Loopback, DefaultPort);
 
     /// <summary>The TTL of every record and of negative answers (the SOA's minimum), in whole seconds.</summary>
     public TimeSpan Ttl { get; init; } = TimeSpan.FromSeconds(5);
