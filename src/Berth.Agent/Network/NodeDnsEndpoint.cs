@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Client;
+using Berth.Core.Networking;
 
 namespace Berth.Agent.Network;
 
@@ -59,8 +60,8 @@ internal static class NodeDnsEndpoint
             ["namespace"] = "kube-system",
             ["labels"] = new JsonObject
             {
-                ["kubernetes.io/service-name"] = "kube-dns",
-                ["endpointslice.kubernetes.io/managed-by"] = ManagedBy,
+                [EndpointSliceLabels.ServiceName] = "kube-dns",
+                [EndpointSliceLabels.ManagedBy] = ManagedBy,
             },
             ["ownerReferences"] = new JsonArray(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Node", ["name"] = nodeName, ["uid"] = nodeUid }),
         },

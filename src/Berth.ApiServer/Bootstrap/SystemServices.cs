@@ -8,6 +8,7 @@ using Berth.Core.Resources;
 using Berth.Core.Serialization;
 using Berth.Storage;
 using Microsoft.Extensions.Logging;
+using Berth.Core.Networking;
 
 namespace Berth.ApiServer.Bootstrap;
 
@@ -47,7 +48,7 @@ internal sealed partial class SystemServices(IStore store, ServiceAllocations al
                 ["conditions"] = new JsonObject { ["ready"] = true },
             }),
             ["ports"] = new JsonArray(HttpsPort(port)),
-        }, new JsonObject { ["kubernetes.io/service-name"] = "kubernetes" }, cancellationToken);
+        }, new JsonObject { [EndpointSliceLabels.ServiceName] = "kubernetes" }, cancellationToken);
     }
 
     /// <summary>

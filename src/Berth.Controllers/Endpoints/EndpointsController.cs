@@ -5,6 +5,7 @@ using Berth.Client.Discovery;
 using Berth.Client.Informers;
 using Berth.Client.Queues;
 using Microsoft.Extensions.Logging;
+using Berth.Core.Networking;
 
 namespace Berth.Controllers.Endpoints;
 
@@ -22,8 +23,6 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
     private const int MaxEndpointsPerSlice = 100;
     private const string ByNamespace = "namespace";
     private const string ByService = "service";
-    private const string ServiceNameLabel = "kubernetes.io/service-name";
-    private const string ManagedByLabel = "endpointslice.kubernetes.io/managed-by";
     private const string ManagedBy = "endpointslice-controller.k8s.io";
 
     private static readonly ApiResource Services = new("", "v1", "Service", "services", true, ["list", "watch"]);
@@ -43,7 +42,7 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
         var endpoints = new Informer<JsonObject>(client, EndpointsResource, Parse, loggerFactory.CreateLogger<Informer<JsonObject>>());
         var slices = new Informer<JsonObject>(client, Slices, Parse, loggerFactory.CreateLogger<Informer<JsonObject>>());
         var nodes = new Informer<NodeZone>(client, Nodes, NodeZone.Read, loggerFactory.CreateLogger<Informer<NodeZone>>());
-        slices.AddIndex(ByService, s => s["metadata"]?["labels"]?[ManagedByLabel]?.ToString() == ManagedBy && s["metadata"]?["labels"]?[ServiceNameLabel] is { } service
+        slices.AddIndex(ByService, s => s["metadata"]?["labels"]?[EndpointSliceLabels.ManagedBy]?.ToString() == ManagedBy && s["metadata"]?["labels"]?[EndpointSliceLabels.ServiceName] is { } service
             ? [$"{s["metadata"]!["namespace"]}/{service}"]
             : []);
 
@@ -70,7 +69,7 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
         });
         slices.OnChange((old, now) =>
         {
-            if ((now ?? old)!["metadata"]?["labels"]?[ServiceNameLabel] is { } service)
+            if ((now ?? old)!["metadata"]?["labels"]?[EndpointSliceLabels.ServiceName] is { } service)
                 queue.Add($"{(now ?? old)!["metadata"]!["namespace"]}/{service}");
         });
 
@@ -224,8 +223,8 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
     {
         var metadata = service["metadata"]!;
         var labels = (metadata["labels"] as JsonObject)?.DeepClone().AsObject() ?? [];
-        labels[ServiceNameLabel] = metadata["name"]!.DeepClone();
-        labels[ManagedByLabel] = ManagedBy;
+        labels[EndpointSliceLabels.ServiceName] = metadata["name"]!.DeepClone();
+        labels[EndpointSliceLabels.ManagedBy] = ManagedBy;
         return new JsonObject
         {
             ["apiVersion"] = "discovery.k8s.io/v1",

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Berth.Core.Networking;
 
 namespace Berth.Proxy.Dns;
 
@@ -9,8 +10,6 @@ namespace Berth.Proxy.Dns;
 /// </summary>
 internal sealed record DnsEndpointSlice(string Namespace, string Name, string? ServiceName, IReadOnlyList<DnsEndpoint> Endpoints, IReadOnlyList<DnsPort> Ports)
 {
-    public const string ServiceNameLabel = "kubernetes.io/service-name";
-
     public string? ServiceKey => ServiceName is null ? null : $"{Namespace}/{ServiceName}";
 
     public static DnsEndpointSlice Read(JsonElement slice)
@@ -35,6 +34,6 @@ internal sealed record DnsEndpointSlice(string Namespace, string Name, string? S
             }
         }
         return new DnsEndpointSlice(metadata.GetProperty("namespace").GetString()!, metadata.GetProperty("name").GetString()!,
-            DnsJson.Text(labels, ServiceNameLabel) is { Length: > 0 } service ? service : null, endpoints, DnsJson.Ports(slice));
+            DnsJson.Text(labels, EndpointSliceLabels.ServiceName) is { Length: > 0 } service ? service : null, endpoints, DnsJson.Ports(slice));
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Berth.Core.Networking;
 
 namespace Berth.Proxy.Model;
 
@@ -8,14 +9,12 @@ namespace Berth.Proxy.Model;
 /// </summary>
 internal sealed record ProxySlice(string Namespace, string Name, string? Service, IReadOnlyList<ProxySlicePort> Ports, IReadOnlyList<ProxyEndpoint> Endpoints)
 {
-    public const string ServiceNameLabel = "kubernetes.io/service-name";
-
     public string? ServiceKey => Service is null ? null : $"{Namespace}/{Service}";
 
     public static ProxySlice Read(JsonElement slice)
     {
         var metadata = JsonFields.Object(slice, "metadata");
-        var service = JsonFields.String(JsonFields.Object(metadata, "labels"), ServiceNameLabel);
+        var service = JsonFields.String(JsonFields.Object(metadata, "labels"), EndpointSliceLabels.ServiceName);
         var ipv4 = (JsonFields.String(slice, "addressType") ?? "IPv4") == "IPv4";
         List<ProxySlicePort> ports = [.. JsonFields.Objects(slice, "ports").Select(p => new ProxySlicePort(
             JsonFields.String(p, "name") ?? "", JsonFields.String(p, "protocol") ?? "TCP", JsonFields.Int(p, "port") ?? 0))];
