@@ -77,7 +77,7 @@ public sealed class ServicesTests(ContainerdCluster cluster) : IClassFixture<Con
           template:
             metadata: {labels: {app: web}}
             spec:
-              terminationGracePeriodSeconds: 5
+              terminationGracePeriodSeconds: 10
               containers:
               - name: web
                 image: {{{ContainerdCluster.Busybox}}}
@@ -90,7 +90,7 @@ public sealed class ServicesTests(ContainerdCluster cluster) : IClassFixture<Con
                 readinessProbe: {tcpSocket: {port: http}, periodSeconds: 1}
                 # As upstream advises: keep serving while the endpoint's removal reaches every node's proxy.
                 lifecycle:
-                  preStop: {exec: {command: [sleep, "2"]}}
+                  preStop: {exec: {command: [sleep, "5"]}}
                 volumeMounts: [{name: scripts, mountPath: /scripts}]
               volumes: [{name: scripts, configMap: {name: scripts}}]
         ---
