@@ -108,6 +108,21 @@ public sealed class ObjectValidationTests(ServerFixture server) : IClassFixture<
         Assert.Contains("spec.clusterIPs: Invalid value: []string{\"10.43.0.50\", \"10.43.0.51\"}: may specify no more than one IP for each IP family", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Create_WhenAServicesPortNamesProtocolsOrPoliciesAreWrong_ThenEachIsACause()
+    {
+        var (code, _, error) = await CreateAsync("""
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"odd"},"spec":{"ports":[{"name":"Web Port","port":80},{"name":"b","port":81,"protocol":"ICMP"}],
+             "internalTrafficPolicy":"Nearby","sessionAffinity":"ClientIP","sessionAffinityConfig":{"clientIP":{"timeoutSeconds":86401}}}}
+            """);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("* spec.ports[0].name: Invalid value: \"Web Port\": a lowercase RFC 1123 label", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.ports[1].protocol: Unsupported value: \"ICMP\": supported values: \"SCTP\", \"TCP\", \"UDP\"", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.internalTrafficPolicy: Unsupported value: \"Nearby\": supported values: \"Cluster\", \"Local\"", error, StringComparison.Ordinal);
+        Assert.Contains("* spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid value: 86401: must be greater than 0 and less than 86400", error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _files.Dispose();
 
     [Fact]

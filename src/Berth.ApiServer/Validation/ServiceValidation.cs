@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Rest;
 using Berth.ApiServer.Services;
 using Berth.Core.Errors;
 
@@ -15,6 +16,11 @@ namespace Berth.ApiServer.Validation;
 internal static class ServiceValidation
 {
     private static readonly string[] Types = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
+    private static readonly string[] Protocols = ["SCTP", "TCP", "UDP"];
+    private static readonly string[] Policies = ["Cluster", "Local"];
+
+    /// <summary>Upstream's longest ClientIP affinity: a day.</summary>
+    private const int MaxAffinitySeconds = 86400;
 
     public static void Validate(JsonObject spec, List<StatusCause> causes)
     {
@@ -51,8 +57,12 @@ internal static class ServiceValidation
             var name = Text(port["name"]);
             if (ports.Count > 1 && name.Length == 0)
                 causes.Add(new StatusCause("FieldValueRequired", "Required value", $"spec.ports[{i}].name"));
+            else if (name.Length > 0 && !NameRules.IsDnsLabel(name))
+                causes.Add(new StatusCause("FieldValueInvalid", $"Invalid value: \"{name}\": {NameRules.LabelMessage}", $"spec.ports[{i}].name"));
             else if (name.Length > 0 && !names.Add(name))
                 causes.Add(new StatusCause("FieldValueDuplicate", $"Duplicate value: \"{name}\"", $"spec.ports[{i}].name"));
+            if (Text(port["protocol"]) is var protocol && !Protocols.Contains(protocol))
+                causes.Add(new StatusCause("FieldValueNotSupported", $"Unsupported value: \"{protocol}\": supported values: {Quoted(Protocols)}", $"spec.ports[{i}].protocol"));
             if (JsonNumbers.Integer(port["port"]) is not (>= 1 and <= 65535))
             {
                 var shown = port["port"]?.ToJsonString() ?? "0";
@@ -62,7 +72,27 @@ internal static class ServiceValidation
         }
         ClusterIps(spec, causes);
         NodePorts(spec, type, causes);
+        TrafficPolicies(spec, causes);
     }
+
+    /// <summary>The traffic policies are ones upstream knows, and a ClientIP affinity lasts between a second and a day.</summary>
+    private static void TrafficPolicies(JsonObject spec, List<StatusCause> causes)
+    {
+        foreach (var field in new[] { "internalTrafficPolicy", "externalTrafficPolicy" })
+        {
+            if (spec[field] is not null && Text(spec[field]) is var policy && !Policies.Contains(policy))
+                causes.Add(new StatusCause("FieldValueNotSupported", $"Unsupported value: \"{policy}\": supported values: {Quoted(Policies)}", $"spec.{field}"));
+        }
+        if (spec["sessionAffinityConfig"]?["clientIP"]?["timeoutSeconds"] is { } timeout
+            && JsonNumbers.Integer(timeout) is not (> 0 and <= MaxAffinitySeconds))
+        {
+            causes.Add(new StatusCause("FieldValueInvalid",
+                $"Invalid value: {timeout.ToJsonString()}: must be greater than 0 and less than {MaxAffinitySeconds.ToString(CultureInfo.InvariantCulture)}",
+                "spec.sessionAffinityConfig.clientIP.timeoutSeconds"));
+        }
+    }
+
+    private static string Quoted(IEnumerable<string> values) => string.Join(", ", values.Select(v => $"\"{v}\""));
 
     /// <summary>clusterIP and clusterIPs say the same (the strategy keeps them in step), and name addresses, or None alone.</summary>
     private static void ClusterIps(JsonObject spec, List<StatusCause> causes)
