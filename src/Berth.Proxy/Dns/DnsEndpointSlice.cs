@@ -22,7 +22,7 @@ internal sealed record DnsEndpointSlice(string Namespace, string Name, string? S
             foreach (var endpoint in list.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Object))
             {
                 List<IPAddress> addresses = [];
-                foreach (var text in DnsJson.Strings(endpoint, "addresses"))
+                foreach (var text in JsonFields.Strings(endpoint, "addresses"))
                 {
                     if (IPAddress.TryParse(text, out var address))
                         addresses.Add(address);
@@ -30,10 +30,10 @@ internal sealed record DnsEndpointSlice(string Namespace, string Name, string? S
                 // A missing ready condition means "unknown", which consumers read as ready.
                 var ready = !(endpoint.TryGetProperty("conditions", out var conditions) && conditions.ValueKind == JsonValueKind.Object
                     && conditions.TryGetProperty("ready", out var r) && r.ValueKind == JsonValueKind.False);
-                endpoints.Add(new DnsEndpoint(addresses, DnsJson.Text(endpoint, "hostname") is { Length: > 0 } hostname ? hostname : null, ready));
+                endpoints.Add(new DnsEndpoint(addresses, JsonFields.String(endpoint, "hostname") is { Length: > 0 } hostname ? hostname : null, ready));
             }
         }
         return new DnsEndpointSlice(metadata.GetProperty("namespace").GetString()!, metadata.GetProperty("name").GetString()!,
-            DnsJson.Text(labels, EndpointSliceLabels.ServiceName) is { Length: > 0 } service ? service : null, endpoints, DnsJson.Ports(slice));
+            JsonFields.String(labels, EndpointSliceLabels.ServiceName) is { Length: > 0 } service ? service : null, endpoints, DnsJson.Ports(slice));
     }
 }

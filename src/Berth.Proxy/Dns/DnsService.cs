@@ -13,8 +13,8 @@ internal sealed record DnsService(string Namespace, string Name, DnsServiceKind 
     {
         var metadata = service.GetProperty("metadata");
         var spec = service.TryGetProperty("spec", out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
-        var type = DnsJson.Text(spec, "type") ?? "ClusterIP";
-        var clusterIp = DnsJson.Text(spec, "clusterIP");
+        var type = JsonFields.String(spec, "type") ?? "ClusterIP";
+        var clusterIp = JsonFields.String(spec, "clusterIP");
         var kind = type == "ExternalName" ? DnsServiceKind.ExternalName
             : clusterIp == "None" ? DnsServiceKind.Headless
             : DnsServiceKind.ClusterIp;
@@ -22,13 +22,13 @@ internal sealed record DnsService(string Namespace, string Name, DnsServiceKind 
         if (kind == DnsServiceKind.ClusterIp)
         {
             // clusterIPs lists every family's address (dual-stack), clusterIP the primary one; older objects have only the latter.
-            foreach (var text in DnsJson.Strings(spec, "clusterIPs").Append(clusterIp))
+            foreach (var text in JsonFields.Strings(spec, "clusterIPs").Append(clusterIp))
             {
                 if (IPAddress.TryParse(text, out var address) && !clusterIps.Contains(address))
                     clusterIps.Add(address);
             }
         }
-        var externalName = kind == DnsServiceKind.ExternalName ? DnsJson.Text(spec, "externalName")?.TrimEnd('.') : null;
+        var externalName = kind == DnsServiceKind.ExternalName ? JsonFields.String(spec, "externalName")?.TrimEnd('.') : null;
         return new DnsService(metadata.GetProperty("namespace").GetString()!, metadata.GetProperty("name").GetString()!, kind, clusterIps,
             externalName is { Length: > 0 } ? externalName : null, DnsJson.Ports(spec));
     }

@@ -1,9 +1,9 @@
 using System.Text.Json;
 
-namespace Berth.Proxy.Model;
+namespace Berth.Proxy;
 
 /// <summary>
-/// Reading fields of objects the proxy is given without trusting their kinds: a field that is missing or of another
+/// Reading fields of the objects the proxy and the cluster DNS are given without trusting their kinds: a field that is missing or of another
 /// JSON kind than expected reads as absent, so that one odd field costs that field, not the object or the proxy.
 /// </summary>
 internal static class JsonFields
