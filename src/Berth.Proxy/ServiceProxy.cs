@@ -28,10 +28,6 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
     private readonly HashSet<string> _dirty = new(StringComparer.Ordinal);
     private readonly ProxyTable _table = new(options.TableName, options.ServiceCidr, options.NodePortAddresses);
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-    private readonly TaskCompletionSource _firstSync = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Completes once the table has been written from the first full view of the cluster.</summary>
-    public Task FirstSync => _firstSync.Task;
 
     private long _syncs;
 
@@ -134,7 +130,6 @@ public sealed partial class ServiceProxy(ApiClient client, ServiceProxyOptions o
                     }
                 }
                 Interlocked.Increment(ref _syncs);
-                _firstSync.TrySetResult();
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {

@@ -156,8 +156,7 @@ public sealed class ServicesTests(ContainerdCluster cluster) : IClassFixture<Con
         // Scaling to five: the Service's endpoints follow the pods being ready (how fast is bench-services' to measure).
         await cluster.Kubectl.SucceedAsync("scale", "deployment/web", "-n", ns, "--replicas=5");
         await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/web", "-n", ns, "--timeout=80s");
-        await Eventually.TrueAsync(async () => (await cluster.Kubectl.SucceedAsync("get", "endpoints", "web", "-n", ns, "-o", "jsonpath={.subsets[*].addresses[*].ip}")).Out
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 5, TimeSpan.FromSeconds(10), "five endpoints");
+        await Eventually.TrueAsync(async () => await ReadyEndpointsAsync(ns, "web") == 5, TimeSpan.FromSeconds(10), "five endpoints");
         var scaled = (await PodNamesAsync(ns, "app=web")).ToHashSet();
         seen.Clear();
         await Eventually.TrueAsync(async () =>
@@ -233,8 +232,7 @@ public sealed class ServicesTests(ContainerdCluster cluster) : IClassFixture<Con
               ports: [{port: 80, targetPort: 8080}]
             """);
         await cluster.Kubectl.SucceedAsync("rollout", "status", "deployment/echo", "-n", ns, "--timeout=80s");
-        await Eventually.TrueAsync(async () => (await cluster.Kubectl.SucceedAsync("get", "endpoints", "echo", "-n", ns, "-o", "jsonpath={.subsets[*].addresses[*].ip}")).Out
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 2, TimeSpan.FromSeconds(10), "two endpoints");
+        await Eventually.TrueAsync(async () => await ReadyEndpointsAsync(ns, "echo") == 2, TimeSpan.FromSeconds(10), "two endpoints");
         var clusterIp = (await cluster.GetAsync("get", "service", "echo", "-n", ns))["spec"]!["clusterIP"]!.GetValue<string>();
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -245,8 +243,7 @@ public sealed class ServicesTests(ContainerdCluster cluster) : IClassFixture<Con
 
         // Hairpin: with one pod left behind the Service, that pod reaches the Service, so itself.
         await cluster.Kubectl.SucceedAsync("scale", "deployment/echo", "-n", ns, "--replicas=1");
-        await Eventually.TrueAsync(async () => (await cluster.Kubectl.SucceedAsync("get", "endpoints", "echo", "-n", ns, "-o", "jsonpath={.subsets[*].addresses[*].ip}")).Out
-            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Length == 1, TimeSpan.FromSeconds(30), "one endpoint");
+        await Eventually.TrueAsync(async () => await ReadyEndpointsAsync(ns, "echo") == 1, TimeSpan.FromSeconds(30), "one endpoint");
         var solo = (await cluster.Kubectl.SucceedAsync("get", "endpoints", "echo", "-n", ns, "-o", "jsonpath={.subsets[0].addresses[0].targetRef.name}")).Out.Trim();
         var (_, output, _) = await cluster.Kubectl.SucceedAsync("exec", solo, "-n", ns, "--", "timeout", "5", "wget", "-q", "-O", "-", $"http://echo.{ns}.svc.cluster.local/index.html");
         Assert.Equal(solo, output.Trim());
@@ -306,6 +303,11 @@ public sealed class ServicesTests(ContainerdCluster cluster) : IClassFixture<Con
     private async Task<string[]> PodNamesAsync(string ns, string selector) =>
         (await cluster.Kubectl.SucceedAsync("get", "pods", "-n", ns, "-l", selector, "--field-selector=status.phase=Running", "-o", "jsonpath={.items[*].metadata.name}")).Out
             .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>How many ready addresses the Service's Endpoints list.</summary>
+    private async Task<int> ReadyEndpointsAsync(string ns, string service) =>
+        (await cluster.Kubectl.SucceedAsync("get", "endpoints", service, "-n", ns, "-o", "jsonpath={.subsets[*].addresses[*].ip}")).Out
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
 
     private async Task<string> PodIpAsync(string ns, string pod) =>
         (await cluster.Kubectl.SucceedAsync("get", "pod", pod, "-n", ns, "-o", "jsonpath={.status.podIP}")).Out.Trim();
