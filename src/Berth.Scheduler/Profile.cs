@@ -38,12 +38,10 @@ public sealed record Profile(
     /// <summary>Runs the filters in order; the first that fails speaks for the node.</summary>
     public Status RunFilters(CycleState state, PodInfo pod, NodeInfo node)
     {
-        for (var i = 0; i < Filters.Count; i++)
+        var filters = state.ActiveFilters(Filters);
+        for (var i = 0; i < filters.Length; i++)
         {
-            var plugin = Filters[i];
-            if (state.SkippedFilters.Count > 0 && state.SkippedFilters.Contains(plugin.Name))
-                continue;
-            var status = plugin.Filter(state, pod, node);
+            var status = filters[i].Filter(state, pod, node);
             if (!status.IsSuccess)
                 return status;
         }

@@ -10,6 +10,8 @@ namespace Berth.Core.Pods;
 /// </summary>
 public sealed record Toleration(string Key, string Operator, string Value, string Effect, long? Seconds)
 {
+    public bool Tolerates(Taint taint) => Tolerates(taint.Key, taint.Value, taint.Effect);
+
     public bool Tolerates(string taintKey, string taintValue, string taintEffect)
     {
         if (Effect.Length > 0 && Effect != taintEffect)
@@ -44,9 +46,19 @@ public sealed record Toleration(string Key, string Operator, string Value, strin
 public static class Tolerations
 {
     /// <summary>Some toleration in <paramref name="tolerations"/> matches the taint (see <see cref="Toleration"/>).</summary>
-    public static bool Tolerate(JsonArray? tolerations, JsonObject taint)
+    public static bool Tolerate(JsonArray? tolerations, JsonObject taint) => Tolerate(ReadAll(tolerations), Taint.Read(taint));
+
+    /// <summary>Some toleration in <paramref name="tolerations"/> matches the taint.</summary>
+    public static bool Tolerate(IReadOnlyList<Toleration> tolerations, Taint taint)
     {
-        var (key, value, effect) = (taint["key"]?.ToString() ?? "", taint["value"]?.ToString() ?? "", taint["effect"]?.ToString() ?? "");
-        return (tolerations ?? []).OfType<JsonObject>().Any(t => Toleration.Read(t).Tolerates(key, value, effect));
+        for (var i = 0; i < tolerations.Count; i++)
+        {
+            if (tolerations[i].Tolerates(taint))
+                return true;
+        }
+        return false;
     }
+
+    /// <summary>A pod's <c>spec.tolerations</c>, read.</summary>
+    public static Toleration[] ReadAll(JsonArray? tolerations) => [.. (tolerations ?? []).OfType<JsonObject>().Select(Toleration.Read)];
 }

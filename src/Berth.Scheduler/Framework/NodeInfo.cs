@@ -28,7 +28,7 @@ public sealed class NodeInfo
         Node = node;
         Name = node["metadata"]?["name"]?.ToString() ?? "";
         Labels = (node["metadata"]?["labels"] as JsonObject ?? []).ToDictionary(l => l.Key, l => l.Value?.ToString() ?? "", StringComparer.Ordinal);
-        Taints = [.. (node["spec"]?["taints"] as JsonArray ?? []).OfType<JsonObject>()];
+        Taints = [.. (node["spec"]?["taints"] as JsonArray ?? []).OfType<JsonObject>().Select(Taint.Read)];
         Unschedulable = node["spec"]?["unschedulable"] is JsonValue u && u.TryGetValue<bool>(out var b) && b;
         foreach (var (name, value) in node["status"]?["allocatable"] as JsonObject ?? [])
         {
@@ -52,7 +52,7 @@ public sealed class NodeInfo
 
     public IReadOnlyDictionary<string, string> Labels { get; }
 
-    public IReadOnlyList<JsonObject> Taints { get; }
+    public IReadOnlyList<Taint> Taints { get; }
 
     public bool Unschedulable { get; }
 

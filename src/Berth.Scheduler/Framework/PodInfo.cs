@@ -17,6 +17,7 @@ public sealed class PodInfo
     private const decimal DefaultMemory = 200m * 1024 * 1024;
 
     private NodeSelection? _nodeSelection;
+    private Toleration[]? _tolerations;
 
     public PodInfo(JsonObject pod, bool keepSpec = true)
     {
@@ -116,6 +117,9 @@ public sealed class PodInfo
 
     /// <summary>The pod's nodeSelector and required node affinity, read from the spec on first use.</summary>
     public NodeSelection NodeSelection => _nodeSelection ??= NodeSelection.Of(Spec);
+
+    /// <summary>The pod's tolerations, read from the spec on first use (none for pods already placed).</summary>
+    public IReadOnlyList<Toleration> Tolerations => _tolerations ??= Berth.Core.Pods.Tolerations.ReadAll(Spec["tolerations"] as JsonArray);
 
     public bool HasAffinity => RequiredAffinity.Count + RequiredAntiAffinity.Count + PreferredAffinity.Count + PreferredAntiAffinity.Count > 0;
 

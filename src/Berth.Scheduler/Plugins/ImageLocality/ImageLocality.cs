@@ -19,23 +19,21 @@ public sealed class ImageLocality : IPreScorePlugin, IScorePlugin
 
     public Status PreScore(CycleState state, PodInfo pod, Snapshot snapshot, IReadOnlyList<NodeInfo> feasible)
     {
-        var images = Images(pod.Spec);
-        var spread = images.Distinct(StringComparer.Ordinal)
-            .ToDictionary(i => i, i => (double)snapshot.Index.NodesWithImage(i) / Math.Max(1, snapshot.Nodes.Count), StringComparer.Ordinal);
-        state.Write(StateKey, new Prepared(images, spread));
+        var nodes = Math.Max(1, snapshot.Nodes.Count);
+        state.Write(StateKey, Images(pod.Spec).Select(i => new ImageSpread(i, (double)snapshot.Index.NodesWithImage(i) / nodes)).ToArray());
         return Status.Success;
     }
 
     public long Score(CycleState state, PodInfo pod, NodeInfo node)
     {
-        var prepared = state.Read<Prepared>(StateKey)!;
+        var images = state.Read<ImageSpread[]>(StateKey)!;
         long sum = 0;
-        foreach (var image in prepared.Images)
+        foreach (var image in images)
         {
-            if (node.Images.TryGetValue(image, out var size))
-                sum += (long)(size * prepared.Spread[image]);
+            if (node.Images.TryGetValue(image.Name, out var size))
+                sum += (long)(size * image.Spread);
         }
-        var maxThreshold = MaxContainerThreshold * Math.Max(1, prepared.Images.Count);
+        var maxThreshold = MaxContainerThreshold * Math.Max(1, images.Length);
         sum = Math.Clamp(sum, MinThreshold, maxThreshold);
         return IScorePlugin.MaxScore * (sum - MinThreshold) / (maxThreshold - MinThreshold);
     }
@@ -47,5 +45,6 @@ public sealed class ImageLocality : IPreScorePlugin, IScorePlugin
             .Select(c => c["image"]?.ToString() ?? "")
             .Select(image => image.LastIndexOf(':') <= image.LastIndexOf('/') ? image + ":latest" : image)];
 
-    private sealed record Prepared(List<string> Images, Dictionary<string, double> Spread);
+    /// <summary>A container's image and the share of nodes that have it, worked out once per cycle.</summary>
+    private sealed record ImageSpread(string Name, double Spread);
 }

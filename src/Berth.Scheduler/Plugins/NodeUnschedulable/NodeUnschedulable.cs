@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Berth.Core.Pods;
 using Berth.Scheduler.Framework;
 
@@ -9,10 +8,10 @@ public sealed class NodeUnschedulable : IFilterPlugin
 {
     public const string ErrReason = "node(s) were unschedulable";
 
-    private static readonly JsonObject UnschedulableTaint = new() { ["key"] = "node.kubernetes.io/unschedulable", ["effect"] = "NoSchedule" };
+    private static readonly Taint UnschedulableTaint = new("node.kubernetes.io/unschedulable", "", "NoSchedule");
 
     public string Name => nameof(NodeUnschedulable);
 
     public Status Filter(CycleState state, PodInfo pod, NodeInfo node) =>
-        node.Unschedulable && !Tolerations.Tolerate(pod.Spec["tolerations"] as JsonArray, UnschedulableTaint) ? Status.Unresolvable(ErrReason) : Status.Success;
+        node.Unschedulable && !Tolerations.Tolerate(pod.Tolerations, UnschedulableTaint) ? Status.Unresolvable(ErrReason) : Status.Success;
 }

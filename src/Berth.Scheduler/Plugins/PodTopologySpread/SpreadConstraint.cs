@@ -57,10 +57,9 @@ public sealed record SpreadConstraint(
             return false;
         if (!HonorNodeTaints)
             return true;
-        var tolerations = pod.Spec["tolerations"] as JsonArray;
         foreach (var taint in node.Taints)
         {
-            if (taint["effect"]?.ToString() is "NoSchedule" or "NoExecute" && !Tolerations.Tolerate(tolerations, taint))
+            if (taint.KeepsOff && !Tolerations.Tolerate(pod.Tolerations, taint))
                 return false;
         }
         return true;
