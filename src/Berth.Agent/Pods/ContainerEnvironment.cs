@@ -18,16 +18,15 @@ namespace Berth.Agent.Pods;
 /// </summary>
 internal sealed partial class ContainerEnvironment(ApiClient client, string nodeName, string hostIp)
 {
-    /// <summary>The environment of <paramref name="container"/> and its spec with command and args expanded.</summary>
+    /// <summary>The environment of <paramref name="container"/>, given the pod's service <paramref name="links"/>, and its spec with command and args expanded.</summary>
     public async Task<(List<KeyValuePair<string, string>> Env, JsonObject Spec)> ResolveAsync(JsonObject pod, PodSandbox sandbox, JsonObject container,
-        CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> links, CancellationToken cancellationToken)
     {
         var ns = pod["metadata"]!["namespace"]!.GetValue<string>();
         var sources = new Sources(client, ns);
         var env = new List<KeyValuePair<string, string>>();
         var byName = new Dictionary<string, string>(StringComparer.Ordinal);
         // $(VAR) finds the container's own variables first, then the service links'.
-        var links = await ServiceLinks.ForAsync(client, pod, cancellationToken);
         var known = new Dictionary<string, string>(links, StringComparer.Ordinal);
         void Set(string name, string value)
         {

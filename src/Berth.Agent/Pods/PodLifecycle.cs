@@ -20,11 +20,12 @@ namespace Berth.Agent.Pods;
 /// runs for pods that do is adopted as it is, so an agent that restarts starts nothing twice.
 /// </summary>
 /// <remarks>
-/// Pods come from <paramref name="shared"/> when given (hollow nodes share one watch), else from a watch of its own.
+/// Pods come from <paramref name="shared"/> when given (hollow nodes share one watch), else from a watch of its own;
+/// the Services for containers' service links likewise from <paramref name="sharedServices"/> or a watch of its own.
 /// Their volumes are set up under <paramref name="volumesDir"/> (none for simulated pods, which have no files).
 /// </remarks>
 public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime runtime, IHandlerRunner handlers, string nodeName, string hostIp, TimeProvider time,
-    ILoggerFactory loggers, BoundPods? shared = null, string? volumesDir = null)
+    ILoggerFactory loggers, BoundPods? shared = null, string? volumesDir = null, ServiceLinks? sharedServices = null)
 {
     /// <summary>How often the runtime is relisted: every second, or every 5 minutes when it tells its events (upstream's two PLEGs).</summary>
     private static readonly TimeSpan RelistPeriod = TimeSpan.FromSeconds(1);
@@ -49,6 +50,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     private readonly ContainerBackOff _backOff = new();
     private readonly ProbeManager _probes = new(handlers, time);
     private readonly PodEvents _events = new(client, nodeName, time, loggers);
+    private readonly ServiceLinks _services = sharedServices ?? new ServiceLinks(client, loggers);
     private readonly ContainerEnvironment _environment = new(client, nodeName, hostIp);
     private readonly PodVolumes? _volumes = volumesDir is null ? null : new PodVolumes(volumesDir,
         new VolumeFiles(client, new ContainerEnvironment(client, nodeName, hostIp), new ServiceAccountTokens(client, time)), new ClaimedVolumes(client));
@@ -76,11 +78,13 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         var recording = _events.RunAsync(cancellationToken);
         _pods.Subscribe(nodeName, queue.Add);
         var watching = shared is null ? _pods.RunAsync(cancellationToken) : Task.CompletedTask;
+        var watchingServices = sharedServices is null ? _services.RunAsync(cancellationToken) : Task.CompletedTask;
         var events = runtime.ContainerEvents(cancellationToken);
         var following = events is null ? Task.CompletedTask : FollowAsync(events, queue, cancellationToken);
         var relisting = RelistAsync(queue, events is null ? RelistPeriod : EventedRelistPeriod, cancellationToken);
         await queue.RunAsync(runtime.PodWorkers, SyncAsync, _logger, cancellationToken);
         await watching;
+        await watchingServices;
         await following;
         await relisting;
         await recording;
@@ -281,7 +285,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             List<ContainerMount> mounts;
             try
             {
-                (env, expanded) = await _environment.ResolveAsync(pod, run.Sandbox, spec.Source, cancellationToken);
+                (env, expanded) = await _environment.ResolveAsync(pod, run.Sandbox, spec.Source, await _services.ForAsync(pod, cancellationToken), cancellationToken);
                 mounts = _volumes is null ? [] : PodVolumes.Mounts(spec.Source, volumes);
                 if (volumesDir is not null && TerminationLog.Prepare(volumesDir, run.Sandbox.Pod.Uid, spec.Source, attempt, mounts) is { } terminationLog)
                     mounts.Add(terminationLog);

@@ -8,17 +8,19 @@ namespace Berth.Agent.Simulated;
 
 /// <summary>
 /// Hollow nodes (as kubemark or KWOK have them): <c>sim-0</c> … <c>sim-N-1</c>, served from one process over one
-/// client, each with its own Node, Lease, heartbeat and pod handling on a simulated runtime, and one pod watch and one
-/// node watch for all.
+/// client, each with its own Node, Lease, heartbeat and pod handling on a simulated runtime, and one pod watch, one
+/// Service watch and one node watch for all.
 /// </summary>
 public sealed class HollowNodes
 {
     private readonly BoundPods _pods;
+    private readonly ServiceLinks _services;
     private readonly NodeWatch _shown;
 
-    private HollowNodes(BoundPods pods, NodeWatch shown, IReadOnlyList<NodeAgent> agents)
+    private HollowNodes(BoundPods pods, ServiceLinks services, NodeWatch shown, IReadOnlyList<NodeAgent> agents)
     {
         _pods = pods;
+        _services = services;
         _shown = shown;
         Agents = agents;
     }
@@ -29,15 +31,16 @@ public sealed class HollowNodes
     {
         var logger = loggers.CreateLogger<NodeAgent>();
         var pods = new BoundPods(client, nodeName: null, loggers);
+        var services = new ServiceLinks(client, loggers);
         var shown = new NodeWatch(client, nodeName: null, loggers.CreateLogger<NodeWatch>());
-        return new HollowNodes(pods, shown, [.. Enumerable.Range(0, count).Select(i =>
+        return new HollowNodes(pods, services, shown, [.. Enumerable.Range(0, count).Select(i =>
         {
             var name = $"sim-{i}";
             var network = new PodNetwork();
             var runtime = new SimulatedRuntime(network, time);
             var description = new NodeDescription(name, capacity, "127.0.0.1", LocalMachine.Identity(runtime.Version),
                 LocalMachine.Labels(name, new Dictionary<string, string>()));
-            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers, pods), network, shown);
+            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers, pods, sharedServices: services), network, shown);
         })]);
     }
 
@@ -45,6 +48,7 @@ public sealed class HollowNodes
     public Task RunAsync(CancellationToken cancellationToken) =>
         Task.WhenAll([RunWatchesAsync(cancellationToken), .. Agents.Select(a => a.RunAsync(cancellationToken))]);
 
-    /// <summary>Runs only the shared pod and node watches, for a caller that runs (and stops) the <see cref="Agents"/> one by one.</summary>
-    public Task RunWatchesAsync(CancellationToken cancellationToken) => Task.WhenAll(_pods.RunAsync(cancellationToken), _shown.RunAsync(cancellationToken));
+    /// <summary>Runs only the shared pod, Service and node watches, for a caller that runs (and stops) the <see cref="Agents"/> one by one.</summary>
+    public Task RunWatchesAsync(CancellationToken cancellationToken) =>
+        Task.WhenAll(_pods.RunAsync(cancellationToken), _services.RunAsync(cancellationToken), _shown.RunAsync(cancellationToken));
 }
