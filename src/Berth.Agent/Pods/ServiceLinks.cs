@@ -1,8 +1,10 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Berth.Client;
 using Berth.Client.Discovery;
 using Berth.Client.Informers;
+using Berth.Core.Serialization;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Agent.Pods;
@@ -32,7 +34,7 @@ public sealed class ServiceLinks
     public Task RunAsync(CancellationToken cancellationToken) => _informer.RunAsync(cancellationToken);
 
     /// <summary>The variables for a container of <paramref name="pod"/>, once the Services have been listed.</summary>
-    public async Task<Dictionary<string, string>> ForAsync(System.Text.Json.Nodes.JsonObject pod, CancellationToken cancellationToken)
+    public async Task<Dictionary<string, string>> ForAsync(JsonObject pod, CancellationToken cancellationToken)
     {
         await _informer.Synced.WaitAsync(cancellationToken);
         var ns = pod["metadata"]!["namespace"]!.GetValue<string>();
@@ -88,25 +90,13 @@ public sealed class ServiceLinks
 
         public static LinkedService Read(JsonElement service)
         {
-            var metadata = service.GetProperty("metadata");
-            var spec = service.TryGetProperty("spec", out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
-            var ports = new List<LinkedPort>();
-            if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("ports", out var listed) && listed.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var port in listed.EnumerateArray().Where(p => p.ValueKind == JsonValueKind.Object))
-                {
-                    ports.Add(new LinkedPort(
-                        Text(port, "name"),
-                        port.TryGetProperty("port", out var number) && number.TryGetInt32(out var n) ? n : null,
-                        Text(port, "protocol") is { Length: > 0 } protocol ? protocol : "TCP"));
-                }
-            }
-            return new LinkedService(Text(metadata, "namespace"), Text(metadata, "name"),
-                spec.ValueKind == JsonValueKind.Object ? Text(spec, "clusterIP") : "", ports);
+            var metadata = JsonFields.Object(service, "metadata");
+            var spec = JsonFields.Object(service, "spec");
+            return new LinkedService(JsonFields.String(metadata, "namespace") ?? "", JsonFields.String(metadata, "name") ?? "",
+                JsonFields.String(spec, "clusterIP") ?? "",
+                [.. JsonFields.Objects(spec, "ports").Select(p => new LinkedPort(
+                    JsonFields.String(p, "name") ?? "", JsonFields.Int(p, "port"), JsonFields.String(p, "protocol") is { Length: > 0 } protocol ? protocol : "TCP"))]);
         }
-
-        private static string Text(JsonElement obj, string name) =>
-            obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
     }
 
     private sealed record LinkedPort(string Name, int? Port, string Protocol);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Berth.Core.Networking;
+using Berth.Core.Serialization;
 
 namespace Berth.Proxy.Dns;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Berth.Core.Serialization;
 
 namespace Berth.Proxy.Dns;
 

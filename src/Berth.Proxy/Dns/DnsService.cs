@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Berth.Core.Serialization;
 
 namespace Berth.Proxy.Dns;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Berth.Core.Networking;
+using Berth.Core.Serialization;
 
 namespace Berth.Proxy.Model;
 

@@ -1,12 +1,14 @@
 using System.Text.Json;
 
-namespace Berth.Proxy;
+namespace Berth.Core.Serialization;
 
 /// <summary>
-/// Reading fields of the objects the proxy and the cluster DNS are given without trusting their kinds: a field that is missing or of another
-/// JSON kind than expected reads as absent, so that one odd field costs that field, not the object or the proxy.
+/// Reading fields of watched objects without trusting their kinds (the proxy's, the cluster DNS's, the agent's service
+/// links): a field that is missing or of another JSON kind than expected reads as absent, so that one odd field costs
+/// that field, not the object or its reader.
 /// </summary>
-internal static class JsonFields
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1720", Justification = "Each reader is named for the JSON kind it reads.")]
+public static class JsonFields
 {
     public static JsonElement Object(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Object ? value : default;
