@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Berth.Core.Networking;
 
 namespace Berth.Agent.Network;
@@ -37,12 +38,16 @@ public sealed record PodNetworkSettings(string Bridge, string ClusterCidr, strin
     public void Save(string agentDir)
     {
         Directory.CreateDirectory(agentDir);
-        File.WriteAllText(Path.Combine(agentDir, FileName), JsonSerializer.Serialize(this));
+        File.WriteAllText(Path.Combine(agentDir, FileName), JsonSerializer.Serialize(this, PodNetworkSettingsJson.Default.PodNetworkSettings));
     }
 
     public static PodNetworkSettings? Load(string agentDir)
     {
         var path = Path.Combine(agentDir, FileName);
-        return File.Exists(path) ? JsonSerializer.Deserialize<PodNetworkSettings>(File.ReadAllText(path)) : null;
+        return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllText(path), PodNetworkSettingsJson.Default.PodNetworkSettings) : null;
     }
 }
+
+/// <summary><c>network.json</c>'s reader and writer, generated at build time: the binary is compiled ahead of time.</summary>
+[JsonSerializable(typeof(PodNetworkSettings))]
+internal sealed partial class PodNetworkSettingsJson : JsonSerializerContext;

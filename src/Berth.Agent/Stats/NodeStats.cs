@@ -59,7 +59,7 @@ public sealed class NodeStats(IContainerStats containers, TimeProvider time)
             var rated = pod.Where(c => previous.Containers.TryGetValue(c.Id, out var before) && c.Usage.NanoCoresSince(before.Usage) is not null).ToList();
             if (rated.Count == 0)
                 continue;
-            pods.Add(new JsonObject
+            pods.Add((JsonNode)new JsonObject
             {
                 ["podRef"] = new JsonObject { ["name"] = pod.Key.PodName, ["namespace"] = pod.Key.PodNamespace, ["uid"] = pod.Key.PodUid },
                 ["containers"] = new JsonArray([.. rated.Select(c => (JsonNode)new JsonObject

@@ -49,14 +49,14 @@ internal sealed class ServiceAccountAdmission(IStore store, WatchCaches caches)
                 container["volumeMounts"] = mounts = [];
             if (mounts.OfType<JsonObject>().Any(m => ObjectJson.GetString(m, "mountPath")?.TrimEnd('/') == MountPath))
                 continue;
-            mounts.Add(new JsonObject { ["name"] = volumeName, ["readOnly"] = true, ["mountPath"] = MountPath });
+            mounts.Add((JsonNode)new JsonObject { ["name"] = volumeName, ["readOnly"] = true, ["mountPath"] = MountPath });
             mounted = true;
         }
         if (!mounted)
             return;
         if (spec["volumes"] is not JsonArray volumes)
             spec["volumes"] = volumes = [];
-        volumes.Add(TokenVolume(volumeName));
+        volumes.Add((JsonNode)TokenVolume(volumeName));
     }
 
     private static JsonObject TokenVolume(string name) => new()
@@ -65,32 +65,27 @@ internal sealed class ServiceAccountAdmission(IStore store, WatchCaches caches)
         ["projected"] = new JsonObject
         {
             ["defaultMode"] = 420,
-            ["sources"] = new JsonArray
-            {
+            ["sources"] = new JsonArray(
                 new JsonObject { ["serviceAccountToken"] = new JsonObject { ["expirationSeconds"] = TokenSeconds, ["path"] = "token" } },
                 new JsonObject
                 {
                     ["configMap"] = new JsonObject
                     {
                         ["name"] = "kube-root-ca.crt",
-                        ["items"] = new JsonArray { new JsonObject { ["key"] = "ca.crt", ["path"] = "ca.crt" } },
+                        ["items"] = new JsonArray(new JsonObject { ["key"] = "ca.crt", ["path"] = "ca.crt" }),
                     },
                 },
                 new JsonObject
                 {
                     ["downwardAPI"] = new JsonObject
                     {
-                        ["items"] = new JsonArray
+                        ["items"] = new JsonArray(new JsonObject
                         {
-                            new JsonObject
-                            {
-                                ["path"] = "namespace",
-                                ["fieldRef"] = new JsonObject { ["apiVersion"] = "v1", ["fieldPath"] = "metadata.namespace" },
-                            },
-                        },
+                            ["path"] = "namespace",
+                            ["fieldRef"] = new JsonObject { ["apiVersion"] = "v1", ["fieldPath"] = "metadata.namespace" },
+                        }),
                     },
-                },
-            },
+                }),
         },
     };
 

@@ -28,6 +28,6 @@ internal static class StorageProtectionAdmission
         if (metadata["finalizers"] is not JsonArray finalizers)
             metadata["finalizers"] = finalizers = [];
         if (!finalizers.Any(f => f?.ToString() == finalizer))
-            finalizers.Add(finalizer);
+            finalizers.Add((JsonNode)finalizer);
     }
 }

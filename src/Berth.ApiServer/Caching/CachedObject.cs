@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Rest;
 using Berth.Core.Resources;
@@ -42,7 +41,7 @@ internal sealed class CachedObject
         // (conversion None: only apiVersion differs).
         if (resource.Custom is not null)
             obj["apiVersion"] = resource.GroupVersion;
-        return new CachedObject(key, revision, CachedJson.From(JsonSerializer.SerializeToUtf8Bytes(obj, WireJson.Options)),
+        return new CachedObject(key, revision, CachedJson.From(WireJson.Bytes(obj)),
             CompactMap.From(ObjectJson.Labels(obj)), CompactMap.From(SelectableFields.Of(resource, obj)));
     }
 

@@ -58,7 +58,7 @@ internal static class PodDefaults
         {
             if (!tolerations.OfType<JsonObject>().Any(t => t["key"]?.GetValue<string>() == taint && t["effect"]?.GetValue<string>() is null or "NoExecute"))
             {
-                tolerations.Add(new JsonObject
+                tolerations.Add((JsonNode)new JsonObject
                 {
                     ["key"] = taint,
                     ["operator"] = "Exists",
@@ -79,7 +79,7 @@ internal static class PodDefaults
         status["conditions"] = conditions;
         if (conditions.OfType<JsonObject>().Any(c => c["type"]?.ToString() == "PodScheduled"))
             return;
-        conditions.Add(new JsonObject
+        conditions.Add((JsonNode)new JsonObject
         {
             ["type"] = "PodScheduled",
             ["status"] = "False",

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Core.Resources;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Discovery;
 
@@ -133,7 +134,7 @@ internal sealed class DiscoveryDocuments
                 entry["shortNames"] = Strings(r.ShortNames);
             if (r.Categories.Count > 0)
                 entry["categories"] = Strings(r.Categories);
-            resources.Add(entry);
+            resources.Add((JsonNode)entry);
             foreach (var s in r.Subresources)
             {
                 var sub = new JsonObject
@@ -149,7 +150,7 @@ internal sealed class DiscoveryDocuments
                     sub["group"] = s.Group;
                     sub["version"] = s.Version;
                 }
-                resources.Add(sub);
+                resources.Add((JsonNode)sub);
             }
         }
         return new JsonObject
@@ -165,5 +166,5 @@ internal sealed class DiscoveryDocuments
 
     private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode)JsonValue.Create(v))]);
 
-    private static byte[] Bytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node);
+    private static byte[] Bytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, NodeJsonContext.Default.JsonNode);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using Berth.Core.Resources;
 using k8s.Models;
@@ -15,6 +16,7 @@ internal static class ModelTypes
     /// names collide (Corev1Event, Eventsv1Event); the KubernetesEntity attribute confirms it. Null for kinds the
     /// package does not have.
     /// </summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "The KubernetesClient models are kept whole (OpenApi/KubernetesModels.xml).")]
     public static Type? For(ResourceInfo resource) => Found.GetOrAdd(resource, static resource =>
     {
         var assembly = typeof(V1Pod).Assembly;

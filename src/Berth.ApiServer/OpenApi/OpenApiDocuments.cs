@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Discovery;
 using Berth.Core.Resources;
+using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.OpenApi;
 
@@ -43,7 +44,7 @@ internal sealed class OpenApiDocuments(ResourceTable builtIn, ServedResources se
         var allIndex = index.DeepClone().AsObject();
         foreach (var (key, (_, hash)) in customDocuments)
             allIndex[key] = new JsonObject { ["serverRelativeURL"] = $"/openapi/v3/{key}?hash={hash}" };
-        custom = new Custom(table, JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["paths"] = allIndex }), customDocuments);
+        custom = new Custom(table, JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["paths"] = allIndex }, NodeJsonContext.Default.JsonNode), customDocuments);
         _custom = custom;
         return custom;
     }
@@ -87,7 +88,7 @@ internal sealed class OpenApiDocuments(ResourceTable builtIn, ServedResources se
     /// <summary>A document's bytes and their hash (uppercase hex SHA-512).</summary>
     public static (byte[] Json, string Hash) Serialize(JsonObject document)
     {
-        var json = JsonSerializer.SerializeToUtf8Bytes(document);
+        var json = JsonSerializer.SerializeToUtf8Bytes(document, NodeJsonContext.Default.JsonNode);
         return (json, Convert.ToHexString(SHA512.HashData(json)));
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -36,6 +37,7 @@ internal sealed class SchemaGenerator(Dictionary<string, string> docs)
         return $"io.k8s.{version}.{csharp[(version == "unversioned" ? 0 : split)..]}";
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "The KubernetesClient models are kept whole (OpenApi/KubernetesModels.xml).")]
     private void Add(Type type)
     {
         var name = Name(type);

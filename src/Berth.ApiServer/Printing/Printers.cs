@@ -42,7 +42,7 @@ internal sealed class Printers
     {
         var rows = new JsonArray();
         foreach (var obj in objects)
-            rows.Add(Row(resource, obj, includeObject, now));
+            rows.Add((JsonNode)Row(resource, obj, includeObject, now));
         return new JsonObject
         {
             ["kind"] = "Table",

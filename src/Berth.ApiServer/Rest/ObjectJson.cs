@@ -52,7 +52,7 @@ internal static class ObjectJson
     }
 
 
-    public static byte[] ToBytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, WireJson.Options);
+    public static byte[] ToBytes(JsonNode node) => WireJson.Bytes(node);
 
     /// <summary>Parses stored bytes back into an object and stamps it with its resourceVersion (the store's mod revision).</summary>
     public static JsonObject FromStored(ReadOnlySpan<byte> value, long resourceVersion)

@@ -48,7 +48,7 @@ internal sealed partial class ResourceHandler
         {
             var obj = cached.Parse();
             var itemTarget = target with { Name = ObjectJson.Name(obj), Namespace = ObjectJson.Namespace(obj) };
-            deleted.Add(await MarkOrRemoveAsync(itemTarget, obj, cached.Revision, options, context.RequestAborted));
+            deleted.Add((JsonNode)await MarkOrRemoveAsync(itemTarget, obj, cached.Revision, options, context.RequestAborted));
         }
         await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, new JsonObject
         {

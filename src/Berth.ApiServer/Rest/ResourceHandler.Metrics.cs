@@ -112,7 +112,7 @@ internal sealed partial class ResourceHandler
                 if (Usage(container) is not { } measured)
                     continue;
                 time ??= measured.Time;
-                containers.Add(new JsonObject { ["name"] = container["name"]?.ToString(), ["usage"] = measured.Usage });
+                containers.Add((JsonNode)new JsonObject { ["name"] = container["name"]?.ToString(), ["usage"] = measured.Usage });
             }
             if (time is null)
                 continue;

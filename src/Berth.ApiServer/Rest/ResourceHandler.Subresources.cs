@@ -76,7 +76,7 @@ internal sealed partial class ResourceHandler
         var conditions = status["conditions"] as JsonArray ?? (JsonArray)(status["conditions"] = new JsonArray());
         foreach (var old in conditions.Where(c => c?["type"]?.GetValue<string>() == "PodScheduled").ToList())
             conditions.Remove(old);
-        conditions.Add(new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastProbeTime"] = null, ["lastTransitionTime"] = Now() });
+        conditions.Add((JsonNode)new JsonObject { ["type"] = "PodScheduled", ["status"] = "True", ["lastProbeTime"] = null, ["lastTransitionTime"] = Now() });
         // Through the binding subresource: the pod update rules, which forbid setting spec.nodeName, do not apply.
         await SaveAsync(target, current, modRevision, updated, dryRun, updater: null, context.RequestAborted);
         await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, Success(201));

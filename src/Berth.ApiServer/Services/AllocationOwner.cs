@@ -19,7 +19,7 @@ internal sealed record AllocationOwner(string Namespace, string Name, string Uid
         ["name"] = Name,
         ["uid"] = Uid,
         ["allocated"] = WireTime.Time(Allocated),
-    });
+    }, NodeJsonContext.Default.JsonNode);
 
     /// <summary>The owner a key's value names, or null when the value is not one.</summary>
     public static AllocationOwner? Parse(ReadOnlySpan<byte> value)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -61,6 +62,7 @@ internal static class KnownFields
     }
 
     /// <summary>A model's fields by JSON name, each with what its value holds: a model, a list or map of models, or anything else.</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "The KubernetesClient models are kept whole (OpenApi/KubernetesModels.xml).")]
     private static Dictionary<string, Field> Reflect(Type model)
     {
         var fields = new Dictionary<string, Field>(StringComparer.Ordinal);
@@ -82,6 +84,7 @@ internal static class KnownFields
     }
 
     /// <summary>A model class with fields of its own (not IntOrString, Quantity or free-form JSON).</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "The KubernetesClient models are kept whole (OpenApi/KubernetesModels.xml).")]
     private static bool IsModel(Type type) =>
         type.IsClass && type.Namespace == "k8s.Models" && type.GetProperties().Any(p => p.GetCustomAttribute<JsonPropertyNameAttribute>() is not null);
 

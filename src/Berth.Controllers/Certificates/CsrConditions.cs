@@ -12,7 +12,7 @@ internal static class CsrConditions
         var updated = csr.DeepClone().AsObject();
         var status = updated["status"] as JsonObject ?? (JsonObject)(updated["status"] = new JsonObject());
         var conditions = status["conditions"] as JsonArray ?? (JsonArray)(status["conditions"] = new JsonArray());
-        conditions.Add(new JsonObject
+        conditions.Add((JsonNode)new JsonObject
         {
             ["type"] = type,
             ["status"] = "True",

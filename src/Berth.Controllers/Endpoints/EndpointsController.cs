@@ -148,7 +148,7 @@ public sealed class EndpointsController(ApiClient client, ILoggerFactory loggerF
             if (notReady.Count > 0)
                 subset["notReadyAddresses"] = notReady;
             subset["ports"] = new JsonArray([.. group.First().Ports.Select(p => Port(p, omitEmptyName: true))]);
-            subsets.Add(subset);
+            subsets.Add((JsonNode)subset);
         }
         var labels = (service["metadata"]?["labels"] as JsonObject)?.DeepClone();
         if (existing is not null && JsonNode.DeepEquals(existing["subsets"] ?? new JsonArray(), subsets) && JsonNode.DeepEquals(existing["metadata"]?["labels"], labels))

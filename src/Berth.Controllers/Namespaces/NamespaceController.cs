@@ -155,7 +155,7 @@ public sealed partial class NamespaceController
             var statusText = status ? "True" : "False";
             var same = old?["status"]?.GetValue<string>() == statusText && old["reason"]?.GetValue<string>() == reason && old["message"]?.GetValue<string>() == message;
             changed |= !same;
-            updated.Add(new JsonObject
+            updated.Add((JsonNode)new JsonObject
             {
                 ["type"] = type,
                 ["status"] = statusText,

@@ -150,7 +150,7 @@ public sealed partial class NodeLifecycleController(ApiClient client, ILoggerFac
             var condition = conditions.OfType<JsonObject>().FirstOrDefault(c => c["type"]?.ToString() == type);
             if (condition is null)
             {
-                conditions.Add(new JsonObject
+                conditions.Add((JsonNode)new JsonObject
                 {
                     ["type"] = type,
                     ["status"] = "Unknown",
@@ -325,7 +325,7 @@ public sealed partial class NodeLifecycleController(ApiClient client, ILoggerFac
             var changed = taints.Count != before;
             foreach (var missing in wanted.Where(w => !taints.OfType<JsonObject>().Any(t => TaintOf(t) == w)))
             {
-                taints.Add(new JsonObject { ["key"] = missing.Key, ["effect"] = missing.Effect });
+                taints.Add((JsonNode)new JsonObject { ["key"] = missing.Key, ["effect"] = missing.Effect });
                 changed = true;
             }
             return changed;
@@ -345,7 +345,7 @@ public sealed partial class NodeLifecycleController(ApiClient client, ILoggerFac
         }
         if (wanted is not null && !taints.OfType<JsonObject>().Any(t => TaintOf(t) == wanted))
         {
-            taints.Add(new JsonObject { ["key"] = wanted.Key, ["effect"] = wanted.Effect, ["timeAdded"] = WireTime.Time(time.GetUtcNow()) });
+            taints.Add((JsonNode)new JsonObject { ["key"] = wanted.Key, ["effect"] = wanted.Effect, ["timeAdded"] = WireTime.Time(time.GetUtcNow()) });
             changed = true;
         }
         return changed;

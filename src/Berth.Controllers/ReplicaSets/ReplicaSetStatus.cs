@@ -39,7 +39,7 @@ internal static class ReplicaSetStatus
             var wanted = rs["spec"]?["replicas"]?.GetValue<int>() ?? 1;
             var reason = owned.Count < wanted ? "FailedCreate" : "FailedDelete";
             var before = existing.OfType<JsonObject>().FirstOrDefault(c => c["type"]?.ToString() == ReplicaFailure);
-            conditions.Add(new JsonObject
+            conditions.Add((JsonNode)new JsonObject
             {
                 ["type"] = ReplicaFailure,
                 ["status"] = "True",

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Core.Patching;
 using Berth.Core.Serialization;
@@ -168,7 +167,7 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
     /// managedFields entry the writer merely passed back.
     /// </summary>
     private static bool SameJson(JsonNode a, JsonNode? b) =>
-        b is not null && JsonSerializer.SerializeToUtf8Bytes(a, WireJson.Options).AsSpan().SequenceEqual(JsonSerializer.SerializeToUtf8Bytes(b, WireJson.Options));
+        b is not null && WireJson.Bytes(a).AsSpan().SequenceEqual(WireJson.Bytes(b));
 
     /// <summary>Managed fields a client sent, or null when they cannot be read (the current ones stay then, as upstream).</summary>
     private static List<ManagedFieldsEntry>? ReadOrNull(JsonArray sent)

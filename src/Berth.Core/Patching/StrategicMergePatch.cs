@@ -130,7 +130,7 @@ public static class StrategicMergePatch
             }
             else
             {
-                result.Add(MergeObject(null, patchElement, elementType));
+                result.Add((JsonNode)MergeObject(null, patchElement, elementType));
             }
         }
         return result;

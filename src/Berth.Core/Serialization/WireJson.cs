@@ -1,5 +1,8 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Berth.Core.Serialization;
 
@@ -10,7 +13,23 @@ namespace Berth.Core.Serialization;
 /// </summary>
 public static class WireJson
 {
-    public static JsonSerializerOptions Options { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    public static JsonSerializerOptions Options { get; } = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = NodeJsonContext.Default,
+    };
 
     public static JsonWriterOptions Writer { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static readonly JsonTypeInfo<JsonNode> NodeInfo = (JsonTypeInfo<JsonNode>)Options.GetTypeInfo(typeof(JsonNode));
+
+    /// <summary>The node written as UTF-8 the wire's way.</summary>
+    public static byte[] Bytes(JsonNode node) => JsonSerializer.SerializeToUtf8Bytes(node, NodeInfo);
 }
+
+/// <summary>
+/// Serialization of JSON trees without reflection: the binary is compiled ahead of time, where reflection-bound
+/// serialization is not available. Its default options escape as System.Text.Json does by default.
+/// </summary>
+[JsonSerializable(typeof(JsonNode))]
+public sealed partial class NodeJsonContext : JsonSerializerContext;

@@ -46,7 +46,7 @@ public sealed record AffinityTerm(LabelSelector Selector, IReadOnlySet<string> N
             foreach (var key in (term[field] as JsonArray ?? []).Select(k => k?.ToString() ?? ""))
             {
                 if (owner.Labels.TryGetValue(key, out var value))
-                    expressions.Add(new JsonObject { ["key"] = key, ["operator"] = op, ["values"] = new JsonArray(value) });
+                    expressions.Add((JsonNode)new JsonObject { ["key"] = key, ["operator"] = op, ["values"] = new JsonArray(value) });
             }
         }
         return LabelSelector.FromJson(selector) ?? LabelSelector.Nothing;

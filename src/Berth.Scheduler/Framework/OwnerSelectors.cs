@@ -62,7 +62,7 @@ public sealed class OwnerSelectors
             case ("apps/v1", ReplicaSet or StatefulSet) when Named(owner.Kind, pod.Namespace).TryGetValue(owner.Name, out var selector)
                 && LabelSelector.FromJson(selector) is not null:
                 foreach (var (key, value) in selector["matchLabels"] as JsonObject ?? [])
-                    expressions.Add(new JsonObject { ["key"] = key, ["operator"] = "In", ["values"] = new JsonArray(value?.ToString()) });
+                    expressions.Add((JsonNode)new JsonObject { ["key"] = key, ["operator"] = "In", ["values"] = new JsonArray(value?.ToString()) });
                 foreach (var expression in selector["matchExpressions"] as JsonArray ?? [])
                     expressions.Add(expression?.DeepClone());
                 break;

@@ -108,7 +108,7 @@ public sealed partial class EvictionManager(ApiClient client, string nodeName, s
         var conditions = status["conditions"] as JsonArray ?? [];
         foreach (var old in conditions.OfType<JsonObject>().Where(c => c["type"]?.ToString() == "DisruptionTarget").ToList())
             conditions.Remove(old);
-        conditions.Add(new JsonObject
+        conditions.Add((JsonNode)new JsonObject
         {
             ["type"] = "DisruptionTarget",
             ["status"] = "True",

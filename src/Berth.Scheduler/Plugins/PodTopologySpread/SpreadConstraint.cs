@@ -90,7 +90,7 @@ public sealed record SpreadConstraint(
         foreach (var key in (constraint["matchLabelKeys"] as JsonArray ?? []).Select(k => k?.ToString() ?? ""))
         {
             if (podLabels.TryGetValue(key, out var value))
-                expressions.Add(new JsonObject { ["key"] = key, ["operator"] = "In", ["values"] = new JsonArray(value) });
+                expressions.Add((JsonNode)new JsonObject { ["key"] = key, ["operator"] = "In", ["values"] = new JsonArray(value) });
         }
         return LabelSelector.FromJson(selector);
     }
