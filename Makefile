@@ -6,18 +6,18 @@ RESULTS     := artifacts/test-results
 
 .PHONY: build run test deps bench-store bench-api bench-nodes bench-scheduler bench-density bench-pods bench-services clean
 
-## build: the single executable bin/berth
-build:
-	$(DOTNET) publish src/Berth/Berth.csproj -c $(CONFIG) -o bin -p:PublishSingleFile=true --self-contained false -p:DebugType=none -p:PublishDocumentationFile=false -p:PublishReferencesDocumentationFiles=false -nologo -v quiet
+## build: the single executable bin/berth, compiled to native code (the tests run it too)
+build: deps
+	$(DOTNET) publish src/Berth/Berth.csproj -c $(CONFIG) --use-current-runtime -o bin -p:DebugType=none -p:PublishDocumentationFile=false -p:PublishReferencesDocumentationFiles=false -nologo -v quiet
 	@echo "built bin/berth"
 
 ## run: a one-node cluster on SQLite in $(DATA_DIR), running real containers (its pause and busybox images imported at start)
-run: build deps
+run: build
 	mkdir -p $(DATA_DIR)/agent/images && cp artifacts/images/*.tar $(DATA_DIR)/agent/images/
 	./bin/berth server --data-dir $(DATA_DIR)
 
 ## test: every test project; the last line is "N passed, N failed"
-test: deps
+test: build
 	rm -rf $(RESULTS)
 	$(DOTNET) build Berth.slnx -c $(CONFIG) -nologo -v quiet
 	$(DOTNET) test Berth.slnx -c $(CONFIG) --no-build --logger trx --results-directory $(RESULTS) ; \

@@ -4,6 +4,9 @@
 set -euo pipefail
 
 packages=(
+  clang         # links bin/berth, which is compiled to native code (make build)
+  zlib1g-dev    # ... with zlib
+  libsqlite3-dev  # ... and SQLite, statically
   etcd-server   # the etcd datastore backend and its conformance tests
   etcd-client   # etcdctl, for looking at a test etcd by hand
   containerd    # the container runtime the agent drives over CRI (and its ctr, for image imports)

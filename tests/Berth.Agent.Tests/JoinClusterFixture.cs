@@ -12,8 +12,7 @@ public sealed class JoinClusterFixture : IAsyncLifetime
     private readonly TempDirectory _kubectlCache = new("join-kube-cache");
     private BerthServerProcess? _server;
 
-    /// <summary>The berth executable built next to the tests.</summary>
-    public static string Binary { get; } = Path.Combine(AppContext.BaseDirectory, "berth");
+    public static string Binary => Repository.Binary;
 
     public BerthServerProcess Server => _server!;
 

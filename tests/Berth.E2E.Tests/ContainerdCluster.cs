@@ -17,7 +17,7 @@ public sealed class ContainerdCluster : IAsyncLifetime
     private readonly TempDirectory _kubectlCache = new("e2e-kube-cache");
     private BerthServerProcess? _server;
 
-    public static string Binary { get; } = Path.Combine(AppContext.BaseDirectory, "berth");
+    public static string Binary => Repository.Binary;
 
     public Kubectl Kubectl { get; private set; } = null!;
 
@@ -102,20 +102,8 @@ public sealed class ContainerdCluster : IAsyncLifetime
         JsonNode.Parse((await Kubectl.SucceedAsync([.. args, "-o", "json"])).Out)!;
 
 
-    /// <summary>A test image archive built by <c>scripts/build-test-images.sh</c>; a missing one fails the tests with what to run.</summary>
-    public static string TestImage(string archive)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Berth.slnx")))
-            dir = dir.Parent;
-        var path = Path.Combine(dir?.FullName ?? "", "artifacts", "images", archive);
-        if (!File.Exists(path))
-            throw new InvalidOperationException($"the test image {path} is missing: run scripts/build-test-images.sh (make test does)");
-        return path;
-    }
-
     /// <summary>The image archives the node imports.</summary>
-    private static string[] TestImages() => [TestImage("pause.tar"), TestImage("busybox.tar")];
+    private static string[] TestImages() => [Repository.TestImage("pause.tar"), Repository.TestImage("busybox.tar")];
 
     /// <summary>A pod CIDR (/16) and a service CIDR (/24) that no route on this machine touches yet.</summary>
     private static (string Cluster, string Service) FreeCidrs()

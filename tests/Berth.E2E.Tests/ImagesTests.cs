@@ -12,7 +12,7 @@ public sealed class ImagesTests(ContainerdCluster cluster) : IClassFixture<Conta
     public async Task Pod_WithAnImagePullSecret_PullsFromAPasswordProtectedRegistryAndOneWithoutItCannot()
     {
         await using var registry = await RegistryProcess.StartAsync();
-        await registry.PushAsync(ContainerdCluster.TestImage("busybox.tar"), "team/busybox:pulled");
+        await registry.PushAsync(Repository.TestImage("busybox.tar"), "team/busybox:pulled");
         var image = $"{registry.Host}/team/busybox:pulled";
         var ns = await cluster.NamespaceAsync("registry");
         await cluster.Kubectl.SucceedAsync("create", "secret", "docker-registry", "regcred", "-n", ns,
@@ -60,7 +60,7 @@ public sealed class ImagesTests(ContainerdCluster cluster) : IClassFixture<Conta
     public async Task Node_WithAMirrorAndItsCredentialsInRegistriesYaml_PullsARegistrysImagesFromTheMirror()
     {
         await using var registry = await RegistryProcess.StartAsync();
-        await registry.PushAsync(ContainerdCluster.TestImage("busybox.tar"), "team/busybox:mirrored");
+        await registry.PushAsync(Repository.TestImage("busybox.tar"), "team/busybox:mirrored");
         // Nothing answers at the alias: the image can only come from the mirror.
         var alias = $"localhost:{FreePort.Next()}";
         // The registry wants credentials, which the node has for the mirror's host: the pod names no pull secret.
@@ -107,7 +107,7 @@ public sealed class ImagesTests(ContainerdCluster cluster) : IClassFixture<Conta
     public async Task Node_WithItsDiskOverTheThreshold_RemovesTheImagesNoContainerUsesButNotTheSandboxImage()
     {
         await using var registry = await RegistryProcess.StartAsync();
-        await registry.PushAsync(ContainerdCluster.TestImage("busybox.tar"), "team/busybox:kept");
+        await registry.PushAsync(Repository.TestImage("busybox.tar"), "team/busybox:kept");
         var kept = $"{registry.Host}/team/busybox:kept";
         using var files = new TempDirectory("image-gc");
         var unused = await DistinctImageAsync(files, "localhost/berth/unused:1.0");
@@ -175,7 +175,7 @@ public sealed class ImagesTests(ContainerdCluster cluster) : IClassFixture<Conta
         var archive = files.File("distinct.tar");
         foreach (var step in new[]
         {
-            new[] { "skopeo", "copy", "-q", $"docker-archive:{ContainerdCluster.TestImage("busybox.tar")}", $"oci:{layout}:base" },
+            new[] { "skopeo", "copy", "-q", $"docker-archive:{Repository.TestImage("busybox.tar")}", $"oci:{layout}:base" },
             ["umoci", "config", "--image", $"{layout}:base", "--config.label", "berth.test=distinct"],
             ["skopeo", "copy", "-q", $"oci:{layout}:base", $"docker-archive:{archive}:{name}"],
         })
@@ -191,7 +191,7 @@ public sealed class ImagesTests(ContainerdCluster cluster) : IClassFixture<Conta
     {
         using var files = new TempDirectory("images");
         var archive = files.File("renamed.tar");
-        var copied = await ProgramRun.RunAsync("skopeo", "copy", "-q", $"docker-archive:{ContainerdCluster.TestImage("busybox.tar")}",
+        var copied = await ProgramRun.RunAsync("skopeo", "copy", "-q", $"docker-archive:{Repository.TestImage("busybox.tar")}",
             $"docker-archive:{archive}:localhost/berth/renamed:2.0");
         Assert.True(copied.Code == 0, copied.Output);
 

@@ -17,7 +17,7 @@ namespace Berth.Proxy.Tests;
 public sealed class ClusterDnsTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
-    private static readonly string Binary = Path.Combine(AppContext.BaseDirectory, "berth");
+    private static string Binary => Repository.Binary;
 
     private readonly CancellationTokenSource _stopping = new();
     private BerthServerProcess _server = null!;

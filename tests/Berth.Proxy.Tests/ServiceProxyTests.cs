@@ -14,7 +14,7 @@ namespace Berth.Proxy.Tests;
 public sealed class ServiceProxyTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(15);
-    private static readonly string Binary = Path.Combine(AppContext.BaseDirectory, "berth");
+    private static string Binary => Repository.Binary;
 
     private readonly string _table = "berth-t" + Guid.NewGuid().ToString("N")[..8];
     private readonly string _serviceCidr = $"10.197.{Random.Shared.Next(256)}.0/24";

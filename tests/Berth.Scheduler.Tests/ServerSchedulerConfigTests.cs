@@ -7,7 +7,7 @@ namespace Berth.Scheduler.Tests;
 /// <summary><c>berth server --scheduler-config</c> as a process: a configuration that packs pods, and one it refuses.</summary>
 public sealed class ServerSchedulerConfigTests
 {
-    private static readonly string Binary = Path.Combine(AppContext.BaseDirectory, "berth");
+    private static string Binary => Repository.Binary;
 
     [Fact]
     public async Task Server_WithAMostAllocatedProfile_PacksPodsOntoOneNode()
