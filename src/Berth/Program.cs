@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Berth.Commands;
 
+AgentYoungGeneration.Apply(args);
 var root = new RootCommand("Berth: a lightweight Kubernetes-compatible container orchestrator.")
 {
     ServerCommand.Create(),

@@ -52,6 +52,10 @@ public sealed class AgentJoinTests(JoinClusterFixture cluster) : IClassFixture<J
         var asNode = new Kubectl(Path.Combine(dataDir.Path, "agent", "kubeconfig.yaml"), dataDir.File("kube-cache"));
         Assert.Contains(node, (await asNode.SucceedAsync("get", "node", node)).Out, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(dataDir.Path, "kubeconfig.yaml")));
+
+        // The process replaced itself to run with a young generation of a few megabytes (AgentYoungGeneration).
+        Assert.Contains("DOTNET_GCgen0size=200000", agent.Environment());
+        Assert.Contains("DOTNET_GCgen0MaxBudget=400000", agent.Environment());
     }
 
     [Fact]

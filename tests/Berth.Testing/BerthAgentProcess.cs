@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 
 namespace Berth.Testing;
@@ -35,6 +36,10 @@ public sealed class BerthAgentProcess : IAsyncDisposable
 
     /// <summary>The agent's resident memory (its own process; containerd and the shims are processes of their own).</summary>
     public long RssBytes() => ProcessMemory.RssBytes(_process.Id);
+
+    /// <summary>The environment the agent's process runs with now, as <c>NAME=value</c> entries.</summary>
+    public IReadOnlyList<string> Environment() =>
+        File.ReadAllText($"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>
     /// Starts <c><paramref name="binary"/> agent --server … --token … --node-name … --data-dir …</c> and any
