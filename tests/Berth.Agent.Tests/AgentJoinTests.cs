@@ -56,6 +56,7 @@ public sealed class AgentJoinTests(JoinClusterFixture cluster) : IClassFixture<J
         // The process replaced itself to run with a young generation of a few megabytes (AgentYoungGeneration).
         Assert.Contains("DOTNET_GCgen0size=200000", agent.Environment());
         Assert.Contains("DOTNET_GCgen0MaxBudget=400000", agent.Environment());
+        Assert.Contains("DOTNET_GCRegionSize=100000", agent.Environment());
     }
 
     [Fact]
