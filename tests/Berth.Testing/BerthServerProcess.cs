@@ -136,7 +136,7 @@ public sealed class BerthServerProcess : IAsyncDisposable
         while (DateTime.UtcNow < deadline && await poll.WaitForNextTickAsync())
         {
             if (_process.HasExited)
-                throw new InvalidOperationException($"berth server exited with {_process.ExitCode}");
+                throw new InvalidOperationException($"berth server exited with {_process.ExitCode}; it printed:\n{Output}");
             if (!File.Exists(Path.Combine(DataDir, "kubeconfig.yaml")))
                 continue;
             using var client = CreateClient();
