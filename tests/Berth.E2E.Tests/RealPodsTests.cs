@@ -336,6 +336,12 @@ public sealed class RealPodsTests(ContainerdCluster cluster) : IClassFixture<Con
         using (var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
             Assert.Contains("hello from berth", await http.GetStringAsync(new Uri($"http://127.0.0.1:{hostPort}/")), StringComparison.Ordinal);
         Assert.NotEmpty(await VethsAsync());
+        // The node's own forwarding chain, entered from FORWARD, lets its pods' traffic through (other test nodes on
+        // this machine have theirs).
+        var forward = (await ProgramRun.RunAsync("iptables", "-w", "-S")).Output;
+        Assert.Contains($"-A FORWARD -j BERTH-{cluster.Bridge}", forward, StringComparison.Ordinal);
+        Assert.Contains($"-A BERTH-{cluster.Bridge} -s {cluster.ClusterCidr} ", forward, StringComparison.Ordinal);
+        Assert.Contains($"-A BERTH-{cluster.Bridge} -d {cluster.ClusterCidr} ", forward, StringComparison.Ordinal);
 
         await cluster.Kubectl.SucceedAsync("delete", "pod", "exposed", "-n", ns, "--timeout=55s");
 

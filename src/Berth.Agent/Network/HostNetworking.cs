@@ -7,13 +7,12 @@ namespace Berth.Agent.Network;
 /// <summary>
 /// What the pod network needs of the host, set deliberately before any pod starts: blackhole routes for the cluster's
 /// pod and service CIDRs (a node's own pod CIDR is more specific and wins while its bridge exists), IPv4 forwarding
-/// on (pods reach services through the host), and a <c>BERTH-FORWARD</c> chain accepting forwarded traffic from
-/// and to pods whatever the FORWARD policy. <see cref="RemoveAsync"/> takes all of it down again.
+/// on (pods reach services through the host), and the node's forwarding chain (<see cref="PodNetworkSettings.ForwardChain"/>)
+/// accepting forwarded traffic from and to its pods whatever the FORWARD policy. <see cref="RemoveAsync"/> takes all
+/// of it down again.
 /// </summary>
 public static partial class HostNetworking
 {
-    public const string ForwardChain = "BERTH-FORWARD";
-
     /// <summary>Above any route a network interface adds, so a bridge's own subnet always wins.</summary>
     private const string BlackholeMetric = "4000";
 
@@ -29,13 +28,14 @@ public static partial class HostNetworking
             await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1");
             Log.ForwardingOn(logger);
         }
-        if (!await TryAsync("iptables", "-w", "-n", "-L", ForwardChain))
-            await RunAsync("iptables", "-w", "-N", ForwardChain);
-        await RunAsync("iptables", "-w", "-F", ForwardChain);
-        await RunAsync("iptables", "-w", "-A", ForwardChain, "-s", settings.ClusterCidr, "-j", "ACCEPT", "-m", "comment", "--comment", "berth: from pods");
-        await RunAsync("iptables", "-w", "-A", ForwardChain, "-d", settings.ClusterCidr, "-j", "ACCEPT", "-m", "comment", "--comment", "berth: to pods");
-        if (!await TryAsync("iptables", "-w", "-C", "FORWARD", "-j", ForwardChain))
-            await RunAsync("iptables", "-w", "-I", "FORWARD", "1", "-j", ForwardChain);
+        var chain = settings.ForwardChain;
+        if (!await TryAsync("iptables", "-w", "-n", "-L", chain))
+            await RunAsync("iptables", "-w", "-N", chain);
+        await RunAsync("iptables", "-w", "-F", chain);
+        await RunAsync("iptables", "-w", "-A", chain, "-s", settings.ClusterCidr, "-j", "ACCEPT", "-m", "comment", "--comment", "berth: from pods");
+        await RunAsync("iptables", "-w", "-A", chain, "-d", settings.ClusterCidr, "-j", "ACCEPT", "-m", "comment", "--comment", "berth: to pods");
+        if (!await TryAsync("iptables", "-w", "-C", "FORWARD", "-j", chain))
+            await RunAsync("iptables", "-w", "-I", "FORWARD", "1", "-j", chain);
     }
 
     /// <summary>
@@ -68,13 +68,13 @@ public static partial class HostNetworking
     {
         foreach (var cidr in new[] { settings.ClusterCidr, settings.ServiceCidr })
             await TryAsync("ip", "route", "del", "blackhole", cidr, "metric", BlackholeMetric);
-        while (await TryAsync("iptables", "-w", "-D", "FORWARD", "-j", ForwardChain))
+        while (await TryAsync("iptables", "-w", "-D", "FORWARD", "-j", settings.ForwardChain))
         {
         }
-        if (await TryAsync("iptables", "-w", "-n", "-L", ForwardChain))
+        if (await TryAsync("iptables", "-w", "-n", "-L", settings.ForwardChain))
         {
-            await TryAsync("iptables", "-w", "-F", ForwardChain);
-            await TryAsync("iptables", "-w", "-X", ForwardChain);
+            await TryAsync("iptables", "-w", "-F", settings.ForwardChain);
+            await TryAsync("iptables", "-w", "-X", settings.ForwardChain);
         }
         await TryAsync("nft", "delete", "table", "ip", settings.ProxyTable);
         await TryAsync("ip", "link", "del", settings.Bridge);

@@ -33,6 +33,12 @@ public sealed record PodNetworkSettings(string Bridge, string ClusterCidr, strin
     /// <summary>The service proxy's nftables table (family ip): one per bridge, so several nodes on one machine keep apart.</summary>
     public string ProxyTable => "berth-" + Bridge;
 
+    /// <summary>
+    /// The iptables chain that lets the node's pods' traffic through FORWARD: one per bridge, so that several nodes on
+    /// one machine neither flush each other's rules nor race to create one shared chain.
+    /// </summary>
+    public string ForwardChain => "BERTH-" + Bridge;
+
     public static bool ValidCidr(string cidr) => Ipv4Cidr.TryParse(cidr, out _);
 
     public void Save(string agentDir)
