@@ -258,7 +258,7 @@ public sealed class CriRuntime : IContainerRuntime, IDisposable
         if (state == ContainerState.Exited && reason.Length == 0)
             reason = status.ExitCode == 0 ? "Completed" : "Error";
         if (state == ContainerState.Exited && reason == "Error" && status.ExitCode == 137 && item.Labels.TryGetValue(SandboxConfigs.PodUidLabel, out var uid)
-            && PodOomKilled(uid))
+            && (PodCgroups.ContainerOomKilled(_paths, uid, item.Id) || PodOomKilled(uid)))
         {
             reason = "OOMKilled";
         }

@@ -106,6 +106,28 @@ internal static class PodCgroups
         return 0;
     }
 
+    /// <summary>
+    /// Whether the kernel killed a process for the container's own memory limit (the <c>oom_kill</c> count of its
+    /// cgroup under the pod's): containerd's OOM event can come after the exit it caused.
+    /// </summary>
+    public static bool ContainerOomKilled(CriPaths paths, string uid, string containerId)
+    {
+        foreach (var qos in QosClasses)
+        {
+            var file = Path.Combine(Mounts, "memory") + paths.PodCgroup(qos, uid) + "/" + containerId + "/memory.oom_control";
+            try
+            {
+                if (File.ReadLines(file).Any(line => line.StartsWith("oom_kill ", StringComparison.Ordinal) && line != "oom_kill 0"))
+                    return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not this class's, or gone.
+            }
+        }
+        return false;
+    }
+
     private static void Write(string dir, string file, long value) =>
         File.WriteAllText(Path.Combine(dir, file), value.ToString(CultureInfo.InvariantCulture));
 
