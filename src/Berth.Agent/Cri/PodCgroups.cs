@@ -85,11 +85,21 @@ internal static class PodCgroups
     /// pod's cgroup; 0 without one). A container can reach the pod's limit before its own, since the pod's counts
     /// the sandbox too, and containerd then sees no OOM of the container's.
     /// </summary>
-    public static long OomKills(CriPaths paths, string uid)
+    public static long OomKills(CriPaths paths, string uid) => OomKillCount(paths, uid, "");
+
+    /// <summary>
+    /// Whether the kernel killed a process for the container's own memory limit (the <c>oom_kill</c> count of its
+    /// cgroup under the pod's): containerd's OOM event can come after the exit it caused.
+    /// </summary>
+    public static bool ContainerOomKilled(CriPaths paths, string uid, string containerId) =>
+        OomKillCount(paths, uid, "/" + containerId) > 0;
+
+    /// <summary>The <c>oom_kill</c> count of the cgroup at <paramref name="below"/> the pod's, in whichever QoS class it is; 0 without one.</summary>
+    private static long OomKillCount(CriPaths paths, string uid, string below)
     {
         foreach (var qos in QosClasses)
         {
-            var file = Path.Combine(Mounts, "memory") + paths.PodCgroup(qos, uid) + "/memory.oom_control";
+            var file = Path.Combine(Mounts, "memory") + paths.PodCgroup(qos, uid) + below + "/memory.oom_control";
             try
             {
                 foreach (var line in File.ReadLines(file))
@@ -104,28 +114,6 @@ internal static class PodCgroups
             }
         }
         return 0;
-    }
-
-    /// <summary>
-    /// Whether the kernel killed a process for the container's own memory limit (the <c>oom_kill</c> count of its
-    /// cgroup under the pod's): containerd's OOM event can come after the exit it caused.
-    /// </summary>
-    public static bool ContainerOomKilled(CriPaths paths, string uid, string containerId)
-    {
-        foreach (var qos in QosClasses)
-        {
-            var file = Path.Combine(Mounts, "memory") + paths.PodCgroup(qos, uid) + "/" + containerId + "/memory.oom_control";
-            try
-            {
-                if (File.ReadLines(file).Any(line => line.StartsWith("oom_kill ", StringComparison.Ordinal) && line != "oom_kill 0"))
-                    return true;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Not this class's, or gone.
-            }
-        }
-        return false;
     }
 
     private static void Write(string dir, string file, long value) =>
