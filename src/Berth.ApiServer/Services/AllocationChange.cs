@@ -24,7 +24,7 @@ internal sealed class AllocationChange
         _dryRun = dryRun;
     }
 
-    /// <summary>No allocation at all (any other kind than Service).</summary>
+    /// <summary>No allocation at all (any other kind than Service); shared by every such write at once.</summary>
     public static AllocationChange None { get; } = new(null, null, "", dryRun: true);
 
     public void AllocatedIp(string ip) => Record(_newIps, ip);
@@ -49,6 +49,9 @@ internal sealed class AllocationChange
 
     private async Task ReleaseAsync(List<string> ips, List<long> ports, CancellationToken cancellationToken)
     {
+        // A dry run (and None, which concurrent writes share) holds nothing: its lists are never touched, not even cleared.
+        if (_dryRun)
+            return;
         foreach (var ip in ips)
             await _ips!.ReleaseAsync(ip, _uid, cancellationToken);
         foreach (var port in ports)
