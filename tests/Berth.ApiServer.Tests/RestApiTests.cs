@@ -150,6 +150,20 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task List_AtResourceVersionZeroWithALimit_ComesWholeInOnePage()
+    {
+        var ns = await CreateNamespaceAsync();
+        for (var i = 0; i < 5; i++)
+            await server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/configmaps", $$$"""{"metadata":{"name":"cm-{{{i}}}"}}""");
+
+        var (code, list) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?limit=2&resourceVersion=0");
+
+        Assert.Equal(200, code);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"cm-{i}"), Names(list!));
+        Assert.Null(list!["metadata"]!["continue"]);
+    }
+
+    [Fact]
     public async Task List_WithAContinueTokenOlderThanCompaction_Gets410()
     {
         var ns = await CreateNamespaceAsync();

@@ -40,7 +40,8 @@ internal sealed partial class ResourceHandler
 
     /// <summary>
     /// A list. The first page comes from the watch cache, once it has caught up with what the request must see;
-    /// later pages (a continue token) and exact-revision lists read the store at the first page's revision.
+    /// later pages (a continue token) and exact-revision lists read the store at the first page's revision. A list at
+    /// resourceVersion 0 has no later pages.
     /// </summary>
     private async Task ListAsync(HttpContext context, RequestTarget target)
     {
@@ -62,6 +63,10 @@ internal sealed partial class ResourceHandler
             return;
         }
 
+        // resourceVersion=0 (any state will do, as informers list) is answered whole from the cache, limit or not, as
+        // upstream's watch cache answers it: the pages after the first would each be a read of the store.
+        if (requested == "0")
+            limit = 0;
         var cache = caches.For(target.Resource);
         await WaitForCacheAsync(cache, requested, context.RequestAborted);
         var (objects, cacheRevision) = cache.Snapshot(prefix);
