@@ -125,9 +125,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         var serviceIps = new ServiceIpAllocator(store, network.Cidr);
         var nodePorts = new NodePortAllocator(store, network.NodePorts);
         var allocations = new ServiceAllocations(serviceIps, nodePorts, TimeProvider.System);
-        var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, agents, options, allocations, TimeProvider.System);
-        var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var metrics = new RequestMetrics();
+        var handler = new ResourceHandler(store, caches, served, new Printers(), serviceAccountTokens, agents, options, allocations, metrics, TimeProvider.System);
+        var logger = loggerFactory.CreateLogger<ApiServerHost>();
         var endpoints = new ApiEndpoints(served, new OpenApiDocuments(table, served), handler, metrics, pki.CaPem);
 
         app.Use(async (context, next) =>

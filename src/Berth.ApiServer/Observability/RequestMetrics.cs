@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Berth.ApiServer.Observability;
 
 /// <summary>
-/// Request counts and latencies per verb and resource, exposed at <c>/metrics</c> in the Prometheus text format
-/// under upstream's names (<c>apiserver_request_total</c>, <c>apiserver_request_duration_seconds</c>).
+/// Request counts and latencies per verb and resource, and the watches open, exposed at <c>/metrics</c> in the
+/// Prometheus text format under upstream's names (<c>apiserver_request_total</c>,
+/// <c>apiserver_request_duration_seconds</c>, <c>apiserver_longrunning_requests</c>).
 /// </summary>
 internal sealed class RequestMetrics
 {
@@ -14,6 +16,7 @@ internal sealed class RequestMetrics
 
     private readonly ConcurrentDictionary<(RequestLabels Labels, int Code), long> _counts = new();
     private readonly ConcurrentDictionary<RequestLabels, Histogram> _durations = new();
+    private readonly ConcurrentDictionary<RequestLabels, StrongBox<long>> _running = new();
 
     public void Record(RequestLabels labels, int code, TimeSpan duration)
     {
@@ -21,6 +24,14 @@ internal sealed class RequestMetrics
         // Watches last as long as their clients want: their duration says nothing about the server.
         if (labels.Verb != "WATCH")
             _durations.GetOrAdd(labels, _ => new Histogram()).Observe(duration.TotalSeconds);
+    }
+
+    /// <summary>Counts a long-running request (a watch) as open until the returned value is disposed of.</summary>
+    public IDisposable LongRunning(RequestLabels labels)
+    {
+        var open = _running.GetOrAdd(labels, _ => new StrongBox<long>());
+        Interlocked.Increment(ref open.Value);
+        return new Closing(open);
     }
 
     public string Render()
@@ -35,11 +46,27 @@ internal sealed class RequestMetrics
         text.Append("# TYPE apiserver_request_duration_seconds histogram\n");
         foreach (var (labels, histogram) in _durations.OrderBy(d => d.Key.ToString(), StringComparer.Ordinal))
             histogram.Render(text, "apiserver_request_duration_seconds", Labels(labels));
+
+        text.Append("# HELP apiserver_longrunning_requests Gauge of all active long-running apiserver requests broken out by verb, group, resource and subresource.\n");
+        text.Append("# TYPE apiserver_longrunning_requests gauge\n");
+        foreach (var (labels, open) in _running.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal))
+            text.Append(CultureInfo.InvariantCulture, $"apiserver_longrunning_requests{{{Labels(labels)}}} {Interlocked.Read(ref open.Value)}\n");
         return text.ToString();
     }
 
     private static string Labels(RequestLabels l) =>
         $"verb=\"{l.Verb}\",group=\"{l.Group}\",resource=\"{l.Resource}\",subresource=\"{l.Subresource}\"";
+
+    private sealed class Closing(StrongBox<long> open) : IDisposable
+    {
+        private int _closed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) == 0)
+                Interlocked.Decrement(ref open.Value);
+        }
+    }
 
     /// <summary>Cumulative buckets, a sum and a count; updated with interlocked operations.</summary>
     private sealed class Histogram

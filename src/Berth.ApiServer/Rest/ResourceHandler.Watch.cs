@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Caching;
+using Berth.ApiServer.Observability;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Printing;
 using Berth.Core.Errors;
@@ -35,6 +36,7 @@ internal sealed partial class ResourceHandler
         if (query["timeoutSeconds"] is [{ } seconds] && int.TryParse(seconds, CultureInfo.InvariantCulture, out var s) && s > 0)
             timeout.CancelAfter(TimeSpan.FromSeconds(s));
         var cancellationToken = timeout.Token;
+        using var open = metrics.LongRunning(context.Features.Get<RequestLabels>()!);
 
         var cache = caches.For(resource);
         await cache.Ready.WaitAsync(cancellationToken);

@@ -25,7 +25,7 @@ namespace Berth.ApiServer.Rest;
 /// </summary>
 internal sealed partial class ResourceHandler(
     IStore store, WatchCaches caches, ServedResources served, Printers printers, ServiceAccountTokens serviceAccountTokens, NodeAgents agents, ApiServerOptions options,
-    ServiceAllocations allocations, TimeProvider time)
+    ServiceAllocations allocations, RequestMetrics metrics, TimeProvider time)
 {
     private static readonly ResourceInfo Namespaces = ResourceTable.BuiltIn.Find("", "v1", "namespaces")!;
 
