@@ -13,6 +13,7 @@ namespace Berth.Client;
 public sealed class ApiClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly Dictionary<string, Informers.WatchSource> _watchSources = new(StringComparer.Ordinal);
 
     private ApiClient(HttpClient http)
     {
@@ -106,6 +107,18 @@ public sealed class ApiClient : IDisposable
         new(method, path) { Version = _http.DefaultRequestVersion, VersionPolicy = _http.DefaultVersionPolicy };
 
     public void Dispose() => _http.Dispose();
+
+    /// <summary>The one list and watch of <paramref name="resource"/> (with <paramref name="selection"/>'s query) that this client's informers of it share.</summary>
+    internal Informers.WatchSource WatchSourceFor(Discovery.ApiResource resource, string selection, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        var key = resource.CollectionPath() + "?" + selection;
+        lock (_watchSources)
+        {
+            if (!_watchSources.TryGetValue(key, out var source))
+                _watchSources[key] = source = new Informers.WatchSource(this, resource, selection, logger);
+            return source;
+        }
+    }
 
     private static bool IssuedBy(X509Certificate certificate, X509Certificate2 authority)
     {

@@ -27,6 +27,9 @@ public sealed class ControlPlaneFixture : IAsyncLifetime
     /// <summary>An API client with the controller manager's credentials, for a controller a test runs itself.</summary>
     public ApiClient ControllerClient { get; private set; } = null!;
 
+    /// <summary>A client of its own with the controller manager's credentials, for a test that counts its requests.</summary>
+    public ApiClient NewControllerClient() => _server!.Client(_server.Host.ControllerManagerCertificate);
+
     /// <summary>The server's data directory (its TLS material and tokens are in <c>server/</c>).</summary>
     public string DataDir => _server!.Directory.Path;
 

@@ -39,6 +39,54 @@ public sealed class InformerTests(ControlPlaneFixture cluster) : IClassFixture<C
         await running;
     }
 
+    [Fact]
+    public async Task RunAsync_WhenInformersOfOneResourceRunOnOneClient_ThenOneWatchServesThemAllAndALateOneStartsFromAList()
+    {
+        // Events: nothing else in the control plane watches them, so the server's count of open watches is ours alone.
+        var ns = "informer-" + Guid.NewGuid().ToString("N")[..8];
+        (await cluster.Admin.PostAsJsonAsync("/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } })).EnsureSuccessStatusCode();
+        await CreateEventAsync(ns, "before");
+        using var client = cluster.NewControllerClient();
+        var informers = Enumerable.Range(0, 3).Select(_ => EventInformer(client, ns)).ToList();
+        using var stop = new CancellationTokenSource();
+        var running = informers.Select(i => i.RunAsync(stop.Token)).ToList();
+
+        await Task.WhenAll(informers.Select(i => i.Synced)).WaitAsync(Deadline);
+        await CreateEventAsync(ns, "after");
+        await Eventually.TrueAsync(() => informers.All(i => i.Items().Contains("after")), Deadline, "the change in every informer");
+        var late = EventInformer(client, ns);
+        running.Add(late.RunAsync(stop.Token));
+        await late.Synced.WaitAsync(Deadline);
+
+        Assert.Equal(["after", "before"], late.Items().Order());
+        await Eventually.TrueAsync(async () => await OpenEventWatchesAsync() == 1, Deadline, "one watch open for four informers");
+        await stop.CancelAsync();
+        await Task.WhenAll(running);
+        await Eventually.TrueAsync(async () => await OpenEventWatchesAsync() == 0, Deadline, "the watch closed with the last informer");
+    }
+
+    private static Informer<string> EventInformer(Client.ApiClient client, string ns) =>
+        new(client, new ApiResource("", "v1", "Event", "events", true, ["list", "watch"]), e => e.GetProperty("metadata").GetProperty("name").GetString()!,
+            NullLogger<Informer<string>>.Instance, $"metadata.namespace={ns}");
+
+    /// <summary>The watches of events the server has open (its <c>apiserver_longrunning_requests</c> gauge).</summary>
+    private async Task<long> OpenEventWatchesAsync()
+    {
+        const string Gauge = "apiserver_longrunning_requests{verb=\"WATCH\",group=\"\",resource=\"events\",subresource=\"\"} ";
+        var metrics = await cluster.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        return metrics.Split('\n').FirstOrDefault(l => l.StartsWith(Gauge, StringComparison.Ordinal)) is { } line ? long.Parse(line[Gauge.Length..], System.Globalization.CultureInfo.InvariantCulture) : 0;
+    }
+
+    private async Task CreateEventAsync(string ns, string name) =>
+        (await cluster.Admin.PostAsJsonAsync($"/api/v1/namespaces/{ns}/events", new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = name },
+            ["involvedObject"] = new JsonObject { ["kind"] = "Pod", ["namespace"] = ns, ["name"] = "somewhere" },
+            ["reason"] = "Tested",
+            ["message"] = "an informer test",
+            ["type"] = "Normal",
+        })).EnsureSuccessStatusCode();
+
     private async Task CreateConfigMapAsync(string ns, string name) =>
         (await cluster.Admin.PostAsJsonAsync($"/api/v1/namespaces/{ns}/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }))
             .EnsureSuccessStatusCode();

@@ -1,23 +1,22 @@
-using System.Globalization;
 using System.Text.Json;
+using System.Threading.Channels;
 using Berth.Client.Discovery;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Client.Informers;
 
 /// <summary>
-/// Keeps an in-memory copy of one resource across all namespaces: lists it, then watches from the list's
-/// resourceVersion (with bookmarks), lists again when the watch answers 410 Gone, and tells its subscribers every
-/// change as (old, new): old is null for an addition, new is null for a deletion. A list that replaces the copy
-/// reports the differences, so subscribers never miss a deletion that happened while the watch was down.
-/// Objects are kept in whatever form <c>read</c> makes of them, so a controller holds only what it needs.
+/// Keeps an in-memory copy of one resource across all namespaces, from the list and watch it shares with the other
+/// informers of the resource on its client (<see cref="WatchSource"/>), and tells its subscribers every change as
+/// (old, new): old is null for an addition, new is null for a deletion. A list that replaces the copy reports the
+/// differences, so subscribers never miss a deletion that happened while the watch was down. Objects are kept in
+/// whatever form <c>read</c> makes of them, so a controller holds only what it needs. As in client-go, the copy
+/// changes as the source delivers and the subscribers are told in their own time, so that one slow subscriber holds
+/// up only itself.
 /// </summary>
-public sealed partial class Informer<T> where T : class
+public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
 {
-    private const int PageSize = 500;
-
-    private readonly ApiClient _client;
-    private readonly ApiResource _resource;
+    private readonly WatchSource _source;
     private readonly Func<JsonElement, T> _read;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -25,7 +24,8 @@ public sealed partial class Informer<T> where T : class
     private readonly List<Action<T?, T?>> _handlers = [];
     private readonly Dictionary<string, InformerIndex<T>> _indexes = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly string _selection;
+    private readonly Channel<Change> _changes = Channel.CreateUnbounded<Change>(new UnboundedChannelOptions { SingleReader = true });
+    private bool _listed;
 
     /// <summary>
     /// Follows <paramref name="resource"/> through <paramref name="client"/>, keeping each object as
@@ -34,14 +34,12 @@ public sealed partial class Informer<T> where T : class
     /// </summary>
     public Informer(ApiClient client, ApiResource resource, Func<JsonElement, T> read, ILogger logger, string? fieldSelector = null)
     {
-        _client = client;
-        _resource = resource;
+        _source = client.WatchSourceFor(resource, fieldSelector is null ? "" : "&fieldSelector=" + Uri.EscapeDataString(fieldSelector), logger);
         _read = read;
         _logger = logger;
-        _selection = fieldSelector is null ? "" : "&fieldSelector=" + Uri.EscapeDataString(fieldSelector);
     }
 
-    public ApiResource Resource => _resource;
+    public ApiResource Resource => _source.Resource;
 
     /// <summary>Completes once the first list has been delivered to the subscribers.</summary>
     public Task Synced => _synced.Task;
@@ -74,125 +72,93 @@ public sealed partial class Informer<T> where T : class
             return [.. _items.Values];
     }
 
+    /// <summary>Follows the resource, telling the subscribers, until cancelled.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        string? resourceVersion = null;
-        while (!cancellationToken.IsCancellationRequested)
+        var source = _source.Join(this);
+        try
         {
-            try
-            {
-                resourceVersion ??= await ListAsync(cancellationToken);
-                resourceVersion = await WatchAsync(resourceVersion, cancellationToken);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException or JsonException or InvalidOperationException)
-            {
-                Log.Failed(_logger, _resource.ToString(), e);
-                resourceVersion = null;
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            var telling = TellAsync(cancellationToken);
+            await Task.WhenAny(telling, source);
+            // The source ends only by a bug; then so does this informer, loudly.
+            if (source.IsFaulted)
+                await source;
+            await telling;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            _source.Leave(this);
         }
     }
 
-    /// <summary>Lists everything, page by page, makes it the copy and reports the differences; returns the list's revision.</summary>
-    private async Task<string> ListAsync(CancellationToken cancellationToken)
+    /// <summary>Makes a list the copy and queues the differences.</summary>
+    void WatchSource.IWatchSink.Listed(List<(string Key, JsonElement Object)> objects)
     {
         var listed = new Dictionary<string, T>(StringComparer.Ordinal);
-        string? next = null;
-        string resourceVersion;
-        do
+        foreach (var (key, obj) in objects)
         {
-            var path = _resource.CollectionPath() + $"?limit={PageSize}" + _selection + (next is null ? "" : "&continue=" + Uri.EscapeDataString(next));
-            using var response = await _client.StreamAsync(path, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-                throw new InvalidOperationException($"listing {_resource} failed: HTTP {(int)response.StatusCode}");
-            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            var metadata = document.RootElement.GetProperty("metadata");
-            resourceVersion = metadata.GetProperty("resourceVersion").GetString()!;
-            next = metadata.TryGetProperty("continue", out var c) && c.GetString() is { Length: > 0 } token ? token : null;
-            foreach (var item in document.RootElement.GetProperty("items").EnumerateArray())
-            {
-                var key = KeyOf(item);
-                if (TryRead(key, item) is { } read)
-                    listed[key] = read;
-            }
+            if (TryRead(key, obj) is { } read)
+                listed[key] = read;
         }
-        while (next is not null);
-
-        List<(T? Old, T? New)> changes = [];
         lock (_gate)
         {
             foreach (var (key, old) in _items)
             {
                 if (!listed.ContainsKey(key))
-                    changes.Add((old, null));
+                    _changes.Writer.TryWrite(new Change(old, null));
             }
             foreach (var (key, item) in listed)
-                changes.Add((_items.GetValueOrDefault(key), item));
+                _changes.Writer.TryWrite(new Change(_items.GetValueOrDefault(key), item));
             _items.Clear();
             foreach (var index in _indexes.Values)
                 index.Clear();
             foreach (var (key, item) in listed)
                 Store(key, null, item);
+            _listed = true;
         }
-        foreach (var (old, item) in changes)
-            Notify(old, item);
-        _synced.TrySetResult();
-        return resourceVersion;
+        _changes.Writer.TryWrite(Change.Synced);
     }
 
-    /// <summary>Follows changes after <paramref name="resourceVersion"/>; returns where to go on, or null to list again.</summary>
-    private async Task<string?> WatchAsync(string resourceVersion, CancellationToken cancellationToken)
+    /// <summary>Puts one change in the copy and queues it.</summary>
+    void WatchSource.IWatchSink.Changed(string key, JsonElement obj, bool deleted)
     {
-        // Watches end on their own after five to ten minutes (as client-go's do), so that no stream lives forever.
-        var timeout = 300 + Random.Shared.Next(300);
-        var path = _resource.CollectionPath() + string.Create(CultureInfo.InvariantCulture,
-            $"?watch=1&allowWatchBookmarks=true&timeoutSeconds={timeout}&resourceVersion={Uri.EscapeDataString(resourceVersion)}{_selection}");
-        using var response = await _client.StreamAsync(path, cancellationToken);
-        if ((int)response.StatusCode == 410)
-            return null;
-        if (!response.IsSuccessStatusCode)
-            throw new InvalidOperationException($"watching {_resource} failed: HTTP {(int)response.StatusCode}");
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        var item = deleted ? null : TryRead(key, obj);
+        lock (_gate)
         {
-            if (line.Length == 0)
-                continue;
-            using var document = JsonDocument.Parse(line);
-            var type = document.RootElement.GetProperty("type").GetString();
-            var obj = document.RootElement.GetProperty("object");
-            if (type == "ERROR")
-            {
-                if (obj.TryGetProperty("code", out var code) && code.GetInt32() == 410)
-                    return null;
-                throw new InvalidOperationException($"watching {_resource} failed: {line}");
-            }
-            resourceVersion = obj.GetProperty("metadata").GetProperty("resourceVersion").GetString() ?? resourceVersion;
-            if (type == "BOOKMARK")
-                continue;
-            var key = KeyOf(obj);
-            var item = TryRead(key, obj);
-            T? old;
-            lock (_gate)
-            {
-                old = _items.GetValueOrDefault(key);
-                Store(key, old, type == "DELETED" ? null : item);
-            }
+            // A change that reaches an informer before its first list is in that list.
+            if (!_listed)
+                return;
+            var old = _items.GetValueOrDefault(key);
+            Store(key, old, item);
             // An object that cannot be read any more leaves the copy, as if deleted.
-            if (type == "DELETED" || item is null)
+            if (item is null)
             {
-                if ((old ?? item) is not null)
-                    Notify(old ?? item, null);
+                if (old is not null)
+                    _changes.Writer.TryWrite(new Change(old, null));
             }
             else
             {
-                Notify(old, item);
+                _changes.Writer.TryWrite(new Change(old, item));
             }
         }
-        return resourceVersion;
+    }
+
+    /// <summary>Tells the subscribers the queued changes, in order.</summary>
+    private async Task TellAsync(CancellationToken cancellationToken)
+    {
+        while (await _changes.Reader.WaitToReadAsync(cancellationToken))
+        {
+            while (_changes.Reader.TryRead(out var change))
+            {
+                if (ReferenceEquals(change, Change.Synced))
+                    _synced.TrySetResult();
+                else
+                    Notify(change.Old, change.New);
+            }
+        }
     }
 
     /// <summary>
@@ -207,7 +173,7 @@ public sealed partial class Informer<T> where T : class
         }
         catch (Exception e) when (e is not OutOfMemoryException and not OperationCanceledException)
         {
-            Log.Unreadable(_logger, _resource.ToString(), key, e.Message);
+            Log.Unreadable(_logger, _source.Resource.ToString(), key, e.Message);
             return null;
         }
     }
@@ -233,29 +199,25 @@ public sealed partial class Informer<T> where T : class
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Log.HandlerFailed(_logger, _resource.ToString(), e);
+                Log.HandlerFailed(_logger, _source.Resource.ToString(), e);
             }
         }
-    }
-
-    private static string KeyOf(JsonElement obj)
-    {
-        var metadata = obj.GetProperty("metadata");
-        var name = metadata.GetProperty("name").GetString()!;
-        return metadata.TryGetProperty("namespace", out var ns) && ns.GetString() is { Length: > 0 } n ? Key(n, name) : Key(null, name);
     }
 
     private static string Key(string? ns, string name) => ns is null ? name : ns + "/" + name;
 
     private static partial class Log
     {
-        [LoggerMessage(3001, LogLevel.Warning, "The informer of {Resource} lost its list or watch; listing again")]
-        public static partial void Failed(ILogger logger, string resource, Exception exception);
-
         [LoggerMessage(3002, LogLevel.Error, "A subscriber of the {Resource} informer failed")]
         public static partial void HandlerFailed(ILogger logger, string resource, Exception exception);
 
         [LoggerMessage(3003, LogLevel.Warning, "The {Resource} informer skips {Key}, which it cannot read: {Error}")]
         public static partial void Unreadable(ILogger logger, string resource, string key, string error);
+    }
+
+    /// <summary>A change to tell the subscribers; <see cref="Synced"/> marks the end of the first list's.</summary>
+    private sealed record Change(T? Old, T? New)
+    {
+        public static readonly Change Synced = new(null, null);
     }
 }
