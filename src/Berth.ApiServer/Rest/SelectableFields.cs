@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using Berth.Core.Resources;
 
 namespace Berth.ApiServer.Rest;
@@ -29,31 +29,38 @@ internal static class SelectableFields
         return bad is null ? null : $"field label not supported: {bad}";
     }
 
-    public static Dictionary<string, string> Of(ResourceInfo resource, JsonObject obj)
+    public static Dictionary<string, string> Of(ResourceInfo resource, JsonElement obj)
     {
+        var metadata = Child(obj, "metadata");
         var fields = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["metadata.name"] = ObjectJson.Name(obj) ?? "",
-            ["metadata.namespace"] = ObjectJson.Namespace(obj) ?? "",
+            ["metadata.name"] = Text(Child(metadata, "name")),
+            ["metadata.namespace"] = Text(Child(metadata, "namespace")),
         };
         foreach (var path in ByResource.GetValueOrDefault(resource.Plural, []))
             fields[path] = Read(obj, path);
         return fields;
     }
 
-    private static string Read(JsonObject obj, string path)
+    private static string Read(JsonElement obj, string path)
     {
-        JsonNode? node = obj;
+        if (path == "source" && Child(obj, "source") is { ValueKind: JsonValueKind.Object } source)
+            return Text(Child(source, "component"));
+        var value = obj;
         foreach (var part in path.Split('.'))
-            node = node is JsonObject o ? o[part] : null;
-        if (path == "source" && obj["source"] is JsonObject source)
-            return ObjectJson.GetString(source, "component") ?? "";
-        return node switch
+            value = Child(value, part);
+        return value.ValueKind switch
         {
-            JsonValue v when v.TryGetValue<string>(out var s) => s,
-            JsonValue v when v.TryGetValue<bool>(out var b) => b ? "true" : "false",
-            JsonValue v => v.ToJsonString(),
-            _ => "",
+            JsonValueKind.True => "true",
+            JsonValueKind.False => "false",
+            JsonValueKind.Number => value.GetRawText(),
+            _ => Text(value),
         };
     }
+
+    /// <summary>The member <paramref name="name"/> of an object; undefined for anything else or a missing member.</summary>
+    private static JsonElement Child(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) ? value : default;
+
+    private static string Text(JsonElement value) => value.ValueKind == JsonValueKind.String ? value.GetString()! : "";
 }
