@@ -48,6 +48,8 @@ public sealed class InformerTests(ControlPlaneFixture cluster) : IClassFixture<C
         await CreateEventAsync(ns, "before");
         using var client = cluster.NewControllerClient();
         var informers = Enumerable.Range(0, 3).Select(_ => EventInformer(client, ns)).ToList();
+        var told = new List<string>();
+        informers[0].OnChange((_, now) => { lock (told) told.Add(now ?? "(deleted)"); });
         using var stop = new CancellationTokenSource();
         var running = informers.Select(i => i.RunAsync(stop.Token)).ToList();
 
@@ -57,8 +59,14 @@ public sealed class InformerTests(ControlPlaneFixture cluster) : IClassFixture<C
         var late = EventInformer(client, ns);
         running.Add(late.RunAsync(stop.Token));
         await late.Synced.WaitAsync(Deadline);
+        await CreateEventAsync(ns, "last");
+        await Eventually.TrueAsync(() => { lock (told) return told.Contains("last"); }, Deadline, "the last change told");
+        await Eventually.TrueAsync(() => late.Items().Contains("last"), Deadline, "the last change in the late one");
 
-        Assert.Equal(["after", "before"], late.Items().Order());
+        Assert.Equal(["after", "before", "last"], late.Items().Order());
+        // The list the late one started from told the others nothing: nothing in it had changed.
+        lock (told)
+            Assert.Equal(["before", "after", "last"], told);
         await Eventually.TrueAsync(async () => await OpenEventWatchesAsync() == 1, Deadline, "one watch open for four informers");
         await stop.CancelAsync();
         await Task.WhenAll(running);

@@ -21,6 +21,9 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
+
+    /// <summary>Each object's resourceVersion as last seen, so that a list tells only of what changed.</summary>
+    private readonly Dictionary<string, string> _versions = new(StringComparer.Ordinal);
     private readonly List<Action<T?, T?>> _handlers = [];
     private readonly Dictionary<string, InformerIndex<T>> _indexes = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -94,14 +97,17 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
         }
     }
 
-    /// <summary>Makes a list the copy and queues the differences.</summary>
+    /// <summary>
+    /// Makes a list the copy and queues the differences: objects gone, new, or at another resourceVersion (a list
+    /// after the watch was lost must not make every subscriber redo all its work).
+    /// </summary>
     void WatchSource.IWatchSink.Listed(List<(string Key, JsonElement Object)> objects)
     {
-        var listed = new Dictionary<string, T>(StringComparer.Ordinal);
+        var listed = new Dictionary<string, (T Item, string Version)>(StringComparer.Ordinal);
         foreach (var (key, obj) in objects)
         {
             if (TryRead(key, obj) is { } read)
-                listed[key] = read;
+                listed[key] = (read, VersionOf(obj));
         }
         lock (_gate)
         {
@@ -110,16 +116,23 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
                 if (!listed.ContainsKey(key))
                     _changes.Writer.TryWrite(new Change(old, null));
             }
-            foreach (var (key, item) in listed)
-                _changes.Writer.TryWrite(new Change(_items.GetValueOrDefault(key), item));
+            foreach (var (key, (item, version)) in listed)
+            {
+                if (!_items.TryGetValue(key, out var old) || _versions.GetValueOrDefault(key) != version)
+                    _changes.Writer.TryWrite(new Change(old, item));
+            }
             _items.Clear();
+            _versions.Clear();
             foreach (var index in _indexes.Values)
                 index.Clear();
-            foreach (var (key, item) in listed)
+            foreach (var (key, (item, version)) in listed)
+            {
                 Store(key, null, item);
+                _versions[key] = version;
+            }
             _listed = true;
+            _changes.Writer.TryWrite(Change.Synced);
         }
-        _changes.Writer.TryWrite(Change.Synced);
     }
 
     /// <summary>Puts one change in the copy and queues it.</summary>
@@ -133,6 +146,10 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
                 return;
             var old = _items.GetValueOrDefault(key);
             Store(key, old, item);
+            if (item is null)
+                _versions.Remove(key);
+            else
+                _versions[key] = VersionOf(obj);
             // An object that cannot be read any more leaves the copy, as if deleted.
             if (item is null)
             {
@@ -203,6 +220,9 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
             }
         }
     }
+
+    private static string VersionOf(JsonElement obj) =>
+        obj.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("resourceVersion", out var version) ? version.GetString() ?? "" : "";
 
     private static string Key(string? ns, string name) => ns is null ? name : ns + "/" + name;
 
