@@ -12,7 +12,8 @@ namespace Berth.ApiServer.Caching;
 /// </summary>
 internal sealed partial class ResourceCache
 {
-    private const int WatcherBuffer = 1_000;
+    /// <summary>How far a watcher may fall behind before it is ended: as far as a window reaches back by default.</summary>
+    private const int WatcherBuffer = 10_000;
     private static readonly TimeSpan ProgressRetry = TimeSpan.FromMilliseconds(50);
 
     private readonly ResourceInfo _resource;
