@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Caching;
 using Berth.ApiServer.Observability;
@@ -8,16 +6,13 @@ using Berth.ApiServer.Http;
 using Berth.ApiServer.Printing;
 using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
-using Berth.Core.Serialization;
 
 namespace Berth.ApiServer.Rest;
 
 internal sealed partial class ResourceHandler
 {
-    private static readonly byte[] NewLine = "\n"u8.ToArray();
-
     /// <summary>
-    /// A watch, served from the watch cache: a chunked stream of JSON events, one per line, flushed one by one.
+    /// A watch, served from the watch cache: a chunked stream of JSON events, one per line, sent whenever no more are queued.
     /// Without a resourceVersion (or with "0") it starts with ADDED events for what exists now; with one, it sends
     /// every change after it, or a 410 ERROR event when the cache's window no longer reaches back that far.
     /// Objects moving in or out of the selectors appear as ADDED or DELETED.
@@ -65,29 +60,28 @@ internal sealed partial class ResourceHandler
         await context.Response.StartAsync(cancellationToken);
 
         var watcher = cache.Watch(prefix, after, out var oldest, filter.IsEverything ? null : filter.Matches);
+        var stream = new WatchEventWriter(context.Response.BodyWriter);
         if (watcher is null)
         {
             var gone = ApiStatus.Gone($"too old resource version: {after} ({oldest})");
-            await WriteEventAsync(context, "ERROR", gone.ToJson(), cancellationToken);
+            await stream.WriteAsync("ERROR", gone.ToJson(), cancellationToken);
+            await stream.FlushAsync(cancellationToken);
             return;
         }
         try
         {
             foreach (var obj in initial)
             {
-                if (exactKey is null || obj.Key == exactKey)
-                {
-                    if (filter.Matches(obj))
-                        await WriteObjectEventAsync(context, "ADDED", obj, tables, cancellationToken);
-                }
+                if ((exactKey is null || obj.Key == exactKey) && filter.Matches(obj))
+                    await stream.WriteAsync("ADDED", obj, tables, cancellationToken);
             }
             if (sendInitialEvents)
             {
                 var end = Bookmark(resource, after);
                 ObjectJson.Metadata(end)["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
-                await WriteEventAsync(context, "BOOKMARK", end, cancellationToken);
+                await stream.WriteAsync("BOOKMARK", end, cancellationToken);
             }
-            await context.Response.Body.FlushAsync(cancellationToken);
+            await stream.FlushAsync(cancellationToken);
 
             var events = watcher.Events;
             while (await events.WaitToReadAsync(cancellationToken))
@@ -97,14 +91,16 @@ internal sealed partial class ResourceHandler
                     if (e.Type == CacheEventType.Progress)
                     {
                         if (bookmarks)
-                            await WriteEventAsync(context, "BOOKMARK", Bookmark(resource, e.Revision), cancellationToken);
+                            await stream.WriteAsync("BOOKMARK", Bookmark(resource, e.Revision), cancellationToken);
                         continue;
                     }
                     if (exactKey is not null && (e.Object ?? e.Previous)!.Key != exactKey)
                         continue;
                     if (Classify(filter, e) is { } type)
-                        await WriteObjectEventAsync(context, type, e.Object!, tables, cancellationToken);
+                        await stream.WriteAsync(type, e.Object!, tables, cancellationToken);
                 }
+                // Nothing more is queued: send what gathered.
+                await stream.FlushAsync(cancellationToken);
             }
             // The feed ended because this client fell too far behind: end the stream; it watches again.
         }
@@ -140,44 +136,4 @@ internal sealed partial class ResourceHandler
         ["apiVersion"] = resource.GroupVersion,
         ["metadata"] = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) },
     };
-
-    private static readonly Dictionary<string, byte[]> EventHeads = new[] { "ADDED", "MODIFIED", "DELETED" }
-        .ToDictionary(t => t, t => System.Text.Encoding.UTF8.GetBytes($"{{\"type\":\"{t}\",\"object\":"));
-
-    private static readonly byte[] EventTail = "}\n"u8.ToArray();
-
-    /// <summary>
-    /// Writes an object's event. The JSON form is three copies into the response (head, the cached bytes, tail):
-    /// one event goes to every watcher, so nothing is serialized per watcher.
-    /// </summary>
-    private static async Task WriteObjectEventAsync(HttpContext context, string type, CachedObject obj, TableEvents? tables, CancellationToken cancellationToken)
-    {
-        if (tables is not null)
-        {
-            await WriteEventAsync(context, type, tables.Wrap(obj.Parse()), cancellationToken);
-            return;
-        }
-        var body = context.Response.BodyWriter;
-        body.Write(EventHeads[type]);
-        obj.Json.CopyTo(body);
-        body.Write(EventTail);
-        await body.FlushAsync(cancellationToken);
-    }
-
-    private static Task WriteEventAsync(HttpContext context, string type, JsonObject obj, CancellationToken cancellationToken) =>
-        WriteEventAsync(context, type, writer => obj.WriteTo(writer), cancellationToken);
-
-    private static async Task WriteEventAsync(HttpContext context, string type, Action<Utf8JsonWriter> writeObject, CancellationToken cancellationToken)
-    {
-        await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, WireJson.Writer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type", type);
-            writer.WritePropertyName("object");
-            writeObject(writer);
-            writer.WriteEndObject();
-        }
-        await context.Response.BodyWriter.WriteAsync(NewLine, cancellationToken);
-        await context.Response.BodyWriter.FlushAsync(cancellationToken);
-    }
 }

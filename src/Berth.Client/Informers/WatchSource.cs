@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.IO.Pipelines;
 using System.Text.Json;
 using Berth.Client.Discovery;
 using Microsoft.Extensions.Logging;
@@ -163,28 +165,51 @@ internal sealed partial class WatchSource(ApiClient client, ApiResource resource
             return null;
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"watching {resource} failed: HTTP {(int)response.StatusCode}");
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        // Events are parsed from the bytes as they come, every whole line of a read before the next read.
+        var reader = PipeReader.Create(await response.Content.ReadAsStreamAsync(cancellationToken));
+        try
         {
-            if (line.Length == 0)
-                continue;
-            using var document = JsonDocument.Parse(line);
-            var type = document.RootElement.GetProperty("type").GetString();
-            var obj = document.RootElement.GetProperty("object");
-            if (type == "ERROR")
+            while (true)
             {
-                if (obj.TryGetProperty("code", out var code) && code.GetInt32() == 410)
-                    return null;
-                throw new InvalidOperationException($"watching {resource} failed: {line}");
+                var read = await reader.ReadAsync(cancellationToken);
+                var buffer = read.Buffer;
+                while (buffer.PositionOf((byte)'\n') is { } end)
+                {
+                    var line = buffer.Slice(0, end);
+                    buffer = buffer.Slice(buffer.GetPosition(1, end));
+                    if (!line.IsEmpty && !Deliver(line, ref resourceVersion))
+                        return null;
+                }
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                    return resourceVersion;
             }
-            resourceVersion = obj.GetProperty("metadata").GetProperty("resourceVersion").GetString() ?? resourceVersion;
-            if (type == "BOOKMARK")
-                continue;
-            var key = KeyOf(obj);
-            foreach (var sink in Sinks())
-                sink.Changed(key, obj, deleted: type == "DELETED");
         }
-        return resourceVersion;
+        finally
+        {
+            await reader.CompleteAsync();
+        }
+    }
+
+    /// <summary>Delivers one watch event and notes its resourceVersion; false when the watch must list again (410 Gone).</summary>
+    private bool Deliver(ReadOnlySequence<byte> line, ref string resourceVersion)
+    {
+        using var document = JsonDocument.Parse(line);
+        var type = document.RootElement.GetProperty("type").GetString();
+        var obj = document.RootElement.GetProperty("object");
+        if (type == "ERROR")
+        {
+            if (obj.TryGetProperty("code", out var code) && code.GetInt32() == 410)
+                return false;
+            throw new InvalidOperationException($"watching {resource} failed: {obj.GetRawText()}");
+        }
+        resourceVersion = obj.GetProperty("metadata").GetProperty("resourceVersion").GetString() ?? resourceVersion;
+        if (type == "BOOKMARK")
+            return true;
+        var key = KeyOf(obj);
+        foreach (var sink in Sinks())
+            sink.Changed(key, obj, deleted: type == "DELETED");
+        return true;
     }
 
     private IWatchSink[] Sinks()
