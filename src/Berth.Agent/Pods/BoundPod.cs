@@ -1,12 +1,20 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Berth.Agent.Pods;
 
-/// <summary>What the agent keeps of each pod bound to its node between looks: who it is, where, its phase, and its claim.</summary>
-internal sealed record BoundPod(string Key, string Uid, string NodeName, string Phase, PodClaim Claim)
+/// <summary>
+/// What the agent keeps of each pod bound to its node: who it is, where, its phase and its claim, and the whole pod as
+/// the watch last showed it (JSON text, a fraction of a parsed tree's size), which each look at the pod starts from, as
+/// upstream's kubelet works from the pods its watch delivers rather than reading each one again.
+/// </summary>
+internal sealed record BoundPod(string Key, string Uid, string NodeName, string Phase, PodClaim Claim, byte[] Json)
 {
     public bool Terminal => Phase is "Succeeded" or "Failed";
+
+    /// <summary>The pod, parsed afresh for the caller to read and change.</summary>
+    public JsonObject Parse() => JsonNode.Parse(Json)!.AsObject();
 
     public static BoundPod Read(JsonElement pod)
     {
@@ -18,6 +26,7 @@ internal sealed record BoundPod(string Key, string Uid, string NodeName, string 
             metadata.GetProperty("uid").GetString() ?? "",
             spec["nodeName"]?.ToString() ?? "",
             phase,
-            PodClaim.Of(spec));
+            PodClaim.Of(spec),
+            JsonMarshal.GetRawUtf8Value(pod).ToArray());
     }
 }

@@ -8,7 +8,7 @@ namespace Berth.Agent.Pods;
 
 /// <summary>
 /// The pods bound to one node, or to any node: one pod watch (field selector <c>spec.nodeName</c>) whose changes go
-/// to the agent of the pod's node, with each node's pods at hand for admission. A real agent has one for its node;
+/// to the agent of the pod's node, with each pod at hand as last seen and each node's pods for admission. A real agent has one for its node;
 /// hollow nodes share one, so a thousand of them cost the API server one watch, not a thousand.
 /// </summary>
 public sealed class BoundPods
@@ -28,6 +28,12 @@ public sealed class BoundPods
     }
 
     public Task RunAsync(CancellationToken cancellationToken) => _informer.RunAsync(cancellationToken);
+
+    /// <summary>Completes once the first list has been taken in.</summary>
+    internal Task Synced => _informer.Synced;
+
+    /// <summary>A pod as last seen, or null if it is not bound to a node this watch follows (or gone).</summary>
+    internal BoundPod? Find(string ns, string name) => _informer.Get(ns, name);
 
     /// <summary>Tells <paramref name="changed"/> the key of every pod on <paramref name="nodeName"/> that changes.</summary>
     internal void Subscribe(string nodeName, Action<string> changed) => _agents[nodeName] = changed;

@@ -9,13 +9,19 @@ public sealed partial class PodLifecycle
 {
     private async Task<(string Reason, string Message)?> RefusalAsync(JsonObject pod, string uid, CancellationToken cancellationToken)
     {
-        var node = await client.GetAsync($"/api/v1/nodes/{nodeName}", cancellationToken);
-        node.ThrowIfFailed($"reading node {nodeName} to admit a pod");
+        // The watch's copy of the node, unless it has not shown the node yet (a pod bound to a node just registered).
+        var node = _nodes.NodeOf(nodeName);
+        if (node is null)
+        {
+            var read = await client.GetAsync($"/api/v1/nodes/{nodeName}", cancellationToken);
+            read.ThrowIfFailed($"reading node {nodeName} to admit a pod");
+            node = read.Body!.AsObject();
+        }
         var admitted = _pods.On(nodeName)
             .Where(p => p.Uid != uid && !p.Terminal && (_admitted.ContainsKey(p.Uid) || p.Phase == "Running"))
             .Select(p => p.Claim)
             .ToList();
-        return PodAdmission.PressureRefusal(pod, node.Body!.AsObject()) ?? PodAdmission.Refusal(pod["spec"] as JsonObject ?? [], node.Body!.AsObject(), admitted);
+        return PodAdmission.PressureRefusal(pod, node) ?? PodAdmission.Refusal(pod["spec"] as JsonObject ?? [], node, admitted);
     }
 
     /// <summary>A pod the node will not run fails at once, with the reason kubectl shows as its STATUS.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
+using Berth.Agent.Nodes;
 using Berth.Agent.Pods.Probes;
 using Berth.Agent.Pods.Volumes;
 using Berth.Agent.Runtime;
@@ -21,11 +22,12 @@ namespace Berth.Agent.Pods;
 /// </summary>
 /// <remarks>
 /// Pods come from <paramref name="shared"/> when given (hollow nodes share one watch), else from a watch of its own;
-/// the Services for containers' service links likewise from <paramref name="sharedServices"/> or a watch of its own.
+/// the Services for containers' service links likewise from <paramref name="sharedServices"/>, and the Node that
+/// admission reads from <paramref name="sharedNodes"/>, or from watches of its own.
 /// Their volumes are set up under <paramref name="volumesDir"/> (none for simulated pods, which have no files).
 /// </remarks>
 public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime runtime, IHandlerRunner handlers, string nodeName, string hostIp, TimeProvider time,
-    ILoggerFactory loggers, BoundPods? shared = null, string? volumesDir = null, ServiceLinks? sharedServices = null)
+    ILoggerFactory loggers, BoundPods? shared = null, string? volumesDir = null, ServiceLinks? sharedServices = null, NodeWatch? sharedNodes = null)
 {
     /// <summary>How often the runtime is relisted: every second, or every 5 minutes when it tells its events (upstream's two PLEGs).</summary>
     private static readonly TimeSpan RelistPeriod = TimeSpan.FromSeconds(1);
@@ -64,6 +66,8 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
 
     private readonly BoundPods _pods = shared ?? new BoundPods(client, nodeName, loggers);
 
+    private readonly NodeWatch _nodes = sharedNodes ?? new NodeWatch(client, nodeName, loggers.CreateLogger<NodeWatch>());
+
     private ImagePulls? _images;
 
     /// <summary>Queues a pod (by key) for another look; set once running.</summary>
@@ -79,12 +83,16 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
         _pods.Subscribe(nodeName, queue.Add);
         var watching = shared is null ? _pods.RunAsync(cancellationToken) : Task.CompletedTask;
         var watchingServices = sharedServices is null ? _services.RunAsync(cancellationToken) : Task.CompletedTask;
+        var watchingNodes = sharedNodes is null ? _nodes.RunAsync(cancellationToken) : Task.CompletedTask;
+        // Each look at a pod starts from the watch's copy: none is taken before the watch has listed them all.
+        await _pods.Synced.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         var events = runtime.ContainerEvents(cancellationToken);
         var following = events is null ? Task.CompletedTask : FollowAsync(events, queue, cancellationToken);
         var relisting = RelistAsync(queue, events is null ? RelistPeriod : EventedRelistPeriod, cancellationToken);
         await queue.RunAsync(runtime.PodWorkers, SyncAsync, _logger, cancellationToken);
         await watching;
         await watchingServices;
+        await watchingNodes;
         await following;
         await relisting;
         await recording;
@@ -152,9 +160,9 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
     {
         var (ns, name) = (key[..key.IndexOf('/', StringComparison.Ordinal)], key[(key.IndexOf('/', StringComparison.Ordinal) + 1)..]);
         var path = Pods.ObjectPath(ns, name);
-        var found = await client.GetAsync(path, cancellationToken);
+        var found = _pods.Find(ns, name);
         var sandboxes = (await runtime.ListPodSandboxesAsync(cancellationToken)).Where(s => s.Pod.Namespace == ns && s.Pod.Name == name).ToList();
-        if (found.IsNotFound || found.Body?["spec"]?["nodeName"]?.GetValue<string>() != nodeName)
+        if (found is null || found.NodeName != nodeName)
         {
             foreach (var sandbox in sandboxes.Where(s => !_stopping.ContainsKey(s.Pod.Uid)))
             {
@@ -165,8 +173,7 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             }
             return ReconcileResult.Done;
         }
-        found.ThrowIfFailed($"reading pod {key}");
-        var pod = found.Body!.AsObject();
+        var pod = found.Parse();
         var uid = pod["metadata"]!["uid"]!.GetValue<string>();
         // A sandbox of an earlier pod with this name goes first.
         foreach (var stale in sandboxes.Where(s => s.Pod.Uid != uid && !_stopping.ContainsKey(s.Pod.Uid)))
@@ -350,8 +357,10 @@ public sealed partial class PodLifecycle(ApiClient client, IContainerRuntime run
             return;
         pod["status"] = status;
         var written = await client.PutAsync(path + "/status", pod, cancellationToken);
+        // The pod changed since the watch's copy this look started from: the watch brings the newer one, and with
+        // it another look.
         if (written.IsConflict)
-            throw new InvalidOperationException($"pod {path} changed while its status was written; trying again");
+            return;
         written.ThrowIfFailed($"reporting the status of pod {path}", goneIsFine: true);
     }
 

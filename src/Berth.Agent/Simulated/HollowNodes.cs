@@ -40,7 +40,7 @@ public sealed class HollowNodes
             var runtime = new SimulatedRuntime(network, time);
             var description = new NodeDescription(name, capacity, "127.0.0.1", LocalMachine.Identity(runtime.Version),
                 LocalMachine.Labels(name, new Dictionary<string, string>()));
-            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers, pods, sharedServices: services), network, shown);
+            return new NodeAgent(client, description, timing, time, logger, new PodLifecycle(client, runtime, runtime, name, "127.0.0.1", time, loggers, pods, sharedServices: services, sharedNodes: shown), network, shown);
         })]);
     }
 
