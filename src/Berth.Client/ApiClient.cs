@@ -1,6 +1,7 @@
+using System.Buffers;
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Berth.Client;
@@ -83,12 +84,15 @@ public sealed class ApiClient : IDisposable
         using var request = Request(method, path);
         if (body is not null)
         {
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8);
+            // Written as UTF-8 at once, not through a string.
+            var json = new ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(json))
+                body.WriteTo(writer);
+            request.Content = new ReadOnlyMemoryContent(json.WrittenMemory);
             request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         }
         using var response = await _http.SendAsync(request, cancellationToken);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        return new ApiResult((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+        return new ApiResult((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken));
     }
 
     /// <summary>Opens a streaming GET (a watch); the caller reads the body as it arrives and disposes the response.</summary>

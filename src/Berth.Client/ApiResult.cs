@@ -2,9 +2,28 @@ using System.Text.Json.Nodes;
 
 namespace Berth.Client;
 
-/// <summary>An answer of the API server: the HTTP code and the JSON body (an object, or a Status on failure).</summary>
-public sealed record ApiResult(int Code, JsonNode? Body)
+/// <summary>
+/// An answer of the API server: the HTTP code and the JSON body (an object, or a Status on failure). The body is
+/// parsed when first asked for: most writers (events, status reports) never look at what came back.
+/// </summary>
+public sealed class ApiResult(int code, byte[] json)
 {
+    private JsonNode? _body;
+    private bool _parsed;
+
+    public int Code => code;
+
+    /// <summary>The body, null when there was none.</summary>
+    public JsonNode? Body
+    {
+        get
+        {
+            if (!_parsed)
+                (_body, _parsed) = (json.Length == 0 ? null : JsonNode.Parse(json), true);
+            return _body;
+        }
+    }
+
     public bool Succeeded => Code is >= 200 and < 300;
 
     public bool IsNotFound => Code == 404;
