@@ -23,7 +23,7 @@ using var cache = new TempDirectory("density-kubectl");
 using var files = new TempDirectory("density-manifests");
 var kubectl = new Kubectl(server.KubeconfigPath, cache.Path);
 var pods = new PodTimes();
-await WaitAsync(async () => await ReadyNodes.CountAsync(client) >= nodes + 1, "the hollow nodes to be Ready");
+await WaitAsync(async () => await ReadyNodes.CountAsync(client, settled: true) >= nodes + 1, "the hollow nodes to be Ready and free of not-ready taints");
 Console.WriteLine($"  {nodes} hollow nodes Ready");
 
 await kubectl.SucceedAsync("create", "namespace", "density");

@@ -115,7 +115,7 @@ static async Task WaitForNodesAsync(HttpClient client, int expected)
     var started = Stopwatch.StartNew();
     while (true)
     {
-        var ready = await ReadyNodes.CountAsync(client);
+        var ready = await ReadyNodes.CountAsync(client, settled: true);
         if (ready >= expected)
             return;
         if (started.Elapsed > TimeSpan.FromMinutes(10))
