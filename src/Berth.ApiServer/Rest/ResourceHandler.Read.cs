@@ -18,24 +18,39 @@ internal sealed partial class ResourceHandler
 
     private static readonly TimeSpan TooLargeResourceVersionWait = TimeSpan.FromSeconds(3);
 
-    /// <summary>A GET, from the watch cache once it has every write acknowledged before the request.</summary>
+    /// <summary>
+    /// A GET. One that must see every write acknowledged before it (no resourceVersion) comes from the watch cache
+    /// when the cache has caught up with the store, else from the store, as upstream reads etcd: under a stream of
+    /// writes the cache is always a few milliseconds behind, and waiting for it made every such GET wait.
+    /// </summary>
     private async Task GetAsync(HttpContext context, RequestTarget target)
     {
         var cache = caches.For(target.Resource);
-        await WaitForCacheAsync(cache, context.Request.Query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "", context.RequestAborted);
+        var requested = context.Request.Query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "";
+        if (requested == "" && cache.Revision < await store.GetRevisionAsync(context.RequestAborted))
+        {
+            var (current, revision) = await GetCurrentAsync(target, context.RequestAborted);
+            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, WantsTable(context) ? Table(context, target, current, revision) : current);
+            return;
+        }
+        await WaitForCacheAsync(cache, requested, context.RequestAborted);
         var cached = cache.Get(target.Resource.StorageKey(target.Namespace, target.Name!))
             ?? throw new ApiException(ApiStatus.NotFound(target.Resource, target.Name!));
         if (WantsTable(context))
         {
-            var metadata = new JsonObject { ["resourceVersion"] = cached.Revision.ToString(CultureInfo.InvariantCulture) };
-            var table = printers.Table(target.Resource, [cached.Parse()], metadata, context.Request.Query["includeObject"], time.GetUtcNow());
-            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, table);
+            await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, Table(context, target, cached.Parse(), cached.Revision));
             return;
         }
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentType = ApiResponse.Json;
         cached.Json.CopyTo(context.Response.BodyWriter);
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
+
+    private JsonObject Table(HttpContext context, RequestTarget target, JsonObject obj, long revision)
+    {
+        var metadata = new JsonObject { ["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture) };
+        return printers.Table(target.Resource, [obj], metadata, context.Request.Query["includeObject"], time.GetUtcNow());
     }
 
     /// <summary>
