@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Berth.Core.Pods;
 using Berth.Scheduler.Framework;
 
@@ -12,6 +13,14 @@ public sealed class TaintToleration : IFilterPlugin, IPreScorePlugin, IScorePlug
 {
     private const string StateKey = nameof(TaintToleration);
 
+    private const int MaxRemembered = 1024;
+
+    /// <summary>
+    /// The verdict for each taint seen, made once: a burst of pods meets the same tainted nodes (not yet Ready, say)
+    /// hundreds of times a second, and a message per meeting was most of what scheduling allocated.
+    /// </summary>
+    private static readonly ConcurrentDictionary<(string Key, string Value), Status> Untolerated = new();
+
     public string Name => nameof(TaintToleration);
 
     public Status Filter(CycleState state, PodInfo pod, NodeInfo node)
@@ -21,9 +30,20 @@ public sealed class TaintToleration : IFilterPlugin, IPreScorePlugin, IScorePlug
         for (var i = 0; i < taints.Count; i++)
         {
             if (taints[i].KeepsOff && !Tolerations.Tolerate(pod.Tolerations, taints[i]))
-                return Status.Unresolvable($"node(s) had untolerated taint {{{taints[i].Key}: {taints[i].Value}}}");
+                return Verdict(taints[i]);
         }
         return Status.Success;
+    }
+
+    private static Status Verdict(Taint taint)
+    {
+        if (Untolerated.TryGetValue((taint.Key, taint.Value), out var known))
+            return known;
+        var status = Status.Unresolvable($"node(s) had untolerated taint {{{taint.Key}: {taint.Value}}}");
+        // Bounded, should a cluster's taints be many and ever-changing.
+        if (Untolerated.Count < MaxRemembered)
+            Untolerated.TryAdd((taint.Key, taint.Value), status);
+        return status;
     }
 
     /// <summary>The pod's tolerations that count for scoring: those for PreferNoSchedule or any effect.</summary>
