@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Berth.Core.Serialization;
 
 namespace Berth.Controllers.Endpoints;
 
@@ -18,29 +19,29 @@ internal sealed record EndpointPod(
     string Subdomain,
     IReadOnlyList<(string Name, int Port, string Protocol)> Ports)
 {
-    public static EndpointPod Read(JsonElement element)
+    /// <summary>Read from the watched pod's JSON as it is, without a parsed tree of the whole pod per change.</summary>
+    public static EndpointPod Read(JsonElement pod)
     {
-        var pod = JsonNode.Parse(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element))!.AsObject();
-        var metadata = pod["metadata"] as JsonObject ?? [];
-        var spec = pod["spec"] as JsonObject ?? [];
-        var status = pod["status"] as JsonObject ?? [];
-        var ports = (spec["containers"] as JsonArray ?? []).OfType<JsonObject>()
-            .SelectMany(c => (c["ports"] as JsonArray ?? []).OfType<JsonObject>())
-            .Where(p => p["name"] is not null && p["containerPort"] is not null)
-            .Select(p => (p["name"]!.ToString(), p["containerPort"]!.GetValue<int>(), p["protocol"]?.ToString() ?? "TCP"))
+        var metadata = JsonFields.Object(pod, "metadata");
+        var spec = JsonFields.Object(pod, "spec");
+        var status = JsonFields.Object(pod, "status");
+        var ports = JsonFields.Objects(spec, "containers")
+            .SelectMany(c => JsonFields.Objects(c, "ports"))
+            .Where(p => JsonFields.String(p, "name") is not null && JsonFields.Int(p, "containerPort") is not null)
+            .Select(p => (JsonFields.String(p, "name")!, JsonFields.Int(p, "containerPort")!.Value, JsonFields.String(p, "protocol") ?? "TCP"))
             .ToList();
         return new EndpointPod(
-            metadata["namespace"]?.ToString() ?? "",
-            metadata["name"]?.ToString() ?? "",
-            metadata["uid"]?.ToString() ?? "",
-            (metadata["labels"] as JsonObject ?? []).ToDictionary(l => l.Key, l => l.Value?.ToString() ?? "", StringComparer.Ordinal),
-            status["podIP"]?.ToString() ?? "",
-            spec["nodeName"]?.ToString() ?? "",
-            (status["conditions"] as JsonArray ?? []).OfType<JsonObject>().Any(c => c["type"]?.ToString() == "Ready" && c["status"]?.ToString() == "True"),
-            metadata["deletionTimestamp"] is not null,
-            status["phase"]?.ToString() is "Succeeded" or "Failed",
-            spec["hostname"]?.ToString() ?? "",
-            spec["subdomain"]?.ToString() ?? "",
+            JsonFields.String(metadata, "namespace") ?? "",
+            JsonFields.String(metadata, "name") ?? "",
+            JsonFields.String(metadata, "uid") ?? "",
+            JsonFields.StringMap(metadata, "labels"),
+            JsonFields.String(status, "podIP") ?? "",
+            JsonFields.String(spec, "nodeName") ?? "",
+            JsonFields.Objects(status, "conditions").Any(c => JsonFields.String(c, "type") == "Ready" && JsonFields.String(c, "status") == "True"),
+            JsonFields.Has(metadata, "deletionTimestamp"),
+            JsonFields.String(status, "phase") is "Succeeded" or "Failed",
+            JsonFields.String(spec, "hostname") ?? "",
+            JsonFields.String(spec, "subdomain") ?? "",
             ports);
     }
 

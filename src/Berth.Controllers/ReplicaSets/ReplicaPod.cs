@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using Berth.Core.Serialization;
 
 namespace Berth.Controllers.ReplicaSets;
 
@@ -37,35 +37,32 @@ internal sealed record ReplicaPod(
     /// <summary>Ready for at least <paramref name="minReady"/> at <paramref name="now"/>.</summary>
     public bool AvailableAt(DateTimeOffset now, TimeSpan minReady) => ReadySince is { } since && (minReady <= TimeSpan.Zero || since + minReady <= now);
 
-    public static ReplicaPod Read(JsonElement element)
+    /// <summary>Read from the watched pod's JSON as it is: a parsed tree of the whole pod (managedFields and all) per change was a good part of the controller manager's garbage.</summary>
+    public static ReplicaPod Read(JsonElement pod)
     {
-        var pod = JsonNode.Parse(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element))!.AsObject();
-        var metadata = pod["metadata"] as JsonObject ?? [];
-        var controller = (metadata["ownerReferences"] as JsonArray ?? []).OfType<JsonObject>()
-            .FirstOrDefault(o => o["controller"] is JsonValue c && c.TryGetValue<bool>(out var isController) && isController);
-        var ready = (pod["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>()
-            .FirstOrDefault(c => c["type"]?.ToString() == "Ready" && c["status"]?.ToString() == "True");
-        var restarts = (pod["status"]?["containerStatuses"] as JsonArray ?? []).OfType<JsonObject>()
-            .Select(c => c["restartCount"] is JsonValue r && r.TryGetValue<int>(out var count) ? count : 0)
-            .DefaultIfEmpty(0).Max();
+        var metadata = JsonFields.Object(pod, "metadata");
+        var status = JsonFields.Object(pod, "status");
+        var controller = JsonFields.Objects(metadata, "ownerReferences").FirstOrDefault(o => JsonFields.Bool(o, "controller") == true);
+        var ready = JsonFields.Objects(status, "conditions").FirstOrDefault(c => JsonFields.String(c, "type") == "Ready" && JsonFields.String(c, "status") == "True");
+        var restarts = JsonFields.Objects(status, "containerStatuses").Select(c => JsonFields.Int(c, "restartCount") ?? 0).DefaultIfEmpty(0).Max();
         return new ReplicaPod(
-            metadata["namespace"]?.ToString() ?? "",
-            metadata["name"]?.ToString() ?? "",
-            metadata["uid"]?.ToString() ?? "",
-            (metadata["labels"] as JsonObject ?? []).ToDictionary(l => l.Key, l => l.Value?.ToString() ?? "", StringComparer.Ordinal),
-            controller?["kind"]?.ToString(),
-            controller?["name"]?.ToString(),
-            controller?["uid"]?.ToString(),
-            metadata["deletionTimestamp"] is not null,
-            pod["status"]?["phase"]?.ToString() ?? "Pending",
-            pod["spec"]?["nodeName"]?.ToString() ?? "",
-            ready is null ? null : Time(ready["lastTransitionTime"]) ?? DateTimeOffset.MinValue,
+            JsonFields.String(metadata, "namespace") ?? "",
+            JsonFields.String(metadata, "name") ?? "",
+            JsonFields.String(metadata, "uid") ?? "",
+            JsonFields.StringMap(metadata, "labels"),
+            JsonFields.String(controller, "kind"),
+            JsonFields.String(controller, "name"),
+            JsonFields.String(controller, "uid"),
+            JsonFields.Has(metadata, "deletionTimestamp"),
+            JsonFields.String(status, "phase") ?? "Pending",
+            JsonFields.String(JsonFields.Object(pod, "spec"), "nodeName") ?? "",
+            ready.ValueKind == JsonValueKind.Undefined ? null : Time(JsonFields.String(ready, "lastTransitionTime")) ?? DateTimeOffset.MinValue,
             restarts,
-            Time(metadata["creationTimestamp"]) ?? DateTimeOffset.MinValue,
+            Time(JsonFields.String(metadata, "creationTimestamp")) ?? DateTimeOffset.MinValue,
             // Not an int32, or absent: cost 0, as upstream (the API server refuses others on create and update).
-            int.TryParse(metadata["annotations"]?[DeletionCostAnnotation]?.ToString(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var cost) ? cost : 0);
+            int.TryParse(JsonFields.String(JsonFields.Object(metadata, "annotations"), DeletionCostAnnotation), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var cost) ? cost : 0);
     }
 
-    private static DateTimeOffset? Time(JsonNode? value) =>
-        DateTimeOffset.TryParse(value?.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
+    private static DateTimeOffset? Time(string? value) =>
+        DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : null;
 }

@@ -32,6 +32,25 @@ public static class JsonFields
             ? value.EnumerateArray().Where(i => i.ValueKind == JsonValueKind.Object)
             : [];
 
+    /// <summary>Whether the field is there with a value (not null).</summary>
+    public static bool Has(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null;
+
+    /// <summary>An object field's string values by key (labels, annotations); values of other kinds are left out.</summary>
+    public static Dictionary<string, string> StringMap(JsonElement obj, string name)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        var found = Object(obj, name);
+        if (found.ValueKind != JsonValueKind.Object)
+            return map;
+        foreach (var entry in found.EnumerateObject())
+        {
+            if (entry.Value.ValueKind == JsonValueKind.String)
+                map[entry.Name] = entry.Value.GetString()!;
+        }
+        return map;
+    }
+
     /// <summary>The items of an array field that are strings.</summary>
     public static IEnumerable<string> Strings(JsonElement obj, string name) =>
         obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array
