@@ -40,7 +40,7 @@ internal sealed class CachedObject
         using var document = JsonDocument.Parse(stored.ToArray());
         var obj = document.RootElement;
         var metadata = obj.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object ? m : default;
-        var labels = metadata.ValueKind == JsonValueKind.Object && metadata.TryGetProperty("labels", out var l) ? StringMap(l) : [];
+        var labels = JsonFields.StringMap(metadata, "labels");
         return new CachedObject(key, revision, CachedJson.From(Stamped(resource, stored, revision)), CompactMap.From(labels),
             CompactMap.From(SelectableFields.Of(resource, obj)));
     }
@@ -104,19 +104,6 @@ internal sealed class CachedObject
             return (start, empty);
         }
         return null;
-    }
-
-    private static Dictionary<string, string> StringMap(JsonElement map)
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (map.ValueKind != JsonValueKind.Object)
-            return result;
-        foreach (var member in map.EnumerateObject())
-        {
-            if (member.Value.ValueKind == JsonValueKind.String)
-                result[member.Name] = member.Value.GetString()!;
-        }
-        return result;
     }
 
     public JsonObject Parse() => Json.Parse();
