@@ -27,13 +27,16 @@ internal sealed partial class ResourceHandler
     {
         var cache = caches.For(target.Resource);
         var requested = context.Request.Query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "";
-        if (requested == "" && cache.Revision < await store.GetRevisionAsync(context.RequestAborted))
+        if (requested != "")
+        {
+            await WaitForCacheAsync(cache, requested, context.RequestAborted);
+        }
+        else if (cache.Revision < await store.GetRevisionAsync(context.RequestAborted))
         {
             var (current, revision) = await GetCurrentAsync(target, context.RequestAborted);
             await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, WantsTable(context) ? Table(context, target, current, revision) : current);
             return;
         }
-        await WaitForCacheAsync(cache, requested, context.RequestAborted);
         var cached = cache.Get(target.Resource.StorageKey(target.Namespace, target.Name!))
             ?? throw new ApiException(ApiStatus.NotFound(target.Resource, target.Name!));
         if (WantsTable(context))
