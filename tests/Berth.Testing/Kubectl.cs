@@ -9,8 +9,24 @@ public sealed class Kubectl(string kubeconfig, string cacheDir)
 
     public Task<(int ExitCode, string Out, string Err)> RunAsync(params string[] args) => RunAsync(null, [], args);
 
-    /// <summary>Runs kubectl with <paramref name="input"/> on its stdin (then closed) and <paramref name="environment"/> added.</summary>
+    /// <summary>
+    /// Runs kubectl with <paramref name="input"/> on its stdin (then closed) and <paramref name="environment"/> added.
+    /// A run that kubectl says lost a WebSocket message is run again: kubectl up to 1.33 starts reading its exec
+    /// WebSocket before it has made its streams, so the first output of a command that prints at once can be dropped
+    /// on the client (kubernetes/kubernetes#131189, fixed in client-go for 1.34). Any other failure counts.
+    /// </summary>
     public async Task<(int ExitCode, string Out, string Err)> RunAsync(string? input, (string Name, string Value)[] environment, params string[] args)
+    {
+        const string ClientRace = "Unknown stream id";
+        for (var attempt = 1; ; attempt++)
+        {
+            var result = await RunOnceAsync(input, environment, args);
+            if (attempt == 3 || !result.Err.Contains(ClientRace, StringComparison.Ordinal))
+                return result;
+        }
+    }
+
+    private async Task<(int ExitCode, string Out, string Err)> RunOnceAsync(string? input, (string Name, string Value)[] environment, string[] args)
     {
         var process = Start(args, redirectInput: input is not null, environment);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
