@@ -39,6 +39,25 @@ public sealed class ReplicaSetControllerTests(WorkloadClusterFixture cluster) : 
     }
 
     [Fact]
+    public async Task ReplicaSet_WhenItCreatesManyPods_ThenItsEventsAreCombinedAndLimitedAsUpstreams()
+    {
+        var ns = await cluster.NamespaceAsync();
+        await cluster.ApplyAsync(ns, ReplicaSet("many", 40));
+        await WaitForStatusAsync(ns, "many", replicas: 40, ready: 40);
+
+        // 9 events of their own, then one combined event counting the next 16; the last 15 exceed the budget of 25.
+        JsonArray events = [];
+        await Eventually.TrueAsync(async () =>
+        {
+            events = (await cluster.GetAsync("get", "events", "-n", ns, "--field-selector", "involvedObject.name=many,reason=SuccessfulCreate"))["items"]!.AsArray();
+            return events.Count == 10 && events.Any(e => e!["count"]!.GetValue<int>() == 16);
+        }, Deadline, "ten SuccessfulCreate events, one of them counting 16");
+        var combined = Assert.Single(events, e => e!["message"]!.GetValue<string>().StartsWith("(combined from similar events): Created pod: many-", StringComparison.Ordinal));
+        Assert.Equal(16, combined!["count"]!.GetValue<int>());
+        Assert.All(events.Except([combined]), e => Assert.Equal(1, e!["count"]!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task Scale_WhenUpThenDown_ThenPodsFollow()
     {
         var ns = await cluster.NamespaceAsync();

@@ -7,10 +7,9 @@ namespace Berth.Client.Events;
 
 /// <summary>
 /// Records core/v1 Events about objects for a component (<c>replicaset-controller</c>, say), as upstream's event
-/// recorder does: in the background, so that reconciling never waits on them, and a repeat of the same event about
-/// the same object (type, reason and message) counts again on the event already written (<c>count</c> and
-/// <c>lastTimestamp</c>) instead of writing a new one. If the API server cannot keep up, events are dropped rather
-/// than held without bound.
+/// recorder does: in the background, so that reconciling never waits on them, with repeats counted on the event
+/// already written and floods of similar events combined and limited (<see cref="EventCorrelator"/>). If the API server
+/// cannot keep up, events are dropped rather than held without bound.
 /// </summary>
 public sealed partial class EventRecorder
 {
@@ -24,8 +23,8 @@ public sealed partial class EventRecorder
     private readonly Channel<PendingEvent> _pending = Channel.CreateBounded<PendingEvent>(
         new BoundedChannelOptions(Backlog) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
-    /// <summary>The events written, by what makes them the same, with their names, to count repeats on.</summary>
-    private readonly Dictionary<(string Uid, string Type, string Reason, string Message), string> _written = [];
+    /// <summary>Only the recorder's writer uses it.</summary>
+    private readonly EventCorrelator _correlator = new();
 
     /// <summary>A recorder for <paramref name="component"/>, on <paramref name="host"/> when it runs on a node (the agent).</summary>
     public EventRecorder(ApiClient client, string component, TimeProvider time, ILogger logger, string? host = null)
@@ -90,43 +89,41 @@ public sealed partial class EventRecorder
     private async Task WriteAsync(PendingEvent e, CancellationToken cancellationToken)
     {
         var ns = e.Involved["namespace"]?.ToString() is { Length: > 0 } given ? given : "default";
-        var same = (e.Involved["uid"]?.ToString() ?? "", e.Type, e.Reason, e.Message);
-        if (_written.TryGetValue(same, out var existing) && await CountAgainAsync(ns, existing, e.At, cancellationToken))
+        var involved = new EventCorrelator.ObjectKey(e.Involved["apiVersion"]?.ToString() ?? "", e.Involved["kind"]?.ToString() ?? "",
+            ns, e.Involved["name"]?.ToString() ?? "", e.Involved["uid"]?.ToString() ?? "");
+        var newName = string.Create(CultureInfo.InvariantCulture, $"{involved.Name}.{(e.At.ToUnixTimeMilliseconds() * 1_000_000) + Random.Shared.Next(1_000_000):x}");
+        if (_correlator.Correlate(involved, e.Involved["fieldPath"]?.ToString() ?? "", e.Type, e.Reason, e.Message, e.At, newName) is not { } correlated)
             return;
 
-        var name = string.Create(CultureInfo.InvariantCulture, $"{e.Involved["name"]}.{(e.At.ToUnixTimeMilliseconds() * 1_000_000) + Random.Shared.Next(1_000_000):x}");
+        if (correlated.IsRepeat)
+        {
+            var patch = new JsonObject { ["count"] = correlated.Count, ["lastTimestamp"] = Time(e.At), ["message"] = correlated.Message };
+            var counted = await _client.MergePatchAsync($"/api/v1/namespaces/{ns}/events/{correlated.Name}", patch, cancellationToken);
+            if (!counted.IsNotFound)
+            {
+                counted.ThrowIfFailed($"counting event {e.Reason}");
+                return;
+            }
+            // Gone (expired, or deleted): written anew with its count.
+        }
         var ev = new JsonObject
         {
             ["apiVersion"] = "v1",
             ["kind"] = "Event",
-            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
+            ["metadata"] = new JsonObject { ["name"] = correlated.Name, ["namespace"] = ns },
             ["involvedObject"] = e.Involved,
             ["reason"] = e.Reason,
-            ["message"] = e.Message,
+            ["message"] = correlated.Message,
             ["type"] = e.Type,
             ["source"] = _host is null ? new JsonObject { ["component"] = _component } : new JsonObject { ["component"] = _component, ["host"] = _host },
             ["reportingComponent"] = _component,
             ["reportingInstance"] = _host ?? "",
-            ["firstTimestamp"] = Time(e.At),
+            ["firstTimestamp"] = Time(correlated.FirstTimestamp),
             ["lastTimestamp"] = Time(e.At),
-            ["count"] = 1,
+            ["count"] = correlated.Count,
         };
         var created = await _client.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/events", ev, cancellationToken);
         created.ThrowIfFailed($"recording event {e.Reason}");
-        if (_written.Count >= Backlog * 10)
-            _written.Clear();
-        _written[same] = name;
-    }
-
-    /// <summary>One more occurrence on an event already written; false if it is gone.</summary>
-    private async Task<bool> CountAgainAsync(string ns, string name, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        var path = $"/api/v1/namespaces/{ns}/events/{name}";
-        var found = await _client.GetAsync(path, cancellationToken);
-        if (!found.Succeeded)
-            return false;
-        var patch = new JsonObject { ["count"] = (found.Body!["count"]?.GetValue<int>() ?? 1) + 1, ["lastTimestamp"] = Time(at) };
-        return (await _client.MergePatchAsync(path, patch, cancellationToken)).Succeeded;
     }
 
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
