@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Core.Pods;
 using Berth.Core.Quantities;
-using Berth.Core.Selectors;
 
 namespace Berth.Scheduler.Framework;
 
@@ -21,7 +20,7 @@ public sealed class NodeInfo
     private const int RememberedSelectors = 16;
 
     private readonly Lock _selectedGate = new();
-    private Dictionary<(string Namespace, string Selector), int>? _selected;
+    private Dictionary<string, int>? _selected;
 
     public NodeInfo(JsonObject node)
     {
@@ -131,30 +130,28 @@ public sealed class NodeInfo
     public bool Has(string uid) => _pods.ContainsKey(uid);
 
     /// <summary>
-    /// The pods here in <paramref name="ns"/>, not terminating, that <paramref name="selector"/> selects. Remembered
-    /// until the node's pods change: spreading asks it of every node for every pod, and the pods of one ReplicaSet all
-    /// ask the same.
+    /// The pods here, not terminating, that <paramref name="selected"/> selects. Remembered until the node's pods
+    /// change: spreading asks it of every node for every pod, and the pods of one ReplicaSet all ask the same.
     /// </summary>
-    public int CountSelected(string ns, LabelSelector selector)
+    public int CountSelected(SelectedPods selected)
     {
-        var key = (ns, selector.Key);
         lock (_selectedGate)
         {
-            if (_selected is not null && _selected.TryGetValue(key, out var known))
+            if (_selected is not null && _selected.TryGetValue(selected.Key, out var known))
                 return known;
         }
         var count = 0;
         foreach (var pod in _pods.Values)
         {
-            if (!pod.Terminating && pod.Namespace == ns && selector.Matches(pod.Labels))
+            if (!pod.Terminating && pod.Namespace == selected.Namespace && selected.Selector.Matches(pod.Labels))
                 count++;
         }
         lock (_selectedGate)
         {
-            _selected ??= [];
+            _selected ??= new(StringComparer.Ordinal);
             if (_selected.Count >= RememberedSelectors)
                 _selected.Clear();
-            _selected[key] = count;
+            _selected[selected.Key] = count;
         }
         return count;
     }

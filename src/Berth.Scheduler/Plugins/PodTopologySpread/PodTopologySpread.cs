@@ -53,6 +53,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
         var counts = new Dictionary<string, int>[constraints.Length];
         for (var i = 0; i < constraints.Length; i++)
             counts[i] = new(StringComparer.Ordinal);
+        var counted = Array.ConvertAll(constraints, c => c.Counted(pod.Namespace));
         var selective = SelectsNodes(pod);
         foreach (var node in snapshot.Nodes)
         {
@@ -65,7 +66,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
                 if (!constraint.Includes(pod, node, matchesAffinity))
                     continue;
                 var value = node.Labels[constraint.TopologyKey];
-                counts[i][value] = counts[i].GetValueOrDefault(value) + constraint.CountOn(node, pod.Namespace);
+                counts[i][value] = counts[i].GetValueOrDefault(value) + SpreadConstraint.CountOn(node, counted[i]);
             }
         }
         var globalMin = new int[constraints.Length];
@@ -96,9 +97,10 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
     }
 
     /// <summary>
-    /// For the ScheduleAnyway constraints (or the defaults): the feasible nodes lacking a topology key, which score 0;
-    /// the selected pods per domain, counted over all nodes but only for domains some feasible node is in; a node's
-    /// own count for the hostname key; and each constraint's weight, the log of its number of domains plus 2.
+    /// For the ScheduleAnyway constraints (or the defaults), each feasible node's score: the selected pods in each of
+    /// its domains (counted over all nodes, but only for domains some feasible node is in; the node's own pods for the
+    /// hostname key), weighted by the log of the constraint's number of domains plus 2, plus <c>maxSkew − 1</c>;
+    /// lower is better. The feasible nodes lacking a topology key are left out, and score 0.
     /// </summary>
     public Status PreScore(CycleState state, PodInfo pod, Snapshot snapshot, IReadOnlyList<NodeInfo> feasible)
     {
@@ -109,74 +111,64 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
             return Status.Skip;
         // Only the System defaults let a node lacking the zone label still be spread over by hostname.
         var requireAllKeys = OwnConstraints(pod) is not null || !systemDefaulted;
+        var counted = Array.ConvertAll(constraints, c => c.Counted(pod.Namespace));
 
-        var ignored = new HashSet<string>(StringComparer.Ordinal);
+        var scored = new List<NodeInfo>(feasible.Count);
         var domainCounts = new Dictionary<string, long>[constraints.Length];
-        var nodeCounts = new Dictionary<string, long>[constraints.Length];
         for (var i = 0; i < constraints.Length; i++)
-        {
             domainCounts[i] = new(StringComparer.Ordinal);
-            nodeCounts[i] = new(StringComparer.Ordinal);
-        }
         foreach (var node in feasible)
         {
             if (requireAllKeys && !SpreadConstraint.HasAllKeys(node.Labels, constraints))
-            {
-                ignored.Add(node.Name);
                 continue;
-            }
+            scored.Add(node);
             for (var i = 0; i < constraints.Length; i++)
             {
-                if (constraints[i].TopologyKey == Hostname)
-                    nodeCounts[i][node.Name] = constraints[i].CountOn(node, pod.Namespace);
-                else
+                if (constraints[i].TopologyKey != Hostname)
                     domainCounts[i].TryAdd(node.Labels.GetValueOrDefault(constraints[i].TopologyKey, ""), 0);
             }
         }
         var weights = new double[constraints.Length];
         for (var i = 0; i < constraints.Length; i++)
-        {
-            var size = constraints[i].TopologyKey == Hostname ? feasible.Count - ignored.Count : domainCounts[i].Count;
-            weights[i] = Math.Log(size + 2);
-        }
+            weights[i] = Math.Log((constraints[i].TopologyKey == Hostname ? scored.Count : domainCounts[i].Count) + 2);
 
         var selective = SelectsNodes(pod);
-        foreach (var node in snapshot.Nodes)
+        for (var i = 0; i < constraints.Length; i++)
         {
-            if (requireAllKeys && !SpreadConstraint.HasAllKeys(node.Labels, constraints))
+            var constraint = constraints[i];
+            if (constraint.TopologyKey == Hostname)
                 continue;
-            var matchesAffinity = !selective || pod.NodeSelection.Matches(node.Name, node.Labels);
+            foreach (var node in snapshot.Nodes)
+            {
+                if (requireAllKeys && !SpreadConstraint.HasAllKeys(node.Labels, constraints))
+                    continue;
+                var value = node.Labels.GetValueOrDefault(constraint.TopologyKey, "");
+                if (!domainCounts[i].TryGetValue(value, out var count) || !constraint.Includes(pod, node, !selective || pod.NodeSelection.Matches(node.Name, node.Labels)))
+                    continue;
+                domainCounts[i][value] = count + SpreadConstraint.CountOn(node, counted[i]);
+            }
+        }
+
+        var scores = new Dictionary<NodeInfo, long>(scored.Count, ReferenceEqualityComparer.Instance);
+        foreach (var node in scored)
+        {
+            var score = 0.0;
             for (var i = 0; i < constraints.Length; i++)
             {
                 var constraint = constraints[i];
-                var value = node.Labels.GetValueOrDefault(constraint.TopologyKey, "");
-                if (constraint.TopologyKey == Hostname || !domainCounts[i].TryGetValue(value, out var count) || !constraint.Includes(pod, node, matchesAffinity))
+                if (!node.Labels.TryGetValue(constraint.TopologyKey, out var value))
                     continue;
-                domainCounts[i][value] = count + constraint.CountOn(node, pod.Namespace);
+                var count = constraint.TopologyKey == Hostname ? SpreadConstraint.CountOn(node, counted[i]) : domainCounts[i].GetValueOrDefault(value);
+                score += (count * weights[i]) + (constraint.MaxSkew - 1);
             }
+            scores[node] = (long)Math.Round(score, MidpointRounding.AwayFromZero);
         }
-        state.Write(PreScoreKey, new ScoreState(constraints, ignored, domainCounts, nodeCounts, weights));
+        state.Write(PreScoreKey, new ScoreState(scores));
         return Status.Success;
     }
 
-    /// <summary>The selected pods in each of the node's domains, weighted per constraint, plus <c>maxSkew − 1</c> each: lower is better.</summary>
-    public long Score(CycleState state, PodInfo pod, NodeInfo node)
-    {
-        if (state.Read<ScoreState>(PreScoreKey) is not { } prepared || prepared.Ignored.Contains(node.Name))
-            return 0;
-        var score = 0.0;
-        for (var i = 0; i < prepared.Constraints.Length; i++)
-        {
-            var constraint = prepared.Constraints[i];
-            if (!node.Labels.TryGetValue(constraint.TopologyKey, out var value))
-                continue;
-            var count = constraint.TopologyKey == Hostname
-                ? prepared.NodeCounts[i].GetValueOrDefault(node.Name)
-                : prepared.DomainCounts[i].GetValueOrDefault(value);
-            score += (count * prepared.Weights[i]) + (constraint.MaxSkew - 1);
-        }
-        return (long)Math.Round(score, MidpointRounding.AwayFromZero);
-    }
+    public long Score(CycleState state, PodInfo pod, NodeInfo node) =>
+        state.Read<ScoreState>(PreScoreKey) is { } prepared ? prepared.Scores.GetValueOrDefault(node) : 0;
 
     /// <summary>
     /// Reversed into 0–100 between the lowest and highest score (<c>100 × (max + min − score) / max</c>); every node
@@ -189,14 +181,14 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
         var (min, max) = (long.MaxValue, 0L);
         for (var i = 0; i < scores.Length; i++)
         {
-            if (prepared.Ignored.Contains(nodes[i].Name))
+            if (!prepared.Scores.ContainsKey(nodes[i]))
                 continue;
             min = Math.Min(min, scores[i]);
             max = Math.Max(max, scores[i]);
         }
         for (var i = 0; i < scores.Length; i++)
         {
-            if (prepared.Ignored.Contains(nodes[i].Name))
+            if (!prepared.Scores.ContainsKey(nodes[i]))
                 scores[i] = 0;
             else if (max == 0)
                 scores[i] = IScorePlugin.MaxScore;
@@ -224,7 +216,6 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
     /// <summary>What Filter reads: per constraint, the count per domain, the smallest count (0 below minDomains), and 1 if the pod selects itself.</summary>
     private sealed record FilterState(SpreadConstraint[] Constraints, Dictionary<string, int>[] Counts, int[] GlobalMin, int[] SelfMatch);
 
-    /// <summary>What Score reads: per constraint, the counts per domain (per node for the hostname key) and the weight.</summary>
-    private sealed record ScoreState(
-        SpreadConstraint[] Constraints, HashSet<string> Ignored, Dictionary<string, long>[] DomainCounts, Dictionary<string, long>[] NodeCounts, double[] Weights);
+    /// <summary>What Score reads: the score of each feasible node that has every topology key.</summary>
+    private sealed record ScoreState(Dictionary<NodeInfo, long> Scores);
 }

@@ -43,8 +43,11 @@ public sealed record SpreadConstraint(
         return true;
     }
 
-    /// <summary>The pods on <paramref name="node"/> that count: in namespace <paramref name="ns"/>, selected, not terminating.</summary>
-    public int CountOn(NodeInfo node, string ns) => Selector is null ? 0 : node.CountSelected(ns, Selector);
+    /// <summary>What the constraint counts for a pod of namespace <paramref name="ns"/>: null if it selects nothing.</summary>
+    public SelectedPods? Counted(string ns) => Selector is null ? null : new SelectedPods(ns, Selector);
+
+    /// <summary>The pods on <paramref name="node"/> that count (<see cref="Counted"/>): selected and not terminating.</summary>
+    public static int CountOn(NodeInfo node, SelectedPods? counted) => counted is null ? 0 : node.CountSelected(counted);
 
     /// <summary>
     /// Whether <paramref name="node"/>'s domain counts for the pod under the inclusion policies: it matches the pod's
