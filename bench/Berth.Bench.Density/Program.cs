@@ -1,9 +1,9 @@
 // bench density (upstream's density SLO test, on hollow nodes): `bin/berth server --simulated-nodes N`, then the real
 // kubectl applies a Deployment of P replicas. Measured: the time from the apply until all P pods are Running and
 // Ready; each pod's startup latency, from when a watch first sees it to when it sees it Ready (upstream's SLO: p99 at
-// most 5 s); then `kubectl set image` and the time until the rolling update has replaced every pod (updated,
-// ready and available, nothing old left). Arguments: the binary and `N:P` (default 1000:30000). The last line is
-// `bench density: ...`. See docs/benchmarks.md.
+// most 5 s), and the part of it until the watch sees it bound to a node; then `kubectl set image` and the time until
+// the rolling update has replaced every pod (updated, ready and available, nothing old left). Arguments: the binary
+// and `N:P` (default 1000:30000). The last line is `bench density: ...`. See docs/benchmarks.md.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -56,6 +56,8 @@ var p50 = Percentile(latencies, 0.50);
 var p99 = Percentile(latencies, 0.99);
 Console.WriteLine($"  {replicas} pods Ready {allReady.TotalSeconds:F1} s after the apply; startup p50 {p50:F0} ms, p99 {p99:F0} ms" +
     $" ({pods.Relisted} first seen by a relist after the watch fell behind)");
+var binding = pods.BindingLatencies("registry.local/app:1");
+Console.WriteLine($"  of which from first seen to bound: p50 {Percentile(binding, 0.50):F0} ms, p99 {Percentile(binding, 0.99):F0} ms");
 
 var rolled = clock.Elapsed;
 await kubectl.SucceedAsync("set", "image", "-n", "density", "deployment/density", "app=registry.local/app:2");
@@ -105,7 +107,7 @@ static async Task<bool> RolledOutAsync(HttpClient client, int replicas)
 /// </summary>
 internal sealed class PodTimes
 {
-    private readonly ConcurrentDictionary<string, (string Image, TimeSpan Seen, TimeSpan? Ready)> _pods = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Image, TimeSpan Seen, TimeSpan? Bound, TimeSpan? Ready)> _pods = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _listed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _relisted;
     private bool _listing;
@@ -119,6 +121,10 @@ internal sealed class PodTimes
 
     public List<double> StartupLatencies(string image) =>
         [.. _pods.Values.Where(p => p.Image == image && p.Ready is not null).Select(p => (p.Ready!.Value - p.Seen).TotalMilliseconds).Order()];
+
+    /// <summary>Of the Ready pods of <paramref name="image"/>, the milliseconds from first seen to seen bound to a node, in order.</summary>
+    public List<double> BindingLatencies(string image) =>
+        [.. _pods.Values.Where(p => p.Image == image && p.Ready is not null).Select(p => ((p.Bound ?? p.Ready!.Value) - p.Seen).TotalMilliseconds).Order()];
 
     public string Summary() => $"{_pods.Count} pods seen, {_pods.Values.Count(p => p.Ready is not null)} of them Ready";
 
@@ -174,7 +180,8 @@ internal sealed class PodTimes
         var known = _pods.TryGetValue(uid, out var before);
         if (!known && _listing && _listed.Task.IsCompleted)
             Interlocked.Increment(ref _relisted);
+        var bound = pod.GetProperty("spec").TryGetProperty("nodeName", out var node) && node.GetString() is { Length: > 0 };
         var seen = known ? before.Seen : now;
-        _pods[uid] = (image, seen, known && before.Ready is not null ? before.Ready : ready ? now : null);
+        _pods[uid] = (image, seen, known && before.Bound is not null ? before.Bound : bound ? now : null, known && before.Ready is not null ? before.Ready : ready ? now : null);
     }
 }
