@@ -16,17 +16,28 @@ internal sealed record BoundPod(string Key, string Uid, string NodeName, string 
     /// <summary>The pod, parsed afresh for the caller to read and change.</summary>
     public JsonObject Parse() => JsonNode.Parse(Json)!.AsObject();
 
+    /// <summary>The parts of a pod's spec that its claim on the node is made of.</summary>
+    private static readonly string[] ClaimParts = ["containers", "initContainers", "overhead"];
+
     public static BoundPod Read(JsonElement pod)
     {
         var metadata = pod.GetProperty("metadata");
         var phase = pod.TryGetProperty("status", out var status) && status.TryGetProperty("phase", out var p) ? p.GetString() ?? "" : "";
-        var spec = pod.TryGetProperty("spec", out var s) ? JsonNode.Parse(s.GetRawText()) as JsonObject ?? [] : [];
+        var spec = pod.TryGetProperty("spec", out var s) && s.ValueKind == JsonValueKind.Object ? s : default;
+        var nodeName = spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("nodeName", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "";
+        // Only what the claim reads is parsed into a tree: each change of each pod on the node passes through here.
+        var claimed = new JsonObject();
+        foreach (var part in ClaimParts)
+        {
+            if (spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty(part, out var value))
+                claimed[part] = JsonNode.Parse(JsonMarshal.GetRawUtf8Value(value));
+        }
         return new BoundPod(
             $"{metadata.GetProperty("namespace").GetString()}/{metadata.GetProperty("name").GetString()}",
             metadata.GetProperty("uid").GetString() ?? "",
-            spec["nodeName"]?.ToString() ?? "",
+            nodeName,
             phase,
-            PodClaim.Of(spec),
+            PodClaim.Of(claimed),
             JsonMarshal.GetRawUtf8Value(pod).ToArray());
     }
 }

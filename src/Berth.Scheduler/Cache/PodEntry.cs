@@ -22,11 +22,34 @@ internal sealed record PodEntry(string Key, string NodeName, string SchedulerNam
     /// <summary>The waiting pod, parsed afresh for the cycle that places it.</summary>
     public JsonObject Pending() => JsonNode.Parse(PendingJson!)!.AsObject();
 
+    /// <summary>
+    /// The parts of a pod that <see cref="PodInfo"/> reads of a pod without its spec: each change of every pod passes
+    /// through here, and the rest (volumes, tolerations, container statuses, managed fields) is most of a pod.
+    /// </summary>
+    private static readonly (string Part, string[] Fields)[] InfoParts =
+    [
+        ("metadata", ["namespace", "name", "uid", "labels", "creationTimestamp", "deletionTimestamp"]),
+        ("spec", ["nodeName", "schedulerName", "containers", "initContainers", "overhead", "schedulingGates", "priority", "preemptionPolicy", "affinity"]),
+        ("status", ["phase", "nominatedNodeName", "startTime"]),
+    ];
+
     public static PodEntry Read(JsonElement element)
     {
         var json = JsonMarshal.GetRawUtf8Value(element);
-        var pod = JsonNode.Parse(json)!.AsObject();
-        var metadata = pod["metadata"]!;
+        var pod = new JsonObject();
+        foreach (var (part, fields) in InfoParts)
+        {
+            if (!element.TryGetProperty(part, out var source) || source.ValueKind != JsonValueKind.Object)
+                continue;
+            var kept = new JsonObject();
+            foreach (var field in fields)
+            {
+                if (source.TryGetProperty(field, out var value))
+                    kept[field] = JsonNode.Parse(JsonMarshal.GetRawUtf8Value(value));
+            }
+            pod[part] = kept;
+        }
+        var metadata = pod["metadata"] ?? new JsonObject();
         var spec = pod["spec"] as JsonObject ?? [];
         var nodeName = spec["nodeName"]?.ToString() ?? "";
         var waiting = nodeName.Length == 0;
