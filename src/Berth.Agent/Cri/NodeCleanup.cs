@@ -35,8 +35,8 @@ public static partial class NodeCleanup
         await UnmountAsync(agentDir);
         if (settings is not null)
             await HostNetworking.RemoveAsync(settings);
-        // The QoS cgroups under the root go when empty (another node's pods on this machine keep theirs).
-        PodCgroups.RemoveTree(ContainerdNodeOptions.DefaultCgroupRoot);
+        // Each pod's cgroup went with its sandbox; the QoS cgroups and the root go if no other node's pods are in them.
+        PodCgroups.RemoveQosTree(new CriPaths("", ContainerdNodeOptions.DefaultCgroupRoot));
         Log.Cleaned(logger, agentDir);
     }
 

@@ -128,8 +128,31 @@ internal static class PodCgroups
             UpdateQosShares(paths);
     }
 
+    /// <summary>
+    /// Removes the QoS classes' cgroups and the root, each only if empty, in every hierarchy. Pods' cgroups below
+    /// them are not touched: another node's agent on this machine shares the root, and one of its pods' cgroups is
+    /// empty for a moment between its making and its sandbox's start.
+    /// </summary>
+    public static void RemoveQosTree(CriPaths paths)
+    {
+        foreach (var hierarchy in Hierarchies())
+        {
+            foreach (var cgroup in new[] { paths.QosCgroup("Burstable"), paths.QosCgroup("BestEffort"), paths.CgroupRoot })
+            {
+                try
+                {
+                    Directory.Delete(hierarchy + cgroup);
+                }
+                catch (IOException)
+                {
+                    // Gone already, or still holding pods' cgroups.
+                }
+            }
+        }
+    }
+
     /// <summary>Removes a cgroup and those below it, deepest first, in every hierarchy.</summary>
-    public static void RemoveTree(string cgroup)
+    private static void RemoveTree(string cgroup)
     {
         foreach (var hierarchy in Hierarchies())
         {
