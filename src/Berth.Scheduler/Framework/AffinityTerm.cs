@@ -11,9 +11,17 @@ namespace Berth.Scheduler.Framework;
 /// </summary>
 public sealed record AffinityTerm(LabelSelector Selector, IReadOnlySet<string> Namespaces, LabelSelector? NamespaceSelector, string TopologyKey, int Weight)
 {
-    /// <summary>Whether <paramref name="pod"/> is one of the pods this term selects.</summary>
+    /// <summary>The one namespace the term names, when it names one and no selector: most terms (their pod's own).</summary>
+    private readonly string? _onlyNamespace = NamespaceSelector is null && Namespaces.Count == 1 ? Namespaces.First() : null;
+
+    /// <summary>
+    /// Whether <paramref name="pod"/> is one of the pods this term selects. Asked of every placed pod in every cycle of
+    /// a pod with (anti-)affinity, so a term naming one namespace compares it rather than hashing.
+    /// </summary>
     public bool Matches(PodInfo pod, NamespaceLabels namespaces) =>
-        (Namespaces.Contains(pod.Namespace) || (NamespaceSelector is { } selector && selector.Matches(namespaces.Of(pod.Namespace))))
+        (_onlyNamespace is { } only
+            ? string.Equals(only, pod.Namespace, StringComparison.Ordinal)
+            : Namespaces.Contains(pod.Namespace) || (NamespaceSelector is { } selector && selector.Matches(namespaces.Of(pod.Namespace))))
         && Selector.Matches(pod.Labels);
 
     public static IReadOnlyList<AffinityTerm> Required(JsonNode? rules, PodInfo owner) =>
