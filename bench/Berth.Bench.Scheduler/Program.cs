@@ -58,11 +58,12 @@ foreach (var run in runs)
     results.Add((run, podsPerSecond, p99));
 }
 
-var basic = results.Where(r => r.Run.Mode == "basic").MaxBy(r => (r.Run.Nodes, r.Run.Pods));
+// The largest basic run, if any ran.
+var basic = results.Where(r => r.Run.Mode == "basic").OrderBy(r => (r.Run.Nodes, r.Run.Pods)).LastOrDefault();
 string Rate(string mode) => results.FirstOrDefault(r => r.Run.Mode == mode) is { Run: not null } found
     ? found.PodsPerSecond.ToString("F0", CultureInfo.InvariantCulture) : "-";
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"bench scheduler: nodes={basic.Run?.Nodes} pods={basic.Run?.Pods} pods_per_s={basic.PodsPerSecond:F0} p99_ms={basic.P99:F0} antiaffinity_pods_per_s={Rate("antiaffinity")} spread_pods_per_s={Rate("spread")}"));
+    $"bench scheduler: nodes={basic.Run?.Nodes} pods={basic.Run?.Pods} pods_per_s={(basic.Run is null ? "-" : basic.PodsPerSecond.ToString("F0", CultureInfo.InvariantCulture))} p99_ms={(basic.Run is null ? "-" : basic.P99.ToString("F0", CultureInfo.InvariantCulture))} antiaffinity_pods_per_s={Rate("antiaffinity")} spread_pods_per_s={Rate("spread")}"));
 
 // Notes the moment each pod in default is first seen with a node. The server ends a watch that falls behind; then
 // a list catches up (its pods are noted as bound now) and the watch goes on from the list's revision.
