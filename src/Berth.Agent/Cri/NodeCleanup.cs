@@ -18,11 +18,12 @@ public static partial class NodeCleanup
         var logger = loggers.CreateLogger(typeof(NodeCleanup));
         var layout = new ContainerdLayout(agentDir);
         var settings = PodNetworkSettings.Load(agentDir);
+        var paths = new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot);
         if (File.Exists(layout.ConfigFile))
         {
             // A containerd of the node's own, started just for this if it is not running, so that pods go through CRI.
             await using var containerd = await RunningOrStartedAsync(layout, loggers, cancellationToken);
-            using var runtime = await CriRuntime.ConnectAsync(layout.Socket, new CriPaths(layout.Logs, ContainerdNodeOptions.DefaultCgroupRoot), RegistryCredentials.None, cancellationToken);
+            using var runtime = await CriRuntime.ConnectAsync(layout.Socket, paths, RegistryCredentials.None, cancellationToken);
             var sandboxes = await runtime.ListPodSandboxesAsync(cancellationToken);
             foreach (var sandbox in sandboxes)
             {
@@ -36,7 +37,7 @@ public static partial class NodeCleanup
         if (settings is not null)
             await HostNetworking.RemoveAsync(settings);
         // Each pod's cgroup went with its sandbox; the QoS cgroups and the root go if no other node's pods are in them.
-        PodCgroups.RemoveQosTree(new CriPaths("", ContainerdNodeOptions.DefaultCgroupRoot));
+        PodCgroups.RemoveQosTree(paths);
         Log.Cleaned(logger, agentDir);
     }
 

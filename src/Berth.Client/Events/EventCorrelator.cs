@@ -14,8 +14,7 @@ namespace Berth.Client.Events;
 /// </summary>
 public sealed class EventCorrelator
 {
-    public const string CombinedPrefix = "(combined from similar events): ";
-
+    private const string CombinedPrefix = "(combined from similar events): ";
     private const int MaxEntries = 4096;
     private const int SimilarBeforeCombining = 10;
     private static readonly TimeSpan SimilarWithin = TimeSpan.FromMinutes(10);
