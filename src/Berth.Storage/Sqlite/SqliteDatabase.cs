@@ -30,11 +30,12 @@ internal static class SqliteDatabase
         INSERT INTO meta (name, value) VALUES ('format', 1), ('revision', 0), ('compact_revision', 0), ('compacted_through', 0);
         """;
 
-    public static string ConnectionString(string path, bool pooled) => new SqliteConnectionStringBuilder
+    /// <summary>A connection to the file; not pooled by the provider (the store keeps its own open connections).</summary>
+    public static string ConnectionString(string path) => new SqliteConnectionStringBuilder
     {
         DataSource = path,
         Mode = SqliteOpenMode.ReadWrite,
-        Pooling = pooled,
+        Pooling = false,
         DefaultTimeout = 30,
     }.ToString();
 
@@ -45,7 +46,7 @@ internal static class SqliteDatabase
         if (fresh)
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
 
-        var builder = new SqliteConnectionStringBuilder(ConnectionString(path, pooled: false))
+        var builder = new SqliteConnectionStringBuilder(ConnectionString(path))
         {
             Mode = fresh ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
         };

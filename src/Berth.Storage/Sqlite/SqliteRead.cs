@@ -8,16 +8,16 @@ namespace Berth.Storage.Sqlite;
 /// </summary>
 internal sealed class SqliteRead : IDisposable
 {
-    private readonly SqliteConnection _connection;
-    private readonly SqliteTransaction _transaction;
-    private readonly List<SqliteCommand> _commands = [];
+    private readonly SqliteReadPool _pool;
+    private SqliteReadPool.Connection? _connection;
 
-    private SqliteRead(SqliteConnection connection)
+    private SqliteRead(SqliteReadPool pool, SqliteReadPool.Connection connection)
     {
-        _connection = connection;
-        _transaction = connection.BeginTransaction(deferred: true);
-        using var meta = Command("SELECT (SELECT value FROM meta WHERE name = 'revision'), (SELECT value FROM meta WHERE name = 'compact_revision')");
-        using var reader = meta.ExecuteReader();
+        (_pool, _connection) = (pool, connection);
+        // BEGIN and ROLLBACK as statements: a SqliteTransaction object would set and clear a rollback hook each time.
+        connection.Command("BEGIN DEFERRED").ExecuteNonQuery();
+        using var reader = connection.Command("SELECT (SELECT value FROM meta WHERE name = 'revision'), (SELECT value FROM meta WHERE name = 'compact_revision')")
+            .ExecuteReader();
         reader.Read();
         Revision = reader.GetInt64(0);
         CompactRevision = reader.GetInt64(1);
@@ -28,13 +28,12 @@ internal sealed class SqliteRead : IDisposable
 
     public long CompactRevision { get; }
 
-    public static SqliteRead Begin(string connectionString)
+    public static SqliteRead Begin(SqliteReadPool pool)
     {
-        var connection = new SqliteConnection(connectionString);
+        var connection = pool.Rent();
         try
         {
-            connection.Open();
-            return new SqliteRead(connection);
+            return new SqliteRead(pool, connection);
         }
         catch
         {
@@ -43,20 +42,22 @@ internal sealed class SqliteRead : IDisposable
         }
     }
 
-    public SqliteCommand Command(string sql)
-    {
-        var command = _connection.CreateCommand();
-        command.Transaction = _transaction;
-        command.CommandText = sql;
-        _commands.Add(command);
-        return command;
-    }
+    public SqliteCommand Command(string sql) => (_connection ?? throw new ObjectDisposedException(nameof(SqliteRead))).Command(sql);
 
     public void Dispose()
     {
-        foreach (var command in _commands)
-            command.Dispose();
-        _transaction.Dispose();
-        _connection.Dispose();
+        if (_connection is not { } connection)
+            return;
+        _connection = null;
+        try
+        {
+            connection.Command("ROLLBACK").ExecuteNonQuery();
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+        _pool.Return(connection);
     }
 }

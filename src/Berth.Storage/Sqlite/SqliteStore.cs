@@ -9,16 +9,16 @@ namespace Berth.Storage.Sqlite;
 
 /// <summary>
 /// The embedded datastore: one SQLite file in WAL mode whose append-only log table is the MVCC history.
-/// Writes go through the single <see cref="SqliteWriter"/> (group commit); reads run on pooled connections,
-/// each in a read transaction so that a result and its revision come from one snapshot; watches replay the
-/// log and then follow the writer's live feed.
+/// Writes go through the single <see cref="SqliteWriter"/> (group commit); reads run on connections kept open
+/// with their statements prepared, each in a read transaction so that a result and its revision come from one
+/// snapshot; watches replay the log and then follow the writer's live feed.
 /// </summary>
 public sealed partial class SqliteStore : IStore
 {
     private const int WatchReplayPage = 1000;
 
     private readonly SqliteStoreOptions _options;
-    private readonly string _readConnectionString;
+    private readonly SqliteReadPool _reads;
     private readonly FileStream _lock;
     private readonly SqliteWriter _writer;
     private readonly WatchHub _hub;
@@ -29,7 +29,7 @@ public sealed partial class SqliteStore : IStore
     {
         _options = options;
         _lock = lockFile;
-        _readConnectionString = SqliteDatabase.ConnectionString(options.Path, pooled: true);
+        _reads = new SqliteReadPool(SqliteDatabase.ConnectionString(options.Path));
         _hub = new WatchHub(SqliteDatabase.ReadMeta(writerConnection, "revision"));
         _writer = new SqliteWriter(writerConnection, _hub, options.TimeProvider, logger);
         _maintenance = new SqliteMaintenance(_writer, _hub, options, logger, _closing.Token);
@@ -262,7 +262,7 @@ public sealed partial class SqliteStore : IStore
         await _maintenance.DisposeAsync();
         await _writer.DisposeAsync();
         _hub.CloseAll();
-        SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));
+        _reads.Dispose();
         await _lock.DisposeAsync();
         _closing.Dispose();
     }
@@ -312,7 +312,7 @@ public sealed partial class SqliteStore : IStore
 
     private SqliteRead BeginRead(long revision, out ReadStatus status)
     {
-        var read = SqliteRead.Begin(_readConnectionString);
+        var read = SqliteRead.Begin(_reads);
         status = revision == 0 ? ReadStatus.Ok
             : revision > read.Revision ? ReadStatus.FutureRevision
             : revision < read.CompactRevision ? ReadStatus.Compacted
