@@ -115,6 +115,8 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
 
         var scored = new List<NodeInfo>(feasible.Count);
         var domainCounts = new Dictionary<string, long>[constraints.Length];
+        // Whether any scored node has the constraint's key: only such a node's score reads its domain's count.
+        var read = new bool[constraints.Length];
         for (var i = 0; i < constraints.Length; i++)
             domainCounts[i] = new(StringComparer.Ordinal);
         foreach (var node in feasible)
@@ -124,8 +126,10 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
             scored.Add(node);
             for (var i = 0; i < constraints.Length; i++)
             {
-                if (constraints[i].TopologyKey != Hostname)
-                    domainCounts[i].TryAdd(node.Labels.GetValueOrDefault(constraints[i].TopologyKey, ""), 0);
+                if (constraints[i].TopologyKey == Hostname)
+                    continue;
+                read[i] |= node.Labels.TryGetValue(constraints[i].TopologyKey, out var value);
+                domainCounts[i].TryAdd(value ?? "", 0);
             }
         }
         var weights = new double[constraints.Length];
@@ -136,7 +140,8 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
         for (var i = 0; i < constraints.Length; i++)
         {
             var constraint = constraints[i];
-            if (constraint.TopologyKey == Hostname)
+            // Counting a zone's pods goes over every node: not done when no scored node is in any zone.
+            if (constraint.TopologyKey == Hostname || !read[i])
                 continue;
             foreach (var node in snapshot.Nodes)
             {
