@@ -77,10 +77,8 @@ internal sealed partial class ResourceHandler
             metadata["generation"] = (currentMetadata["generation"]?.GetValue<long>() ?? 1) + 1;
         metadata["resourceVersion"] = modRevision.ToString(CultureInfo.InvariantCulture);
 
-        // Nothing changed: no write, no new resourceVersion, no watch event (apply depends on this). A write whose
-        // only change is the time its manager's entry was stamped with changed nothing either, as upstream decides.
-        KeepManagedFieldsTimes(updated, current);
-        if (JsonNode.DeepEquals(updated, current) || dryRun)
+        // Nothing changed: no write, no new resourceVersion, no watch event (apply depends on this).
+        if (Unchanged(updated, current) || dryRun)
             return updated;
 
         var key = resource.StorageKey(target.Namespace, target.Name!);
@@ -123,27 +121,48 @@ internal sealed partial class ResourceHandler
     }
 
     /// <summary>
-    /// Puts back the current managedFields when the new ones differ from them in their times alone and nothing else
-    /// of the object changed, so that such a write is no change at all.
+    /// Whether <paramref name="updated"/> changes nothing of <paramref name="current"/>. A write whose only change is
+    /// the time its manager's entry was stamped with changed nothing either, as upstream decides: the current
+    /// managedFields are put back. The rest of the objects is compared first, and once: it differs in most writes.
     /// </summary>
-    private static void KeepManagedFieldsTimes(JsonObject updated, JsonObject current)
+    private static bool Unchanged(JsonObject updated, JsonObject current)
     {
-        if (ObjectJson.Metadata(updated)["managedFields"] is not JsonArray now || ObjectJson.Metadata(current)["managedFields"] is not JsonArray before
-            || now.Count != before.Count)
+        if (!EqualApartFrom(updated, current, "metadata") || !EqualApartFrom(ObjectJson.Metadata(updated), ObjectJson.Metadata(current), "managedFields"))
+            return false;
+        var now = ObjectJson.Metadata(updated)["managedFields"];
+        var before = ObjectJson.Metadata(current)["managedFields"];
+        if (JsonNode.DeepEquals(now, before))
+            return true;
+        if (now is not JsonArray nowEntries || before is not JsonArray beforeEntries || !DifferInTimesAlone(nowEntries, beforeEntries))
+            return false;
+        ObjectJson.Metadata(updated)["managedFields"] = before.DeepClone();
+        return true;
+    }
+
+    /// <summary>Whether two objects have the same members with equal values, <paramref name="except"/> aside.</summary>
+    private static bool EqualApartFrom(JsonObject a, JsonObject b, string except)
+    {
+        if (a.Count - (a.ContainsKey(except) ? 1 : 0) != b.Count - (b.ContainsKey(except) ? 1 : 0))
+            return false;
+        foreach (var (key, value) in a)
         {
-            return;
+            if (key != except && (!b.TryGetPropertyValue(key, out var other) || !JsonNode.DeepEquals(value, other)))
+                return false;
         }
+        return true;
+    }
+
+    /// <summary>Whether two managedFields lists are the same entries apart from their times.</summary>
+    private static bool DifferInTimesAlone(JsonArray now, JsonArray before)
+    {
+        if (now.Count != before.Count)
+            return false;
         for (var i = 0; i < now.Count; i++)
         {
-            if (now[i] is not JsonObject entry || before[i] is not JsonObject old || entry.Count != old.Count
-                || entry.Any(p => p.Key != "time" && !JsonNode.DeepEquals(p.Value, old[p.Key])))
-            {
-                return;
-            }
+            if (now[i] is not JsonObject entry || before[i] is not JsonObject old || !EqualApartFrom(entry, old, "time"))
+                return false;
         }
-        ObjectJson.Metadata(updated)["managedFields"] = before.DeepClone();
-        if (!JsonNode.DeepEquals(updated, current))
-            ObjectJson.Metadata(updated)["managedFields"] = now;
+        return true;
     }
 
     /// <summary>
