@@ -32,5 +32,19 @@ public sealed class MetricsTests(ServerFixture server) : IClassFixture<ServerFix
         Assert.Contains("# TYPE apiserver_longrunning_requests gauge", await MetricsAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Metrics_ReportTheProcessCpuMemoryAndGarbageCollections()
+    {
+        var text = await MetricsAsync();
+
+        Assert.Matches(@"(?m)^process_cpu_seconds_total [0-9.]+(E[-+][0-9]+)?$", text);
+        Assert.Matches(@"(?m)^process_resident_memory_bytes [1-9][0-9]*$", text);
+        Assert.Matches(@"(?m)^dotnet_gc_allocated_bytes_total [1-9][0-9]*$", text);
+        Assert.Matches(@"(?m)^dotnet_gc_pause_seconds_total [0-9.]+(E[-+][0-9]+)?$", text);
+        for (var generation = 0; generation <= 2; generation++)
+            Assert.Matches($@"(?m)^dotnet_collection_count_total{{generation=""{generation}""}} [0-9]+$", text);
+        Assert.Contains("# TYPE dotnet_collection_count_total counter", text, StringComparison.Ordinal);
+    }
+
     private Task<string> MetricsAsync() => server.Admin.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 }

@@ -8,7 +8,8 @@ namespace Berth.ApiServer.Observability;
 /// <summary>
 /// Request counts and latencies per verb and resource, and the watches open, exposed at <c>/metrics</c> in the
 /// Prometheus text format under upstream's names (<c>apiserver_request_total</c>,
-/// <c>apiserver_request_duration_seconds</c>, <c>apiserver_longrunning_requests</c>).
+/// <c>apiserver_request_duration_seconds</c>, <c>apiserver_longrunning_requests</c>), followed by the process's own
+/// figures (<see cref="RuntimeMetrics"/>).
 /// </summary>
 internal sealed class RequestMetrics
 {
@@ -51,6 +52,7 @@ internal sealed class RequestMetrics
         text.Append("# TYPE apiserver_longrunning_requests gauge\n");
         foreach (var (labels, open) in _running.OrderBy(r => r.Key.ToString(), StringComparer.Ordinal))
             text.Append(CultureInfo.InvariantCulture, $"apiserver_longrunning_requests{{{Labels(labels)}}} {Interlocked.Read(ref open.Value)}\n");
+        RuntimeMetrics.Render(text);
         return text.ToString();
     }
 
