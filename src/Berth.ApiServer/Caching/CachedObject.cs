@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.ApiServer.Rest;
@@ -46,64 +45,19 @@ internal sealed class CachedObject
     }
 
     /// <summary>
-    /// The stored JSON with its resourceVersion: spliced in as the first member of metadata, which the store never
-    /// holds one in. Parsed and written again only where more differs: a custom resource is served in every version
-    /// its definition serves, stored in whichever it was written in (conversion None: only apiVersion differs).
+    /// The stored JSON with its resourceVersion, spliced in where it can be; parsed and written again only where more
+    /// differs: a custom resource is served in every version its definition serves, stored in whichever it was written
+    /// in (conversion None: only apiVersion differs).
     /// </summary>
     private static byte[] Stamped(ResourceInfo resource, ReadOnlySpan<byte> stored, long revision)
     {
-        var version = revision.ToString(CultureInfo.InvariantCulture);
-        if (resource.Custom is null && MetadataStart(stored) is (var at, var empty))
-        {
-            var member = Encoding.UTF8.GetBytes($"\"resourceVersion\":\"{version}\"");
-            var json = new byte[stored.Length + member.Length + (empty ? 0 : 1)];
-            stored[..at].CopyTo(json);
-            member.CopyTo(json.AsSpan(at));
-            if (!empty)
-                json[at + member.Length] = (byte)',';
-            stored[at..].CopyTo(json.AsSpan(json.Length - (stored.Length - at)));
+        if (resource.Custom is null && ObjectJson.WithResourceVersion(stored, revision) is { } json)
             return json;
-        }
         var node = JsonNode.Parse(stored)!.AsObject();
-        ObjectJson.Metadata(node)["resourceVersion"] = version;
+        ObjectJson.Metadata(node)["resourceVersion"] = revision.ToString(CultureInfo.InvariantCulture);
         if (resource.Custom is not null)
             node["apiVersion"] = resource.GroupVersion;
         return WireJson.Bytes(node);
-    }
-
-    /// <summary>
-    /// Where the members of the object's metadata begin (just after its <c>{</c>) and whether it has none, if it has
-    /// metadata and no resourceVersion in it.
-    /// </summary>
-    private static (int At, bool Empty)? MetadataStart(ReadOnlySpan<byte> json)
-    {
-        var reader = new Utf8JsonReader(json);
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            return null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var isMetadata = reader.ValueTextEquals("metadata"u8);
-            reader.Read();
-            if (!isMetadata)
-            {
-                reader.Skip();
-                continue;
-            }
-            if (reader.TokenType != JsonTokenType.StartObject)
-                return null;
-            var start = (int)reader.TokenStartIndex + 1;
-            var empty = true;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("resourceVersion"u8))
-                    return null;
-                empty = false;
-                reader.Read();
-                reader.Skip();
-            }
-            return (start, empty);
-        }
-        return null;
     }
 
     public JsonObject Parse() => Json.Parse();

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Core.Serialization;
@@ -60,6 +62,60 @@ internal static class ObjectJson
         var obj = JsonNode.Parse(value)!.AsObject();
         Metadata(obj)["resourceVersion"] = resourceVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return obj;
+    }
+
+    /// <summary>
+    /// Stored bytes with their resourceVersion spliced in as the first member of metadata (the store never holds one),
+    /// which is cheaper than parsing and writing them again; null when they have no metadata or already a
+    /// resourceVersion.
+    /// </summary>
+    public static byte[]? WithResourceVersion(ReadOnlySpan<byte> stored, long revision)
+    {
+        if (MetadataStart(stored) is not (var at, var empty))
+            return null;
+        var member = Encoding.UTF8.GetBytes($"\"resourceVersion\":\"{revision.ToString(CultureInfo.InvariantCulture)}\"");
+        var json = new byte[stored.Length + member.Length + (empty ? 0 : 1)];
+        stored[..at].CopyTo(json);
+        member.CopyTo(json.AsSpan(at));
+        if (!empty)
+            json[at + member.Length] = (byte)',';
+        stored[at..].CopyTo(json.AsSpan(json.Length - (stored.Length - at)));
+        return json;
+    }
+
+    /// <summary>
+    /// Where the members of the object's metadata begin (just after its <c>{</c>) and whether it has none, if it has
+    /// metadata and no resourceVersion in it.
+    /// </summary>
+    private static (int At, bool Empty)? MetadataStart(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            return null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isMetadata = reader.ValueTextEquals("metadata"u8);
+            reader.Read();
+            if (!isMetadata)
+            {
+                reader.Skip();
+                continue;
+            }
+            if (reader.TokenType != JsonTokenType.StartObject)
+                return null;
+            var start = (int)reader.TokenStartIndex + 1;
+            var empty = true;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("resourceVersion"u8))
+                    return null;
+                empty = false;
+                reader.Read();
+                reader.Skip();
+            }
+            return (start, empty);
+        }
+        return null;
     }
 
     /// <summary>The bytes to store: the object without its resourceVersion, which the store's revision provides.</summary>

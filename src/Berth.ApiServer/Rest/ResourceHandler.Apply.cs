@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Berth.ApiServer.Http;
 using Berth.ApiServer.Validation;
 using Berth.Core.Errors;
 using Berth.Core.FieldManagement;
@@ -82,7 +81,7 @@ internal sealed partial class ResourceHandler
             try
             {
                 var saved = await SaveAsync(target, current, kv.ModRevision, confined, dryRun, updater: null, context.RequestAborted);
-                await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, saved);
+                await WriteSavedAsync(context, StatusCodes.Status200OK, saved);
                 return;
             }
             catch (ApiException e) when (e.Status.Code == StatusCodes.Status409Conflict && attempt < PatchAttempts)

@@ -103,9 +103,11 @@ internal sealed partial class ResourceHandler
             // A Service's addresses and ports are claimed before it is stored, and given back when it is not.
             var allocated = await allocations.OnCreateAsync(resource, obj, dryRun: false, cancellationToken);
             WriteResult result;
+            byte[] stored;
             try
             {
-                result = await store.CreateAsync(key, ObjectJson.ToStored(obj), await LeaseForAsync(resource, cancellationToken), cancellationToken);
+                stored = ObjectJson.ToStored(obj);
+                result = await store.CreateAsync(key, stored, await LeaseForAsync(resource, cancellationToken), cancellationToken);
             }
             catch
             {
@@ -118,7 +120,7 @@ internal sealed partial class ResourceHandler
             {
                 case WriteStatus.Ok:
                     metadata["resourceVersion"] = result.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    await ApiResponse.WriteAsync(context, StatusCodes.Status201Created, obj);
+                    await WriteSavedAsync(context, StatusCodes.Status201Created, new Saved(obj, ObjectJson.WithResourceVersion(stored, result.Revision)));
                     return;
                 case WriteStatus.KeyExists when string.IsNullOrEmpty(name) && attempt < GenerateNameAttempts:
                     continue;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Berth.ApiServer.Http;
 using Berth.ApiServer.Validation;
 using Berth.Core.Errors;
 using Berth.Core.Patching;
@@ -54,7 +53,7 @@ internal sealed partial class ResourceHandler
             try
             {
                 var saved = await SaveAsync(target, current, modRevision, Confine(target, current, result), dryRun, updater, context.RequestAborted);
-                await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, saved);
+                await WriteSavedAsync(context, StatusCodes.Status200OK, saved);
                 return;
             }
             catch (ApiException e) when (e.Status.Code == StatusCodes.Status409Conflict && !conditional && attempt < PatchAttempts)

@@ -51,7 +51,7 @@ internal sealed partial class ResourceHandler
         ScalePaths.Set(updated, ScalePaths.Of(target.Resource).SpecReplicas, count);
         var saved = await SaveAsync(target with { Subresource = null }, current, modRevision, updated, dryRun,
             UpdaterOf(context, "scale", HttpMethods.IsPut(context.Request.Method) ? "UpdateOptions" : "PatchOptions"), context.RequestAborted);
-        await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, ToScale(target.Resource, saved));
+        await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, ToScale(target.Resource, saved.Object));
     }
 
     /// <summary><c>pods/{name}/binding</c>: the scheduler assigns a pod to a node, once.</summary>

@@ -36,8 +36,18 @@ internal sealed partial class ResourceHandler
 
         var updated = Confine(target, current, body);
         var saved = await SaveAsync(target, current, modRevision, updated, dryRun, UpdaterOf(context, target.Subresource, "UpdateOptions"), context.RequestAborted);
-        await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, saved);
+        await WriteSavedAsync(context, StatusCodes.Status200OK, saved);
     }
+
+    /// <summary>
+    /// An object as a write left it, and its JSON as stored, with its new resourceVersion, when it was written (null
+    /// when nothing was: no change, a dry run, a removal).
+    /// </summary>
+    private sealed record Saved(JsonObject Object, byte[]? Json);
+
+    /// <summary>Answers with a saved object: the bytes just stored, with their resourceVersion, rather than the object serialized again.</summary>
+    private static Task WriteSavedAsync(HttpContext context, int code, Saved saved) =>
+        saved.Json is { } json ? ApiResponse.WriteAsync(context, code, json) : ApiResponse.WriteAsync(context, code, saved.Object);
 
     /// <summary>
     /// Stores <paramref name="updated"/> in place of <paramref name="current"/> (read at <paramref name="modRevision"/>):
@@ -45,7 +55,7 @@ internal sealed partial class ResourceHandler
     /// changes, the <paramref name="updater"/>'s change is recorded in managedFields (an apply has recorded its own),
     /// a no-op writes nothing, and an object being deleted whose last finalizer went is removed.
     /// </summary>
-    private async Task<JsonObject> SaveAsync(RequestTarget target, JsonObject current, long modRevision, JsonObject updated, bool dryRun,
+    private async Task<Saved> SaveAsync(RequestTarget target, JsonObject current, long modRevision, JsonObject updated, bool dryRun,
         FieldOwner? updater, CancellationToken cancellationToken)
     {
         var resource = target.Resource;
@@ -79,10 +89,11 @@ internal sealed partial class ResourceHandler
 
         // Nothing changed: no write, no new resourceVersion, no watch event (apply depends on this).
         if (Unchanged(updated, current) || dryRun)
-            return updated;
+            return new Saved(updated, null);
 
         var key = resource.StorageKey(target.Namespace, target.Name!);
         WriteResult result;
+        byte[] stored;
         try
         {
             if (metadata["deletionTimestamp"] is not null && ObjectJson.Finalizers(updated).Count == 0 && !HasNamespaceFinalizers(resource, updated))
@@ -93,9 +104,10 @@ internal sealed partial class ResourceHandler
                 await allocated.RevertAsync(CancellationToken.None);
                 if (deleted.Succeeded)
                     await allocations.ReleaseAsync(resource, current, CancellationToken.None);
-                return updated;
+                return new Saved(updated, null);
             }
-            result = await store.UpdateAsync(key, ObjectJson.ToStored(updated), modRevision, await LeaseForAsync(resource, cancellationToken), cancellationToken);
+            stored = ObjectJson.ToStored(updated);
+            result = await store.UpdateAsync(key, stored, modRevision, await LeaseForAsync(resource, cancellationToken), cancellationToken);
         }
         catch
         {
@@ -110,7 +122,7 @@ internal sealed partial class ResourceHandler
         {
             case WriteStatus.Ok:
                 metadata["resourceVersion"] = result.Revision.ToString(CultureInfo.InvariantCulture);
-                return updated;
+                return new Saved(updated, ObjectJson.WithResourceVersion(stored, result.Revision));
             case WriteStatus.Conflict:
                 throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
             case WriteStatus.NotFound:
