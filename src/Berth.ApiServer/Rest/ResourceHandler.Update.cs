@@ -139,15 +139,15 @@ internal sealed partial class ResourceHandler
     /// </summary>
     private static bool Unchanged(JsonObject updated, JsonObject current)
     {
-        if (!EqualApartFrom(updated, current, "metadata") || !EqualApartFrom(ObjectJson.Metadata(updated), ObjectJson.Metadata(current), "managedFields"))
+        var (metadata, currentMetadata) = (ObjectJson.Metadata(updated), ObjectJson.Metadata(current));
+        if (!EqualApartFrom(updated, current, "metadata") || !EqualApartFrom(metadata, currentMetadata, "managedFields"))
             return false;
-        var now = ObjectJson.Metadata(updated)["managedFields"];
-        var before = ObjectJson.Metadata(current)["managedFields"];
+        var (now, before) = (metadata["managedFields"], currentMetadata["managedFields"]);
         if (JsonNode.DeepEquals(now, before))
             return true;
         if (now is not JsonArray nowEntries || before is not JsonArray beforeEntries || !DifferInTimesAlone(nowEntries, beforeEntries))
             return false;
-        ObjectJson.Metadata(updated)["managedFields"] = before.DeepClone();
+        metadata["managedFields"] = before.DeepClone();
         return true;
     }
 

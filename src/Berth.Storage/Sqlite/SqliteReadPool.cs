@@ -29,21 +29,31 @@ internal sealed class SqliteReadPool(string connectionString) : IDisposable
 
     public void Return(Connection connection)
     {
-        if (Volatile.Read(ref _disposed) || Interlocked.Increment(ref _idleCount) > MaxIdle)
+        if (Interlocked.Increment(ref _idleCount) > MaxIdle)
         {
-            if (!Volatile.Read(ref _disposed))
-                Interlocked.Decrement(ref _idleCount);
+            Interlocked.Decrement(ref _idleCount);
             connection.Dispose();
             return;
         }
         _idle.Add(connection);
+        // A read that ends while the store closes returns its connection after the closing emptied the pool.
+        if (Volatile.Read(ref _disposed))
+            CloseIdle();
     }
 
     public void Dispose()
     {
         Volatile.Write(ref _disposed, true);
+        CloseIdle();
+    }
+
+    private void CloseIdle()
+    {
         while (_idle.TryTake(out var connection))
+        {
+            Interlocked.Decrement(ref _idleCount);
             connection.Dispose();
+        }
     }
 
     /// <summary>A read connection and the commands prepared on it, by their text.</summary>
