@@ -79,6 +79,35 @@ public sealed class InterPodAffinityTests
     }
 
     [Fact]
+    public void RequiredAntiAffinity_WithoutAnEqualityRequirement_LooksAtEveryPlacedPod()
+    {
+        var snapshot = Cluster(Placed("front", "a1", """{"tier":"front"}"""), Placed("plain", "b1", App("db")));
+        var anyTier = """{"labelSelector":{"matchExpressions":[{"key":"tier","operator":"Exists"}]},"topologyKey":"ZONE"}""".Replace("ZONE", Zone, StringComparison.Ordinal);
+        var pod = Incoming(Rules(Required("podAntiAffinity", anyTier)));
+
+        Assert.Equal(["a1: " + AntiAffinity, "a2: " + AntiAffinity, "b1: ", "x1: "], Describe(Filter(pod, snapshot)));
+    }
+
+    [Fact]
+    public void ExistingPodsAntiAffinity_TermsOnDifferentLabelsOrOnNone_AreCountedOncePerTerm()
+    {
+        var anyTier = """{"labelSelector":{"matchExpressions":[{"key":"tier","operator":"Exists"}]},"topologyKey":"HOST"}""".Replace("HOST", Hostname, StringComparison.Ordinal);
+        var guard = Placed("guard", "a1", App("guard"), Rules(Required("podAntiAffinity", Term("web"), Term("""{"tier":"front"}""", Hostname), anyTier)));
+        var snapshot = Indexed(Cluster(guard, Placed("watcher", "b1", App("watcher"), Rules(Required("podAntiAffinity", anyTier)))));
+        var pod = Incoming(null, """{"app":"web","tier":"front"}""");
+        var plugin = new InterPodAffinity();
+        var state = new CycleState();
+        Assert.Equal(StatusCode.Success, plugin.PreFilter(state, pod, snapshot).Code);
+
+        // Counted twice, the guard would still be counted once on a1 without it.
+        var withoutGuard = snapshot.Nodes[0].Clone();
+        withoutGuard.RemovePod(guard.Uid);
+
+        Assert.Equal(["a1: " + Existing, "a2: " + Existing, "b1: " + Existing, "x1: "], snapshot.Nodes.Select(n => $"{n.Name}: {plugin.Filter(state, pod, n).Message}"));
+        Assert.True(plugin.Filter(state, pod, withoutGuard).IsSuccess);
+    }
+
+    [Fact]
     public void Filter_ChecksAffinityThenAntiAffinityThenExistingPodsAntiAffinity()
     {
         var snapshot = Cluster(
@@ -256,8 +285,18 @@ public sealed class InterPodAffinityTests
 
     private static IEnumerable<string> Describe(Dictionary<string, Status> verdicts) => verdicts.Select(v => $"{v.Key}: {v.Value.Message}");
 
-    /// <summary>PreFilter (which must not skip), then Filter on every node: node name → verdict, in the nodes' order.</summary>
+    /// <summary>
+    /// PreFilter (which must not skip), then Filter on every node: node name → verdict, in the nodes' order. The same
+    /// verdicts whether the snapshot indexes its pods by label (as the cache's does) or not (as a what-if).
+    /// </summary>
     private static Dictionary<string, Status> Filter(PodInfo pod, Snapshot snapshot)
+    {
+        var verdicts = FilterOnce(pod, snapshot);
+        Assert.Equal(Describe(verdicts), Describe(FilterOnce(pod, Indexed(snapshot))));
+        return verdicts;
+    }
+
+    private static Dictionary<string, Status> FilterOnce(PodInfo pod, Snapshot snapshot)
     {
         var plugin = new InterPodAffinity();
         var state = new CycleState();
@@ -265,8 +304,15 @@ public sealed class InterPodAffinityTests
         return snapshot.Nodes.ToDictionary(n => n.Name, n => plugin.Filter(state, pod, n), StringComparer.Ordinal);
     }
 
-    /// <summary>PreScore (which must not skip), Score on every node, then Normalize, as a profile runs them.</summary>
+    /// <summary>PreScore (which must not skip), Score on every node, then Normalize, as a profile runs them; the same with pods indexed by label.</summary>
     private static long[] Score(InterPodAffinity plugin, PodInfo pod, Snapshot snapshot)
+    {
+        var scores = ScoreOnce(plugin, pod, snapshot);
+        Assert.Equal(scores, ScoreOnce(plugin, pod, Indexed(snapshot)));
+        return scores;
+    }
+
+    private static long[] ScoreOnce(InterPodAffinity plugin, PodInfo pod, Snapshot snapshot)
     {
         var state = new CycleState();
         Assert.Equal(StatusCode.Success, plugin.PreScore(state, pod, snapshot, snapshot.Nodes).Code);
@@ -274,6 +320,8 @@ public sealed class InterPodAffinityTests
         plugin.Normalize(state, pod, snapshot.Nodes, scores);
         return scores;
     }
+
+    private static Snapshot Indexed(Snapshot snapshot) => new(snapshot.Nodes, snapshot.Namespaces, pods: PlacedPods.Of(snapshot.Nodes));
 
     private static Snapshot Cluster(params PodInfo[] pods) => Cluster(new NamespaceLabels(), pods);
 

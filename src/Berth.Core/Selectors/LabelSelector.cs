@@ -6,7 +6,11 @@ namespace Berth.Core.Selectors;
 /// </summary>
 public sealed class LabelSelector
 {
-    private LabelSelector(IReadOnlyList<LabelRequirement> requirements) => Requirements = requirements;
+    private LabelSelector(IReadOnlyList<LabelRequirement> requirements)
+    {
+        Requirements = requirements;
+        Anchor = requirements.FirstOrDefault(r => r.Operator is LabelOperator.Equals or LabelOperator.In);
+    }
 
     public static LabelSelector Everything { get; } = new([]);
 
@@ -16,6 +20,12 @@ public sealed class LabelSelector
     public IReadOnlyList<LabelRequirement> Requirements { get; }
 
     public bool IsEverything => Requirements.Count == 0;
+
+    /// <summary>
+    /// The first requirement only a label with one of its values meets (<c>=</c>, <c>==</c>, <c>in</c>); null if none.
+    /// Whatever the selector selects has one of these labels, so an index by label can find the candidates.
+    /// </summary>
+    public LabelRequirement? Anchor { get; }
 
     /// <summary>The requirements as one string, the same for selectors that require the same: to remember what a selector selected.</summary>
     public string Key => field ??= string.Join('\u0002', Requirements.Select(r => $"{r.Key}\u0001{r.Operator}\u0001{string.Join('\u0001', r.Values)}"));

@@ -20,6 +20,9 @@ internal sealed class SchedulerCache
 
     private readonly NodeIndex _index = new();
 
+    /// <summary>The pods on known nodes, by label, for InterPodAffinity.</summary>
+    private readonly PlacedPods _pods = new();
+
     public void SetNode(JsonObject node)
     {
         var name = node["metadata"]?["name"]?.ToString() ?? "";
@@ -34,7 +37,10 @@ internal sealed class SchedulerCache
             }
             var info = new NodeInfo(node);
             foreach (var pod in _placed.Values.Where(p => p.NodeName == name))
+            {
                 info.AddPod(pod.Info);
+                _pods.Add(pod.Info, name);
+            }
             _nodes[name] = info;
             _ordered.Add(info);
             _index.Replace(null, info);
@@ -48,6 +54,8 @@ internal sealed class SchedulerCache
             if (_nodes.Remove(name, out var removed))
             {
                 _ordered.Remove(removed);
+                foreach (var pod in removed.Pods)
+                    _pods.Remove(pod);
                 _index.Replace(removed, null);
             }
         }
@@ -90,7 +98,7 @@ internal sealed class SchedulerCache
     public T Read<T>(Func<Snapshot, T> read)
     {
         lock (_gate)
-            return read(new Snapshot(_ordered, Namespaces, _index));
+            return read(new Snapshot(_ordered, Namespaces, _index, _nodes, _pods));
     }
 
     public NamespaceLabels Namespaces { get; } = new();
@@ -102,6 +110,7 @@ internal sealed class SchedulerCache
         {
             node.AddPod(pod.Info);
             _index.PodsChanged(node);
+            _pods.Add(pod.Info, node.Name);
         }
     }
 
@@ -111,6 +120,7 @@ internal sealed class SchedulerCache
         {
             node.RemovePod(uid);
             _index.PodsChanged(node);
+            _pods.Remove(before.Info);
         }
     }
 }

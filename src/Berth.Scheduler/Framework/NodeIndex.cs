@@ -3,14 +3,13 @@ using System.Runtime.InteropServices;
 namespace Berth.Scheduler.Framework;
 
 /// <summary>
-/// What plugins would otherwise find by walking every node in every cycle: the nodes with pods that have pod
-/// (anti-)affinity terms, and on how many nodes each image is. The cache keeps it current as nodes and pods change;
-/// a what-if snapshot builds its own from its nodes.
+/// What plugins would otherwise find by walking every node in every cycle: the nodes with pods whose pod affinity
+/// terms add to other pods' scores, and on how many nodes each image is. The cache keeps it current as nodes and pods
+/// change; a what-if snapshot builds its own from its nodes.
 /// </summary>
 public sealed class NodeIndex
 {
-    private readonly Dictionary<string, NodeInfo> _withAffinity = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, NodeInfo> _withRequiredAntiAffinity = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NodeInfo> _withScoringTerms = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _imageNodes = new(StringComparer.Ordinal);
 
     public NodeIndex()
@@ -23,9 +22,7 @@ public sealed class NodeIndex
             Replace(null, node);
     }
 
-    public IReadOnlyCollection<NodeInfo> WithAffinity => _withAffinity.Values;
-
-    public IReadOnlyCollection<NodeInfo> WithRequiredAntiAffinity => _withRequiredAntiAffinity.Values;
+    public IReadOnlyCollection<NodeInfo> WithScoringTerms => _withScoringTerms.Values;
 
     public int NodesWithImage(string image) => _imageNodes.GetValueOrDefault(image);
 
@@ -40,10 +37,7 @@ public sealed class NodeIndex
         foreach (var image in after?.Images.Keys ?? Enumerable.Empty<string>())
             CollectionsMarshal.GetValueRefOrAddDefault(_imageNodes, image, out _)++;
         if (before is not null)
-        {
-            _withAffinity.Remove(before.Name);
-            _withRequiredAntiAffinity.Remove(before.Name);
-        }
+            _withScoringTerms.Remove(before.Name);
         if (after is not null)
             PodsChanged(after);
     }
@@ -51,15 +45,9 @@ public sealed class NodeIndex
     /// <summary>Pods were added to or removed from the node.</summary>
     public void PodsChanged(NodeInfo node)
     {
-        Keep(_withAffinity, node, node.PodsWithAffinity.Count > 0);
-        Keep(_withRequiredAntiAffinity, node, node.PodsWithRequiredAntiAffinity.Count > 0);
-    }
-
-    private static void Keep(Dictionary<string, NodeInfo> set, NodeInfo node, bool member)
-    {
-        if (member)
-            set[node.Name] = node;
+        if (node.PodsWithScoringTerms.Count > 0)
+            _withScoringTerms[node.Name] = node;
         else
-            set.Remove(node.Name);
+            _withScoringTerms.Remove(node.Name);
     }
 }

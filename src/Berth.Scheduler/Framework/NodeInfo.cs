@@ -13,7 +13,7 @@ public sealed class NodeInfo
 {
     private readonly Dictionary<string, PodInfo> _pods = new(StringComparer.Ordinal);
     private readonly Dictionary<string, decimal> _requested = new(StringComparer.Ordinal);
-    private readonly List<PodInfo> _withAffinity = [];
+    private readonly List<PodInfo> _withScoringTerms = [];
     private readonly List<PodInfo> _withRequiredAntiAffinity = [];
 
     /// <summary>How many selectors' counts a node remembers (a cycle asks for at most a few; what-ifs add some).</summary>
@@ -85,8 +85,8 @@ public sealed class NodeInfo
 
     public IEnumerable<PodInfo> Pods => _pods.Values;
 
-    /// <summary>The pods here with any pod affinity or anti-affinity term.</summary>
-    public IReadOnlyList<PodInfo> PodsWithAffinity => _withAffinity;
+    /// <summary>The pods here with terms that add to other pods' scores (<see cref="PodInfo.HasScoringTerms"/>).</summary>
+    public IReadOnlyList<PodInfo> PodsWithScoringTerms => _withScoringTerms;
 
     /// <summary>The pods here with required anti-affinity: they keep matching pods out of their topology domain.</summary>
     public IReadOnlyList<PodInfo> PodsWithRequiredAntiAffinity => _withRequiredAntiAffinity;
@@ -111,8 +111,8 @@ public sealed class NodeInfo
             return;
         ForgetSelected();
         Count(pod, +1);
-        if (pod.HasAffinity)
-            _withAffinity.Add(pod);
+        if (pod.HasScoringTerms)
+            _withScoringTerms.Add(pod);
         if (pod.RequiredAntiAffinity.Count > 0)
             _withRequiredAntiAffinity.Add(pod);
     }
@@ -123,7 +123,7 @@ public sealed class NodeInfo
             return;
         ForgetSelected();
         Count(pod, -1);
-        _withAffinity.Remove(pod);
+        _withScoringTerms.Remove(pod);
         _withRequiredAntiAffinity.Remove(pod);
     }
 

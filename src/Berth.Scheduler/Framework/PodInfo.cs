@@ -121,7 +121,8 @@ public sealed class PodInfo
     /// <summary>The pod's tolerations, read from the spec on first use (none for pods already placed).</summary>
     public IReadOnlyList<Toleration> Tolerations => _tolerations ??= Berth.Core.Pods.Tolerations.ReadAll(Spec["tolerations"] as JsonArray);
 
-    public bool HasAffinity => RequiredAffinity.Count + RequiredAntiAffinity.Count + PreferredAffinity.Count + PreferredAntiAffinity.Count > 0;
+    /// <summary>Whether the pod has terms that add to other pods' scores: required affinity (by hardPodAffinityWeight) or preferred terms.</summary>
+    public bool HasScoringTerms => RequiredAffinity.Count + PreferredAffinity.Count + PreferredAntiAffinity.Count > 0;
 
     /// <summary>The app containers' requests of a resource, each container that asks for none counted as <paramref name="fallback"/>.</summary>
     private decimal NonZero(JsonObject spec, string resource, decimal fallback)

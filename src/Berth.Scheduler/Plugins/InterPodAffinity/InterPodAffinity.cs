@@ -29,28 +29,28 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
     public string Name => nameof(InterPodAffinity);
 
     /// <summary>
-    /// Counts per domain: the placed pods whose required anti-affinity selects this pod (only pods that have such
-    /// terms are looked at), and, if the pod has required terms, the placed pods its affinity and anti-affinity select.
-    /// Skips Filter when there is nothing to check.
+    /// Counts per domain: the placed pods whose required anti-affinity selects this pod, and, if the pod has required
+    /// terms, the placed pods its affinity and anti-affinity select. The snapshot offers only the pods a term may
+    /// select (by label). Skips Filter when there is nothing to check.
     /// </summary>
     public Status PreFilter(CycleState state, PodInfo pod, Snapshot snapshot)
     {
-        var counts = new Filtering(pod, snapshot.Namespaces);
-        var hasTerms = pod.RequiredAffinity.Count > 0 || pod.RequiredAntiAffinity.Count > 0;
-        foreach (var node in hasTerms ? snapshot.Nodes : snapshot.Index.WithRequiredAntiAffinity)
+        var counts = new Filtering(pod, snapshot);
+        foreach (var (existing, node) in snapshot.WithAntiAffinityFor(pod))
+            counts.CountExisting(existing, node, 1);
+        if (pod.RequiredAffinity.Count > 0)
         {
-            var withAntiAffinity = node.PodsWithRequiredAntiAffinity;
-            for (var i = 0; i < withAntiAffinity.Count; i++)
-                counts.CountExisting(withAntiAffinity[i], node, 1);
-            if (!hasTerms)
-                continue;
-            foreach (var existing in node.Pods)
-                counts.CountIncoming(existing, node, 1);
+            foreach (var (existing, node) in snapshot.Selectable(pod.RequiredAffinity[0].Selector))
+                counts.CountAffinity(existing, node, 1);
         }
-        if (!hasTerms && counts.ExistingAntiAffinity.IsEmpty)
+        var antiAffinity = pod.RequiredAntiAffinity;
+        for (var i = 0; i < antiAffinity.Count; i++)
+        {
+            foreach (var (existing, node) in snapshot.Selectable(antiAffinity[i].Selector))
+                counts.CountAntiAffinity(antiAffinity[i], existing, node, 1);
+        }
+        if (pod.RequiredAffinity.Count == 0 && antiAffinity.Count == 0 && counts.ExistingAntiAffinity.IsEmpty)
             return Status.Skip;
-        counts.Nodes = snapshot.Nodes;
-        counts.Known = new HashSet<NodeInfo>(snapshot.Nodes, ReferenceEqualityComparer.Instance);
         counts.MatchesOwnAffinity = MatchesAll(pod.RequiredAffinity, pod, snapshot.Namespaces);
         state.Write(PreFilterKey, counts);
         return Status.Success;
@@ -70,24 +70,25 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
     }
 
     /// <summary>
-    /// Sums the weights per domain over the placed pods: all of them when the pod has preferred terms, else only
-    /// those with terms of their own. Skips scoring when nothing adds up.
+    /// Sums the weights per domain: of the pod's preferred terms over the placed pods they may select, and of the
+    /// terms of placed pods that have scoring terms. Skips scoring when nothing adds up.
     /// </summary>
     public Status PreScore(CycleState state, PodInfo pod, Snapshot snapshot, IReadOnlyList<NodeInfo> feasible)
     {
         if (feasible.Count == 0)
             return Status.Skip;
         var namespaces = snapshot.Namespaces;
-        var hasPreferred = pod.PreferredAffinity.Count > 0 || pod.PreferredAntiAffinity.Count > 0;
         var scores = new TopologyCounts();
-        foreach (var node in hasPreferred ? snapshot.Nodes : snapshot.Index.WithAffinity)
+        AddPreferred(scores, pod.PreferredAffinity, snapshot, 1);
+        AddPreferred(scores, pod.PreferredAntiAffinity, snapshot, -1);
+        foreach (var node in snapshot.Index.WithScoringTerms)
         {
-            if (node.Labels.Count == 0 || (!hasPreferred && node.PodsWithAffinity.Count == 0))
+            if (node.Labels.Count == 0)
                 continue;
-            foreach (var existing in hasPreferred ? node.Pods : node.PodsWithAffinity)
+            var withTerms = node.PodsWithScoringTerms;
+            for (var p = 0; p < withTerms.Count; p++)
             {
-                AddWeights(scores, pod.PreferredAffinity, existing, namespaces, node, 1);
-                AddWeights(scores, pod.PreferredAntiAffinity, existing, namespaces, node, -1);
+                var existing = withTerms[p];
                 if (hardPodAffinityWeight > 0)
                 {
                     var required = existing.RequiredAffinity;
@@ -148,6 +149,19 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
         return false;
     }
 
+    /// <summary>Each term's weight (times <paramref name="sign"/>) in the domain of every placed pod it selects.</summary>
+    private static void AddPreferred(TopologyCounts scores, IReadOnlyList<AffinityTerm> terms, Snapshot snapshot, int sign)
+    {
+        for (var i = 0; i < terms.Count; i++)
+        {
+            foreach (var (existing, node) in snapshot.Selectable(terms[i].Selector))
+            {
+                if (terms[i].Matches(existing, snapshot.Namespaces))
+                    scores.Add(node, terms[i].TopologyKey, (long)sign * terms[i].Weight);
+            }
+        }
+    }
+
     private static void AddWeights(TopologyCounts scores, IReadOnlyList<AffinityTerm> terms, PodInfo candidate, NamespaceLabels namespaces, NodeInfo node, int sign)
     {
         for (var i = 0; i < terms.Count; i++)
@@ -171,7 +185,7 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
     }
 
     /// <summary>What PreFilter counted for the pod being placed, per topology domain.</summary>
-    private sealed class Filtering(PodInfo pod, NamespaceLabels namespaces)
+    private sealed class Filtering(PodInfo pod, Snapshot snapshot)
     {
         /// <summary>Placed pods whose required anti-affinity selects the pod.</summary>
         public TopologyCounts ExistingAntiAffinity { get; private init; } = new();
@@ -185,38 +199,32 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
         /// <summary>Whether the pod's required affinity terms select the pod itself (the first pod of a group).</summary>
         public bool MatchesOwnAffinity { get; set; }
 
-        /// <summary>The snapshot's nodes, to tell them from a what-if copy of one with other pods on it.</summary>
-        public IReadOnlyList<NodeInfo> Nodes { get; set; } = [];
-
-        /// <summary>The same nodes, to know them by reference at a glance.</summary>
-        public HashSet<NodeInfo> Known { get; set; } = [];
-
-        // Index loops, in this plugin: they run for every pod of the cluster or every node, and a foreach over a list
-        // interface allocates an enumerator each time.
+        // Index loops, in this plugin: they run for many pods in every cycle, and a foreach over a list interface
+        // allocates an enumerator each time.
         public void CountExisting(PodInfo existing, NodeInfo node, int sign)
         {
             var terms = existing.RequiredAntiAffinity;
             for (var i = 0; i < terms.Count; i++)
             {
-                if (terms[i].Matches(pod, namespaces))
+                if (terms[i].Matches(pod, snapshot.Namespaces))
                     ExistingAntiAffinity.Add(node, terms[i].TopologyKey, sign);
             }
         }
 
-        public void CountIncoming(PodInfo existing, NodeInfo node, int sign)
+        public void CountAffinity(PodInfo existing, NodeInfo node, int sign)
         {
             var affinity = pod.RequiredAffinity;
-            if (MatchesAll(affinity, existing, namespaces))
+            if (MatchesAll(affinity, existing, snapshot.Namespaces))
             {
                 for (var i = 0; i < affinity.Count; i++)
                     Affinity.Add(node, affinity[i].TopologyKey, sign);
             }
-            var antiAffinity = pod.RequiredAntiAffinity;
-            for (var i = 0; i < antiAffinity.Count; i++)
-            {
-                if (antiAffinity[i].Matches(existing, namespaces))
-                    AntiAffinity.Add(node, antiAffinity[i].TopologyKey, sign);
-            }
+        }
+
+        public void CountAntiAffinity(AffinityTerm term, PodInfo existing, NodeInfo node, int sign)
+        {
+            if (term.Matches(existing, snapshot.Namespaces))
+                AntiAffinity.Add(node, term.TopologyKey, sign);
         }
 
         /// <summary>
@@ -226,17 +234,15 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
         /// </summary>
         public Filtering For(NodeInfo node)
         {
-            if (Known.Contains(node))
+            var known = snapshot.Node(node.Name);
+            if (ReferenceEquals(known, node))
                 return this;
-            var known = Nodes.FirstOrDefault(n => n.Name == node.Name);
-            var changed = new Filtering(pod, namespaces)
+            var changed = new Filtering(pod, snapshot)
             {
                 ExistingAntiAffinity = ExistingAntiAffinity.Clone(),
                 Affinity = Affinity.Clone(),
                 AntiAffinity = AntiAffinity.Clone(),
                 MatchesOwnAffinity = MatchesOwnAffinity,
-                Nodes = Nodes,
-                Known = Known,
             };
             foreach (var added in node.Pods)
             {
@@ -254,7 +260,10 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
         private void Count(PodInfo existing, NodeInfo node, int sign)
         {
             CountExisting(existing, node, sign);
-            CountIncoming(existing, node, sign);
+            CountAffinity(existing, node, sign);
+            var antiAffinity = pod.RequiredAntiAffinity;
+            for (var i = 0; i < antiAffinity.Count; i++)
+                CountAntiAffinity(antiAffinity[i], existing, node, sign);
         }
     }
 }
