@@ -1,11 +1,14 @@
 namespace Berth.Client.Informers;
 
-/// <summary>One index of an informer's objects: index key → the keys (<c>namespace/name</c>) of the objects filed under it.</summary>
+/// <summary>
+/// One index of an informer's objects: index key → the objects filed under it, by their keys (<c>namespace/name</c>).
+/// The objects themselves, not only their keys: a controller reads a whole namespace's pods on every pass.
+/// </summary>
 internal sealed class InformerIndex<T>(Func<T, IEnumerable<string>> keysOf) where T : class
 {
-    private readonly Dictionary<string, HashSet<string>> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, T>> _entries = new(StringComparer.Ordinal);
 
-    public IEnumerable<string> Find(string key) => _entries.TryGetValue(key, out var found) ? found : [];
+    public IEnumerable<T> Find(string key) => _entries.TryGetValue(key, out var found) ? found.Values : [];
 
     public void Replace(string objectKey, T? old, T? item)
     {
@@ -13,7 +16,7 @@ internal sealed class InformerIndex<T>(Func<T, IEnumerable<string>> keysOf) wher
         {
             foreach (var key in keysOf(old))
             {
-                if (_entries.TryGetValue(key, out var set) && set.Remove(objectKey) && set.Count == 0)
+                if (_entries.TryGetValue(key, out var filed) && filed.Remove(objectKey) && filed.Count == 0)
                     _entries.Remove(key);
             }
         }
@@ -21,9 +24,9 @@ internal sealed class InformerIndex<T>(Func<T, IEnumerable<string>> keysOf) wher
         {
             foreach (var key in keysOf(item))
             {
-                if (!_entries.TryGetValue(key, out var set))
-                    _entries[key] = set = new HashSet<string>(StringComparer.Ordinal);
-                set.Add(objectKey);
+                if (!_entries.TryGetValue(key, out var filed))
+                    _entries[key] = filed = new Dictionary<string, T>(StringComparer.Ordinal);
+                filed[objectKey] = item;
             }
         }
     }
