@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Berth.Client.Discovery;
@@ -22,8 +24,11 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
     private readonly Lock _gate = new();
     private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
 
-    /// <summary>Each object's resourceVersion as last seen, so that a list tells only of what changed.</summary>
-    private readonly Dictionary<string, string> _versions = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Each object's resourceVersion as last seen, so that a list tells only of what changed. Berth's are integers,
+    /// kept as such (no string per change to keep); one that is not reads as unknown, and always as a change.
+    /// </summary>
+    private readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
     private readonly List<Action<T?, T?>> _handlers = [];
     private readonly Dictionary<string, InformerIndex<T>> _indexes = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,7 +65,7 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
     public List<T> ByIndex(string index, string key)
     {
         lock (_gate)
-            return [.. _indexes[index].Find(key).Select(k => _items[k])];
+            return [.. _indexes[index].Find(key)];
     }
 
     public T? Get(string? ns, string name)
@@ -103,7 +108,7 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
     /// </summary>
     void WatchSource.IWatchSink.Listed(List<(string Key, JsonElement Object)> objects)
     {
-        var listed = new Dictionary<string, (T Item, string Version)>(StringComparer.Ordinal);
+        var listed = new Dictionary<string, (T Item, long Version)>(StringComparer.Ordinal);
         foreach (var (key, obj) in objects)
         {
             if (TryRead(key, obj) is { } read)
@@ -118,7 +123,7 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
             }
             foreach (var (key, (item, version)) in listed)
             {
-                if (!_items.TryGetValue(key, out var old) || _versions.GetValueOrDefault(key) != version)
+                if (!_items.TryGetValue(key, out var old) || version == UnknownVersion || _versions.GetValueOrDefault(key, UnknownVersion) != version)
                     _changes.Writer.TryWrite(new Change(old, item));
             }
             _items.Clear();
@@ -221,8 +226,15 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
         }
     }
 
-    private static string VersionOf(JsonElement obj) =>
-        obj.TryGetProperty("metadata", out var metadata) && metadata.TryGetProperty("resourceVersion", out var version) ? version.GetString() ?? "" : "";
+    private const long UnknownVersion = -1;
+
+    private static long VersionOf(JsonElement obj)
+    {
+        if (!obj.TryGetProperty("metadata", out var metadata) || !metadata.TryGetProperty("resourceVersion", out var version) || version.ValueKind != JsonValueKind.String)
+            return UnknownVersion;
+        var digits = JsonMarshal.GetRawUtf8Value(version)[1..^1];
+        return Utf8Parser.TryParse(digits, out long parsed, out var used) && used == digits.Length && parsed >= 0 ? parsed : UnknownVersion;
+    }
 
     private static string Key(string? ns, string name) => ns is null ? name : ns + "/" + name;
 
