@@ -20,7 +20,7 @@ public sealed class NodeInfo
     private const int RememberedSelectors = 16;
 
     private readonly Lock _selectedGate = new();
-    private Dictionary<string, int>? _selected;
+    private Dictionary<SelectedPods, int>? _selected;
 
     public NodeInfo(JsonObject node)
     {
@@ -137,7 +137,7 @@ public sealed class NodeInfo
     {
         lock (_selectedGate)
         {
-            if (_selected is not null && _selected.TryGetValue(selected.Key, out var known))
+            if (_selected is not null && _selected.TryGetValue(selected, out var known))
                 return known;
         }
         var count = 0;
@@ -148,10 +148,10 @@ public sealed class NodeInfo
         }
         lock (_selectedGate)
         {
-            _selected ??= new(StringComparer.Ordinal);
+            _selected ??= [];
             if (_selected.Count >= RememberedSelectors)
                 _selected.Clear();
-            _selected[selected.Key] = count;
+            _selected[selected] = count;
         }
         return count;
     }
