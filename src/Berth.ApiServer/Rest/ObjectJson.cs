@@ -1,5 +1,5 @@
-using System.Globalization;
-using System.Text;
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Core.Serialization;
@@ -73,15 +73,45 @@ internal static class ObjectJson
     {
         if (MetadataStart(stored) is not (var at, var empty))
             return null;
-        var member = Encoding.UTF8.GetBytes($"\"resourceVersion\":\"{revision.ToString(CultureInfo.InvariantCulture)}\"");
-        var json = new byte[stored.Length + member.Length + (empty ? 0 : 1)];
+        Span<byte> member = stackalloc byte[MaxMemberLength];
+        member = member[..Member(member, revision, empty)];
+        var json = new byte[stored.Length + member.Length];
         stored[..at].CopyTo(json);
         member.CopyTo(json.AsSpan(at));
-        if (!empty)
-            json[at + member.Length] = (byte)',';
-        stored[at..].CopyTo(json.AsSpan(json.Length - (stored.Length - at)));
+        stored[at..].CopyTo(json.AsSpan(at + member.Length));
         return json;
     }
+
+    /// <summary>
+    /// Writes <see cref="WithResourceVersion"/> to <paramref name="writer"/> (an answer's body) without making it whole
+    /// first; false, having written nothing, when it cannot.
+    /// </summary>
+    public static bool WriteWithResourceVersion(IBufferWriter<byte> writer, ReadOnlySpan<byte> stored, long revision)
+    {
+        if (MetadataStart(stored) is not (var at, var empty))
+            return false;
+        Span<byte> member = stackalloc byte[MaxMemberLength];
+        writer.Write(stored[..at]);
+        writer.Write(member[..Member(member, revision, empty)]);
+        writer.Write(stored[at..]);
+        return true;
+    }
+
+    /// <summary>Writes <c>"resourceVersion":"N"</c>, and a comma unless metadata is otherwise empty; returns the length.</summary>
+    private static int Member(Span<byte> member, long revision, bool empty)
+    {
+        "\"resourceVersion\":\""u8.CopyTo(member);
+        Utf8Formatter.TryFormat(revision, member[MemberPrefix..], out var digits);
+        var length = MemberPrefix + digits;
+        member[length++] = (byte)'"';
+        if (!empty)
+            member[length++] = (byte)',';
+        return length;
+    }
+
+    /// <summary>The length of <c>"resourceVersion":"</c>, and of the whole member with the longest revision and a comma.</summary>
+    private const int MemberPrefix = 19;
+    private const int MaxMemberLength = MemberPrefix + 20 + 2;
 
     /// <summary>
     /// Where the members of the object's metadata begin (just after its <c>{</c>) and whether it has none, if it has

@@ -120,7 +120,7 @@ internal sealed partial class ResourceHandler
             {
                 case WriteStatus.Ok:
                     metadata["resourceVersion"] = result.Revision.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    await WriteSavedAsync(context, StatusCodes.Status201Created, new Saved(obj, ObjectJson.WithResourceVersion(stored, result.Revision)));
+                    await WriteSavedAsync(context, StatusCodes.Status201Created, new Saved(obj, stored, result.Revision));
                     return;
                 case WriteStatus.KeyExists when string.IsNullOrEmpty(name) && attempt < GenerateNameAttempts:
                     continue;

@@ -40,14 +40,31 @@ internal sealed partial class ResourceHandler
     }
 
     /// <summary>
-    /// An object as a write left it, and its JSON as stored, with its new resourceVersion, when it was written (null
-    /// when nothing was: no change, a dry run, a removal).
+    /// An object as a write left it, and, when it was written, its JSON as stored and its new resourceVersion (null when
+    /// nothing was: no change, a dry run, a removal).
     /// </summary>
-    private sealed record Saved(JsonObject Object, byte[]? Json);
+    private sealed record Saved(JsonObject Object, byte[]? Stored = null, long Revision = 0);
 
-    /// <summary>Answers with a saved object: the bytes just stored, with their resourceVersion, rather than the object serialized again.</summary>
-    private static Task WriteSavedAsync(HttpContext context, int code, Saved saved) =>
-        saved.Json is { } json ? ApiResponse.WriteAsync(context, code, json) : ApiResponse.WriteAsync(context, code, saved.Object);
+    /// <summary>
+    /// Answers with a saved object: the bytes just stored with their resourceVersion spliced in as they are written,
+    /// rather than the object serialized again.
+    /// </summary>
+    private static async Task WriteSavedAsync(HttpContext context, int code, Saved saved)
+    {
+        if (saved.Stored is not { } stored)
+        {
+            await ApiResponse.WriteAsync(context, code, saved.Object);
+            return;
+        }
+        context.Response.StatusCode = code;
+        context.Response.ContentType = ApiResponse.Json;
+        if (!ObjectJson.WriteWithResourceVersion(context.Response.BodyWriter, stored, saved.Revision))
+        {
+            await ApiResponse.WriteAsync(context, code, saved.Object);
+            return;
+        }
+        await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+    }
 
     /// <summary>
     /// Stores <paramref name="updated"/> in place of <paramref name="current"/> (read at <paramref name="modRevision"/>):
@@ -89,7 +106,7 @@ internal sealed partial class ResourceHandler
 
         // Nothing changed: no write, no new resourceVersion, no watch event (apply depends on this).
         if (Unchanged(updated, current) || dryRun)
-            return new Saved(updated, null);
+            return new Saved(updated);
 
         var key = resource.StorageKey(target.Namespace, target.Name!);
         WriteResult result;
@@ -104,7 +121,7 @@ internal sealed partial class ResourceHandler
                 await allocated.RevertAsync(CancellationToken.None);
                 if (deleted.Succeeded)
                     await allocations.ReleaseAsync(resource, current, CancellationToken.None);
-                return new Saved(updated, null);
+                return new Saved(updated);
             }
             stored = ObjectJson.ToStored(updated);
             result = await store.UpdateAsync(key, stored, modRevision, await LeaseForAsync(resource, cancellationToken), cancellationToken);
@@ -122,7 +139,7 @@ internal sealed partial class ResourceHandler
         {
             case WriteStatus.Ok:
                 metadata["resourceVersion"] = result.Revision.ToString(CultureInfo.InvariantCulture);
-                return new Saved(updated, ObjectJson.WithResourceVersion(stored, result.Revision));
+                return new Saved(updated, stored, result.Revision);
             case WriteStatus.Conflict:
                 throw new ApiException(ApiStatus.StaleResourceVersion(resource, target.Name!));
             case WriteStatus.NotFound:
