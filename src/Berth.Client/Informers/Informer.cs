@@ -57,7 +57,7 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
 
     /// <summary>
     /// Keeps the objects also under the keys <paramref name="keys"/> gives each (a pod under its namespace, or its
-    /// controller's uid), for <see cref="ByIndex"/>; call before <see cref="RunAsync"/>.
+    /// controller's uid), for <see cref="ByIndex(string, string)"/>; call before <see cref="RunAsync"/>.
     /// </summary>
     public void AddIndex(string index, Func<T, IEnumerable<string>> keys) => _indexes.Add(index, new InformerIndex<T>(keys));
 
@@ -66,6 +66,17 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
     {
         lock (_gate)
             return [.. _indexes[index].Find(key)];
+    }
+
+    /// <summary>
+    /// Fills <paramref name="into"/>, emptied first, with the objects filed under <paramref name="key"/>: for a caller
+    /// that reads many of them on every pass, into a list it keeps.
+    /// </summary>
+    public void ByIndex(string index, string key, List<T> into)
+    {
+        into.Clear();
+        lock (_gate)
+            into.AddRange(_indexes[index].Find(key));
     }
 
     public T? Get(string? ns, string name)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Berth.Client;
 using Berth.Client.Discovery;
@@ -35,6 +36,12 @@ public sealed partial class ReplicaSetController
     private readonly EventRecorder _events;
     private readonly Informer<JsonObject> _replicaSets;
     private readonly Informer<ReplicaPod> _pods;
+
+    /// <summary>
+    /// Lists kept from pass to pass, two for each pass under way: a namespace's pods, and those the ReplicaSet owns. In a
+    /// large Deployment each holds tens of thousands of pods, a large object that only a full collection would free.
+    /// </summary>
+    private readonly ConcurrentBag<List<ReplicaPod>> _lists = [];
 
     public ReplicaSetController(ApiClient client, ILoggerFactory loggerFactory, TimeProvider time)
     {
@@ -124,32 +131,51 @@ public sealed partial class ReplicaSetController
         // Read the expectations before the pods: a creation seen between the two then only makes this pass wait.
         var satisfied = _expectations.Satisfied(key);
         var deleting = metadata["deletionTimestamp"] is not null;
-        var owned = await ClaimAsync(rs, uid, selector, deleting, cancellationToken);
+        var (pods, owned) = (Rent(), Rent());
+        try
+        {
+            await ClaimAsync(rs, uid, selector, deleting, pods, owned, cancellationToken);
 
-        string? failure = null;
-        if (satisfied && !deleting)
-            failure = await ManageAsync(key, rs, owned, cancellationToken);
+            string? failure = null;
+            if (satisfied && !deleting)
+                failure = await ManageAsync(key, rs, owned, cancellationToken);
 
-        var minReady = TimeSpan.FromSeconds(rs["spec"]?["minReadySeconds"]?.GetValue<int>() ?? 0);
-        await UpdateStatusAsync(rs, ReplicaSetStatus.Of(rs, owned, _time.GetUtcNow(), minReady, failure), cancellationToken);
+            var minReady = TimeSpan.FromSeconds(rs["spec"]?["minReadySeconds"]?.GetValue<int>() ?? 0);
+            await UpdateStatusAsync(rs, ReplicaSetStatus.Of(rs, owned, _time.GetUtcNow(), minReady, failure), cancellationToken);
 
-        // A pod ready but not yet for minReadySeconds becomes available without any event to say so.
-        var now = _time.GetUtcNow();
-        return minReady > TimeSpan.Zero && owned.Any(p => p.Ready && !p.AvailableAt(now, minReady))
-            ? ReconcileResult.After(minReady)
-            : ReconcileResult.Done;
+            // A pod ready but not yet for minReadySeconds becomes available without any event to say so.
+            var now = _time.GetUtcNow();
+            return minReady > TimeSpan.Zero && owned.Any(p => p.Ready && !p.AvailableAt(now, minReady))
+                ? ReconcileResult.After(minReady)
+                : ReconcileResult.Done;
+        }
+        finally
+        {
+            Return(pods);
+            Return(owned);
+        }
+    }
+
+    private List<ReplicaPod> Rent() => _lists.TryTake(out var list) ? list : [];
+
+    /// <summary>Gives a list back emptied, so that it keeps no pod alive.</summary>
+    private void Return(List<ReplicaPod> list)
+    {
+        list.Clear();
+        _lists.Add(list);
     }
 
     /// <summary>
-    /// The active pods this ReplicaSet controls once it has adopted the orphans its selector matches and released the
-    /// pods it controls but no longer matches.
+    /// Fills <paramref name="owned"/> with the active pods this ReplicaSet controls once it has adopted the orphans its
+    /// selector matches and released the pods it controls but no longer matches (<paramref name="pods"/> is for the
+    /// namespace's pods).
     /// </summary>
-    private async Task<List<ReplicaPod>> ClaimAsync(JsonObject rs, string uid, LabelSelector selector, bool deleting, CancellationToken cancellationToken)
+    private async Task ClaimAsync(JsonObject rs, string uid, LabelSelector selector, bool deleting, List<ReplicaPod> pods, List<ReplicaPod> owned, CancellationToken cancellationToken)
     {
-        var owned = new List<ReplicaPod>();
         bool? canAdopt = null;
         var ns = rs["metadata"]!["namespace"]!.ToString();
-        foreach (var pod in _pods.ByIndex(ByNamespace, ns))
+        _pods.ByIndex(ByNamespace, ns, pods);
+        foreach (var pod in pods)
         {
             if (!pod.Active)
                 continue;
@@ -168,7 +194,6 @@ public sealed partial class ReplicaSetController
                 owned.Add(pod);
             }
         }
-        return owned;
     }
 
     /// <summary>Creates or deletes pods towards spec.replicas; returns why that failed, if it did.</summary>
