@@ -8,7 +8,7 @@ namespace Berth.Scheduler.Tests;
 public sealed class PlacedPodsTests
 {
     [Fact]
-    public void Selectable_FindsThePodsWithTheAnchorLabel_AndNothingForASelectorWithoutOne()
+    public void Selectable_FindsThePodsWithTheAnchorLabelOnce_AndNothingForASelectorWithoutOne()
     {
         var index = new PlacedPods();
         index.Add(Pod("web-1", """{"app":"web"}"""), "n1");
@@ -17,6 +17,7 @@ public sealed class PlacedPodsTests
 
         Assert.Equal(["web-1"], Names(index.Selectable(Selector("""{"matchLabels":{"app":"web"}}"""))));
         Assert.Equal(["cache-1", "db-1"], Names(index.Selectable(Selector("""{"matchExpressions":[{"key":"app","operator":"In","values":["db","cache"]}]}"""))));
+        Assert.Equal(["db-1"], Names(index.Selectable(Selector("""{"matchExpressions":[{"key":"app","operator":"In","values":["db","db"]}]}"""))));
         Assert.Null(index.Selectable(Selector("""{"matchExpressions":[{"key":"app","operator":"NotIn","values":["db"]}]}""")));
     }
 

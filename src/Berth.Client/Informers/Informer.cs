@@ -243,8 +243,10 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
     {
         if (!obj.TryGetProperty("metadata", out var metadata) || !metadata.TryGetProperty("resourceVersion", out var version) || version.ValueKind != JsonValueKind.String)
             return UnknownVersion;
+        // Only the plain decimal form: "05" or "+5" is another string than "5", so another version.
         var digits = JsonMarshal.GetRawUtf8Value(version)[1..^1];
-        return Utf8Parser.TryParse(digits, out long parsed, out var used) && used == digits.Length && parsed >= 0 ? parsed : UnknownVersion;
+        var plain = digits.Length > 0 && (digits[0] is >= (byte)'1' and <= (byte)'9' || digits.SequenceEqual("0"u8));
+        return plain && Utf8Parser.TryParse(digits, out long parsed, out var used) && used == digits.Length ? parsed : UnknownVersion;
     }
 
     private static string Key(string? ns, string name) => ns is null ? name : ns + "/" + name;

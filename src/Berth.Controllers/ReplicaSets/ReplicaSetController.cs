@@ -194,6 +194,8 @@ public sealed partial class ReplicaSetController
                 owned.Add(pod);
             }
         }
+        // The rest of the pass needs only the owned pods.
+        pods.Clear();
     }
 
     /// <summary>Creates or deletes pods towards spec.replicas; returns why that failed, if it did.</summary>

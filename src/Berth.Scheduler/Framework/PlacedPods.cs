@@ -73,7 +73,9 @@ public sealed class PlacedPods
             return null;
         if (anchor.Values.Count == 1)
             return _byLabel.TryGetValue((anchor.Key, anchor.Values[0]), out var only) ? only.Values : [];
-        return anchor.Values.SelectMany(v => _byLabel.TryGetValue((anchor.Key, v), out var pods) ? pods.Values : Enumerable.Empty<Placed>());
+        // Each value once: a list may repeat one, and a pod must still be offered once.
+        return anchor.Values.Distinct(StringComparer.Ordinal)
+            .SelectMany(v => _byLabel.TryGetValue((anchor.Key, v), out var pods) ? pods.Values : Enumerable.Empty<Placed>());
     }
 
     /// <summary>
