@@ -20,14 +20,6 @@ internal static class ApiResponse
         await writer.FlushAsync(context.RequestAborted);
     }
 
-    /// <summary>Writes JSON already serialized.</summary>
-    public static async Task WriteAsync(HttpContext context, int code, ReadOnlyMemory<byte> json)
-    {
-        context.Response.StatusCode = code;
-        context.Response.ContentType = Json;
-        await context.Response.BodyWriter.WriteAsync(json, context.RequestAborted);
-    }
-
     public static Task WriteStatusAsync(HttpContext context, ApiStatus status)
     {
         if (status.RetryAfterSeconds is { } seconds)
