@@ -74,8 +74,7 @@ public sealed record Profile(
         {
             if (state.SkippedScores.Contains(plugin.Name))
                 continue;
-            for (var i = 0; i < feasible.Count; i++)
-                scores[i] = plugin.Score(state, pod, feasible[i]);
+            plugin.Score(state, pod, feasible, scores);
             plugin.Normalize(state, pod, feasible, scores);
             for (var i = 0; i < feasible.Count; i++)
                 totals[i] += scores[i] * weight;

@@ -316,7 +316,7 @@ public sealed class InterPodAffinityTests
     {
         var state = new CycleState();
         Assert.Equal(StatusCode.Success, plugin.PreScore(state, pod, snapshot, snapshot.Nodes).Code);
-        var scores = snapshot.Nodes.Select(n => plugin.Score(state, pod, n)).ToArray();
+        var scores = plugin.ScoreAll(state, pod, snapshot.Nodes);
         plugin.Normalize(state, pod, snapshot.Nodes, scores);
         return scores;
     }

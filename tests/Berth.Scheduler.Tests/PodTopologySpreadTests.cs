@@ -235,7 +235,7 @@ public sealed class PodTopologySpreadTests
     {
         var state = new CycleState();
         Assert.Equal(StatusCode.Success, plugin.PreScore(state, pod, cluster, cluster.Nodes).Code);
-        var scores = cluster.Nodes.Select(n => plugin.Score(state, pod, n)).ToArray();
+        var scores = plugin.ScoreAll(state, pod, cluster.Nodes);
         plugin.Normalize(state, pod, cluster.Nodes, scores);
         return string.Join(" ", cluster.Nodes.Select((n, i) => $"{n.Name}={scores[i]}"));
     }

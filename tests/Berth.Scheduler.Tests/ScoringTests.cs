@@ -23,7 +23,7 @@ public sealed class ScoringTests
         ScoringStrategy scoring = strategy == "MostAllocated" ? new MostAllocated(ResourceAllocation.CpuAndMemory) : new LeastAllocated(ResourceAllocation.CpuAndMemory);
         var fit = new NodeResourcesFit(scoring);
 
-        Assert.Equal(expected, fit.Score(new CycleState(), Pod("new", cpu: "1", memory: "1Gi"), HalfFull));
+        Assert.Equal(expected, fit.ScoreOne(new CycleState(), Pod("new", cpu: "1", memory: "1Gi"), HalfFull));
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public sealed class ScoringTests
     {
         var fit = new NodeResourcesFit();
         // cpu: (4000 - 2000 - 100) * 100 / 4000 = 47; memory: (8Gi - 2Gi - 200Mi) * 100 / 8Gi = 72 (72.55); (47 + 72) / 2 = 59.
-        Assert.Equal(59, fit.Score(new CycleState(), Pod("empty"), HalfFull));
+        Assert.Equal(59, fit.ScoreOne(new CycleState(), Pod("empty"), HalfFull));
     }
 
     [Fact]
@@ -39,11 +39,11 @@ public sealed class ScoringTests
     {
         // Shape 0% → 0, 100% → 10 (×10 = 100): utilisation itself. cpu 75 %, memory 37 %: round((75 + 37) / 2) = 56.
         var shaped = new NodeResourcesFit(new RequestedToCapacityRatio(ResourceAllocation.CpuAndMemory, [(0, 0), (100, 10)]));
-        Assert.Equal(56, shaped.Score(new CycleState(), Pod("new", cpu: "1", memory: "1Gi"), HalfFull));
+        Assert.Equal(56, shaped.ScoreOne(new CycleState(), Pod("new", cpu: "1", memory: "1Gi"), HalfFull));
 
         // Reversed shape (0% → 10, 100% → 0) prefers empty nodes: cpu 25, memory 100 - 37 = 63; round(88 / 2) = 44.
         var reversed = new NodeResourcesFit(new RequestedToCapacityRatio(ResourceAllocation.CpuAndMemory, [(0, 10), (100, 0)]));
-        Assert.Equal(44, reversed.Score(new CycleState(), Pod("new", cpu: "1", memory: "1Gi"), HalfFull));
+        Assert.Equal(44, reversed.ScoreOne(new CycleState(), Pod("new", cpu: "1", memory: "1Gi"), HalfFull));
     }
 
     [Fact]
@@ -51,9 +51,9 @@ public sealed class ScoringTests
     {
         var balanced = new NodeResourcesBalancedAllocation();
         // cpu 3/4 = 0.75, memory 3/8 = 0.375: std = |0.75 - 0.375| / 2 = 0.1875; (1 - 0.1875) * 100 = 81.
-        Assert.Equal(81, balanced.Score(new CycleState(), Pod("new", cpu: "1", memory: "1Gi"), HalfFull));
+        Assert.Equal(81, balanced.ScoreOne(new CycleState(), Pod("new", cpu: "1", memory: "1Gi"), HalfFull));
         // cpu 2/4 = 0.5, memory 4/8 = 0.5: perfectly even.
-        Assert.Equal(100, balanced.Score(new CycleState(), Pod("new", memory: "2Gi"), HalfFull));
+        Assert.Equal(100, balanced.ScoreOne(new CycleState(), Pod("new", memory: "2Gi"), HalfFull));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class ScoringTests
         var pod = Pod("p", spec: """{"tolerations":[{"key":"b","operator":"Equal","value":"x","effect":"PreferNoSchedule"}]}""");
         var state = new CycleState();
         plugin.PreScore(state, pod, new Snapshot(nodes, new NamespaceLabels()), nodes);
-        var scores = nodes.Select(n => plugin.Score(state, pod, n)).ToArray();
+        var scores = plugin.ScoreAll(state, pod, nodes);
         Assert.Equal([0, 1, 1, 0], scores);
 
         plugin.Normalize(state, pod, nodes, scores);
@@ -89,7 +89,7 @@ public sealed class ScoringTests
             """);
         var state = new CycleState();
         Assert.True(plugin.PreScore(state, pod, new Snapshot(nodes, new NamespaceLabels()), nodes).IsSuccess);
-        var scores = nodes.Select(n => plugin.Score(state, pod, n)).ToArray();
+        var scores = plugin.ScoreAll(state, pod, nodes);
         Assert.Equal([100, 80, 20], scores);
 
         plugin.Normalize(state, pod, nodes, scores);
@@ -122,7 +122,6 @@ public sealed class ScoringTests
         plugin.PreScore(state, pod, new Snapshot(nodes, new NamespaceLabels()), nodes);
 
         // 500 MiB on 1 of 2 nodes counts 250 MiB: 100 × (250 − 23) / (1000 − 23) = 23.
-        Assert.Equal(23, plugin.Score(state, pod, nodes[0]));
-        Assert.Equal(0, plugin.Score(state, pod, nodes[1]));
+        Assert.Equal([23, 0], plugin.ScoreAll(state, pod, nodes));
     }
 }

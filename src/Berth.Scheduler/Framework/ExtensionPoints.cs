@@ -45,7 +45,7 @@ public interface IFilterRunner
     Status Fits(PodInfo pod, Snapshot snapshot, NodeInfo node);
 }
 
-/// <summary>Looks at the nodes that fit, once, before they are scored.</summary>
+/// <summary>Looks at the nodes that fit, once, before they are scored: the same list, in the same order, as Score gets.</summary>
 public interface IPreScorePlugin : IPlugin
 {
     Status PreScore(CycleState state, PodInfo pod, Snapshot snapshot, IReadOnlyList<NodeInfo> feasible);
@@ -56,7 +56,11 @@ public interface IScorePlugin : IPlugin
 {
     public const long MaxScore = 100;
 
-    long Score(CycleState state, PodInfo pod, NodeInfo node);
+    /// <summary>
+    /// Scores each of <paramref name="nodes"/> into <paramref name="scores"/> (same order): one call a cycle, not one a
+    /// node, since a cycle scores hundreds of nodes and a plugin reads its cycle state once.
+    /// </summary>
+    void Score(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores);
 
     /// <summary>Rescales the raw scores of <paramref name="nodes"/> (same order) into 0–<see cref="MaxScore"/>; most plugins score in range already.</summary>
     void Normalize(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)

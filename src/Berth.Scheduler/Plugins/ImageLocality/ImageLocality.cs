@@ -24,9 +24,15 @@ public sealed class ImageLocality : IPreScorePlugin, IScorePlugin
         return Status.Success;
     }
 
-    public long Score(CycleState state, PodInfo pod, NodeInfo node)
+    public void Score(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
     {
         var images = state.Read<ImageSpread[]>(StateKey)!;
+        for (var i = 0; i < nodes.Count; i++)
+            scores[i] = Score(images, nodes[i]);
+    }
+
+    private static long Score(ImageSpread[] images, NodeInfo node)
+    {
         long sum = 0;
         foreach (var image in images)
         {

@@ -108,7 +108,12 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
         return Status.Success;
     }
 
-    public long Score(CycleState state, PodInfo pod, NodeInfo node) => state.Read<TopologyCounts>(PreScoreKey)!.Sum(node);
+    public void Score(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
+    {
+        var counts = state.Read<TopologyCounts>(PreScoreKey)!;
+        for (var i = 0; i < nodes.Count; i++)
+            scores[i] = counts.Sum(nodes[i]);
+    }
 
     /// <summary>Scales the sums so the lowest becomes 0 and the highest 100; all 0 when they are equal.</summary>
     public void Normalize(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)

@@ -38,10 +38,17 @@ public sealed class NodeAffinity : IPreFilterPlugin, IFilterPlugin, IPreScorePlu
         return Status.Success;
     }
 
-    public long Score(CycleState state, PodInfo pod, NodeInfo node)
+    public void Score(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
+    {
+        var terms = state.Read<PreferredTerm[]>(StateKey)!;
+        for (var i = 0; i < nodes.Count; i++)
+            scores[i] = Score(terms, nodes[i]);
+    }
+
+    private static long Score(PreferredTerm[] terms, NodeInfo node)
     {
         long sum = 0;
-        foreach (var preferred in state.Read<PreferredTerm[]>(StateKey)!)
+        foreach (var preferred in terms)
         {
             if (preferred.Term.Matches(node.Name, node.Labels))
                 sum += preferred.Weight;

@@ -16,7 +16,13 @@ public sealed class NodeResourcesBalancedAllocation(IReadOnlyList<ResourceAlloca
 
     public string Name => nameof(NodeResourcesBalancedAllocation);
 
-    public long Score(CycleState state, PodInfo pod, NodeInfo node)
+    public void Score(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+            scores[i] = Score(pod, nodes[i]);
+    }
+
+    private long Score(PodInfo pod, NodeInfo node)
     {
         // Runs for every feasible node of every cycle: no allocation for the usual handful of resources.
         Span<double> fractions = resources.Count <= 16 ? stackalloc double[resources.Count] : new double[resources.Count];

@@ -33,7 +33,11 @@ public sealed class NodeResourcesFit(ScoringStrategy strategy) : IFilterPlugin, 
         return reasons.Count == 0 ? Status.Success : new Status(StatusCode.Unschedulable, reasons);
     }
 
-    public long Score(CycleState state, PodInfo pod, NodeInfo node) => strategy.Score(node, pod);
+    public void Score(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
+    {
+        for (var i = 0; i < nodes.Count; i++)
+            scores[i] = strategy.Score(nodes[i], pod);
+    }
 
     /// <summary>Pods, CPU and memory as integers; other resources as requested.</summary>
     private static bool Fits(PodInfo pod, NodeInfo node)

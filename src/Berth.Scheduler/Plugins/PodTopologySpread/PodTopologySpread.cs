@@ -113,28 +113,44 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
         var requireAllKeys = OwnConstraints(pod) is not null || !systemDefaulted;
         var counted = Array.ConvertAll(constraints, c => c.Counted(pod.Namespace));
 
-        var scored = new List<NodeInfo>(feasible.Count);
+        // Each feasible node's value of each constraint's key, looked up once (null where it has none); a node lacking
+        // a required key is not scored.
+        var values = new string?[constraints.Length][];
+        var scored = new bool[feasible.Count];
+        var scoredCount = 0;
         var domainCounts = new Dictionary<string, long>[constraints.Length];
         // Whether any scored node has the constraint's key: only such a node's score reads its domain's count.
         var read = new bool[constraints.Length];
         for (var i = 0; i < constraints.Length; i++)
-            domainCounts[i] = new(StringComparer.Ordinal);
-        foreach (var node in feasible)
         {
-            if (requireAllKeys && !SpreadConstraint.HasAllKeys(node.Labels, constraints))
+            values[i] = new string?[feasible.Count];
+            domainCounts[i] = new(StringComparer.Ordinal);
+        }
+        for (var n = 0; n < feasible.Count; n++)
+        {
+            var labels = feasible[n].Labels;
+            var hasAllKeys = true;
+            for (var i = 0; i < constraints.Length; i++)
+            {
+                labels.TryGetValue(constraints[i].TopologyKey, out var value);
+                values[i][n] = value;
+                hasAllKeys &= value is not null;
+            }
+            if (requireAllKeys && !hasAllKeys)
                 continue;
-            scored.Add(node);
+            scored[n] = true;
+            scoredCount++;
             for (var i = 0; i < constraints.Length; i++)
             {
                 if (constraints[i].TopologyKey == Hostname)
                     continue;
-                read[i] |= node.Labels.TryGetValue(constraints[i].TopologyKey, out var value);
-                domainCounts[i].TryAdd(value ?? "", 0);
+                read[i] |= values[i][n] is not null;
+                domainCounts[i].TryAdd(values[i][n] ?? "", 0);
             }
         }
         var weights = new double[constraints.Length];
         for (var i = 0; i < constraints.Length; i++)
-            weights[i] = Math.Log((constraints[i].TopologyKey == Hostname ? scored.Count : domainCounts[i].Count) + 2);
+            weights[i] = Math.Log((constraints[i].TopologyKey == Hostname ? scoredCount : domainCounts[i].Count) + 2);
 
         var selective = SelectsNodes(pod);
         for (var i = 0; i < constraints.Length; i++)
@@ -154,26 +170,34 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
             }
         }
 
-        var scores = new Dictionary<NodeInfo, long>(scored.Count, ReferenceEqualityComparer.Instance);
-        foreach (var node in scored)
+        var scores = new long[feasible.Count];
+        for (var n = 0; n < feasible.Count; n++)
         {
+            if (!scored[n])
+                continue;
             var score = 0.0;
             for (var i = 0; i < constraints.Length; i++)
             {
-                var constraint = constraints[i];
-                if (!node.Labels.TryGetValue(constraint.TopologyKey, out var value))
+                if (values[i][n] is not { } value)
                     continue;
-                var count = constraint.TopologyKey == Hostname ? SpreadConstraint.CountOn(node, counted[i]) : domainCounts[i].GetValueOrDefault(value);
+                var constraint = constraints[i];
+                var count = constraint.TopologyKey == Hostname ? SpreadConstraint.CountOn(feasible[n], counted[i]) : domainCounts[i].GetValueOrDefault(value);
                 score += (count * weights[i]) + (constraint.MaxSkew - 1);
             }
-            scores[node] = (long)Math.Round(score, MidpointRounding.AwayFromZero);
+            scores[n] = (long)Math.Round(score, MidpointRounding.AwayFromZero);
         }
-        state.Write(PreScoreKey, new ScoreState(scores));
+        state.Write(PreScoreKey, new ScoreState(scores, scored));
         return Status.Success;
     }
 
-    public long Score(CycleState state, PodInfo pod, NodeInfo node) =>
-        state.Read<ScoreState>(PreScoreKey) is { } prepared ? prepared.Scores.GetValueOrDefault(node) : 0;
+    /// <summary>The scores PreScore worked out for the same nodes; 0 for all when it skipped.</summary>
+    public void Score(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
+    {
+        if (state.Read<ScoreState>(PreScoreKey) is { } prepared)
+            Array.Copy(prepared.Scores, scores, nodes.Count);
+        else
+            Array.Clear(scores, 0, nodes.Count);
+    }
 
     /// <summary>
     /// Reversed into 0–100 between the lowest and highest score (<c>100 × (max + min − score) / max</c>); every node
@@ -186,14 +210,14 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
         var (min, max) = (long.MaxValue, 0L);
         for (var i = 0; i < scores.Length; i++)
         {
-            if (!prepared.Scores.ContainsKey(nodes[i]))
+            if (!prepared.Scored[i])
                 continue;
             min = Math.Min(min, scores[i]);
             max = Math.Max(max, scores[i]);
         }
         for (var i = 0; i < scores.Length; i++)
         {
-            if (!prepared.Scores.ContainsKey(nodes[i]))
+            if (!prepared.Scored[i])
                 scores[i] = 0;
             else if (max == 0)
                 scores[i] = IScorePlugin.MaxScore;
@@ -222,5 +246,6 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
     private sealed record FilterState(SpreadConstraint[] Constraints, Dictionary<string, int>[] Counts, int[] GlobalMin, int[] SelfMatch);
 
     /// <summary>What Score reads: the score of each feasible node that has every topology key.</summary>
-    private sealed record ScoreState(Dictionary<NodeInfo, long> Scores);
+    /// <summary>The raw score of each node PreScore saw, in its order, and whether it was scored at all.</summary>
+    private sealed record ScoreState(long[] Scores, bool[] Scored);
 }

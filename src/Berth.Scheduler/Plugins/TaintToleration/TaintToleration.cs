@@ -54,12 +54,22 @@ public sealed class TaintToleration : IFilterPlugin, IPreScorePlugin, IScorePlug
     }
 
     /// <summary>The number of PreferNoSchedule taints the pod leaves untolerated.</summary>
-    public long Score(CycleState state, PodInfo pod, NodeInfo node)
+    public void Score(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, long[] scores)
     {
-        if (node.Taints.Count == 0)
-            return 0;
         var tolerations = state.Read<Toleration[]>(StateKey)!;
-        return node.Taints.Count(t => t.Effect == "PreferNoSchedule" && !Tolerations.Tolerate(tolerations, t));
+        for (var i = 0; i < nodes.Count; i++)
+            scores[i] = UntoleratedPreferences(nodes[i].Taints, tolerations);
+    }
+
+    private static long UntoleratedPreferences(IReadOnlyList<Taint> taints, Toleration[] tolerations)
+    {
+        long count = 0;
+        for (var i = 0; i < taints.Count; i++)
+        {
+            if (taints[i].Effect == "PreferNoSchedule" && !Tolerations.Tolerate(tolerations, taints[i]))
+                count++;
+        }
+        return count;
     }
 
     /// <summary>Fewer untolerated taints is better: 100 for none, scaled down to 0 for the most any node has.</summary>
