@@ -53,6 +53,30 @@ public sealed class RestApiTests(ServerFixture server) : IClassFixture<ServerFix
     }
 
     [Fact]
+    public async Task Create_InANamespaceBeingDeleted_Gets403AndStoresNothing()
+    {
+        // Nothing here runs the namespace controller: the namespace stays Terminating until the test finalizes it.
+        var ns = $"/api/v1/namespaces/{_name}";
+        Assert.Equal(201, (await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{_name}}}"}}""")).Code);
+        try
+        {
+            var (deleted, deleting) = await server.SendAsync(HttpMethod.Delete, ns);
+            var (code, body) = await server.SendAsync(HttpMethod.Post, $"{ns}/configmaps", """{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"late"}}""");
+
+            Assert.Equal(200, deleted);
+            Assert.Equal("Terminating", deleting!["status"]!["phase"]!.GetValue<string>());
+            Assert.Equal(403, code);
+            Assert.Equal("Forbidden", body!["reason"]!.GetValue<string>());
+            Assert.Equal($"unable to create new content in namespace {_name} because it is being terminated", body["message"]!.GetValue<string>());
+            Assert.Equal(404, (await server.SendAsync(HttpMethod.Get, $"{ns}/configmaps/late")).Code);
+        }
+        finally
+        {
+            await server.SendAsync(HttpMethod.Put, $"{ns}/finalize", $$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{_name}}}"},"spec":{"finalizers":[]}}""");
+        }
+    }
+
+    [Fact]
     public async Task Create_WithABodyOver3MiB_Gets413AndStoresNothing()
     {
         var big = new string('x', 3 * 1024 * 1024);
