@@ -85,7 +85,8 @@ public sealed class ApiClient : IDisposable
         if (body is not null)
         {
             // Written as UTF-8 at once, not through a string.
-            var json = new ArrayBufferWriter<byte>();
+            // Room for most bodies at once (an event, a pod): growing from the default 256 bytes copied each several times.
+            var json = new ArrayBufferWriter<byte>(2048);
             using (var writer = new Utf8JsonWriter(json))
                 body.WriteTo(writer);
             request.Content = new ReadOnlyMemoryContent(json.WrittenMemory);
