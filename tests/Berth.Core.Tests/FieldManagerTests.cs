@@ -206,6 +206,28 @@ public sealed class FieldManagerTests
     }
 
     [Fact]
+    public void RecordUpdate_WhenStatusIsSeparate_ThenAStatusWriteOwnsOnlyStatusAndAnotherWriteNeverOwnsStatus()
+    {
+        var live = Parse("""{"metadata":{"name":"web"},"spec":{"replicas":1},"status":{"replicas":0}}""");
+        Fields.RecordUpdate(null, live, new FieldOwner("creator", ManagedFieldsEntry.Update, null));
+
+        var reported = live.DeepClone().AsObject();
+        reported["spec"]!["replicas"] = 5;
+        reported["status"]!["replicas"] = 1;
+        reported["status"]!["readyReplicas"] = 1;
+        Fields.RecordUpdate(live, reported, new FieldOwner("controller", ManagedFieldsEntry.Update, "status"));
+        var edited = reported.DeepClone().AsObject();
+        edited["spec"]!["paused"] = true;
+        edited["status"]!.AsObject().Remove("readyReplicas");
+        Fields.RecordUpdate(reported, edited, new FieldOwner("editor", ManagedFieldsEntry.Update, null));
+
+        var entries = edited["metadata"]!["managedFields"]!.AsArray().ToDictionary(e => e!["manager"]!.GetValue<string>(), e => e!["fieldsV1"]!.ToJsonString());
+        Assert.Equal("""{"f:spec":{"f:replicas":{}}}""", entries["creator"]);
+        Assert.Equal("""{"f:status":{"f:readyReplicas":{},"f:replicas":{}}}""", entries["controller"]);
+        Assert.Equal("""{"f:spec":{"f:paused":{}}}""", entries["editor"]);
+    }
+
+    [Fact]
     public void FieldSet_WhenReadFromFieldsV1_ThenItWritesTheSameAndDescribesPathsAsUpstream()
     {
         const string V1 = """{"f:metadata":{"f:labels":{".":{},"f:app":{}}},"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{".":{},"f:image":{}}},"f:finalizers":{"v:\"x\"":{}}}}""";

@@ -31,6 +31,8 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
     ];
 
     private static readonly IReadOnlyList<string>[] Status = [["f:status"]];
+    private static readonly Func<string, bool> OnlyStatus = name => name == "status";
+    private static readonly Func<string, bool> AllButStatus = name => name != "status";
 
     /// <summary>The server's fields as a set, which comparisons skip rather than walk.</summary>
     private static readonly FieldSet ServerFieldSet = ServerFields.Aggregate(new FieldSet(), (set, path) =>
@@ -112,7 +114,10 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
 
     private FieldChanges Changes(JsonObject current, JsonObject updated, FieldOwner owner)
     {
-        var changes = ObjectFields.Compare(current, updated, Type, ServerFieldSet);
+        // What InScope would drop is not compared at all: a status write compares only the status, and other writes
+        // leave the status out, when the kind owns it apart.
+        var topLevel = !StatusIsSeparate ? null : owner.Subresource == "status" ? OnlyStatus : AllButStatus;
+        var changes = ObjectFields.Compare(current, updated, Type, ServerFieldSet, topLevel);
         return new FieldChanges(InScope(changes.Added, owner), InScope(changes.Modified, owner), InScope(changes.Removed, owner));
     }
 

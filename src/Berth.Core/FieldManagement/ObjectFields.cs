@@ -33,12 +33,12 @@ public static class ObjectFields
     /// The fields <paramref name="updated"/> adds, modifies and removes relative to <paramref name="current"/>. Added
     /// and removed subtrees count every node in them, objects and items included, as upstream's comparison does;
     /// the top-level fields (metadata, spec) are never members themselves. Paths in <paramref name="ignore"/> are
-    /// not compared at all.
+    /// not compared at all, nor are the top-level fields <paramref name="topLevel"/> (if given) leaves out.
     /// </summary>
-    public static FieldChanges Compare(JsonObject current, JsonObject updated, PatchType type, FieldSet? ignore = null)
+    public static FieldChanges Compare(JsonObject current, JsonObject updated, PatchType type, FieldSet? ignore = null, Func<string, bool>? topLevel = null)
     {
         var changes = new FieldChanges(new FieldSet(), new FieldSet(), new FieldSet());
-        CompareObjects(current, updated, type, new Cursor(changes, null, null), depth: 0, ignore);
+        CompareObjects(current, updated, type, new Cursor(changes, null, null), depth: 0, ignore, topLevel);
         return changes;
     }
 
@@ -107,10 +107,12 @@ public static class ObjectFields
         }
     }
 
-    private static void CompareObjects(JsonObject current, JsonObject updated, PatchType type, Cursor at, int depth, FieldSet? ignore = null)
+    private static void CompareObjects(JsonObject current, JsonObject updated, PatchType type, Cursor at, int depth, FieldSet? ignore = null, Func<string, bool>? topLevel = null)
     {
         foreach (var (name, value) in updated)
         {
+            if (topLevel?.Invoke(name) == false)
+                continue;
             var field = type.Field(name);
             var element = FieldElement(name);
             var ignored = ignore?.Child(element);
@@ -126,7 +128,7 @@ public static class ObjectFields
         foreach (var (name, old) in current)
         {
             var element = FieldElement(name);
-            if (!updated.ContainsKey(name) && ignore?.Child(element) is not { IsMember: true })
+            if (!updated.ContainsKey(name) && ignore?.Child(element) is not { IsMember: true } && topLevel?.Invoke(name) != false)
                 AddSubtree(at.Removed.Descend(element), old, type.Field(name), type, member: depth > 0);
         }
     }
