@@ -24,6 +24,8 @@ public sealed partial class ReplicaSetController
     private const int Workers = 5;
     private const int BurstReplicas = 500;
     private const string ByNamespace = "namespace";
+    /// <summary>Pods by namespace and controller uid (empty for none): what a ReplicaSet may claim is its own and the orphans.</summary>
+    private const string ByController = "controller";
     private const string Component = "replicaset-controller";
 
     private static readonly ApiResource ReplicaSets = new("apps", "v1", "ReplicaSet", "replicasets", true, ["list", "watch"]);
@@ -38,7 +40,7 @@ public sealed partial class ReplicaSetController
     private readonly Informer<ReplicaPod> _pods;
 
     /// <summary>
-    /// Lists kept from pass to pass, two for each pass under way: a namespace's pods, and those the ReplicaSet owns. In a
+    /// Lists kept from pass to pass, two for each pass under way: the pods a ReplicaSet may claim, and those it owns. In a
     /// large Deployment each holds tens of thousands of pods, a large object that only a full collection would free.
     /// </summary>
     private readonly ConcurrentBag<List<ReplicaPod>> _lists = [];
@@ -53,7 +55,7 @@ public sealed partial class ReplicaSetController
         _replicaSets = new Informer<JsonObject>(client, ReplicaSets, ReadReplicaSet, loggerFactory.CreateLogger<Informer<JsonObject>>());
         _replicaSets.AddIndex(ByNamespace, rs => [rs["metadata"]?["namespace"]?.ToString() ?? ""]);
         _pods = new Informer<ReplicaPod>(client, Pods, ReplicaPod.Read, loggerFactory.CreateLogger<Informer<ReplicaPod>>());
-        _pods.AddIndex(ByNamespace, pod => [pod.Namespace]);
+        _pods.AddIndex(ByController, pod => [ControllerKey(pod.Namespace, pod.ControllerUid)]);
     }
 
     public async Task RunAsync(CancellationToken cancellationToken)
@@ -168,35 +170,41 @@ public sealed partial class ReplicaSetController
     /// <summary>
     /// Fills <paramref name="owned"/> with the active pods this ReplicaSet controls once it has adopted the orphans its
     /// selector matches and released the pods it controls but no longer matches (<paramref name="pods"/> is for the
-    /// namespace's pods).
+    /// candidates). Only its own pods and the namespace's orphans are looked at: in a namespace of many ReplicaSets, or
+    /// one of tens of thousands of pods, reading all of them on every pass was most of the pass.
     /// </summary>
     private async Task ClaimAsync(JsonObject rs, string uid, LabelSelector selector, bool deleting, List<ReplicaPod> pods, List<ReplicaPod> owned, CancellationToken cancellationToken)
     {
-        bool? canAdopt = null;
         var ns = rs["metadata"]!["namespace"]!.ToString();
-        _pods.ByIndex(ByNamespace, ns, pods);
+        _pods.ByIndex(ByController, ControllerKey(ns, uid), pods);
         foreach (var pod in pods)
         {
             if (!pod.Active)
                 continue;
-            var matches = selector.Matches(pod.Labels);
-            if (pod.ControllerUid == uid)
-            {
-                if (matches)
-                    owned.Add(pod);
-                else if (!deleting)
-                    await PatchOwnerAsync(pod, ReleasePatch(pod, uid), cancellationToken);
-            }
-            else if (pod.ControllerUid is null && matches && !deleting
-                && (canAdopt ??= await Adoption.OwnerStillAdoptsAsync(_client, $"/apis/apps/v1/namespaces/{ns}/replicasets/{rs["metadata"]!["name"]}", uid, cancellationToken))
-                && await PatchOwnerAsync(pod, AdoptPatch(pod, rs), cancellationToken))
-            {
+            if (selector.Matches(pod.Labels))
                 owned.Add(pod);
+            else if (!deleting)
+                await PatchOwnerAsync(pod, ReleasePatch(pod, uid), cancellationToken);
+        }
+        if (!deleting)
+        {
+            bool? canAdopt = null;
+            _pods.ByIndex(ByController, ControllerKey(ns, null), pods);
+            foreach (var pod in pods)
+            {
+                if (pod.Active && selector.Matches(pod.Labels)
+                    && (canAdopt ??= await Adoption.OwnerStillAdoptsAsync(_client, $"/apis/apps/v1/namespaces/{ns}/replicasets/{rs["metadata"]!["name"]}", uid, cancellationToken))
+                    && await PatchOwnerAsync(pod, AdoptPatch(pod, rs), cancellationToken))
+                {
+                    owned.Add(pod);
+                }
             }
         }
         // The rest of the pass needs only the owned pods.
         pods.Clear();
     }
+
+    private static string ControllerKey(string ns, string? controllerUid) => $"{ns}/{controllerUid}";
 
     /// <summary>Creates or deletes pods towards spec.replicas; returns why that failed, if it did.</summary>
     private async Task<string?> ManageAsync(string key, JsonObject rs, List<ReplicaPod> owned, CancellationToken cancellationToken)
