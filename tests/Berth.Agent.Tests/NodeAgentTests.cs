@@ -78,6 +78,7 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
         var description = new NodeDescription("overruled", NodeCapacity.Simulated, "127.0.0.1", LocalMachine.Identity("simulated://berth"), LocalMachine.Labels("overruled", new Dictionary<string, string>()));
         using var stop = new CancellationTokenSource();
         var running = new NodeAgent(cluster.NodeClient, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
+        await RegisteredAsync("overruled");
         await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "node/overruled", "--timeout=30s");
 
         // What the node lifecycle controller writes for a node it has not heard from.
@@ -101,6 +102,7 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
             LocalMachine.Labels("pressed", new Dictionary<string, string>()), () => new NodePressure(Memory: shortOfMemory, Disk: false, Pids: false));
         using var stop = new CancellationTokenSource();
         var running = new NodeAgent(cluster.NodeClient, description, NodeClusterFixture.FastTiming, TimeProvider.System, NullLogger.Instance).RunAsync(stop.Token);
+        await RegisteredAsync("pressed");
         await cluster.Kubectl.SucceedAsync("wait", "--for=condition=Ready", "node/pressed", "--timeout=30s");
         Assert.Equal("False", await ConditionAsync("pressed", "MemoryPressure"));
 
@@ -127,6 +129,10 @@ public sealed class NodeAgentTests(NodeClusterFixture cluster) : IClassFixture<N
         Assert.NotEmpty(node.System.KernelVersion);
         Assert.Equal("containerd://1.6.20", node.System.ContainerRuntimeVersion);
     }
+
+    /// <summary>Waits for the agent to register its node: <c>kubectl wait</c> fails at once on a node not there yet.</summary>
+    private Task RegisteredAsync(string node) =>
+        Eventually.TrueAsync(async () => (await cluster.Kubectl.RunAsync("get", "node", node)).ExitCode == 0, Deadline, $"node {node} to register");
 
     private async Task<string> ConditionAsync(string node, string type) =>
         (await cluster.GetAsync("get", "node", node))["status"]!["conditions"]!.AsArray().Single(c => c!["type"]!.GetValue<string>() == type)!["status"]!.GetValue<string>();
