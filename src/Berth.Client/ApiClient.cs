@@ -85,7 +85,7 @@ public sealed class ApiClient : IDisposable
         if (body is not null)
         {
             // Written as UTF-8 at once, not through a string.
-            // Room for most bodies at once (an event, a pod): growing from the default 256 bytes copied each several times.
+            // Room for most bodies (an event, a pod) at once: growing from the default 256 bytes copied a body several times.
             var json = new ArrayBufferWriter<byte>(2048);
             using (var writer = new Utf8JsonWriter(json))
                 body.WriteTo(writer);

@@ -170,8 +170,8 @@ public sealed partial class ReplicaSetController
     /// <summary>
     /// Fills <paramref name="owned"/> with the active pods this ReplicaSet controls once it has adopted the orphans its
     /// selector matches and released the pods it controls but no longer matches (<paramref name="pods"/> is for the
-    /// candidates). Only its own pods and the namespace's orphans are looked at: in a namespace of many ReplicaSets, or
-    /// one of tens of thousands of pods, reading all of them on every pass was most of the pass.
+    /// candidates). Only its own pods and the namespace's orphans are looked at, not the pods of every other ReplicaSet
+    /// of the namespace.
     /// </summary>
     private async Task ClaimAsync(JsonObject rs, string uid, LabelSelector selector, bool deleting, List<ReplicaPod> pods, List<ReplicaPod> owned, CancellationToken cancellationToken)
     {

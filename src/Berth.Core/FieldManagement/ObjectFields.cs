@@ -33,7 +33,7 @@ public static class ObjectFields
     /// The fields <paramref name="updated"/> adds, modifies and removes relative to <paramref name="current"/>. Added
     /// and removed subtrees count every node in them, objects and items included, as upstream's comparison does;
     /// the top-level fields (metadata, spec) are never members themselves. Paths in <paramref name="ignore"/> are
-    /// not compared at all, nor are the top-level fields <paramref name="topLevel"/> (if given) leaves out.
+    /// not compared at all, nor are the top-level fields for which <paramref name="topLevel"/> (if given) is false.
     /// </summary>
     public static FieldChanges Compare(JsonObject current, JsonObject updated, PatchType type, FieldSet? ignore = null, Func<string, bool>? topLevel = null)
     {
