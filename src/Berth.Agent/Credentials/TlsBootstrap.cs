@@ -207,7 +207,7 @@ public sealed partial class TlsBootstrap(Uri server, JoinToken token, string nod
 
     private static partial class Log
     {
-        [LoggerMessage(4100, LogLevel.Information, "Sent certificate signing request {Name} for node {Node}; waiting for it to be approved and signed")]
+        [LoggerMessage(4200, LogLevel.Information, "Sent certificate signing request {Name} for node {Node}; waiting for it to be approved and signed")]
         public static partial void Requested(ILogger logger, string name, string node);
     }
 }

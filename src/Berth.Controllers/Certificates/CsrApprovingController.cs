@@ -57,10 +57,10 @@ public sealed partial class CsrApprovingController(ApiClient client, ILoggerFact
 
     private static partial class Log
     {
-        [LoggerMessage(3300, LogLevel.Information, "Approved certificate signing request {Name} of {User}")]
+        [LoggerMessage(3320, LogLevel.Information, "Approved certificate signing request {Name} of {User}")]
         public static partial void Approved(ILogger logger, string name, string user);
 
-        [LoggerMessage(3301, LogLevel.Warning, "Denied certificate signing request {Name} of {User}: {Why}")]
+        [LoggerMessage(3321, LogLevel.Warning, "Denied certificate signing request {Name} of {User}: {Why}")]
         public static partial void Denied(ILogger logger, string name, string user, string why);
     }
 }

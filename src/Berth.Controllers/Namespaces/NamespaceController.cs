@@ -177,7 +177,7 @@ public sealed partial class NamespaceController
 
     private static partial class Log
     {
-        [LoggerMessage(3200, LogLevel.Information, "Namespace {Namespace} is empty; removing its kubernetes finalizer")]
+        [LoggerMessage(3250, LogLevel.Information, "Namespace {Namespace} is empty; removing its kubernetes finalizer")]
         public static partial void Emptied(ILogger logger, string @namespace);
     }
 }
