@@ -84,8 +84,8 @@ public sealed class ApiClient : IDisposable
         using var request = Request(method, path);
         if (body is not null)
         {
-            // Written as UTF-8 at once, not through a string.
-            // Room for most bodies (an event, a pod) at once: growing from the default 256 bytes copied a body several times.
+            // Written as UTF-8, not through a string, into room for most bodies (an event, a pod): a buffer growing from
+            // the default 256 bytes copied a body several times.
             var json = new ArrayBufferWriter<byte>(2048);
             using (var writer = new Utf8JsonWriter(json))
                 body.WriteTo(writer);
