@@ -25,10 +25,10 @@ internal sealed class CacheWatcher
 
     public ChannelReader<CacheEvent> Events => _events.Reader;
 
-    /// <summary>Offers an event (only from the cache's single ingest loop, or while registering).</summary>
+    /// <summary>Offers an event (only from the single loop that feeds it, or while registering).</summary>
     public void Offer(CacheEvent e)
     {
-        if (e.Type != CacheEventType.Progress
+        if (e.Type is not (CacheEventType.Progress or CacheEventType.Expired)
             && (!(e.Object ?? e.Previous)!.Key.StartsWith(Prefix, StringComparison.Ordinal) || (_interest is not null && !_interest(e.Object) && !_interest(e.Previous))))
         {
             return;
@@ -37,5 +37,6 @@ internal sealed class CacheWatcher
             _events.Writer.TryComplete();
     }
 
-    public void Close() => _events.Writer.TryComplete();
+    /// <summary>Ends the feed; with <paramref name="error"/>, the watch's reader gets it after what is queued.</summary>
+    public void Close(Exception? error = null) => _events.Writer.TryComplete(error);
 }

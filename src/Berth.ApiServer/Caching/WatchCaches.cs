@@ -4,7 +4,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Berth.ApiServer.Caching;
 
-/// <summary>One watch cache per served resource; the caches of custom resources come and go with their definitions.</summary>
+/// <summary>
+/// One watch cache per served resource the server caches (all stored ones but events); the caches of custom resources
+/// come and go with their definitions.
+/// </summary>
 internal sealed class WatchCaches : IAsyncDisposable
 {
     private readonly IStore _store;
@@ -47,7 +50,7 @@ internal sealed class WatchCaches : IAsyncDisposable
         lock (_gate)
         {
             var next = new Dictionary<(string, string, string), Running>();
-            foreach (var resource in resources.Where(r => r.Stored))
+            foreach (var resource in resources.Where(r => r.Stored && r.Cached))
             {
                 var key = (resource.Group, resource.Version, resource.Plural);
                 next[key] = _caches.TryGetValue(key, out var running) ? running : Start(resource);

@@ -38,11 +38,8 @@ internal sealed partial class ResourceHandler
     {
         var options = DeleteOptions.From(await RequestBody.ReadOptionalObjectAsync(context, BodyLimit), context.Request.Query);
         var filter = ListFilter.FromQuery(target.Resource, context.Request.Query);
-        // What to delete comes from the watch cache, read consistently like a list; each delete is guarded by the
-        // version it saw.
-        var cache = caches.For(target.Resource);
-        await WaitForCacheAsync(cache, "", context.RequestAborted);
-        var (objects, revision) = cache.Snapshot(target.Resource.StoragePrefixFor(target.Namespace));
+        // What to delete is read consistently like a list; each delete is guarded by the version it saw.
+        var (objects, revision) = await CurrentObjectsAsync(target.Resource, target.Resource.StoragePrefixFor(target.Namespace), context.RequestAborted);
         var deleted = new JsonArray();
         foreach (var cached in objects.Where(filter.Matches))
         {

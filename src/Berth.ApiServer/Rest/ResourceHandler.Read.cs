@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Berth.ApiServer.Caching;
 using Berth.ApiServer.Http;
 using Berth.Core.Errors;
+using Berth.Core.Resources;
 using Berth.Storage;
 using Microsoft.AspNetCore.Http;
 using Berth.Core.Serialization;
@@ -21,22 +22,21 @@ internal sealed partial class ResourceHandler
     /// <summary>
     /// A GET. One that must see every write acknowledged before it (no resourceVersion) comes from the watch cache
     /// when the cache has caught up with the store, else from the store, as upstream reads etcd: under a stream of
-    /// writes the cache is always a few milliseconds behind, and waiting for it made every such GET wait.
+    /// writes the cache is always a few milliseconds behind, and waiting for it made every such GET wait. A resource
+    /// without a cache is always read from the store.
     /// </summary>
     private async Task GetAsync(HttpContext context, RequestTarget target)
     {
-        var cache = caches.For(target.Resource);
+        var cache = target.Resource.Cached ? caches.For(target.Resource) : null;
         var requested = context.Request.Query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "";
-        if (requested != "")
-        {
-            await WaitForCacheAsync(cache, requested, context.RequestAborted);
-        }
-        else if (cache.Revision < await store.GetRevisionAsync(context.RequestAborted))
+        if (cache is null || (requested == "" && cache.Revision < await store.GetRevisionAsync(context.RequestAborted)))
         {
             var (current, revision) = await GetCurrentAsync(target, context.RequestAborted);
             await ApiResponse.WriteAsync(context, StatusCodes.Status200OK, WantsTable(context) ? Table(context, target, current, revision) : current);
             return;
         }
+        if (requested != "")
+            await WaitForCacheAsync(cache, requested, context.RequestAborted);
         var cached = cache.Get(target.Resource.StorageKey(target.Namespace, target.Name!))
             ?? throw new ApiException(ApiStatus.NotFound(target.Resource, target.Name!));
         if (WantsTable(context))
@@ -59,7 +59,8 @@ internal sealed partial class ResourceHandler
     /// <summary>
     /// A list. The first page comes from the watch cache, once it has caught up with what the request must see;
     /// later pages (a continue token) and exact-revision lists read the store at the first page's revision. A list at
-    /// resourceVersion 0 has no later pages.
+    /// resourceVersion 0 has no later pages. A resource without a cache is listed from the store at its current
+    /// revision, which is as fresh as any resourceVersion a client can have seen.
     /// </summary>
     private async Task ListAsync(HttpContext context, RequestTarget target)
     {
@@ -78,6 +79,13 @@ internal sealed partial class ResourceHandler
         if (query["resourceVersionMatch"] is ["Exact"])
         {
             await ListFromStoreAsync(context, target, filter, limit, ParseResourceVersion(requested, "resourceVersion"), null);
+            return;
+        }
+        if (!target.Resource.Cached)
+        {
+            if (requested is not ("" or "0"))
+                ParseResourceVersion(requested, "resourceVersion");
+            await ListFromStoreAsync(context, target, filter, limit, 0, null);
             return;
         }
 
@@ -126,6 +134,43 @@ internal sealed partial class ResourceHandler
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new ApiException(new ApiStatus(504, "Timeout", $"Too large resource version: {wanted}, current: {cache.Revision}", RetryAfterSeconds: 1));
+        }
+    }
+
+    /// <summary>
+    /// Every object under <paramref name="prefix"/> now, and the revision that is: from the watch cache once it has
+    /// caught up, or read from the store for a resource without one.
+    /// </summary>
+    private async Task<(List<CachedObject> Objects, long Revision)> CurrentObjectsAsync(ResourceInfo resource, string prefix, CancellationToken cancellationToken)
+    {
+        if (resource.Cached)
+        {
+            var cache = caches.For(resource);
+            await WaitForCacheAsync(cache, "", cancellationToken);
+            return cache.Snapshot(prefix);
+        }
+        while (true)
+        {
+            var objects = new List<CachedObject>();
+            long revision = 0;
+            string? start = null;
+            ListResult page;
+            do
+            {
+                page = await store.ListAsync(prefix, new ListOptions(revision, 1000, start), cancellationToken);
+                if (page.Status != ReadStatus.Ok)
+                    break;
+                revision = page.Revision;
+                foreach (var kv in page.Items)
+                    objects.Add(CachedObject.From(resource, kv.Key, kv.Value.Span, kv.ModRevision));
+                start = page.ContinueKey;
+            }
+            while (page.More);
+            if (page.Status == ReadStatus.Ok)
+                return (objects, revision);
+            // Compacted past the first page's revision between two pages: read again from now.
+            if (page.Status != ReadStatus.Compacted)
+                throw new ApiException(ApiStatus.Internal($"cannot list {resource.QualifiedPlural}: {page.Status}"));
         }
     }
 

@@ -12,10 +12,11 @@ namespace Berth.ApiServer.Rest;
 internal sealed partial class ResourceHandler
 {
     /// <summary>
-    /// A watch, served from the watch cache: a chunked stream of JSON events, one per line, sent whenever no more are queued.
-    /// Without a resourceVersion (or with "0") it starts with ADDED events for what exists now; with one, it sends
-    /// every change after it, or a 410 ERROR event when the cache's window no longer reaches back that far.
-    /// Objects moving in or out of the selectors appear as ADDED or DELETED.
+    /// A watch, served from the watch cache (for a resource without one, from the store's watch): a chunked stream of
+    /// JSON events, one per line, sent whenever no more are queued. Without a resourceVersion (or with "0") it starts
+    /// with ADDED events for what exists now; with one, it sends every change after it, or a 410 ERROR event when the
+    /// cache's window (the store's history) no longer reaches back that far. Objects moving in or out of the
+    /// selectors appear as ADDED or DELETED.
     /// </summary>
     private async Task WatchAsync(HttpContext context, RequestTarget target)
     {
@@ -33,22 +34,23 @@ internal sealed partial class ResourceHandler
         var cancellationToken = timeout.Token;
         using var open = metrics.LongRunning(context.Features.Get<RequestLabels>()!);
 
-        var cache = caches.For(resource);
-        await cache.Ready.WaitAsync(cancellationToken);
+        var cache = resource.Cached ? caches.For(resource) : null;
+        if (cache is not null)
+            await cache.Ready.WaitAsync(cancellationToken);
         var requested = query["resourceVersion"] is [{ Length: > 0 } rv] ? rv : "";
         List<CachedObject> initial = [];
         long after;
         // WatchList (sendInitialEvents=true): the current state first, whatever the resourceVersion, then a bookmark
         // that says the initial events are over.
         var sendInitialEvents = query["sendInitialEvents"] is ["true"];
-        if (sendInitialEvents)
+        if (sendInitialEvents || requested is "" or "0")
         {
-            await WaitForCacheAsync(cache, requested, cancellationToken);
-            (initial, after) = cache.Snapshot(prefix);
-        }
-        else if (requested is "" or "0")
-        {
-            (initial, after) = cache.Snapshot(prefix);
+            // WatchList waits for the cache to reach the resourceVersion given; the store is as new as any.
+            if (cache is not null && sendInitialEvents)
+                await WaitForCacheAsync(cache, requested, cancellationToken);
+            else if (requested is not ("" or "0"))
+                ParseResourceVersion(requested, "resourceVersion");
+            (initial, after) = cache?.Snapshot(prefix) ?? await CurrentObjectsAsync(resource, prefix, cancellationToken);
         }
         else
         {
@@ -59,13 +61,14 @@ internal sealed partial class ResourceHandler
         context.Response.ContentType = ApiResponse.Json;
         await context.Response.StartAsync(cancellationToken);
 
-        var watcher = cache.Watch(prefix, after, out var oldest, filter.IsEverything ? null : filter.Matches);
+        Func<CachedObject?, bool>? interest = filter.IsEverything ? null : filter.Matches;
+        await using var storeWatch = cache is null ? StoreWatch.Start(resource, store, prefix, after, interest) : null;
+        long oldest = 0;
+        var watcher = storeWatch?.Watcher ?? cache!.Watch(prefix, after, out oldest, interest);
         var stream = new WatchEventWriter(context.Response.BodyWriter);
         if (watcher is null)
         {
-            var gone = ApiStatus.Gone($"too old resource version: {after} ({oldest})");
-            await stream.WriteAsync("ERROR", gone.ToJson(), cancellationToken);
-            await stream.FlushAsync(cancellationToken);
+            await WriteGoneAsync(stream, after, oldest, cancellationToken);
             return;
         }
         try
@@ -94,6 +97,11 @@ internal sealed partial class ResourceHandler
                             await stream.WriteAsync("BOOKMARK", Bookmark(resource, e.Revision), cancellationToken);
                         continue;
                     }
+                    if (e.Type == CacheEventType.Expired)
+                    {
+                        await WriteGoneAsync(stream, after, e.Revision, cancellationToken);
+                        return;
+                    }
                     if (exactKey is not null && (e.Object ?? e.Previous)!.Key != exactKey)
                         continue;
                     if (Classify(filter, e) is { } type)
@@ -110,8 +118,15 @@ internal sealed partial class ResourceHandler
         }
         finally
         {
-            cache.Unwatch(watcher);
+            cache?.Unwatch(watcher);
         }
+    }
+
+    private static async Task WriteGoneAsync(WatchEventWriter stream, long after, long oldest, CancellationToken cancellationToken)
+    {
+        var gone = ApiStatus.Gone($"too old resource version: {after} ({oldest})");
+        await stream.WriteAsync("ERROR", gone.ToJson(), cancellationToken);
+        await stream.FlushAsync(cancellationToken);
     }
 
     /// <summary>How an event looks through a selector: objects entering it are ADDED, leaving it DELETED.</summary>

@@ -53,6 +53,12 @@ public sealed record ResourceInfo(
     /// </summary>
     public bool Stored { get; init; } = true;
 
+    /// <summary>
+    /// Whether the API server keeps a watch cache of it. Not for events, as upstream: they are many, written once or
+    /// a few times and rarely read, so holding them in memory costs more than reading the store when asked.
+    /// </summary>
+    public bool Cached { get; init; } = true;
+
     /// <summary>For a resource a CustomResourceDefinition defines, what the definition says of this version; null for built-ins.</summary>
     public CustomResourceVersion? Custom { get; init; }
 }

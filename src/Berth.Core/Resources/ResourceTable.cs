@@ -57,7 +57,7 @@ public sealed class ResourceTable
         yield return Namespaced("", "v1", "ServiceAccount", "serviceaccounts", ["sa"],
             extra: [Sub("token", "authentication.k8s.io", "v1", "TokenRequest", "create")]);
         yield return Cluster("", "v1", "Node", "nodes", ["no"], status: true);
-        yield return Namespaced("", "v1", "Event", "events", ["ev"]);
+        yield return Namespaced("", "v1", "Event", "events", ["ev"]) with { Cached = false };
         yield return Cluster("", "v1", "PersistentVolume", "persistentvolumes", ["pv"], status: true);
         yield return Namespaced("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", ["pvc"], status: true);
         yield return Namespaced("", "v1", "LimitRange", "limitranges", ["limits"]);
@@ -78,7 +78,7 @@ public sealed class ResourceTable
         yield return Namespaced("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", ["hpa"], ["all"], status: true);
         yield return Namespaced("coordination.k8s.io", "v1", "Lease", "leases");
         yield return Namespaced("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices");
-        yield return Namespaced("events.k8s.io", "v1", "Event", "events", ["ev"]);
+        yield return Namespaced("events.k8s.io", "v1", "Event", "events", ["ev"]) with { Cached = false };
         yield return Namespaced("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", ["pdb"], status: true);
 
         yield return Namespaced("networking.k8s.io", "v1", "Ingress", "ingresses", ["ing"], status: true);
