@@ -52,6 +52,11 @@ public sealed class ApiClient : IDisposable
             EnableMultipleHttp2Connections = true,
             MaxConnectionsPerServer = MaxConnections,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            // A watch stream's receive window as Go's HTTP/2 client (client-go, kubectl) opens it: 4 MiB. With the
+            // 64 KiB default a busy server sends a window's worth, then waits for the client's window update, a round
+            // trip that a loaded server stretches to tens of milliseconds: a pod watch then carried fewer events a
+            // second than pods were created, and the scheduler, once a long collection put it behind, stayed behind.
+            InitialHttp2StreamWindowSize = 4 << 20,
         };
         handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && IssuedBy(certificate, authority);
         return handler;
