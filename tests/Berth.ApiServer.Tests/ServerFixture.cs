@@ -64,4 +64,27 @@ public class ServerFixture : IAsyncLifetime
         var text = await response.Content.ReadAsStringAsync();
         return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
     }
+
+    /// <summary>A namespace of its own for a test, named <paramref name="prefix"/> and random characters.</summary>
+    public async Task<string> CreateNamespaceAsync(string prefix)
+    {
+        var name = prefix + Guid.NewGuid().ToString("N")[..10];
+        var (code, _) = await SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{name}}}"}}""");
+        Xunit.Assert.Equal(201, code);
+        return name;
+    }
+
+    /// <summary>The first <paramref name="count"/> events of a watch of <paramref name="path"/> (fewer if it ends first), within 30 s.</summary>
+    public async Task<List<JsonNode>> ReadWatchEventsAsync(string path, int count)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var response = await Admin.GetAsync(new Uri(path, UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+        Xunit.Assert.Equal(200, (int)response.StatusCode);
+        Xunit.Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token));
+        var events = new List<JsonNode>();
+        while (events.Count < count && await reader.ReadLineAsync(deadline.Token) is { } line)
+            events.Add(JsonNode.Parse(line)!);
+        return events;
+    }
 }

@@ -8,12 +8,10 @@ namespace Berth.ApiServer.Tests;
 /// </summary>
 public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task Watch_FromAResourceVersion_StreamsEveryChangeAfterIt()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("ev");
         var path = $"/api/v1/namespaces/{ns}/events";
         var (_, list) = await server.SendAsync(HttpMethod.Get, path);
         var from = list!["metadata"]!["resourceVersion"]!.GetValue<string>();
@@ -21,7 +19,7 @@ public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<Se
         await server.SendAsync(HttpMethod.Patch, $"{path}/a", """{"message":"again","count":2}""", "application/merge-patch+json");
         await server.SendAsync(HttpMethod.Delete, $"{path}/a");
 
-        var events = await ReadEventsAsync($"{path}?watch=true&resourceVersion={from}", count: 3);
+        var events = await server.ReadWatchEventsAsync($"{path}?watch=true&resourceVersion={from}", count: 3);
 
         Assert.Equal(["ADDED", "MODIFIED", "DELETED"], events.Select(e => e["type"]!.GetValue<string>()));
         Assert.Equal("again", events[1]["object"]!["message"]!.GetValue<string>());
@@ -34,9 +32,9 @@ public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task Watch_WithoutAResourceVersion_StartsWithWhatExistsThenFollows()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("ev");
         await CreateEventAsync(ns, "existing", about: "web");
-        using var deadline = new CancellationTokenSource(Deadline);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var response = await server.Admin.GetAsync(new Uri($"/api/v1/namespaces/{ns}/events?watch=1", UriKind.Relative),
             HttpCompletionOption.ResponseHeadersRead, deadline.Token);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token));
@@ -54,14 +52,14 @@ public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task Watch_WithAFieldSelector_SendsOnlyTheEventsAboutThatObject()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("ev");
         var path = $"/api/v1/namespaces/{ns}/events";
         var (_, list) = await server.SendAsync(HttpMethod.Get, path);
         var from = list!["metadata"]!["resourceVersion"]!.GetValue<string>();
         await CreateEventAsync(ns, "about-db", about: "db");
         await CreateEventAsync(ns, "about-web", about: "web");
 
-        var events = await ReadEventsAsync($"{path}?watch=true&resourceVersion={from}&fieldSelector=involvedObject.name%3Dweb", count: 1);
+        var events = await server.ReadWatchEventsAsync($"{path}?watch=true&resourceVersion={from}&fieldSelector=involvedObject.name%3Dweb", count: 1);
 
         Assert.Equal("about-web", events[0]["object"]!["metadata"]!["name"]!.GetValue<string>());
     }
@@ -69,14 +67,14 @@ public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task Watch_FromACompactedResourceVersion_SendsAn410ErrorEvent()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("ev");
         var (_, list) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/events");
         var from = list!["metadata"]!["resourceVersion"]!.GetValue<string>();
         await CreateEventAsync(ns, "a", about: "web");
         await CreateEventAsync(ns, "b", about: "web");
         await server.Store.CompactAsync((await server.Store.GetStatusAsync(CancellationToken.None)).Revision, CancellationToken.None);
 
-        var events = await ReadEventsAsync($"/api/v1/namespaces/{ns}/events?watch=true&resourceVersion={from}", count: 1);
+        var events = await server.ReadWatchEventsAsync($"/api/v1/namespaces/{ns}/events?watch=true&resourceVersion={from}", count: 1);
 
         Assert.Equal("ERROR", events[0]["type"]!.GetValue<string>());
         Assert.Equal(410, events[0]["object"]!["code"]!.GetValue<int>());
@@ -86,11 +84,11 @@ public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task WatchList_SendsTheCurrentStateThenAnInitialEventsEndBookmark()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("ev");
         await CreateEventAsync(ns, "a", about: "web");
         await CreateEventAsync(ns, "b", about: "web");
 
-        var events = await ReadEventsAsync($"/api/v1/namespaces/{ns}/events?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true", count: 3);
+        var events = await server.ReadWatchEventsAsync($"/api/v1/namespaces/{ns}/events?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true", count: 3);
 
         Assert.Equal(["ADDED", "ADDED", "BOOKMARK"], events.Select(e => e["type"]!.GetValue<string>()));
         Assert.Equal("true", events[2]["object"]!["metadata"]!["annotations"]!["k8s.io/initial-events-end"]!.GetValue<string>());
@@ -99,7 +97,7 @@ public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task GetAndList_ReadWhatWasJustWritten_InPagesAndThroughSelectors()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("ev");
         foreach (var name in new[] { "a", "b", "c" })
             await CreateEventAsync(ns, name, about: name == "b" ? "db" : "web");
 
@@ -121,7 +119,7 @@ public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task DeleteCollection_WithAFieldSelector_DeletesOnlyTheSelectedEvents()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("ev");
         await CreateEventAsync(ns, "about-db", about: "db");
         await CreateEventAsync(ns, "about-web", about: "web");
 
@@ -141,25 +139,5 @@ public sealed class UncachedEventsTests(ServerFixture server) : IClassFixture<Se
         var (code, body) = await server.SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/events",
             $$$"""{"metadata":{"name":"{{{name}}}"},"involvedObject":{"kind":"Pod","name":"{{{about}}}","namespace":"{{{ns}}}"},"reason":"Started","message":"first","type":"Normal"}""");
         Assert.True(code == 201, body?.ToJsonString());
-    }
-
-    private async Task<List<JsonNode>> ReadEventsAsync(string path, int count)
-    {
-        using var deadline = new CancellationTokenSource(Deadline);
-        using var response = await server.Admin.GetAsync(new Uri(path, UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-        Assert.Equal(200, (int)response.StatusCode);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token));
-        var events = new List<JsonNode>();
-        while (events.Count < count && await reader.ReadLineAsync(deadline.Token) is { } line)
-            events.Add(JsonNode.Parse(line)!);
-        return events;
-    }
-
-    private async Task<string> CreateNamespaceAsync()
-    {
-        var name = "ev" + Guid.NewGuid().ToString("N")[..10];
-        var (code, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{name}}}"}}""");
-        Assert.Equal(201, code);
-        return name;
     }
 }

@@ -1,16 +1,12 @@
-using System.Text.Json.Nodes;
-
 namespace Berth.ApiServer.Tests;
 
 /// <summary>Watch streams: chunked JSON events, resourceVersion semantics, selectors and 410.</summary>
 public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task Watch_FromAResourceVersion_StreamsEveryChangeAfterIt()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("w");
         var path = $"/api/v1/namespaces/{ns}/configmaps";
         var (_, list) = await server.SendAsync(HttpMethod.Get, path);
         var from = list!["metadata"]!["resourceVersion"]!.GetValue<string>();
@@ -18,7 +14,7 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
         await server.SendAsync(HttpMethod.Patch, $"{path}/a", """{"data":{"v":"2"}}""", "application/merge-patch+json");
         await server.SendAsync(HttpMethod.Delete, $"{path}/a");
 
-        var events = await ReadEventsAsync($"{path}?watch=true&resourceVersion={from}", count: 3);
+        var events = await server.ReadWatchEventsAsync($"{path}?watch=true&resourceVersion={from}", count: 3);
 
         Assert.Equal(["ADDED", "MODIFIED", "DELETED"], events.Select(e => e["type"]!.GetValue<string>()));
         Assert.Equal("2", events[1]["object"]!["data"]!["v"]!.GetValue<string>());
@@ -30,11 +26,11 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
     [Fact]
     public async Task Watch_WithoutAResourceVersion_StartsWithWhatExists()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("w");
         var path = $"/api/v1/namespaces/{ns}/configmaps";
         await server.SendAsync(HttpMethod.Post, path, """{"metadata":{"name":"existing"}}""");
 
-        var events = await ReadEventsAsync($"{path}?watch=1", count: 1);
+        var events = await server.ReadWatchEventsAsync($"{path}?watch=1", count: 1);
 
         Assert.Equal("ADDED", events[0]["type"]!.GetValue<string>());
         Assert.Equal("existing", events[0]["object"]!["metadata"]!["name"]!.GetValue<string>());
@@ -43,7 +39,7 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
     [Fact]
     public async Task Watch_WithALabelSelector_SeesObjectsEnterAndLeaveIt()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("w");
         var path = $"/api/v1/namespaces/{ns}/configmaps";
         var (_, list) = await server.SendAsync(HttpMethod.Get, path);
         var from = list!["metadata"]!["resourceVersion"]!.GetValue<string>();
@@ -51,7 +47,7 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
         await server.SendAsync(HttpMethod.Patch, $"{path}/a", """{"metadata":{"labels":{"app":"web"}}}""", "application/merge-patch+json");
         await server.SendAsync(HttpMethod.Patch, $"{path}/a", """{"metadata":{"labels":{"app":"db"}}}""", "application/merge-patch+json");
 
-        var events = await ReadEventsAsync($"{path}?watch=true&resourceVersion={from}&labelSelector=app%3Dweb", count: 2);
+        var events = await server.ReadWatchEventsAsync($"{path}?watch=true&resourceVersion={from}&labelSelector=app%3Dweb", count: 2);
 
         Assert.Equal(["ADDED", "DELETED"], events.Select(e => e["type"]!.GetValue<string>()));
     }
@@ -59,11 +55,11 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
     [Fact]
     public async Task Watch_WithBookmarks_TellsAnIdleWatcherTheCurrentResourceVersion()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("w");
         var (_, list) = await server.SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps");
         var from = list!["metadata"]!["resourceVersion"]!.GetValue<string>();
 
-        var events = await ReadEventsAsync($"/api/v1/namespaces/{ns}/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={from}", count: 1);
+        var events = await server.ReadWatchEventsAsync($"/api/v1/namespaces/{ns}/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion={from}", count: 1);
 
         Assert.Equal("BOOKMARK", events[0]["type"]!.GetValue<string>());
         Assert.Equal("ConfigMap", events[0]["object"]!["kind"]!.GetValue<string>());
@@ -72,35 +68,14 @@ public sealed class WatchTests(ServerFixture server) : IClassFixture<ServerFixtu
     [Fact]
     public async Task WatchList_SendsTheCurrentStateThenAnInitialEventsEndBookmark()
     {
-        var ns = await CreateNamespaceAsync();
+        var ns = await server.CreateNamespaceAsync("w");
         var path = $"/api/v1/namespaces/{ns}/configmaps";
         await server.SendAsync(HttpMethod.Post, path, """{"metadata":{"name":"a"}}""");
         await server.SendAsync(HttpMethod.Post, path, """{"metadata":{"name":"b"}}""");
 
-        var events = await ReadEventsAsync($"{path}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true", count: 3);
+        var events = await server.ReadWatchEventsAsync($"{path}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true", count: 3);
 
         Assert.Equal(["ADDED", "ADDED", "BOOKMARK"], events.Select(e => e["type"]!.GetValue<string>()));
         Assert.Equal("true", events[2]["object"]!["metadata"]!["annotations"]!["k8s.io/initial-events-end"]!.GetValue<string>());
-    }
-
-    private async Task<List<JsonNode>> ReadEventsAsync(string path, int count)
-    {
-        using var deadline = new CancellationTokenSource(Deadline);
-        using var response = await server.Admin.GetAsync(new Uri(path, UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-        Assert.Equal(200, (int)response.StatusCode);
-        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
-        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(deadline.Token));
-        var events = new List<JsonNode>();
-        while (events.Count < count && await reader.ReadLineAsync(deadline.Token) is { } line)
-            events.Add(JsonNode.Parse(line)!);
-        return events;
-    }
-
-    private async Task<string> CreateNamespaceAsync()
-    {
-        var name = "w" + Guid.NewGuid().ToString("N")[..10];
-        var (code, _) = await server.SendAsync(HttpMethod.Post, "/api/v1/namespaces", $$$"""{"metadata":{"name":"{{{name}}}"}}""");
-        Assert.Equal(201, code);
-        return name;
     }
 }
