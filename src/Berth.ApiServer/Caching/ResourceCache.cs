@@ -158,27 +158,15 @@ internal sealed partial class ResourceCache
     /// <summary>Lists everything from the store, page by page at one revision, and makes it the cache's state.</summary>
     private async Task<long> LoadAsync(CancellationToken cancellationToken)
     {
-        var loaded = new SortedDictionary<string, CachedObject>(StringComparer.Ordinal);
-        long revision = 0;
-        string? start = null;
-        while (true)
-        {
-            var page = await _store.ListAsync(_resource.StoragePrefix, new ListOptions(revision, 1000, start), cancellationToken);
-            if (page.Status != ReadStatus.Ok)
-                throw new InvalidOperationException($"listing {_resource.StoragePrefix} failed: {page.Status}");
-            revision = page.Revision;
-            foreach (var kv in page.Items)
-                loaded[kv.Key] = CachedObject.From(_resource, kv.Key, kv.Value.Span, kv.ModRevision);
-            if (!page.More)
-                break;
-            start = page.ContinueKey;
-        }
+        var (status, loaded, revision) = await StoreSnapshot.ReadAsync(_store, _resource, _resource.StoragePrefix, cancellationToken);
+        if (status != ReadStatus.Ok)
+            throw new InvalidOperationException($"listing {_resource.StoragePrefix} failed: {status}");
 
         lock (_gate)
         {
             _objects.Clear();
-            foreach (var (key, obj) in loaded)
-                _objects[key] = obj;
+            foreach (var obj in loaded)
+                _objects[obj.Key] = obj;
             _window.Clear();
             // Watchers that were following the previous state cannot be continued: they start over.
             foreach (var watcher in _watchers)

@@ -69,18 +69,18 @@ internal sealed class StoreWatch : IAsyncDisposable
     }
 
     /// <summary>
-    /// The cache's form of a store change: a deletion carries the last state, stamped with the deleting revision (the
-    /// stores give every change its previous state; a deletion without one says nothing to send).
+    /// The cache's form of a store change: a deletion carries the last state, stamped with the deleting revision, which
+    /// also stands for the state before it (the stores give every change its previous state; a deletion without one
+    /// says nothing to send).
     /// </summary>
     private static CacheEvent? Change(ResourceInfo resource, WatchEvent e)
     {
-        var previous = e.PrevKv is { } p ? CachedObject.From(resource, p.Key, p.Value.Span, p.ModRevision) : null;
         if (e.Type == WatchEventType.Delete)
         {
-            return e.PrevKv is { } gone
-                ? new CacheEvent(CacheEventType.Deleted, e.Revision, CachedObject.From(resource, gone.Key, gone.Value.Span, e.Revision), previous)
-                : null;
+            var last = e.PrevKv is { } gone ? CachedObject.From(resource, gone.Key, gone.Value.Span, e.Revision) : null;
+            return last is null ? null : new CacheEvent(CacheEventType.Deleted, e.Revision, last, last);
         }
+        var previous = e.PrevKv is { } p ? CachedObject.From(resource, p.Key, p.Value.Span, p.ModRevision) : null;
         var current = CachedObject.From(resource, e.Kv.Key, e.Kv.Value.Span, e.Revision);
         return new CacheEvent(previous is null ? CacheEventType.Added : CacheEventType.Modified, e.Revision, current, previous);
     }

@@ -151,26 +151,12 @@ internal sealed partial class ResourceHandler
         }
         while (true)
         {
-            var objects = new List<CachedObject>();
-            long revision = 0;
-            string? start = null;
-            ListResult page;
-            do
-            {
-                page = await store.ListAsync(prefix, new ListOptions(revision, 1000, start), cancellationToken);
-                if (page.Status != ReadStatus.Ok)
-                    break;
-                revision = page.Revision;
-                foreach (var kv in page.Items)
-                    objects.Add(CachedObject.From(resource, kv.Key, kv.Value.Span, kv.ModRevision));
-                start = page.ContinueKey;
-            }
-            while (page.More);
-            if (page.Status == ReadStatus.Ok)
+            var (status, objects, revision) = await StoreSnapshot.ReadAsync(store, resource, prefix, cancellationToken);
+            if (status == ReadStatus.Ok)
                 return (objects, revision);
             // Compacted past the first page's revision between two pages: read again from now.
-            if (page.Status != ReadStatus.Compacted)
-                throw new ApiException(ApiStatus.Internal($"cannot list {resource.QualifiedPlural}: {page.Status}"));
+            if (status != ReadStatus.Compacted)
+                throw new ApiException(ApiStatus.Internal($"cannot list {resource.QualifiedPlural}: {status}"));
         }
     }
 
