@@ -53,6 +53,8 @@ foreach (var run in runs)
     var podsPerSecond = run.Pods / last.TotalSeconds;
     var latencies = created.Select(c => (bound[c.Key] - c.Value).TotalMilliseconds).Order().ToList();
     var p99 = latencies[(int)Math.Ceiling(latencies.Count * 0.99) - 1];
+    for (var second = 5; second < last.TotalSeconds + 5; second += 5)
+        Console.WriteLine($"    {second,4} s: {created.Values.Count(t => t.TotalSeconds < second),6} created, {bound.Values.Count(t => t.TotalSeconds < second),6} bound");
     Console.WriteLine($"  all bound {last.TotalSeconds:F1} s after the first create: {podsPerSecond:F0} pods/s, create-to-bind p50 {latencies[latencies.Count / 2]:F0} ms, p99 {p99:F0} ms");
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench scheduler-run: mode={run.Mode} nodes={run.Nodes} pods={run.Pods} pods_per_s={podsPerSecond:F0} p99_ms={p99:F0}"));
     results.Add((run, podsPerSecond, p99));
@@ -65,8 +67,10 @@ string Rate(string mode) => results.FirstOrDefault(r => r.Run.Mode == mode) is {
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"bench scheduler: nodes={basic.Run?.Nodes} pods={basic.Run?.Pods} pods_per_s={(basic.Run is null ? "-" : basic.PodsPerSecond.ToString("F0", CultureInfo.InvariantCulture))} p99_ms={(basic.Run is null ? "-" : basic.P99.ToString("F0", CultureInfo.InvariantCulture))} antiaffinity_pods_per_s={Rate("antiaffinity")} spread_pods_per_s={Rate("spread")}"));
 
-// Notes the moment each pod in default is first seen with a node. The server ends a watch that falls behind; then
-// a list catches up (its pods are noted as bound now) and the watch goes on from the list's revision.
+// Notes the moment each pod in default is first seen bound. The watch selects pods without a node, so the bench is
+// sent two events a pod (its creation, and its binding as it leaves the selector) rather than every status write. A
+// watch the server ends resumes from the last revision seen; after a 410, a list of every pod catches up (those bound
+// are noted as bound now).
 static async Task WatchBindingsAsync(HttpClient client, ConcurrentDictionary<string, TimeSpan> bound, Stopwatch clock, CancellationToken cancellationToken)
 {
     var revision = "";
@@ -78,22 +82,25 @@ static async Task WatchBindingsAsync(HttpClient client, ConcurrentDictionary<str
             {
                 using var list = JsonDocument.Parse(await client.GetStringAsync(new Uri("/api/v1/namespaces/default/pods", UriKind.Relative), cancellationToken));
                 foreach (var pod in list.RootElement.GetProperty("items").EnumerateArray())
-                    Note(pod);
+                    Note(pod, leftSelector: false);
                 revision = list.RootElement.GetProperty("metadata").GetProperty("resourceVersion").GetString()!;
             }
-            using var response = await client.GetAsync(new Uri($"/api/v1/namespaces/default/pods?watch=1&resourceVersion={revision}", UriKind.Relative),
+            using var response = await client.GetAsync(new Uri($"/api/v1/namespaces/default/pods?watch=1&fieldSelector=spec.nodeName%3D&resourceVersion={revision}", UriKind.Relative),
                 HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
             while (await reader.ReadLineAsync(cancellationToken) is { } line)
             {
                 using var e = JsonDocument.Parse(line);
+                var type = e.RootElement.GetProperty("type").GetString();
                 var pod = e.RootElement.GetProperty("object");
-                if (e.RootElement.GetProperty("type").GetString() == "ERROR")
+                if (type == "ERROR")
+                {
+                    revision = "";
                     break;
-                Note(pod);
+                }
+                Note(pod, leftSelector: type == "DELETED");
                 revision = pod.GetProperty("metadata").GetProperty("resourceVersion").GetString()!;
             }
-            revision = "";
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -104,9 +111,9 @@ static async Task WatchBindingsAsync(HttpClient client, ConcurrentDictionary<str
         }
     }
 
-    void Note(JsonElement pod)
+    void Note(JsonElement pod, bool leftSelector)
     {
-        if (pod.GetProperty("spec").TryGetProperty("nodeName", out var node) && node.GetString() is { Length: > 0 })
+        if (leftSelector || (pod.GetProperty("spec").TryGetProperty("nodeName", out var node) && node.GetString() is { Length: > 0 }))
             bound.TryAdd(pod.GetProperty("metadata").GetProperty("name").GetString()!, clock.Elapsed);
     }
 }

@@ -115,7 +115,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
         var app = builder.Build();
         var table = ResourceTable.BuiltIn;
-        var caches = new WatchCaches(table, store, options.WatchCacheWindow, loggerFactory.CreateLogger<WatchCaches>());
+        var caches = new WatchCaches(table, store, options.WatchCacheWindow, TimeProvider.System, loggerFactory.CreateLogger<WatchCaches>());
         var served = new ServedResources(table, caches);
         var serviceAccountTokens = ServiceAccountTokens.LoadOrCreate(Path.Combine(serverDir, "tls"), TimeProvider.System);
         var serviceAccounts = table.Find("", "v1", "serviceaccounts")!;

@@ -19,8 +19,8 @@ public sealed record ApiServerOptions
     /// <summary>How long an Event lives after its last write (upstream's --event-ttl).</summary>
     public TimeSpan EventTtl { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>How many recent events each resource's watch cache keeps for watches that start in the past.</summary>
-    public int WatchCacheWindow { get; init; } = 10_000;
+    /// <summary>How much recent history each resource's watch cache keeps for watches that start in the past.</summary>
+    public Caching.WatchWindowSize WatchCacheWindow { get; init; } = Caching.WatchWindowSize.Default;
 
     /// <summary>The largest request body accepted; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 3 * 1024 * 1024;

@@ -14,7 +14,7 @@ public sealed class ResourceCacheTests
     public async Task Apply_WhenOneResponseChangesAKeyTwice_ThenTheSecondChangeIsAModification()
     {
         var store = new ScriptedStore();
-        var cache = new ResourceCache(ConfigMaps, store, windowCapacity: 100, NullLogger.Instance);
+        var cache = new ResourceCache(ConfigMaps, store, WatchWindowSize.Default, TimeProvider.System, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var running = cache.RunAsync(stop.Token);
         await cache.Ready.WaitAsync(TimeSpan.FromSeconds(10));
@@ -42,7 +42,7 @@ public sealed class ResourceCacheTests
     {
         // The store's watch sends nothing by itself: only a progress request can tell the cache about revision 5.
         var store = new ScriptedStore { ProgressRevision = 5 };
-        var cache = new ResourceCache(ConfigMaps, store, windowCapacity: 100, NullLogger.Instance);
+        var cache = new ResourceCache(ConfigMaps, store, WatchWindowSize.Default, TimeProvider.System, NullLogger.Instance);
         using var stop = new CancellationTokenSource();
         var running = cache.RunAsync(stop.Token);
         await cache.Ready.WaitAsync(TimeSpan.FromSeconds(10));

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
+using Berth.ApiServer.Caching;
 using Berth.Storage;
 using Berth.Testing;
 using Berth.Testing.InProcess;
@@ -26,8 +27,8 @@ public class ServerFixture : IAsyncLifetime
 
     public HttpClient Admin { get; private set; } = null!;
 
-    /// <summary>How many events each watch cache keeps; a subclass makes it small to reach past it.</summary>
-    protected virtual int WatchCacheWindow => 10_000;
+    /// <summary>How much history each watch cache keeps; a subclass makes it small to reach past it.</summary>
+    protected virtual WatchWindowSize WatchCacheWindow => WatchWindowSize.Default;
 
     /// <summary>How long events live; a subclass makes it short to watch them expire.</summary>
     protected virtual TimeSpan EventTtl => TimeSpan.FromHours(1);

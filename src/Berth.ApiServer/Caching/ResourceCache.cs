@@ -12,28 +12,26 @@ namespace Berth.ApiServer.Caching;
 /// </summary>
 internal sealed partial class ResourceCache
 {
-    /// <summary>How far a watcher may fall behind before it is ended: as far as a window reaches back by default.</summary>
+    /// <summary>How far a watcher may fall behind before it is ended; its client then resumes from the window, which reaches further back.</summary>
     private const int WatcherBuffer = 10_000;
     private static readonly TimeSpan ProgressRetry = TimeSpan.FromMilliseconds(50);
 
     private readonly ResourceInfo _resource;
     private readonly IStore _store;
     private readonly ILogger _logger;
-    private readonly int _windowCapacity;
     private readonly Lock _gate = new();
     private readonly SortedDictionary<string, CachedObject> _objects = new(StringComparer.Ordinal);
-    private readonly Queue<CacheEvent> _window = new();
+    private readonly EventWindow _window;
     private readonly List<CacheWatcher> _watchers = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _revision;
-    private long _oldestRevision;
 
-    public ResourceCache(ResourceInfo resource, IStore store, int windowCapacity, ILogger logger)
+    public ResourceCache(ResourceInfo resource, IStore store, WatchWindowSize window, TimeProvider clock, ILogger logger)
     {
         _resource = resource;
         _store = store;
-        _windowCapacity = windowCapacity;
+        _window = new EventWindow(window, clock);
         _logger = logger;
     }
 
@@ -134,15 +132,12 @@ internal sealed partial class ResourceCache
     {
         lock (_gate)
         {
-            oldestRevision = _oldestRevision;
-            if (afterRevision < _oldestRevision)
+            oldestRevision = _window.OldestRevision;
+            if (afterRevision < oldestRevision)
                 return null;
             var watcher = new CacheWatcher(prefix, WatcherBuffer, interest);
-            foreach (var e in _window)
-            {
-                if (e.Revision > afterRevision)
-                    watcher.Offer(e);
-            }
+            foreach (var e in _window.After(afterRevision))
+                watcher.Offer(e);
             _watchers.Add(watcher);
             return watcher;
         }
@@ -167,12 +162,11 @@ internal sealed partial class ResourceCache
             _objects.Clear();
             foreach (var obj in loaded)
                 _objects[obj.Key] = obj;
-            _window.Clear();
+            _window.Reset(revision);
             // Watchers that were following the previous state cannot be continued: they start over.
             foreach (var watcher in _watchers)
                 watcher.Close();
             _watchers.Clear();
-            _oldestRevision = revision;
             Advance(revision);
         }
         return revision;
@@ -220,9 +214,7 @@ internal sealed partial class ResourceCache
                     _objects[e.Kv.Key] = obj!;
                     cacheEvent = new CacheEvent(previous is null ? CacheEventType.Added : CacheEventType.Modified, e.Revision, obj, previous);
                 }
-                _window.Enqueue(cacheEvent);
-                while (_window.Count > _windowCapacity)
-                    _oldestRevision = _window.Dequeue().Revision;
+                _window.Add(cacheEvent);
                 foreach (var watcher in _watchers)
                     watcher.Offer(cacheEvent);
             }

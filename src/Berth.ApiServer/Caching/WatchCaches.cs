@@ -11,15 +11,16 @@ namespace Berth.ApiServer.Caching;
 internal sealed class WatchCaches : IAsyncDisposable
 {
     private readonly IStore _store;
-    private readonly int _windowCapacity;
+    private readonly WatchWindowSize _window;
+    private readonly TimeProvider _clock;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private Dictionary<(string Group, string Version, string Plural), Running> _caches = [];
 
-    public WatchCaches(ResourceTable table, IStore store, int windowCapacity, ILogger logger)
+    public WatchCaches(ResourceTable table, IStore store, WatchWindowSize window, TimeProvider clock, ILogger logger)
     {
-        (_store, _windowCapacity, _logger) = (store, windowCapacity, logger);
+        (_store, _window, _clock, _logger) = (store, window, clock, logger);
         Serve(table.All);
     }
 
@@ -79,7 +80,7 @@ internal sealed class WatchCaches : IAsyncDisposable
 
     private Running Start(ResourceInfo resource)
     {
-        var cache = new ResourceCache(resource, _store, _windowCapacity, _logger);
+        var cache = new ResourceCache(resource, _store, _window, _clock, _logger);
         var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         return new Running(cache, stop, Task.Run(() => cache.RunAsync(stop.Token)));
     }
