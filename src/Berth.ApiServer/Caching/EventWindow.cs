@@ -9,7 +9,11 @@ namespace Berth.ApiServer.Caching;
 /// </summary>
 public sealed record WatchWindowSize(int MinEvents, TimeSpan Freshness, int MaxEvents)
 {
-    public static WatchWindowSize Default { get; } = new(10_000, TimeSpan.FromSeconds(75), 100 * 1024);
+    /// <summary>
+    /// At most 25,600 events, not upstream's 102,400: room for a watcher ended 10,000 behind to resume, where a burst
+    /// of pod writes holding 102,400 old versions cost bench-density 350 MB of server memory.
+    /// </summary>
+    public static WatchWindowSize Default { get; } = new(10_000, TimeSpan.FromSeconds(75), 25 * 1024);
 }
 
 /// <summary>A watch cache's recent events, oldest first, trimmed to a <see cref="WatchWindowSize"/>. Not thread-safe: the cache's lock guards it.</summary>
