@@ -106,7 +106,11 @@ internal sealed class Cycle(Profile profile)
             });
         }
         _nextStart = (start + processed) % nodes.Count;
-        return ([.. feasible.Take(Math.Min(found, wanted)).OfType<NodeInfo>()], new Dictionary<string, Status>(failures, StringComparer.Ordinal));
+        // Every slot below the count is filled: the checks have all returned.
+        var chosen = new List<NodeInfo>(Math.Min(found, wanted));
+        for (var i = 0; i < chosen.Capacity; i++)
+            chosen.Add(feasible[i]!);
+        return (chosen, new Dictionary<string, Status>(failures, StringComparer.Ordinal));
     }
 
     private PostFilterResult? PostFilter(CycleState state, PodInfo pod, Snapshot snapshot, Dictionary<string, Status> failures)

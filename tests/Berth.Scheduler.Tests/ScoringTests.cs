@@ -124,4 +124,15 @@ public sealed class ScoringTests
         // 500 MiB on 1 of 2 nodes counts 250 MiB: 100 × (250 − 23) / (1000 − 23) = 23.
         Assert.Equal([23, 0], plugin.ScoreAll(state, pod, nodes));
     }
+
+    [Fact]
+    public void ImageLocality_WhenNoNodeHasThePodsImages_SkipsScoring()
+    {
+        var plugin = new ImageLocality();
+        var nodes = new[] { Node("a"), Node("b", images: """[{"names":["other:1"],"sizeBytes":104857600}]""") };
+
+        var status = plugin.PreScore(new CycleState(), Pod("p"), new Snapshot(nodes, new NamespaceLabels()), nodes);
+
+        Assert.Equal(StatusCode.Skip, status.Code);
+    }
 }
