@@ -54,5 +54,32 @@ public sealed class ResourceCacheTests
         await running;
     }
 
+    [Fact]
+    public async Task Watch_FromFurtherBackThanAWatcherMayFallBehind_ReplaysTheWindowWithoutEndingTheWatcher()
+    {
+        // More events than a watcher may have queued (10,000), all inside the window (the last 75 s).
+        const int Changes = 10_050;
+        var store = new ScriptedStore();
+        var cache = new ResourceCache(ConfigMaps, store, WatchWindowSize.Default, TimeProvider.System, NullLogger.Instance);
+        using var stop = new CancellationTokenSource();
+        var running = cache.RunAsync(stop.Token);
+        await cache.Ready.WaitAsync(TimeSpan.FromSeconds(10));
+        var events = Enumerable.Range(0, Changes)
+            .Select(i => new WatchEvent(WatchEventType.Put, Kv($"/registry/configmaps/default/c{i}", 2 + i, $$$"""{"metadata":{"name":"c{{{i}}}"}}"""), null))
+            .ToList();
+        store.Feed(new WatchResponse(1 + Changes, events));
+        await cache.WaitForRevisionAsync(1 + Changes, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        var watcher = cache.Watch(ConfigMaps.StoragePrefix, 1, out _)!;
+
+        var replayed = 0;
+        while (watcher.Events.TryRead(out _))
+            replayed++;
+        Assert.Equal(Changes, replayed);
+        Assert.False(watcher.Events.Completion.IsCompleted);
+        await stop.CancelAsync();
+        await running;
+    }
+
     private static KeyValue Kv(string key, long revision, string json) => new(key, Encoding.UTF8.GetBytes(json), 2, revision, revision - 1, 0);
 }

@@ -23,18 +23,23 @@ internal sealed class CacheWatcher
 
     public string Prefix { get; }
 
+    /// <summary>Who watches, for the log when the watcher is ended.</summary>
+    public string Who { get; init; } = "";
+
     public ChannelReader<CacheEvent> Events => _events.Reader;
 
-    /// <summary>Offers an event (only from the single loop that feeds it, or while registering).</summary>
-    public void Offer(CacheEvent e)
+    /// <summary>
+    /// Offers an event (only from the single loop that feeds it, or while registering); false when this event found
+    /// the watcher's buffer full and ended it.
+    /// </summary>
+    public bool Offer(CacheEvent e)
     {
         if (e.Type is not (CacheEventType.Progress or CacheEventType.Expired)
             && (!(e.Object ?? e.Previous)!.Key.StartsWith(Prefix, StringComparison.Ordinal) || (_interest is not null && !_interest(e.Object) && !_interest(e.Previous))))
         {
-            return;
+            return true;
         }
-        if (!_events.Writer.TryWrite(e) && e.Type != CacheEventType.Progress)
-            _events.Writer.TryComplete();
+        return _events.Writer.TryWrite(e) || e.Type == CacheEventType.Progress || !_events.Writer.TryComplete();
     }
 
     /// <summary>Ends the feed; with <paramref name="error"/>, the watch's reader gets it after what is queued.</summary>

@@ -128,15 +128,18 @@ internal sealed partial class ResourceCache
     /// of <paramref name="interest"/> (before or after the change; null: all), or returns null (with the oldest revision
     /// still held) when the window no longer reaches back that far.
     /// </summary>
-    public CacheWatcher? Watch(string prefix, long afterRevision, out long oldestRevision, Func<CachedObject?, bool>? interest = null)
+    public CacheWatcher? Watch(string prefix, long afterRevision, out long oldestRevision, Func<CachedObject?, bool>? interest = null, string who = "")
     {
         lock (_gate)
         {
             oldestRevision = _window.OldestRevision;
             if (afterRevision < oldestRevision)
                 return null;
-            var watcher = new CacheWatcher(prefix, WatcherBuffer, interest);
-            foreach (var e in _window.After(afterRevision))
+            // Room for the history on top of the usual buffer: a watcher resuming further back than the buffer reaches
+            // (the window reaches further) would otherwise be ended before it had begun.
+            var history = _window.After(afterRevision).ToList();
+            var watcher = new CacheWatcher(prefix, WatcherBuffer + history.Count, interest) { Who = who };
+            foreach (var e in history)
                 watcher.Offer(e);
             _watchers.Add(watcher);
             return watcher;
@@ -216,7 +219,10 @@ internal sealed partial class ResourceCache
                 }
                 _window.Add(cacheEvent);
                 foreach (var watcher in _watchers)
-                    watcher.Offer(cacheEvent);
+                {
+                    if (!watcher.Offer(cacheEvent))
+                        Log.WatcherBehind(_logger, watcher.Prefix, watcher.Who);
+                }
             }
             Advance(Math.Max(revision, _revision));
         }
@@ -234,5 +240,8 @@ internal sealed partial class ResourceCache
     {
         [LoggerMessage(2010, LogLevel.Warning, "The watch cache of {Resource} lost its store watch; listing again")]
         public static partial void CacheFailed(ILogger logger, string resource, Exception exception);
+
+        [LoggerMessage(2011, LogLevel.Information, "Ended the watch of {Prefix} by {Who}: it fell too far behind; its client watches again from where it stopped")]
+        public static partial void WatcherBehind(ILogger logger, string prefix, string who);
     }
 }

@@ -4,6 +4,7 @@ using Berth.ApiServer.Caching;
 using Berth.ApiServer.Observability;
 using Berth.ApiServer.Http;
 using Berth.ApiServer.Printing;
+using Berth.ApiServer.Security;
 using Berth.Core.Errors;
 using Microsoft.AspNetCore.Http;
 
@@ -64,7 +65,7 @@ internal sealed partial class ResourceHandler
         Func<CachedObject?, bool>? interest = filter.IsEverything ? null : filter.Matches;
         await using var storeWatch = cache is null ? StoreWatch.Start(resource, store, prefix, after, interest) : null;
         long oldest = 0;
-        var watcher = storeWatch?.Watcher ?? cache!.Watch(prefix, after, out oldest, interest);
+        var watcher = storeWatch?.Watcher ?? cache!.Watch(prefix, after, out oldest, interest, context.Features.Get<UserInfo>()?.Name ?? "");
         var stream = new WatchEventWriter(context.Response.BodyWriter);
         if (watcher is null)
         {
