@@ -1,21 +1,5 @@
 namespace Berth.ApiServer.Caching;
 
-/// <summary>
-/// How much recent history a watch cache keeps for watches that start in the past, as upstream sizes its window: every
-/// event of the last <paramref name="Freshness"/> (upstream's eventFreshDuration, 75 s), never fewer than
-/// <paramref name="MinEvents"/> nor more than <paramref name="MaxEvents"/> (upstream's 100 × 1024). Keeping time, not
-/// only a count, is what lets a watcher that was ended for falling behind under a burst of writes resume where it
-/// stopped instead of listing everything again.
-/// </summary>
-public sealed record WatchWindowSize(int MinEvents, TimeSpan Freshness, int MaxEvents)
-{
-    /// <summary>
-    /// At most 25,600 events, not upstream's 102,400: room for a watcher ended 10,000 behind to resume, where a burst
-    /// of pod writes holding 102,400 old versions cost bench-density 350 MB of server memory.
-    /// </summary>
-    public static WatchWindowSize Default { get; } = new(10_000, TimeSpan.FromSeconds(75), 25 * 1024);
-}
-
 /// <summary>A watch cache's recent events, oldest first, trimmed to a <see cref="WatchWindowSize"/>. Not thread-safe: the cache's lock guards it.</summary>
 internal sealed class EventWindow(WatchWindowSize size, TimeProvider clock)
 {
