@@ -133,6 +133,58 @@ public sealed class FieldManagerTests
     }
 
     [Fact]
+    public void RecordUpdate_WhenAWriterChangesOnlyValuesItAloneOwns_ThenItsEntryKeepsItsFieldsAndTakesTheNewTimeAndVersion()
+    {
+        var creator = new FieldOwner("kubectl-create", ManagedFieldsEntry.Update, null);
+        var created = Parse(Deployment);
+        Fields.RecordUpdate(null, created, creator);
+        var labelled = created.DeepClone().AsObject();
+        labelled["metadata"]!["labels"]!["tier"] = "front";
+        Fields.RecordUpdate(created, labelled, new FieldOwner("labeller", ManagedFieldsEntry.Update, null));
+        var before = labelled["metadata"]!["managedFields"]!.AsArray();
+
+        var edited = labelled.DeepClone().AsObject();
+        edited["spec"]!["replicas"] = 3;
+        edited["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] = "nginx:2";
+        (Later with { ApiVersion = "apps/v1beta2" }).RecordUpdate(labelled, edited, creator);
+
+        var after = edited["metadata"]!["managedFields"]!.AsArray();
+        var entry = Entry(after, "kubectl-create");
+        Assert.Equal("2026-01-01T00:05:00Z", entry["time"]!.GetValue<string>());
+        Assert.Equal("apps/v1beta2", entry["apiVersion"]!.GetValue<string>());
+        Assert.Equal(Entry(before, "kubectl-create")["fieldsV1"]!.ToJsonString(WireJson.Options), entry["fieldsV1"]!.ToJsonString(WireJson.Options));
+        Assert.Equal(Entry(before, "labeller").ToJsonString(WireJson.Options), Entry(after, "labeller").ToJsonString(WireJson.Options));
+    }
+
+    [Fact]
+    public void RecordUpdate_WhenAWriterChangesAValueItSharesOrDoesNotOwn_ThenTheValueLeavesItsOtherOwners()
+    {
+        var creator = new FieldOwner("kubectl-create", ManagedFieldsEntry.Update, null);
+        var editor = new FieldOwner("kubectl-edit", ManagedFieldsEntry.Update, null);
+        var created = Parse(Deployment);
+        Fields.RecordUpdate(null, created, creator);
+        var shared = Fields.Apply(created, Parse("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"web"},"spec":{"replicas":2}}"""), Other, force: false);
+        var imaged = shared.DeepClone().AsObject();
+        imaged["spec"]!["template"]!["spec"]!["containers"]![0]!["image"] = "nginx:2";
+        Fields.RecordUpdate(shared, imaged, editor);
+
+        // The creator changes replicas, which the applier owns too: the applier loses it, and with it its entry.
+        var scaled = imaged.DeepClone().AsObject();
+        scaled["spec"]!["replicas"] = 3;
+        Later.RecordUpdate(imaged, scaled, creator);
+        Assert.Equal(["kubectl-create", "kubectl-edit"], Managers(scaled));
+
+        // The editor changes replicas, which only the creator owns: it moves to the editor.
+        var rescaled = scaled.DeepClone().AsObject();
+        rescaled["spec"]!["replicas"] = 4;
+        Later.RecordUpdate(scaled, rescaled, editor);
+        var entries = ManagedFieldsEntry.Read(rescaled["metadata"]!["managedFields"]!.AsArray(), decodeFields: true);
+        Assert.DoesNotContain("f:replicas", entries.Single(e => e.Manager == "kubectl-create").Fields.ToFieldsV1().ToJsonString(WireJson.Options), StringComparison.Ordinal);
+        Assert.Equal("""{"f:spec":{"f:replicas":{},"f:template":{"f:spec":{"f:containers":{"k:{\"name\":\"web\"}":{"f:image":{}}}}}}}""",
+            entries.Single(e => e.Manager == "kubectl-edit").Fields.ToFieldsV1().ToJsonString(WireJson.Options));
+    }
+
+    [Fact]
     public void RecordUpdate_WhenTheWriterSendsManagedFields_ThenTheyReplaceTheCurrentOnesAndOneEmptyEntryClearsThem()
     {
         var live = Fields.Apply(null, Parse(Deployment), Kubectl, force: false);
@@ -250,6 +302,9 @@ public sealed class FieldManagerTests
 
     private static List<string> Managers(JsonObject obj) =>
         [.. obj["metadata"]!["managedFields"]!.AsArray().Select(e => e!["manager"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+
+    private static JsonNode Entry(JsonArray managedFields, string manager) =>
+        managedFields.Single(e => e!["manager"]!.GetValue<string>() == manager)!;
 
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 }

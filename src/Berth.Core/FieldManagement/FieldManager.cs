@@ -71,6 +71,15 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
             return;
         }
         var own = entries.Find(e => e.BelongsTo(owner));
+        if (own is not null && changes.Added.IsEmpty && changes.Removed.IsEmpty && own.OwnsAllOf(changes.Modified)
+            && !entries.Exists(e => e != own && e.OwnsAnyOf(changes.Modified)))
+        {
+            // Only values the writer alone owns changed (a lease renewed, a count moved): its fields stay as stored,
+            // undecoded, and only its entry's version and time move.
+            entries[entries.IndexOf(own)] = own.Restamped(ApiVersion, Now);
+            Write(metadata, CapUpdateManagers(entries));
+            return;
+        }
         RemoveFromOthers(entries, own, touched);
         var fields = (own?.Fields ?? new FieldSet()).Difference(changes.Removed).Union(changed);
         Replace(entries, own, fields, owner, touched: true);
@@ -157,6 +166,8 @@ public sealed record FieldManager(PatchType Type, string ApiVersion, string Now,
     /// <summary>Folds the oldest Update entries into one <c>ancient-changes</c> entry when there are too many.</summary>
     private List<ManagedFieldsEntry> CapUpdateManagers(List<ManagedFieldsEntry> entries)
     {
+        if (entries.Count <= MaxUpdateManagers)
+            return entries;
         var updates = entries.Where(e => e.Operation == ManagedFieldsEntry.Update && !e.IsEmpty)
             .OrderBy(e => e.Time ?? "", StringComparer.Ordinal).ToList();
         if (updates.Count <= MaxUpdateManagers)

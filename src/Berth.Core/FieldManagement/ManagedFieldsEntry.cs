@@ -16,14 +16,17 @@ public sealed class ManagedFieldsEntry
     private readonly JsonObject? _stored;
     private FieldSet? _fields;
 
+    /// <summary>Whether the version and time differ from the stored JSON's (<see cref="Restamped"/>).</summary>
+    private bool _restamped;
+
     public ManagedFieldsEntry(string manager, string operation, string apiVersion, string? time, string? subresource, FieldSet fields)
     {
         (Manager, Operation, ApiVersion, Time, Subresource, _fields) = (manager, operation, apiVersion, time, subresource, fields);
     }
 
-    private ManagedFieldsEntry(JsonObject stored, string manager, string operation, string apiVersion, string? time, string? subresource)
+    private ManagedFieldsEntry(JsonObject? stored, FieldSet? fields, string manager, string operation, string apiVersion, string? time, string? subresource)
     {
-        (_stored, Manager, Operation, ApiVersion, Time, Subresource) = (stored, manager, operation, apiVersion, time, subresource);
+        (_stored, _fields, Manager, Operation, ApiVersion, Time, Subresource) = (stored, fields, manager, operation, apiVersion, time, subresource);
     }
 
     public string Manager { get; }
@@ -45,6 +48,13 @@ public sealed class ManagedFieldsEntry
     /// <summary>The same entry owning <paramref name="fields"/> instead.</summary>
     public ManagedFieldsEntry WithFields(FieldSet fields) => new(Manager, Operation, ApiVersion, Time, Subresource, fields);
 
+    /// <summary>The same entry, fields and all (still undecoded if they were), recorded in <paramref name="apiVersion"/> at <paramref name="time"/>.</summary>
+    public ManagedFieldsEntry Restamped(string apiVersion, string time) =>
+        new(_stored, _fields, Manager, Operation, apiVersion, time, Subresource) { _restamped = true };
+
+    /// <summary>Whether this entry owns every one of <paramref name="paths"/>; answered from the stored JSON when not decoded yet.</summary>
+    public bool OwnsAllOf(FieldSet paths) => _fields is not null ? paths.Difference(_fields).IsEmpty : Covers(StoredFields ?? [], paths);
+
     /// <summary>Whether this entry owns any of <paramref name="paths"/>; answered from the stored JSON when not decoded yet.</summary>
     public bool OwnsAnyOf(FieldSet paths) => _fields is not null ? _fields.Overlaps(paths) : StoredFields is { } v1 && Overlaps(v1, paths);
 
@@ -64,7 +74,12 @@ public sealed class ManagedFieldsEntry
     public JsonObject ToJson()
     {
         if (_stored is not null && _fields is null)
-            return _stored.DeepClone().AsObject();
+        {
+            var stored = _stored.DeepClone().AsObject();
+            if (_restamped)
+                (stored["apiVersion"], stored["time"]) = (ApiVersion, Time);
+            return stored;
+        }
         var entry = new JsonObject
         {
             ["manager"] = Manager,
@@ -98,7 +113,7 @@ public sealed class ManagedFieldsEntry
                 throw new FormatException($"managedFields fieldsType must be FieldsV1, not \"{type}\"");
             if (entry["fieldsV1"] is not (null or JsonObject))
                 throw new FormatException("managedFields fieldsV1 must be an object");
-            var read = new ManagedFieldsEntry(entry, Text(entry, "manager") ?? "", operation, Text(entry, "apiVersion") ?? "",
+            var read = new ManagedFieldsEntry(entry, null, Text(entry, "manager") ?? "", operation, Text(entry, "apiVersion") ?? "",
                 Text(entry, "time"), Text(entry, "subresource"));
             if (decodeFields)
                 _ = read.Fields;
@@ -133,6 +148,19 @@ public sealed class ManagedFieldsEntry
                 return true;
         }
         return false;
+    }
+
+    /// <summary>Whether FieldsV1 JSON holds every member of a set, walking both together.</summary>
+    private static bool Covers(JsonObject v1, FieldSet paths)
+    {
+        foreach (var (element, child) in paths.Children)
+        {
+            if (child.IsEmpty)
+                continue;
+            if (v1[element] is not JsonObject owned || (child.IsMember && owned.Count > 0 && !owned.ContainsKey(".")) || !Covers(owned, child))
+                return false;
+        }
+        return true;
     }
 
     private static string? Text(JsonObject entry, string field) => entry[field] switch
