@@ -40,6 +40,41 @@ public sealed class InformerTests(ControlPlaneFixture cluster) : IClassFixture<C
     }
 
     [Fact]
+    public async Task RunAsync_WhenItsReaderLeavesObjectsOut_ThenTheyAreNotKeptAndOneThatLeavesIsToldAsDeleted()
+    {
+        var ns = "informer-" + Guid.NewGuid().ToString("N")[..8];
+        (await cluster.Admin.PostAsJsonAsync("/api/v1/namespaces", new JsonObject { ["metadata"] = new JsonObject { ["name"] = ns } })).EnsureSuccessStatusCode();
+        await CreateConfigMapAsync(ns, "kept", keep: true);
+        await CreateConfigMapAsync(ns, "left-out", keep: false);
+        // A reader that selects as a field selector would: only the config maps marked to keep.
+        var informer = new Informer<string>(cluster.ControllerClient, new ApiResource("", "v1", "ConfigMap", "configmaps", true, ["list", "watch"]),
+            e => e.GetProperty("metadata").GetProperty("namespace").GetString() == ns && e.TryGetProperty("data", out var data) && data.TryGetProperty("keep", out _)
+                ? e.GetProperty("metadata").GetProperty("name").GetString()
+                : null,
+            NullLogger<Informer<string>>.Instance);
+        var told = new List<(string?, string?)>();
+        informer.OnChange((old, now) => { lock (told) told.Add((old, now)); });
+        using var stop = new CancellationTokenSource();
+        var running = informer.RunAsync(stop.Token);
+
+        await informer.Synced.WaitAsync(Deadline);
+        Assert.Contains("kept", informer.Items());
+        Assert.DoesNotContain("left-out", informer.Items());
+        (await cluster.Admin.PutAsJsonAsync($"/api/v1/namespaces/{ns}/configmaps/kept", ConfigMap("kept", keep: false))).EnsureSuccessStatusCode();
+        (await cluster.Admin.PutAsJsonAsync($"/api/v1/namespaces/{ns}/configmaps/left-out", ConfigMap("left-out", keep: true))).EnsureSuccessStatusCode();
+
+        await Eventually.TrueAsync(() => informer.Items().Contains("left-out"), Deadline, "the object its reader now keeps");
+        Assert.DoesNotContain("kept", informer.Items());
+        lock (told)
+        {
+            Assert.Contains(("kept", null), told);
+            Assert.Contains((null, "left-out"), told);
+        }
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Fact]
     public async Task RunAsync_WhenInformersOfOneResourceRunOnOneClient_ThenOneWatchServesThemAllAndALateOneStartsFromAList()
     {
         // Events: nothing else in the control plane watches them, so the server's count of open watches is ours alone.
@@ -95,7 +130,10 @@ public sealed class InformerTests(ControlPlaneFixture cluster) : IClassFixture<C
             ["type"] = "Normal",
         })).EnsureSuccessStatusCode();
 
-    private async Task CreateConfigMapAsync(string ns, string name) =>
-        (await cluster.Admin.PostAsJsonAsync($"/api/v1/namespaces/{ns}/configmaps", new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } }))
-            .EnsureSuccessStatusCode();
+    private async Task CreateConfigMapAsync(string ns, string name, bool keep = false) =>
+        (await cluster.Admin.PostAsJsonAsync($"/api/v1/namespaces/{ns}/configmaps", ConfigMap(name, keep))).EnsureSuccessStatusCode();
+
+    private static JsonObject ConfigMap(string name, bool keep) => keep
+        ? new JsonObject { ["metadata"] = new JsonObject { ["name"] = name }, ["data"] = new JsonObject { ["keep"] = "yes" } }
+        : new JsonObject { ["metadata"] = new JsonObject { ["name"] = name } };
 }

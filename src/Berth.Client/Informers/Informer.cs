@@ -19,7 +19,7 @@ namespace Berth.Client.Informers;
 public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
 {
     private readonly WatchSource _source;
-    private readonly Func<JsonElement, T> _read;
+    private readonly Func<JsonElement, T?> _read;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, T> _items = new(StringComparer.Ordinal);
@@ -37,10 +37,11 @@ public sealed partial class Informer<T> : WatchSource.IWatchSink where T : class
 
     /// <summary>
     /// Follows <paramref name="resource"/> through <paramref name="client"/>, keeping each object as
-    /// <paramref name="read"/> makes it; with <paramref name="fieldSelector"/>, only the objects it matches (a node's
-    /// pods: <c>spec.nodeName=N</c>).
+    /// <paramref name="read"/> makes it, and leaving out those it makes null of (as if deleted once it does); with
+    /// <paramref name="fieldSelector"/>, only the objects it matches (a node's pods: <c>spec.nodeName=N</c>). A
+    /// selection the server makes costs a watch of its own, one <paramref name="read"/> makes shares the resource's.
     /// </summary>
-    public Informer(ApiClient client, ApiResource resource, Func<JsonElement, T> read, ILogger logger, string? fieldSelector = null)
+    public Informer(ApiClient client, ApiResource resource, Func<JsonElement, T?> read, ILogger logger, string? fieldSelector = null)
     {
         _source = client.WatchSourceFor(resource, fieldSelector is null ? "" : "&fieldSelector=" + Uri.EscapeDataString(fieldSelector), logger);
         _read = read;

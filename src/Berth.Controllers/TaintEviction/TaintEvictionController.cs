@@ -30,7 +30,8 @@ public sealed partial class TaintEvictionController(ApiClient client, ILoggerFac
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        var pods = new Informer<EvictionPod>(client, Pods, EvictionPod.Read, loggerFactory.CreateLogger<Informer<EvictionPod>>(), "spec.nodeName!=");
+        // All pods, as the other controllers watch them (one watch between them), of which only the bound are kept.
+        var pods = new Informer<EvictionPod>(client, Pods, EvictionPod.Read, loggerFactory.CreateLogger<Informer<EvictionPod>>());
         var nodes = new Informer<EvictionNode>(client, Nodes, EvictionNode.Read, loggerFactory.CreateLogger<Informer<EvictionNode>>());
         var events = new EventRecorder(client, "taint-eviction-controller", time, _logger);
         using var queue = new WorkQueue<string>(time);
