@@ -81,5 +81,21 @@ public sealed class ResourceCacheTests
         await running;
     }
 
+    [Fact]
+    public void Offer_WhenTheBufferIsFull_ThenEndsTheWatcherAsFallenBehindSoThatWhatIsQueuedIsDropped()
+    {
+        var watcher = new CacheWatcher(ConfigMaps.StoragePrefix, capacity: 2);
+        var events = Enumerable.Range(0, 3).Select(i => new CacheEvent(CacheEventType.Added, 2 + i,
+            CachedObject.From(ConfigMaps, $"/registry/configmaps/default/c{i}", Encoding.UTF8.GetBytes($$$"""{"metadata":{"name":"c{{{i}}}"}}"""), 2 + i), null)).ToList();
+
+        Assert.True(watcher.Offer(events[0]));
+        Assert.True(watcher.Offer(events[1]));
+        Assert.False(watcher.FellBehind);
+        Assert.False(watcher.Offer(events[2]));
+
+        Assert.True(watcher.FellBehind);
+        Assert.True(watcher.Offer(events[2]));
+    }
+
     private static KeyValue Kv(string key, long revision, string json) => new(key, Encoding.UTF8.GetBytes(json), 2, revision, revision - 1, 0);
 }

@@ -13,6 +13,7 @@ internal sealed class CacheWatcher
 {
     private readonly Channel<CacheEvent> _events;
     private readonly Func<CachedObject?, bool>? _interest;
+    private volatile bool _fellBehind;
 
     public CacheWatcher(string prefix, int capacity, Func<CachedObject?, bool>? interest = null)
     {
@@ -29,6 +30,13 @@ internal sealed class CacheWatcher
     public ChannelReader<CacheEvent> Events => _events.Reader;
 
     /// <summary>
+    /// Whether the watcher was ended for falling too far behind. What it still has queued is then dropped, not sent
+    /// (as upstream drops it): its client asks for the same events again from where it got to, and sending them
+    /// first only made it ask later, by then from further back than the cache keeps.
+    /// </summary>
+    public bool FellBehind => _fellBehind;
+
+    /// <summary>
     /// Offers an event (only from the single loop that feeds it, or while registering); false when this event found
     /// the watcher's buffer full and ended it.
     /// </summary>
@@ -39,7 +47,10 @@ internal sealed class CacheWatcher
         {
             return true;
         }
-        return _events.Writer.TryWrite(e) || e.Type == CacheEventType.Progress || !_events.Writer.TryComplete();
+        if (_events.Writer.TryWrite(e) || e.Type == CacheEventType.Progress)
+            return true;
+        _fellBehind = true;
+        return !_events.Writer.TryComplete();
     }
 
     /// <summary>Ends the feed; with <paramref name="error"/>, the watch's reader gets it after what is queued.</summary>

@@ -88,9 +88,9 @@ internal sealed partial class ResourceHandler
             await stream.FlushAsync(cancellationToken);
 
             var events = watcher.Events;
-            while (await events.WaitToReadAsync(cancellationToken))
+            while (await events.WaitToReadAsync(cancellationToken) && !watcher.FellBehind)
             {
-                while (events.TryRead(out var e))
+                while (!watcher.FellBehind && events.TryRead(out var e))
                 {
                     if (e.Type == CacheEventType.Progress)
                     {
@@ -111,7 +111,8 @@ internal sealed partial class ResourceHandler
                 // Nothing more is queued: send what gathered.
                 await stream.FlushAsync(cancellationToken);
             }
-            // The feed ended because this client fell too far behind: end the stream; it watches again.
+            // The feed ended because this client fell too far behind: end the stream (what was queued is dropped); it
+            // watches again from the last event it got.
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
