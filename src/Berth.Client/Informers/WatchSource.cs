@@ -162,7 +162,7 @@ internal sealed partial class WatchSource(ApiClient client, ApiResource resource
             $"?watch=1&allowWatchBookmarks=true&timeoutSeconds={timeout}&resourceVersion={Uri.EscapeDataString(resourceVersion)}{selection}");
         using var response = await client.StreamAsync(path, cancellationToken);
         if ((int)response.StatusCode == 410)
-            return null;
+            return Gone();
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"watching {resource} failed: HTTP {(int)response.StatusCode}");
         // Events are parsed from the bytes as they come, every whole line of a read before the next read.
@@ -178,7 +178,7 @@ internal sealed partial class WatchSource(ApiClient client, ApiResource resource
                     var line = buffer.Slice(0, end);
                     buffer = buffer.Slice(buffer.GetPosition(1, end));
                     if (!line.IsEmpty && !Deliver(line, ref resourceVersion))
-                        return null;
+                        return Gone();
                 }
                 reader.AdvanceTo(buffer.Start, buffer.End);
                 if (read.IsCompleted)
@@ -189,6 +189,13 @@ internal sealed partial class WatchSource(ApiClient client, ApiResource resource
         {
             await reader.CompleteAsync();
         }
+    }
+
+    /// <summary>Notes that the server no longer holds the changes since the last revision seen (410 Gone), so that a list must catch up.</summary>
+    private string? Gone()
+    {
+        Log.Gone(logger, resource.ToString());
+        return null;
     }
 
     /// <summary>Delivers one watch event and notes its resourceVersion; false when the watch must list again (410 Gone).</summary>
@@ -229,5 +236,8 @@ internal sealed partial class WatchSource(ApiClient client, ApiResource resource
     {
         [LoggerMessage(3001, LogLevel.Warning, "The informer of {Resource} lost its list or watch; listing again")]
         public static partial void Failed(ILogger logger, string resource, Exception exception);
+
+        [LoggerMessage(3004, LogLevel.Information, "The watch of {Resource} fell behind what the server keeps; listing again")]
+        public static partial void Gone(ILogger logger, string resource);
     }
 }

@@ -85,9 +85,7 @@ internal static partial class AgentCommand
         }
         var (server, nodeName) = (options.Server, options.NodeName);
 
-        using var loggerFactory = LoggerFactory.Create(logging => logging
-            .AddSimpleConsole(o => o.SingleLine = true)
-            .AddFilter("Microsoft", LogLevel.Warning));
+        using var loggerFactory = DaemonLogging.Create();
         var agentDir = Path.Combine(options.DataDir.FullName, "agent");
         NodeCredentials credentials;
         try

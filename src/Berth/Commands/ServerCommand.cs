@@ -173,9 +173,7 @@ internal static class ServerCommand
             return 2;
         }
 
-        using var loggerFactory = LoggerFactory.Create(logging => logging
-            .AddSimpleConsole(o => o.SingleLine = true)
-            .AddFilter("Microsoft", LogLevel.Warning));
+        using var loggerFactory = DaemonLogging.Create();
         IStore store;
         try
         {
