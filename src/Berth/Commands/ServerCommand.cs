@@ -173,6 +173,7 @@ internal static class ServerCommand
             return 2;
         }
 
+        ThreadPoolFloor.Raise();
         using var loggerFactory = DaemonLogging.Create();
         IStore store;
         try
