@@ -55,6 +55,7 @@ public sealed partial class ApiServerHost : IAsyncDisposable
         KubeconfigPath = kubeconfigPath;
         CertificateAuthority = pki.Ca;
         ControllerManagerCertificate = pki.ControllerManagerClient;
+        SchedulerCertificate = pki.SchedulerClient;
     }
 
     /// <summary>Where clients reach the server, e.g. https://127.0.0.1:6443.</summary>
@@ -68,6 +69,9 @@ public sealed partial class ApiServerHost : IAsyncDisposable
 
     /// <summary>The client certificate (with its key) the in-process controllers authenticate with.</summary>
     public X509Certificate2 ControllerManagerCertificate { get; }
+
+    /// <summary>The client certificate (with its key) the in-process scheduler authenticates with.</summary>
+    public X509Certificate2 SchedulerCertificate { get; }
 
     /// <summary>
     /// The cluster CA with its private key, for the certificate signing controller that runs in the same process (as

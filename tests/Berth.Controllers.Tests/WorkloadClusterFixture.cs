@@ -55,7 +55,7 @@ public sealed class WorkloadClusterFixture : IAsyncLifetime
         var host = server.Host;
         var nodes = HollowNodes.Create(server.Client(host.IssueNodeCertificate("simulated")), 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming,
             TimeProvider.System, NullLoggerFactory.Instance);
-        var scheduler = new Scheduler.Scheduler(server.Client(host.ControllerManagerCertificate), SchedulerConfiguration.Default, TimeProvider.System, NullLoggerFactory.Instance);
+        var scheduler = new Scheduler.Scheduler(server.Client(host.SchedulerCertificate), SchedulerConfiguration.Default, TimeProvider.System, NullLoggerFactory.Instance);
         return Task.WhenAll(nodes.RunAsync(cancellationToken), scheduler.RunAsync(cancellationToken));
     }
 

@@ -40,7 +40,7 @@ public class SchedulerClusterFixture : IAsyncLifetime
     {
         _server = await LocalApiServer.StartAsync("scheduler");
         var nodes = HollowNodes.Create(_server.Client(_server.Host.IssueNodeCertificate("simulated")), 3, new NodeCapacity("4", "8Gi", "100Gi", 110), FastTiming, TimeProvider.System, NullLoggerFactory.Instance);
-        var scheduler = new Scheduler(_server.Client(_server.Host.ControllerManagerCertificate), _configuration, TimeProvider.System, NullLoggerFactory.Instance);
+        var scheduler = new Scheduler(_server.Client(_server.Host.SchedulerCertificate), _configuration, TimeProvider.System, NullLoggerFactory.Instance);
         // Node IPAM gives the hollow nodes the pod CIDRs their pods' addresses come from.
         var ipam = new NodeIpamController(_server.Client(_server.Host.ControllerManagerCertificate), NullLoggerFactory.Instance, TimeProvider.System);
         // The binder binds the claims that volume binding waits for.

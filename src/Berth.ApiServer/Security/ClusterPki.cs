@@ -6,7 +6,8 @@ namespace Berth.ApiServer.Security;
 
 /// <summary>
 /// The cluster's TLS material in <c>server/tls</c>: a CA, the API server's serving certificate, the admin's client
-/// certificate (CN=admin, O=system:masters) and the controllers' (CN=system:kube-controller-manager, as upstream).
+/// certificate (CN=admin, O=system:masters), the controllers' (CN=system:kube-controller-manager) and the scheduler's
+/// (CN=system:kube-scheduler), as upstream's identities.
 /// Made on first start, reused afterwards; a serving certificate that lacks a name now asked for is reissued from
 /// the same CA.
 /// </summary>
@@ -16,10 +17,11 @@ public sealed class ClusterPki
     private static readonly TimeSpan LeafLifetime = TimeSpan.FromDays(365);
 
     private ClusterPki(X509Certificate2 ca, X509Certificate2 serving, X509Certificate2 adminClient, X509Certificate2 controllerManagerClient,
-        X509Certificate2 agentClient, string caPem, string adminCertPem, string adminKeyPem)
+        X509Certificate2 schedulerClient, X509Certificate2 agentClient, string caPem, string adminCertPem, string adminKeyPem)
     {
         Ca = ca;
         ControllerManagerClient = controllerManagerClient;
+        SchedulerClient = schedulerClient;
         AgentClient = agentClient;
         Serving = serving;
         AdminClient = adminClient;
@@ -35,6 +37,8 @@ public sealed class ClusterPki
     public X509Certificate2 AdminClient { get; }
 
     public X509Certificate2 ControllerManagerClient { get; }
+
+    public X509Certificate2 SchedulerClient { get; }
 
     /// <summary>What the API server presents to node agents (for logs): <c>CN=kube-apiserver-kubelet-client</c>, as upstream's.</summary>
     public X509Certificate2 AgentClient { get; }
@@ -54,8 +58,9 @@ public sealed class ClusterPki
             existing => names.All(n => existing.MatchesHostname(n)));
         var admin = LoadOrCreate(tlsDir, "admin", () => Issue(ca, "CN=admin, O=system:masters", serverAuth: false, []));
         var controllerManager = LoadOrCreate(tlsDir, "controller-manager", () => Issue(ca, "CN=system:kube-controller-manager", serverAuth: false, []));
+        var scheduler = LoadOrCreate(tlsDir, "scheduler", () => Issue(ca, "CN=system:kube-scheduler", serverAuth: false, []));
         var agentClient = LoadOrCreate(tlsDir, "agent-client", () => Issue(ca, "CN=kube-apiserver-kubelet-client, O=system:masters", serverAuth: false, []));
-        return new ClusterPki(ca, serving, admin, controllerManager, agentClient,
+        return new ClusterPki(ca, serving, admin, controllerManager, scheduler, agentClient,
             File.ReadAllText(Path.Combine(tlsDir, "ca.crt")),
             File.ReadAllText(Path.Combine(tlsDir, "admin.crt")),
             File.ReadAllText(Path.Combine(tlsDir, "admin.key")));

@@ -203,7 +203,7 @@ internal static class ServerCommand
                     new ControllerManager(client, loggerFactory, TimeProvider.System, new ClusterCaSigner(api.SigningAuthority, TimeProvider.System), nodeIpam: parts.NodeIpam,
                         rootCaPem: api.CertificateAuthority.ExportCertificatePem() + "\n").RunAsync,
                     stopping.Token);
-                using var schedulerClient = parts.Scheduler ? ApiClient.Create(api.Url, api.CertificateAuthority, api.ControllerManagerCertificate) : null;
+                using var schedulerClient = parts.Scheduler ? ApiClient.Create(api.Url, api.CertificateAuthority, api.SchedulerCertificate) : null;
                 var scheduler = schedulerClient is null ? Task.CompletedTask : Elected(schedulerClient, "kube-scheduler", options.DataDir, loggerFactory,
                     new Scheduler.Scheduler(schedulerClient, schedulerConfiguration, TimeProvider.System, loggerFactory).RunAsync, stopping.Token);
                 await WaitForStopAsync(cancellationToken);
