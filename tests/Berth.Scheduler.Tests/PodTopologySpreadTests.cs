@@ -63,24 +63,38 @@ public sealed class PodTopologySpreadTests
     [MemberData(nameof(FilterCases))]
     public void Filter(string name, string nodes, string pods, string labels, string spec, string expected)
     {
-        var cluster = Cluster(nodes, pods);
-        var pod = Incoming(labels, spec);
-        var plugin = new PodTopologySpread(new OwnerSelectors());
-        var state = new CycleState();
+        foreach (var cluster in WalkedAndIndexed(Cluster(nodes, pods)))
+        {
+            var pod = Incoming(labels, spec);
+            var plugin = new PodTopologySpread(new OwnerSelectors());
+            var state = new CycleState();
 
-        Assert.Equal(StatusCode.Success, plugin.PreFilter(state, pod, cluster).Code);
+            Assert.Equal(StatusCode.Success, plugin.PreFilter(state, pod, cluster).Code);
 
-        Assert.Equal($"{name}: {expected}", $"{name}: {Verdicts(plugin, state, pod, cluster)}");
+            Assert.Equal($"{name}{How(cluster)}: {expected}", $"{name}{How(cluster)}: {Verdicts(plugin, state, pod, cluster)}");
+        }
     }
 
     [Theory]
     [MemberData(nameof(ScoreCases))]
     public void Score(string name, string nodes, string pods, string spec, string expected)
     {
-        var scores = Scores(new PodTopologySpread(new OwnerSelectors()), Cluster(nodes, pods), Incoming("app=web", spec));
+        foreach (var cluster in WalkedAndIndexed(Cluster(nodes, pods)))
+        {
+            var scores = Scores(new PodTopologySpread(new OwnerSelectors()), cluster, Incoming("app=web", spec));
 
-        Assert.Equal($"{name}: {expected}", $"{name}: {scores}");
+            Assert.Equal($"{name}{How(cluster)}: {expected}", $"{name}{How(cluster)}: {scores}");
+        }
     }
+
+    /// <summary>
+    /// The cluster as a what-if sees it (each node counts its own pods) and as the cache's snapshot does (the pods
+    /// indexed by label): the plugin must decide the same with both.
+    /// </summary>
+    private static Snapshot[] WalkedAndIndexed(Snapshot cluster) =>
+        [cluster, new Snapshot(cluster.Nodes, cluster.Namespaces, pods: PlacedPods.Of(cluster.Nodes))];
+
+    private static string How(Snapshot cluster) => cluster.Pods is null ? " (nodes walked)" : " (pods indexed)";
 
     [Fact]
     public void Filter_FailsWithUpstreamsReasonsAndCodes()

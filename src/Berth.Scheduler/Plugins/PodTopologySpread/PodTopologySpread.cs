@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using Berth.Scheduler.Framework;
 
@@ -53,7 +54,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
         var counts = new Dictionary<string, int>[constraints.Length];
         for (var i = 0; i < constraints.Length; i++)
             counts[i] = new(StringComparer.Ordinal);
-        var counted = Array.ConvertAll(constraints, c => c.Counted(pod.Namespace));
+        var counted = Array.ConvertAll(constraints, c => SelectedCounts.Of(c.Counted(pod.Namespace), snapshot));
         var selective = SelectsNodes(pod);
         foreach (var node in snapshot.Nodes)
         {
@@ -65,8 +66,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
                 var constraint = constraints[i];
                 if (!constraint.Includes(pod, node, matchesAffinity))
                     continue;
-                var value = node.Labels[constraint.TopologyKey];
-                counts[i][value] = counts[i].GetValueOrDefault(value) + SpreadConstraint.CountOn(node, counted[i]);
+                CollectionsMarshal.GetValueRefOrAddDefault(counts[i], node.Labels[constraint.TopologyKey], out _) += counted[i].On(node);
             }
         }
         var globalMin = new int[constraints.Length];
@@ -111,7 +111,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
             return Status.Skip;
         // Only the System defaults let a node lacking the zone label still be spread over by hostname.
         var requireAllKeys = OwnConstraints(pod) is not null || !systemDefaulted;
-        var counted = Array.ConvertAll(constraints, c => c.Counted(pod.Namespace));
+        var counted = Array.ConvertAll(constraints, c => SelectedCounts.Of(c.Counted(pod.Namespace), snapshot));
 
         // Each feasible node's value of each constraint's key, looked up once (null where it has none); a node lacking
         // a required key is not scored.
@@ -166,7 +166,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
                 var value = node.Labels.GetValueOrDefault(constraint.TopologyKey, "");
                 if (!domainCounts[i].TryGetValue(value, out var count) || !constraint.Includes(pod, node, !selective || pod.NodeSelection.Matches(node.Name, node.Labels)))
                     continue;
-                domainCounts[i][value] = count + SpreadConstraint.CountOn(node, counted[i]);
+                domainCounts[i][value] = count + counted[i].On(node);
             }
         }
 
@@ -181,7 +181,7 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
                 if (values[i][n] is not { } value)
                     continue;
                 var constraint = constraints[i];
-                var count = constraint.TopologyKey == Hostname ? SpreadConstraint.CountOn(feasible[n], counted[i]) : domainCounts[i].GetValueOrDefault(value);
+                var count = constraint.TopologyKey == Hostname ? counted[i].On(feasible[n]) : domainCounts[i].GetValueOrDefault(value);
                 score += (count * weights[i]) + (constraint.MaxSkew - 1);
             }
             scores[n] = (long)Math.Round(score, MidpointRounding.AwayFromZero);

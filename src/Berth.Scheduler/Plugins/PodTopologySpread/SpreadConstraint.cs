@@ -46,9 +46,6 @@ public sealed record SpreadConstraint(
     /// <summary>What the constraint counts for a pod of namespace <paramref name="ns"/>: null if it selects nothing.</summary>
     public SelectedPods? Counted(string ns) => Selector is null ? null : new SelectedPods(ns, Selector);
 
-    /// <summary>The pods on <paramref name="node"/> that count (<see cref="Counted"/>): selected and not terminating.</summary>
-    public static int CountOn(NodeInfo node, SelectedPods? counted) => counted is null ? 0 : node.CountSelected(counted);
-
     /// <summary>
     /// Whether <paramref name="node"/>'s domain counts for the pod under the inclusion policies: it matches the pod's
     /// nodeSelector and required node affinity (<paramref name="matchesAffinity"/>) if those are honoured, and carries
