@@ -44,6 +44,8 @@ public sealed class PodTopologySpreadTests
             Spec(Spread(1, "zone")), "n1=spread n2=ok" },
         { "no labelSelector selects no pod", "n1 zone=a; n2 zone=b", "n1 app=web; n1 app=web", "app=web", Spec(Spread(1, "zone", selector: null)), "n1=ok n2=ok" },
         { "an empty labelSelector selects every pod of the namespace", "n1 zone=a; n2 zone=b", "n1 app=db", "app=web", Spec(Spread(1, "zone", selector: "{}")), "n1=spread n2=ok" },
+        { "more selected pods than nodes count the same", "n1 zone=a; n2 zone=b", "n1 app=web; n1 app=web; n1 app=web; n2 app=web", "app=web",
+            Spec(Spread(1, "zone")), "n1=spread n2=ok" },
         { "every constraint must hold", "n1 zone=a; n2 zone=a; n3 zone=b", "n1 app=web; n3 app=web", "app=web",
             Spec(Spread(1, "zone") + "," + Spread(1, PodTopologySpread.Hostname)), "n1=spread n2=ok n3=spread" },
     };

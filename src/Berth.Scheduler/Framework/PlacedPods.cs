@@ -78,6 +78,17 @@ public sealed class PlacedPods
             .SelectMany(v => _byLabel.TryGetValue((anchor.Key, v), out var pods) ? pods.Values : Enumerable.Empty<Placed>());
     }
 
+    /// <summary>How many placed pods <see cref="Selectable"/> would offer, at most; null when the selector has no anchor.</summary>
+    public int? CountSelectable(LabelSelector selector)
+    {
+        if (selector.Anchor is not { } anchor)
+            return null;
+        var count = 0;
+        foreach (var value in anchor.Values)
+            count += _byLabel.TryGetValue((anchor.Key, value), out var pods) ? pods.Count : 0;
+        return count;
+    }
+
     /// <summary>
     /// The placed pods with a required anti-affinity term that may select <paramref name="pod"/>: a term anchored on one
     /// of the pod's labels, or one without an anchor. Each pod once.
