@@ -111,7 +111,10 @@ public sealed class PodTopologySpread(OwnerSelectors owners, IReadOnlyList<Sprea
             return Status.Skip;
         // Only the System defaults let a node lacking the zone label still be spread over by hostname.
         var requireAllKeys = OwnConstraints(pod) is not null || !systemDefaulted;
-        var counted = Array.ConvertAll(constraints, c => SelectedCounts.Of(c.Counted(pod.Namespace), snapshot));
+        // Each node is asked, not the label index: scoring reads the feasible nodes, which remember their counts
+        // between cycles. With the index here, bench-density's startup p99 went from 0.8 s to 2.5 s (why is not
+        // found yet).
+        var counted = Array.ConvertAll(constraints, c => SelectedCounts.Walked(c.Counted(pod.Namespace)));
 
         // Each feasible node's value of each constraint's key, looked up once (null where it has none); a node lacking
         // a required key is not scored.

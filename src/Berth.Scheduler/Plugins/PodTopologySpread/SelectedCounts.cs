@@ -9,8 +9,8 @@ namespace Berth.Scheduler.Plugins.PodTopologySpread;
 /// per cycle from the snapshot's label index. Otherwise each node is asked, and it remembers its count until its pods
 /// change. Pods of many small groups need the first: asking 1,000 nodes, whose memories hold 16 selectors, was most
 /// of a spreading pod's cycle. A Deployment's own selector needs the second: every replica is a candidate, and
-/// matching 30,000 of them each cycle made bench-density several times slower. A what-if snapshot (no index) or a
-/// selector without an anchor always asks the nodes.
+/// matching 30,000 of them each cycle made bench-density several times slower. A what-if snapshot (no index), a
+/// selector without an anchor, and scoring (<see cref="Walked"/>) always ask the nodes.
 /// </summary>
 internal sealed class SelectedCounts
 {
@@ -41,6 +41,9 @@ internal sealed class SelectedCounts
         }
         return new SelectedCounts(selected, byNode);
     }
+
+    /// <summary>The counts of <paramref name="selected"/> as each node works out its own.</summary>
+    public static SelectedCounts Walked(SelectedPods? selected) => selected is null ? Nothing : new SelectedCounts(selected, null);
 
     /// <summary>The pods counted on <paramref name="node"/>.</summary>
     public int On(NodeInfo node) => (_selected, _byNode) switch
