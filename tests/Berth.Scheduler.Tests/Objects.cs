@@ -20,9 +20,11 @@ internal static class Objects
 
     /// <summary>
     /// A pod with one container requesting <paramref name="cpu"/> and <paramref name="memory"/> (none when null), plus
-    /// the spec fields in <paramref name="spec"/> (a JSON object).
+    /// the spec fields in <paramref name="spec"/> (a JSON object); without the spec kept when <paramref name="placed"/>, as
+    /// the cache keeps pods already on a node.
     /// </summary>
-    public static PodInfo Pod(string name, string? cpu = null, string? memory = null, int priority = 0, string? spec = null, string ns = "default", string? labels = null)
+    public static PodInfo Pod(string name, string? cpu = null, string? memory = null, int priority = 0, string? spec = null, string ns = "default", string? labels = null,
+        bool placed = false)
     {
         var requests = new JsonObject();
         if (cpu is not null)
@@ -48,7 +50,7 @@ internal static class Objects
                 ["creationTimestamp"] = "2026-01-01T00:00:00Z",
             },
             ["spec"] = podSpec,
-        });
+        }, keepSpec: !placed);
     }
 
     public static NodeInfo With(this NodeInfo node, params PodInfo[] pods)

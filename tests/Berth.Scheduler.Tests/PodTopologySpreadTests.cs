@@ -234,13 +234,13 @@ public sealed class PodTopologySpreadTests
     }
 
     [Fact]
-    public void DefaultProfile_RunsPodTopologySpreadAfterNodeResourcesFitAndVolumeBinding_WithWeight2()
+    public void DefaultProfile_RunsPodTopologySpreadAfterTheVolumePlugins_WithWeight2()
     {
         var profile = SchedulerConfiguration.Default.Profiles(new PluginContext(null, new DisruptionBudgets(), new OwnerSelectors())).Single();
 
         var filters = profile.Filters.Select(f => f.Name).ToList();
-        Assert.Equal(filters.IndexOf("NodeResourcesFit") + 2, filters.IndexOf("PodTopologySpread"));
-        Assert.Equal(filters.IndexOf("VolumeBinding") + 1, filters.IndexOf("PodTopologySpread"));
+        Assert.Equal(filters.IndexOf("NodeResourcesFit") + 4, filters.IndexOf("PodTopologySpread"));
+        Assert.Equal(filters.IndexOf("VolumeZone") + 1, filters.IndexOf("PodTopologySpread"));
         Assert.Contains(profile.PreFilters, p => p.Name == "PodTopologySpread");
         Assert.Contains(profile.PreScorers, p => p.Name == "PodTopologySpread");
         Assert.Equal(2, profile.Scorers.Single(s => s.Plugin.Name == "PodTopologySpread").Weight);

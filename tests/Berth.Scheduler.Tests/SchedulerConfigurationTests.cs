@@ -16,7 +16,8 @@ public sealed class SchedulerConfigurationTests
 
         Assert.Equal("default-scheduler", profile.SchedulerName);
         Assert.Null(profile.PercentageOfNodesToScore);
-        Assert.Equal(["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "VolumeBinding", "PodTopologySpread", "InterPodAffinity"],
+        Assert.Equal(["NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts", "NodeResourcesFit", "VolumeRestrictions", "VolumeBinding", "VolumeZone",
+            "PodTopologySpread", "InterPodAffinity"],
             profile.Filters.Select(f => f.Name));
         var weights = profile.Scorers.ToDictionary(s => s.Plugin.Name, s => s.Weight);
         Assert.Equal(3, weights["TaintToleration"]);
@@ -87,7 +88,7 @@ public sealed class SchedulerConfigurationTests
 
     [Theory]
     [InlineData("multiPoint: {enabled: [{name: NoSuchPlugin}]}", "profiles[default-scheduler]: plugin \"NoSuchPlugin\" does not exist")]
-    [InlineData("filter: {enabled: [{name: VolumeZone}]}", "profiles[default-scheduler]: plugin \"VolumeZone\" is not available in Berth yet")]
+    [InlineData("filter: {enabled: [{name: NodeVolumeLimits}]}", "profiles[default-scheduler]: plugin \"NodeVolumeLimits\" is not available in Berth yet")]
     [InlineData("score: {enabled: [{name: NodePorts}]}", "profiles[default-scheduler].plugins.score: plugin \"NodePorts\" does not extend score")]
     [InlineData("scroe: {}", "profiles[default-scheduler].plugins: unknown extension point \"scroe\"")]
     public void Profiles_RefusePluginsThatCannotRun(string plugins, string message)

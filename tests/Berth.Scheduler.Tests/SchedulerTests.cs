@@ -126,6 +126,34 @@ public sealed class SchedulerTests(SchedulerClusterFixture cluster) : IClassFixt
         await cluster.Kubectl.SucceedAsync("delete", "pv", volume, "--wait=false");
     }
 
+    [Fact]
+    public async Task Pod_WhoseReadWriteOncePodClaimAnotherPodUses_WaitsUntilThatPodIsGone()
+    {
+        var ns = await NamespaceAsync("once-pod");
+        var volume = "solo-" + ns;
+        await cluster.Kubectl.SucceedAsync("create", "-f", await cluster.Files.WriteAsync("""
+            {"apiVersion":"v1","kind":"PersistentVolume","metadata":{"name":"VOLUME"},"spec":{"capacity":{"storage":"1Gi"},"accessModes":["ReadWriteOncePod"],
+             "storageClassName":"","local":{"path":"/mnt/disks/solo"},"claimRef":{"namespace":"NAMESPACE","name":"solo"},
+             "nodeAffinity":{"required":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/hostname","operator":"In","values":["sim-2"]}]}]}}}}
+            """.Replace("VOLUME", volume, StringComparison.Ordinal).Replace("NAMESPACE", ns, StringComparison.Ordinal), ".json"));
+        await cluster.Kubectl.SucceedAsync("create", "-n", ns, "-f", await cluster.Files.WriteAsync(
+            """{"apiVersion":"v1","kind":"PersistentVolumeClaim","metadata":{"name":"solo"},"spec":{"accessModes":["ReadWriteOncePod"],"storageClassName":"","resources":{"requests":{"storage":"1Gi"}}}}""", ".json"));
+        const string Spec = """{"containers":[{"name":"db","image":"registry.local/db:1"}],"volumes":[{"name":"data","persistentVolumeClaim":{"claimName":"solo"}}]}""";
+        await CreateAsync(ns, "first", Spec);
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=PodScheduled", "pod/first", "-n", ns, "--timeout=30s");
+
+        await CreateAsync(ns, "second", Spec);
+        async Task<string?> WhyAsync() => (string?)(await cluster.GetAsync("get", "pod", "second", "-n", ns))["status"]?["conditions"]?[0]?["message"];
+        await Eventually.TrueAsync(async () => await WhyAsync() == "0/3 nodes are available: 3 node has pod using PersistentVolumeClaim with the same name and ReadWriteOncePod access mode. "
+            + "preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.", TimeSpan.FromSeconds(30), "the claim in use to be named");
+        await cluster.Kubectl.SucceedAsync("delete", "pod", "first", "-n", ns);
+
+        await cluster.Kubectl.SucceedAsync("wait", "--for=condition=PodScheduled", "pod/second", "-n", ns, "--timeout=30s");
+        Assert.Equal("sim-2", (string?)(await cluster.GetAsync("get", "pod", "second", "-n", ns))["spec"]!["nodeName"]);
+        await cluster.Kubectl.SucceedAsync("delete", "namespace", ns, "--wait=false");
+        await cluster.Kubectl.SucceedAsync("delete", "pv", volume, "--wait=false");
+    }
+
     private async Task<string> NamespaceAsync(string purpose)
     {
         var ns = $"{purpose}-{Guid.NewGuid().ToString("N")[..8]}";

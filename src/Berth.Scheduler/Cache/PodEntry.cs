@@ -24,7 +24,7 @@ internal sealed record PodEntry(string Key, string NodeName, string SchedulerNam
 
     /// <summary>
     /// The parts of a pod that <see cref="PodInfo"/> reads of a pod without its spec: each change of every pod passes
-    /// through here, and the rest (volumes, tolerations, container statuses, managed fields) is most of a pod.
+    /// through here, and the rest (most volumes, tolerations, container statuses, managed fields) is most of a pod.
     /// </summary>
     private static readonly (string Part, string[] Fields)[] InfoParts =
     [
@@ -48,6 +48,18 @@ internal sealed record PodEntry(string Key, string NodeName, string SchedulerNam
                     kept[field] = JsonNode.Parse(JsonMarshal.GetRawUtf8Value(value));
             }
             pod[part] = kept;
+        }
+        // Of the volumes only those the volume plugins weigh: every pod has its service account token's.
+        if (pod["spec"] is JsonObject keptSpec && element.GetProperty("spec").TryGetProperty("volumes", out var volumes) && volumes.ValueKind == JsonValueKind.Array)
+        {
+            var weighed = new JsonArray();
+            foreach (var volume in volumes.EnumerateArray())
+            {
+                if (PodVolumes.Weighs(volume))
+                    weighed.Add(JsonNode.Parse(JsonMarshal.GetRawUtf8Value(volume)));
+            }
+            if (weighed.Count > 0)
+                keptSpec["volumes"] = weighed;
         }
         var metadata = pod["metadata"] ?? new JsonObject();
         var spec = pod["spec"] as JsonObject ?? [];

@@ -15,6 +15,8 @@ using Berth.Scheduler.Plugins.PodTopologySpread;
 using Berth.Scheduler.Plugins.SchedulingGates;
 using Berth.Scheduler.Plugins.TaintToleration;
 using Berth.Scheduler.Plugins.VolumeBinding;
+using Berth.Scheduler.Plugins.VolumeRestrictions;
+using Berth.Scheduler.Plugins.VolumeZone;
 
 namespace Berth.Scheduler.Configuration;
 
@@ -31,14 +33,18 @@ public static class PluginRegistry
     public static IReadOnlyList<(string Name, int Weight)> Defaults { get; } =
     [
         ("SchedulingGates", 0), ("PrioritySort", 0), ("NodeUnschedulable", 0), ("NodeName", 0), ("TaintToleration", 3),
-        ("NodeAffinity", 2), ("NodePorts", 0), ("NodeResourcesFit", 1), ("VolumeBinding", 0), ("PodTopologySpread", 2), ("InterPodAffinity", 2), ("DefaultPreemption", 0),
+        ("NodeAffinity", 2), ("NodePorts", 0), ("NodeResourcesFit", 1), ("VolumeRestrictions", 0), ("VolumeBinding", 0), ("VolumeZone", 0),
+        ("PodTopologySpread", 2), ("InterPodAffinity", 2), ("DefaultPreemption", 0),
         ("NodeResourcesBalancedAllocation", 1), ("ImageLocality", 1), ("DefaultBinder", 0),
     ];
 
-    /// <summary>Upstream plugins Berth does not have (volume plugins it has no volumes for): a configuration may disable them, not enable them.</summary>
+    /// <summary>
+    /// Upstream plugins Berth does not have: the volume limits of CSI drivers and cloud disks, which it has neither
+    /// of. A configuration may disable them, not enable them.
+    /// </summary>
     public static IReadOnlySet<string> NotYetAvailable { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "VolumeRestrictions", "VolumeZone", "NodeVolumeLimits", "EBSLimits", "GCEPDLimits", "AzureDiskLimits",
+        "NodeVolumeLimits", "EBSLimits", "GCEPDLimits", "AzureDiskLimits",
     };
 
     private static readonly Dictionary<string, Func<JsonObject?, PluginContext, IPlugin>> Factories = new(StringComparer.Ordinal)
@@ -53,7 +59,9 @@ public static class PluginRegistry
         ["NodeResourcesFit"] = (args, _) => new NodeResourcesFit(PluginArgs.ScoringStrategy(args)),
         ["NodeResourcesBalancedAllocation"] = (args, _) => new NodeResourcesBalancedAllocation(PluginArgs.Resources(args?["resources"]) ?? ResourceAllocation.CpuAndMemory),
         ["ImageLocality"] = (_, _) => new ImageLocality(),
+        ["VolumeRestrictions"] = (_, context) => new VolumeRestrictions(context.Claims ?? new VolumeClaims()),
         ["VolumeBinding"] = (_, context) => new VolumeBinding(context.Claims ?? new VolumeClaims()),
+        ["VolumeZone"] = (_, context) => new VolumeZone(context.Claims ?? new VolumeClaims()),
         ["PodTopologySpread"] = (args, context) =>
         {
             var (constraints, systemDefaulted) = PluginArgs.SpreadDefaults(args);

@@ -37,6 +37,7 @@ public sealed class PodInfo
         NonZeroMilliCpu = (long)(NonZero(spec, "cpu", DefaultCpu) * 1000);
         NonZeroMemory = (long)NonZero(spec, "memory", DefaultMemory);
         HostPorts = [.. HostPort.Of(spec)];
+        Volumes = PodVolumes.Of(spec);
         SchedulingGates = [.. (spec["schedulingGates"] as JsonArray ?? []).Select(g => g?["name"]?.ToString() ?? "")];
         Priority = spec["priority"] is JsonValue priority && priority.TryGetValue<int>(out var p) ? p : 0;
         PreemptsLowerPriority = spec["preemptionPolicy"]?.ToString() != "Never";
@@ -88,6 +89,8 @@ public sealed class PodInfo
     public long NonZeroMemory { get; }
 
     public IReadOnlyList<HostPort> HostPorts { get; }
+
+    public PodVolumes Volumes { get; }
 
     /// <summary>The names of the gates that hold the pod out of the queue (kept for pods without their spec too).</summary>
     public IReadOnlyList<string> SchedulingGates { get; }

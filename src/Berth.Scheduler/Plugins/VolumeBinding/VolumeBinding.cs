@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Berth.Scheduler.Framework;
 
 namespace Berth.Scheduler.Plugins.VolumeBinding;
@@ -20,7 +19,7 @@ public sealed class VolumeBinding(VolumeClaims claims) : IPreFilterPlugin, IFilt
 
     public Status PreFilter(CycleState state, PodInfo pod, Snapshot snapshot)
     {
-        var names = (pod.Spec["volumes"] as JsonArray ?? []).Select(v => v?["persistentVolumeClaim"]?["claimName"]?.ToString()).OfType<string>().ToList();
+        var names = pod.Volumes.Claims;
         if (names.Count == 0)
             return Status.Skip;
         var volumes = new List<VolumeClaims.Volume>();
