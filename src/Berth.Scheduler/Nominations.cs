@@ -10,22 +10,43 @@ namespace Berth.Scheduler;
 /// </summary>
 internal sealed class Nominations
 {
-    /// <summary>Nominated pods by uid, with their node.</summary>
-    private readonly ConcurrentDictionary<string, (PodInfo Pod, string Node)> _nominated = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Nominated pods by uid, with their node, and whether the watch has shown the nomination in the pod's status yet:
+    /// until then a status without one is only behind.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, (PodInfo Pod, string Node, bool Shown)> _nominated = new(StringComparer.Ordinal);
 
-    /// <summary>Notes a pending pod's nomination as its status says (or that it has none).</summary>
-    public void Set(PodInfo pod) => Set(pod, pod.NominatedNodeName);
-
-    /// <summary>Notes a nomination the scheduler just made, before the status write comes back through the watch.</summary>
-    public void Set(PodInfo pod, string nodeName)
+    /// <summary>
+    /// Notes a pending pod's nomination as the watch shows its status. A status without one ends a nomination it has
+    /// shown before (one this scheduler took back, or any cleared), not one made moments ago whose write is on its way.
+    /// </summary>
+    public void Set(PodInfo pod)
     {
-        // A status without a nomination may only be behind one made moments ago: nominations end with Remove.
-        if (nodeName.Length == 0)
-            return;
-        _nominated[pod.Uid] = (pod, nodeName);
+        if (pod.NominatedNodeName.Length > 0)
+            _nominated[pod.Uid] = (pod, pod.NominatedNodeName, true);
+        else if (_nominated.TryGetValue(pod.Uid, out var known) && known.Shown)
+            _nominated.TryRemove(KeyValuePair.Create(pod.Uid, known));
     }
 
+    /// <summary>Notes a nomination the scheduler just made, before the status write comes back through the watch.</summary>
+    public void Set(PodInfo pod, string nodeName) => _nominated[pod.Uid] = (pod, nodeName, false);
+
     public void Remove(string uid) => _nominated.TryRemove(uid, out _);
+
+    /// <summary>
+    /// Ends the nominations to <paramref name="nodeName"/> of pods of lower priority than <paramref name="preemptor"/>,
+    /// which preemption just made room there for, and returns those pods: as upstream, they look for another place.
+    /// </summary>
+    public List<PodInfo> TakeBack(PodInfo preemptor, string nodeName)
+    {
+        var displaced = new List<PodInfo>();
+        foreach (var (uid, nominated) in _nominated)
+        {
+            if (nominated.Node == nodeName && nominated.Pod.Priority < preemptor.Priority && _nominated.TryRemove(KeyValuePair.Create(uid, nominated)))
+                displaced.Add(nominated.Pod);
+        }
+        return displaced;
+    }
 
     public bool IsEmpty => _nominated.IsEmpty;
 
@@ -33,7 +54,7 @@ internal sealed class Nominations
     public Dictionary<string, List<PodInfo>> Ahead(PodInfo pod)
     {
         var ahead = new Dictionary<string, List<PodInfo>>(StringComparer.Ordinal);
-        foreach (var (uid, (nominated, node)) in _nominated)
+        foreach (var (uid, (nominated, node, _)) in _nominated)
         {
             if (uid == pod.Uid || nominated.Priority < pod.Priority)
                 continue;

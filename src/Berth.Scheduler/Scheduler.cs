@@ -270,7 +270,8 @@ public sealed partial class Scheduler
             _nominations.Set(pod, nominated);
             return Task.WhenAll(
                 _events.UnschedulableAsync(pending, outcome.Message, nominated, cancellationToken),
-                _events.PreemptAsync(pod, nominated, preemption.Victims, cancellationToken));
+                _events.PreemptAsync(pod, nominated, preemption.Victims, cancellationToken),
+                _events.ClearNominationsAsync(_nominations.TakeBack(pod, nominated), cancellationToken));
         }
         return _events.UnschedulableAsync(pending, outcome.Message, null, cancellationToken);
     }

@@ -79,6 +79,17 @@ internal sealed class SchedulingEvents(ApiClient client, EventRecorder recorder,
         }
     }
 
+    /// <summary>Clears the <c>status.nominatedNodeName</c> of pods whose nomination preemption took back.</summary>
+    public async Task ClearNominationsAsync(IReadOnlyList<PodInfo> pods, CancellationToken cancellationToken)
+    {
+        foreach (var pod in pods)
+        {
+            var cleared = new JsonObject { ["status"] = new JsonObject { ["nominatedNodeName"] = null } };
+            await client.SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/{pod.Namespace}/pods/{pod.Name}/status", cleared, cancellationToken,
+                "application/strategic-merge-patch+json");
+        }
+    }
+
     private static JsonObject? Existing(JsonObject pod) =>
         (pod["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => c["type"]?.ToString() == "PodScheduled");
 

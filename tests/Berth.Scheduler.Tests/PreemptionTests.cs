@@ -40,6 +40,7 @@ public sealed class PreemptionTests(SchedulerClusterFixture cluster) : IClassFix
         }
         finally
         {
+            await cluster.Kubectl.RunAsync("delete", "namespace", ns, "--wait=false");
             await cluster.Kubectl.RunAsync("delete", "priorityclass", low, high);
         }
     }
