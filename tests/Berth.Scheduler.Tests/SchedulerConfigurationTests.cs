@@ -117,4 +117,79 @@ public sealed class SchedulerConfigurationTests
 
         Assert.Equal("profiles[].schedulerName: Duplicate value: \"a\"", Assert.Throws<SchedulerConfigurationException>(() => configuration.Profiles(Context)).Message);
     }
+
+    [Fact]
+    public void NodeAffinityArgs_AddedAffinity_HoldsEveryPodOfTheProfileAndAddsToItsPreferences()
+    {
+        var profile = ProfileWith("""
+            - name: NodeAffinity
+              args:
+                addedAffinity:
+                  requiredDuringSchedulingIgnoredDuringExecution:
+                    nodeSelectorTerms:
+                    - matchExpressions: [{key: pool, operator: In, values: [batch]}]
+                  preferredDuringSchedulingIgnoredDuringExecution:
+                  - weight: 10
+                    preference:
+                      matchExpressions: [{key: disk, operator: In, values: [ssd]}]
+            """);
+        var affinity = profile.Filters.Single(f => f.Name == "NodeAffinity");
+        var nodes = new[] { Objects.Node("web", labels: """{"pool":"web"}"""), Objects.Node("hdd", labels: """{"pool":"batch","disk":"hdd"}"""), Objects.Node("ssd", labels: """{"pool":"batch","disk":"ssd"}""") };
+        var pod = Objects.Pod("p");
+        var state = new CycleState();
+        var snapshot = new Snapshot(nodes, new NamespaceLabels());
+
+        Assert.True(((IPreFilterPlugin)affinity).PreFilter(state, pod, snapshot).IsSuccess);
+        Assert.Equal(["node(s) didn't match scheduler-enforced node affinity", "", ""], nodes.Select(n => string.Join(", ", affinity.Filter(state, pod, n).Reasons)));
+        var scorer = (IScorePlugin)affinity;
+        Assert.True(((IPreScorePlugin)affinity).PreScore(state, pod, snapshot, nodes[1..]).IsSuccess);
+        Assert.Equal([0, 10], scorer.ScoreAll(state, pod, nodes[1..]));
+    }
+
+    [Fact]
+    public void NodeResourcesFitArgs_IgnoredResources_AreNotCheckedButOthersAre()
+    {
+        var profile = ProfileWith("""
+            - name: NodeResourcesFit
+              args:
+                ignoredResources: [example.com/licence]
+                ignoredResourceGroups: [accel.example.org]
+            """);
+        var fit = profile.Filters.Single(f => f.Name == "NodeResourcesFit");
+        var node = Objects.Node("n");
+        Framework.PodInfo Asking(string resource) => Objects.Pod("p", spec: $$$"""{"overhead":{"{{{resource}}}":"1"}}""");
+
+        Assert.True(fit.Filter(new CycleState(), Asking("example.com/licence"), node).IsSuccess);
+        Assert.True(fit.Filter(new CycleState(), Asking("accel.example.org/gpu"), node).IsSuccess);
+        Assert.Equal(["Insufficient example.com/gpu"], fit.Filter(new CycleState(), Asking("example.com/gpu"), node).Reasons);
+        Assert.Equal(["Insufficient hugepages-2Mi"], fit.Filter(new CycleState(), Asking("hugepages-2Mi"), node).Reasons);
+    }
+
+    [Theory]
+    [InlineData("""
+        - name: NodeResourcesFit
+          args: {ignoredResourceGroups: [example.com/gpu]}
+        """, "NodeResourcesFit: ignoredResourceGroups[0]: Invalid value: \"example.com/gpu\": resource group name can't contain '/'")]
+    [InlineData("""
+        - name: NodeAffinity
+          args: {addedAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: []}}}
+        """, "NodeAffinity: addedAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: Required value: must have at least one node selector term")]
+    [InlineData("""
+        - name: NodeAffinity
+          args: {addedAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 0, preference: {}}]}}
+        """, "NodeAffinity: addedAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100")]
+    public void PluginArgs_RefuseWhatUpstreamRefuses(string pluginConfig, string message)
+    {
+        Assert.Equal(message, Assert.Throws<SchedulerConfigurationException>(() => ProfileWith(pluginConfig)).Message);
+    }
+
+    /// <summary>The default profile with <paramref name="pluginConfig"/> (a YAML list) as its plugins' args.</summary>
+    private static Profile ProfileWith(string pluginConfig) =>
+        Assert.Single(SchedulerConfiguration.Parse($"""
+            apiVersion: kubescheduler.config.k8s.io/v1
+            kind: KubeSchedulerConfiguration
+            profiles:
+            - pluginConfig:
+            {string.Join('\n', pluginConfig.Split('\n').Select(line => "  " + line))}
+            """).Profiles(Context));
 }

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Berth.Core.Pods;
+using Berth.Scheduler.Plugins.NodeAffinity;
 using Berth.Scheduler.Plugins.NodeResourcesFit;
 using Berth.Scheduler.Plugins.PodTopologySpread;
 
@@ -19,6 +21,46 @@ internal static class PluginArgs
             "RequestedToCapacityRatio" => new RequestedToCapacityRatio(resources, Shape(strategy["requestedToCapacityRatio"]?["shape"])),
             var other => throw new SchedulerConfigurationException($"NodeResourcesFit: scoringStrategy.type: Unsupported value: \"{other}\": supported values: \"LeastAllocated\", \"MostAllocated\", \"RequestedToCapacityRatio\""),
         };
+    }
+
+    /// <summary>
+    /// NodeResourcesFitArgs' <c>ignoredResources</c> (extended resources by name) and <c>ignoredResourceGroups</c> (by
+    /// the domain before the slash, which a group therefore may not contain).
+    /// </summary>
+    public static (IReadOnlySet<string> Resources, IReadOnlySet<string> Groups) IgnoredResources(JsonObject? args)
+    {
+        var resources = Strings(args?["ignoredResources"]);
+        var groups = Strings(args?["ignoredResourceGroups"]);
+        for (var i = 0; i < groups.Count; i++)
+        {
+            if (groups[i].Contains('/', StringComparison.Ordinal))
+                throw new SchedulerConfigurationException($"NodeResourcesFit: ignoredResourceGroups[{i}]: Invalid value: \"{groups[i]}\": resource group name can't contain '/'");
+        }
+        return (resources.ToHashSet(StringComparer.Ordinal), groups.ToHashSet(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// NodeAffinityArgs' <c>addedAffinity</c>: its required node selector terms (null when it has none) and its
+    /// preferred terms; null when there is no addedAffinity.
+    /// </summary>
+    public static (NodeSelectorTerm[]? Required, IReadOnlyList<NodeAffinity.PreferredTerm> Preferred)? AddedAffinity(JsonObject? args)
+    {
+        if (args?["addedAffinity"] is not JsonObject added)
+            return null;
+        NodeSelectorTerm[]? required = null;
+        if (added["requiredDuringSchedulingIgnoredDuringExecution"] is JsonObject selector)
+        {
+            required = [.. (selector["nodeSelectorTerms"] as JsonArray ?? []).OfType<JsonObject>().Select(NodeSelectorTerm.Of)];
+            if (required.Length == 0)
+                throw new SchedulerConfigurationException("NodeAffinity: addedAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms: Required value: must have at least one node selector term");
+        }
+        var preferred = added["preferredDuringSchedulingIgnoredDuringExecution"] as JsonArray ?? [];
+        for (var i = 0; i < preferred.Count; i++)
+        {
+            if (preferred[i] is JsonObject term && NodeAffinity.PreferredTerm.WeightOf(term) is < 1 or > 100)
+                throw new SchedulerConfigurationException($"NodeAffinity: addedAffinity.preferredDuringSchedulingIgnoredDuringExecution[{i}].weight: Invalid value: {term["weight"]?.ToJsonString() ?? "0"}: must be in the range 1-100");
+        }
+        return (required, [.. NodeAffinity.PreferredTerm.ReadAll(preferred)]);
     }
 
     /// <summary>A list of <c>{name, weight}</c> (weight 1 when not given); null when absent.</summary>
@@ -83,6 +125,8 @@ internal static class PluginArgs
         JsonValue v when v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue => (int)l,
         _ => null,
     };
+
+    private static List<string> Strings(JsonNode? list) => [.. (list as JsonArray ?? []).Select(item => item?.ToString() ?? "")];
 
     private static List<(long Utilization, long Score)> Shape(JsonNode? shape)
     {

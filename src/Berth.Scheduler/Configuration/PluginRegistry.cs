@@ -54,9 +54,13 @@ public static class PluginRegistry
         ["NodeUnschedulable"] = (_, _) => new NodeUnschedulable(),
         ["NodeName"] = (_, _) => new NodeName(),
         ["TaintToleration"] = (_, _) => new TaintToleration(),
-        ["NodeAffinity"] = (_, _) => new NodeAffinity(),
+        ["NodeAffinity"] = (args, _) => PluginArgs.AddedAffinity(args) is { } added ? new NodeAffinity(added.Required, added.Preferred) : new NodeAffinity(),
         ["NodePorts"] = (_, _) => new NodePorts(),
-        ["NodeResourcesFit"] = (args, _) => new NodeResourcesFit(PluginArgs.ScoringStrategy(args)),
+        ["NodeResourcesFit"] = (args, _) =>
+        {
+            var (resources, groups) = PluginArgs.IgnoredResources(args);
+            return new NodeResourcesFit(PluginArgs.ScoringStrategy(args), resources, groups);
+        },
         ["NodeResourcesBalancedAllocation"] = (args, _) => new NodeResourcesBalancedAllocation(PluginArgs.Resources(args?["resources"]) ?? ResourceAllocation.CpuAndMemory),
         ["ImageLocality"] = (_, _) => new ImageLocality(),
         ["VolumeRestrictions"] = (_, context) => new VolumeRestrictions(context.Claims ?? new VolumeClaims()),

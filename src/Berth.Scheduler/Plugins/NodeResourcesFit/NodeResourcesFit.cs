@@ -4,10 +4,17 @@ namespace Berth.Scheduler.Plugins.NodeResourcesFit;
 
 /// <summary>
 /// The pod's requests must fit in what the node has left (<c>Too many pods</c>, <c>Insufficient cpu</c>, ...), and
-/// nodes score by the configured strategy (upstream's default: LeastAllocated over CPU and memory).
+/// nodes score by the configured strategy (upstream's default: LeastAllocated over CPU and memory). Extended
+/// resources (<c>example.com/gpu</c>) named in <c>ignoredResources</c>, or of a group (<c>example.com</c>) named in
+/// <c>ignoredResourceGroups</c>, are not checked: something other than the scheduler accounts for them.
 /// </summary>
-public sealed class NodeResourcesFit(ScoringStrategy strategy) : IFilterPlugin, IScorePlugin
+public sealed class NodeResourcesFit(ScoringStrategy strategy, IReadOnlySet<string> ignoredResources, IReadOnlySet<string> ignoredResourceGroups) : IFilterPlugin, IScorePlugin
 {
+    public NodeResourcesFit(ScoringStrategy strategy)
+        : this(strategy, new HashSet<string>(), new HashSet<string>())
+    {
+    }
+
     public NodeResourcesFit()
         : this(new LeastAllocated(ResourceAllocation.CpuAndMemory))
     {
@@ -27,7 +34,7 @@ public sealed class NodeResourcesFit(ScoringStrategy strategy) : IFilterPlugin, 
             reasons.Add("Too many pods");
         foreach (var (resource, requested) in pod.Requests)
         {
-            if (requested > 0 && node.Requested.GetValueOrDefault(resource) + requested > node.Allocatable.GetValueOrDefault(resource))
+            if (requested > 0 && !Ignores(resource) && node.Requested.GetValueOrDefault(resource) + requested > node.Allocatable.GetValueOrDefault(resource))
                 reasons.Add($"Insufficient {resource}");
         }
         return reasons.Count == 0 ? Status.Success : new Status(StatusCode.Unschedulable, reasons);
@@ -40,7 +47,7 @@ public sealed class NodeResourcesFit(ScoringStrategy strategy) : IFilterPlugin, 
     }
 
     /// <summary>Pods, CPU and memory as integers; other resources as requested.</summary>
-    private static bool Fits(PodInfo pod, NodeInfo node)
+    private bool Fits(PodInfo pod, NodeInfo node)
     {
         if (node.PodCount + 1 > node.AllocatablePods
             || (pod.MilliCpu > 0 && node.RequestedMilliCpu + pod.MilliCpu > node.AllocatableMilliCpu)
@@ -48,9 +55,22 @@ public sealed class NodeResourcesFit(ScoringStrategy strategy) : IFilterPlugin, 
             return false;
         foreach (var (resource, requested) in pod.OtherRequests)
         {
-            if (node.Requested.GetValueOrDefault(resource) + requested > node.Allocatable.GetValueOrDefault(resource))
+            if (!Ignores(resource) && node.Requested.GetValueOrDefault(resource) + requested > node.Allocatable.GetValueOrDefault(resource))
                 return false;
         }
         return true;
     }
+
+    /// <summary>Whether <paramref name="resource"/> is an extended resource the configuration says not to check.</summary>
+    private bool Ignores(string resource)
+    {
+        if (ignoredResources.Count + ignoredResourceGroups.Count == 0 || !IsExtended(resource))
+            return false;
+        return ignoredResources.Contains(resource) || ignoredResourceGroups.Contains(resource[..resource.IndexOf('/', StringComparison.Ordinal)]);
+    }
+
+    /// <summary>Upstream's extended resources: a domain of their own, neither <c>kubernetes.io</c>'s nor <c>requests.</c>-prefixed.</summary>
+    private static bool IsExtended(string resource) =>
+        resource.Contains('/', StringComparison.Ordinal) && !resource.Contains("kubernetes.io/", StringComparison.Ordinal)
+            && !resource.StartsWith("requests.", StringComparison.Ordinal);
 }
