@@ -228,6 +228,18 @@ public sealed class InterPodAffinityTests
     }
 
     [Fact]
+    public void IgnorePreferredTermsOfExistingPods_SkipsScoringAPodWithoutPreferredTermsOfItsOwn()
+    {
+        var snapshot = Cluster(Placed("friend", "b1", App("friend"), Rules(Required("podAffinity", Term("db")))));
+        var plugin = (InterPodAffinity)PluginRegistry.Create("InterPodAffinity", JsonNode.Parse("""{"ignorePreferredTermsOfExistingPods":true}""")!.AsObject(),
+            new PluginContext(null, new DisruptionBudgets(), new OwnerSelectors()));
+
+        Assert.Equal(StatusCode.Skip, plugin.PreScore(new CycleState(), Incoming(null, App("db")), snapshot, snapshot.Nodes).Code);
+        var preferring = Incoming(Rules(Preferred("podAffinity", 10, Term("friend"))), App("db"));
+        Assert.Equal(StatusCode.Success, plugin.PreScore(new CycleState(), preferring, snapshot, snapshot.Nodes).Code);
+    }
+
+    [Fact]
     public void Normalize_EqualSums_ScoreZero()
     {
         long[] scores = [-7, -7, -7];

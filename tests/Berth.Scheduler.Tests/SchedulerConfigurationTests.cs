@@ -178,6 +178,10 @@ public sealed class SchedulerConfigurationTests
         - name: NodeAffinity
           args: {addedAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 0, preference: {}}]}}
         """, "NodeAffinity: addedAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100")]
+    [InlineData("""
+        - name: InterPodAffinity
+          args: {hardPodAffinityWeigth: 5}
+        """, "profiles[default-scheduler].pluginConfig[InterPodAffinity].args: strict decoding error: unknown field \"hardPodAffinityWeigth\"")]
     public void PluginArgs_RefuseWhatUpstreamRefuses(string pluginConfig, string message)
     {
         Assert.Equal(message, Assert.Throws<SchedulerConfigurationException>(() => ProfileWith(pluginConfig)).Message);

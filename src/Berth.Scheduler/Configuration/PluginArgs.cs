@@ -9,6 +9,26 @@ namespace Berth.Scheduler.Configuration;
 /// <summary>Reads plugins' <c>pluginConfig</c> args (upstream's <c>*Args</c> kinds) into what the plugins take.</summary>
 internal static class PluginArgs
 {
+    /// <summary>The fields of each plugin's <c>*Args</c> kind, as upstream decodes them (VolumeBinding's are read and not needed).</summary>
+    private static readonly Dictionary<string, string[]> Fields = new(StringComparer.Ordinal)
+    {
+        ["NodeResourcesFit"] = ["scoringStrategy", "ignoredResources", "ignoredResourceGroups"],
+        ["NodeResourcesBalancedAllocation"] = ["resources"],
+        ["NodeAffinity"] = ["addedAffinity"],
+        ["PodTopologySpread"] = ["defaultConstraints", "defaultingType"],
+        ["InterPodAffinity"] = ["hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"],
+        ["DefaultPreemption"] = ["minCandidateNodesPercentage", "minCandidateNodesAbsolute"],
+        ["VolumeBinding"] = ["bindTimeoutSeconds", "shape"],
+    };
+
+    /// <summary>The first field of <paramref name="args"/> that <paramref name="plugin"/>'s args kind does not have; null for none.</summary>
+    public static string? UnknownField(string plugin, JsonObject? args)
+    {
+        if (args is null || !Fields.TryGetValue(plugin, out var known))
+            return null;
+        return args.Select(f => f.Key).FirstOrDefault(f => f is not ("apiVersion" or "kind") && !known.Contains(f, StringComparer.Ordinal));
+    }
+
     /// <summary>NodeResourcesFitArgs' scoringStrategy: LeastAllocated (default), MostAllocated or RequestedToCapacityRatio.</summary>
     public static ScoringStrategy ScoringStrategy(JsonObject? args)
     {
@@ -125,6 +145,8 @@ internal static class PluginArgs
         JsonValue v when v.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue => (int)l,
         _ => null,
     };
+
+    public static bool? Bool(JsonNode? args, string field) => args?[field] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
 
     private static List<string> Strings(JsonNode? list) => [.. (list as JsonArray ?? []).Select(item => item?.ToString() ?? "")];
 

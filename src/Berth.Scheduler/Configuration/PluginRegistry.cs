@@ -71,7 +71,7 @@ public static class PluginRegistry
             var (constraints, systemDefaulted) = PluginArgs.SpreadDefaults(args);
             return new PodTopologySpread(context.Owners, constraints, systemDefaulted);
         },
-        ["InterPodAffinity"] = (args, _) => new InterPodAffinity(PluginArgs.HardPodAffinityWeight(args)),
+        ["InterPodAffinity"] = (args, _) => new InterPodAffinity(PluginArgs.HardPodAffinityWeight(args), PluginArgs.Bool(args, "ignorePreferredTermsOfExistingPods") ?? false),
         ["DefaultPreemption"] = (args, context) => new DefaultPreemption(context.Budgets,
             PluginArgs.Int(args, "minCandidateNodesPercentage") ?? 10, PluginArgs.Int(args, "minCandidateNodesAbsolute") ?? 100),
         ["DefaultBinder"] = (_, context) => new DefaultBinder(context.Client),

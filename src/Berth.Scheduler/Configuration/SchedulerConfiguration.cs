@@ -88,6 +88,11 @@ public sealed class SchedulerConfiguration
         }
         var args = (profile["pluginConfig"] as JsonArray ?? []).OfType<JsonObject>()
             .ToDictionary(c => c["name"]?.ToString() ?? "", c => c["args"] as JsonObject, StringComparer.Ordinal);
+        foreach (var (plugin, pluginArgs) in args)
+        {
+            if (PluginArgs.UnknownField(plugin, pluginArgs) is { } unknown)
+                throw new SchedulerConfigurationException($"profiles[{name}].pluginConfig[{plugin}].args: strict decoding error: unknown field \"{unknown}\"");
+        }
 
         // multiPoint: the defaults less those disabled, then those enabled (an enabled default takes the new weight).
         var multiPoint = Without(PluginRegistry.Defaults, plugins["multiPoint"]?["disabled"]);

@@ -11,9 +11,11 @@ namespace Berth.Scheduler.Plugins.InterPodAffinity;
 /// that Filter only looks the node's labels up. Score: the preferred terms of the pod (+weight for affinity, −weight
 /// for anti-affinity) and of the pods already placed, and those pods' required affinity terms
 /// (×<c>hardPodAffinityWeight</c>), summed per domain; a node scores what its domains add up to, scaled from the
-/// lowest (0) to the highest (100).
+/// lowest (0) to the highest (100). With <c>ignorePreferredTermsOfExistingPods</c>, a pod without preferred terms of
+/// its own skips scoring (the placed pods' terms are then not weighed for it).
 /// </summary>
-public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilterPlugin, IFilterPlugin, IPreScorePlugin, IScorePlugin
+public sealed class InterPodAffinity(int hardPodAffinityWeight = 1, bool ignorePreferredTermsOfExistingPods = false)
+    : IPreFilterPlugin, IFilterPlugin, IPreScorePlugin, IScorePlugin
 {
     public const string ErrReasonAffinityRulesNotMatch = "node(s) didn't match pod affinity rules";
     public const string ErrReasonAntiAffinityRulesNotMatch = "node(s) didn't match pod anti-affinity rules";
@@ -75,7 +77,7 @@ public sealed class InterPodAffinity(int hardPodAffinityWeight = 1) : IPreFilter
     /// </summary>
     public Status PreScore(CycleState state, PodInfo pod, Snapshot snapshot, IReadOnlyList<NodeInfo> feasible)
     {
-        if (feasible.Count == 0)
+        if (feasible.Count == 0 || (ignorePreferredTermsOfExistingPods && pod.PreferredAffinity.Count + pod.PreferredAntiAffinity.Count == 0))
             return Status.Skip;
         var namespaces = snapshot.Namespaces;
         var scores = new TopologyCounts();
