@@ -7,13 +7,9 @@ using System.Text.Json.Nodes;
 namespace Berth.Client;
 
 /// <summary>
-/// A connection to the API server for Berth's own components: HTTPS that trusts the cluster CA only, and a client
-/// certificate. Watches and lists stream over HTTP/2, so that every watch of a component shares one connection;
-/// other requests (reads, writes) go over a few HTTP/1.1 keep-alive connections, which cost the server and the
-/// client far less per request: with them <c>make bench-scheduler</c>'s server spent 22 % less CPU and allocated 43 %
-/// less for the same 10,000 pods, each request on HTTP/2 being a stream of a connection that all of the component's
-/// requests share. Requests carry JSON and answers come back as <see cref="ApiResult"/> values; only transport
-/// failures throw.
+/// A connection to the API server for Berth's own components: HTTPS that trusts the cluster CA only, a client
+/// certificate, and HTTP/2 so that every watch of a component shares one connection. Requests carry JSON and
+/// answers come back as <see cref="ApiResult"/> values; only transport failures throw.
 /// </summary>
 public sealed class ApiClient : IDisposable
 {
@@ -44,19 +40,15 @@ public sealed class ApiClient : IDisposable
         return new ApiClient(http);
     }
 
-    /// <summary>
-    /// The HTTP/1.1 connections a client keeps at most (each carries one request at a time; more wait their turn).
-    /// Without a cap, thousands of concurrent requests (5,000 hollow nodes' heartbeats) on a busy server opened
-    /// thousands of connections whose TLS handshakes then took the CPU, timed out and were retried; with 16, the
-    /// scheduler's bindings queued behind each other (create-to-bind p99 of 5 s against about 1 s with 32).
-    /// </summary>
-    private const int MaxConnections = 32;
+    private const int MaxConnections = 8;
 
     private static SocketsHttpHandler Handler(X509Certificate2 authority)
     {
         var handler = new SocketsHttpHandler
         {
-            // Watches beyond one HTTP/2 connection's stream limit (the server allows 250) open another connection.
+            // Streams beyond one connection's limit (the server allows 250) open more connections, but only a few:
+            // without a cap, thousands of concurrent requests (5,000 hollow nodes' heartbeats) on a busy server opened
+            // thousands of connections whose TLS handshakes then took the CPU, timed out and were retried.
             EnableMultipleHttp2Connections = true,
             MaxConnectionsPerServer = MaxConnections,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
@@ -73,6 +65,8 @@ public sealed class ApiClient : IDisposable
     private static HttpClient Http(Uri server, SocketsHttpHandler handler) => new(handler)
     {
         BaseAddress = server,
+        DefaultRequestVersion = System.Net.HttpVersion.Version20,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
@@ -92,7 +86,7 @@ public sealed class ApiClient : IDisposable
     public async Task<ApiResult> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken,
         string contentType = "application/json")
     {
-        using var request = new HttpRequestMessage(method, path) { Version = System.Net.HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var request = Request(method, path);
         if (body is not null)
         {
             // Written as UTF-8, not through a string, into room for most bodies (an event, a pod): a buffer growing from
@@ -107,15 +101,20 @@ public sealed class ApiClient : IDisposable
         return new ApiResult((int)response.StatusCode, await response.Content.ReadAsByteArrayAsync(cancellationToken));
     }
 
-    /// <summary>
-    /// Opens a streaming GET (a watch, a list) over HTTP/2 where the server speaks it: over HTTP/1.1 every watch would
-    /// hold a connection of its own. The caller reads the body as it arrives and disposes the response.
-    /// </summary>
+    /// <summary>Opens a streaming GET (a watch); the caller reads the body as it arrives and disposes the response.</summary>
     public async Task<HttpResponseMessage> StreamAsync(string path, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path) { Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower };
-        return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var request = Request(HttpMethod.Get, path);
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return response;
     }
+
+    /// <summary>
+    /// A request over HTTP/2 where the server speaks it: a request message does not take the client's default version
+    /// on its own, and over HTTP/1.1 every request in flight and every watch holds a connection of its own.
+    /// </summary>
+    private HttpRequestMessage Request(HttpMethod method, string path) =>
+        new(method, path) { Version = _http.DefaultRequestVersion, VersionPolicy = _http.DefaultVersionPolicy };
 
     public void Dispose() => _http.Dispose();
 
