@@ -19,6 +19,8 @@ public sealed class VolumeRestrictions(VolumeClaims claims) : IPreFilterPlugin, 
 
     public Status PreFilter(CycleState state, PodInfo pod, Snapshot snapshot)
     {
+        if (pod.Volumes == PodVolumes.None)
+            return Status.Skip;
         var exclusive = new List<string>();
         foreach (var name in pod.Volumes.Claims)
         {

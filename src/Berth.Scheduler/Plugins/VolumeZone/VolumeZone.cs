@@ -20,6 +20,8 @@ public sealed class VolumeZone(VolumeClaims claims) : IPreFilterPlugin, IFilterP
 
     public Status PreFilter(CycleState state, PodInfo pod, Snapshot snapshot)
     {
+        if (pod.Volumes.Claims.Count == 0)
+            return Status.Skip;
         var constraints = new List<Constraint>();
         foreach (var name in pod.Volumes.Claims)
         {
