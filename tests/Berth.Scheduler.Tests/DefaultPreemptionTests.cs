@@ -69,14 +69,34 @@ public sealed class DefaultPreemptionTests
     }
 
     /// <summary>Filters every node as a cycle would, then runs preemption on the failures.</summary>
-    private static (PostFilterResult Result, Dictionary<string, Status> Failures) Preempt(NodeInfo[] nodes, PodInfo pod, DisruptionBudgets? budgets = null)
+    [Fact]
+    public void Preemption_FreesAReadWriteOncePodClaim_FromTheLowerPriorityPodThatHoldsIt()
     {
+        var claims = new VolumeClaims();
+        claims.SetClaim(JsonNode.Parse("""
+            {"metadata":{"namespace":"default","name":"solo"},"spec":{"accessModes":["ReadWriteOncePod"],"volumeName":"pv"},"status":{"phase":"Bound"}}
+            """)!.AsObject());
+        claims.SetVolume(JsonNode.Parse("""{"metadata":{"name":"pv"},"spec":{}}""")!.AsObject());
+        var profile = SchedulerConfiguration.Default.Profiles(new PluginContext(null, new DisruptionBudgets(), new OwnerSelectors(), claims))[0];
+        const string Solo = """{"volumes":[{"name":"data","persistentVolumeClaim":{"claimName":"solo"}}]}""";
+        var nodes = new[] { Node("a").With(Pod("holder", cpu: "1", priority: 10, spec: Solo, placed: true)), Node("b") };
+
+        var (result, failures) = Preempt(nodes, Pod("urgent", cpu: "1", priority: 100, spec: Solo), profile: profile);
+
+        Assert.Equal(["a", "b"], failures.Keys.Order());
+        Assert.Equal("a", result.NominatedNode);
+        Assert.Equal(["holder"], result.Victims.Select(v => v.Name));
+    }
+
+    private static (PostFilterResult Result, Dictionary<string, Status> Failures) Preempt(NodeInfo[] nodes, PodInfo pod, DisruptionBudgets? budgets = null, Profile? profile = null)
+    {
+        profile ??= Profile;
         var snapshot = new Snapshot(nodes, new NamespaceLabels());
         var state = new CycleState();
-        Assert.True(Profile.RunPreFilters(state, pod, snapshot).IsSuccess);
-        var failures = nodes.Select(n => (n.Name, Status: Profile.RunFilters(state, pod, n))).Where(f => !f.Status.IsSuccess)
+        Assert.True(profile.RunPreFilters(state, pod, snapshot).IsSuccess);
+        var failures = nodes.Select(n => (n.Name, Status: profile.RunFilters(state, pod, n))).Where(f => !f.Status.IsSuccess)
             .ToDictionary(f => f.Name, f => f.Status, StringComparer.Ordinal);
         var preemption = new DefaultPreemption(budgets ?? new DisruptionBudgets());
-        return (preemption.PostFilter(state, pod, snapshot, failures, Profile), failures);
+        return (preemption.PostFilter(state, pod, snapshot, failures, profile), failures);
     }
 }
