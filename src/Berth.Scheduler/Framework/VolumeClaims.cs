@@ -44,6 +44,9 @@ public sealed class VolumeClaims
 
     public Claim? FindClaim(string ns, string name) => _claims.GetValueOrDefault($"{ns}/{name}");
 
+    /// <summary>What each volume plugin answers for a claim that does not exist (yet): upstream's not-found error.</summary>
+    public static Status ClaimNotFound(string name) => Status.Unresolvable($"persistentvolumeclaim \"{name}\" not found");
+
     public Volume? FindVolume(string name) => _volumes.GetValueOrDefault(name);
 
     /// <summary>A claim: the volume it is bound to (null while unbound), whether it is being deleted, and whether its access mode is ReadWriteOncePod.</summary>

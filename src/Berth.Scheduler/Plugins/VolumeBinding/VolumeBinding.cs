@@ -27,7 +27,7 @@ public sealed class VolumeBinding(VolumeClaims claims) : IPreFilterPlugin, IFilt
         foreach (var name in names)
         {
             if (claims.FindClaim(pod.Namespace, name) is not { } claim)
-                return Status.Unresolvable($"persistentvolumeclaim \"{name}\" not found");
+                return VolumeClaims.ClaimNotFound(name);
             if (claim.Deleting)
                 return Status.Unresolvable($"persistentvolumeclaim \"{name}\" is being deleted");
             if (claim.VolumeName is null || claims.FindVolume(claim.VolumeName) is not { } volume)

@@ -25,7 +25,7 @@ public sealed class VolumeRestrictions(VolumeClaims claims) : IPreFilterPlugin, 
         foreach (var name in pod.Volumes.Claims)
         {
             if (claims.FindClaim(pod.Namespace, name) is not { } claim)
-                return Status.Unresolvable($"persistentvolumeclaim \"{name}\" not found");
+                return VolumeClaims.ClaimNotFound(name);
             if (claim.ReadWriteOncePod)
                 exclusive.Add(name);
         }

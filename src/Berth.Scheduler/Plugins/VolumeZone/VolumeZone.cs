@@ -28,7 +28,7 @@ public sealed class VolumeZone(VolumeClaims claims) : IPreFilterPlugin, IFilterP
             if (name.Length == 0)
                 return Status.Unresolvable("PersistentVolumeClaim had no name");
             if (claims.FindClaim(pod.Namespace, name) is not { } claim)
-                return Status.Unresolvable($"persistentvolumeclaim \"{name}\" not found");
+                return VolumeClaims.ClaimNotFound(name);
             if (claim.VolumeName is null)
                 continue;
             if (claims.FindVolume(claim.VolumeName) is not { } volume)
