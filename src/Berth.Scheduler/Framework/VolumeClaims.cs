@@ -36,8 +36,7 @@ public sealed class VolumeClaims
             : null;
         var labels = volume["metadata"]?["labels"] as JsonObject ?? [];
         var topology = TopologyLabels.Where(labels.ContainsKey).Select(key => (key, labels[key]?.ToString() ?? "")).ToArray();
-        var name = volume["metadata"]?["name"]?.ToString() ?? "";
-        _volumes[name] = new Volume(name, terms, topology);
+        _volumes[volume["metadata"]?["name"]?.ToString() ?? ""] = new Volume(terms, topology);
     }
 
     public void RemoveVolume(JsonObject volume) => _volumes.TryRemove(volume["metadata"]?["name"]?.ToString() ?? "", out _);
@@ -56,7 +55,7 @@ public sealed class VolumeClaims
     /// A volume: the node selector terms one of which a node must satisfy (null: any node), and its topology labels
     /// (<see cref="TopologyLabels"/>) with their values.
     /// </summary>
-    public sealed record Volume(string Name, NodeSelectorTerm[]? NodeTerms, IReadOnlyList<(string Key, string Value)> Topology)
+    public sealed record Volume(NodeSelectorTerm[]? NodeTerms, IReadOnlyList<(string Key, string Value)> Topology)
     {
         public bool UsableOn(NodeInfo node) => NodeTerms is null || NodeTerms.Any(t => t.Matches(node.Name, node.Labels));
     }

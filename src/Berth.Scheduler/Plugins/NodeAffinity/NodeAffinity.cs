@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Berth.Core.Pods;
+using Berth.Scheduler.Configuration;
 using Berth.Scheduler.Framework;
 
 namespace Berth.Scheduler.Plugins.NodeAffinity;
@@ -77,12 +78,7 @@ public sealed class NodeAffinity(NodeSelectorTerm[]? addedRequired, IReadOnlyLis
                 .Where(p => p["preference"] is JsonObject && WeightOf(p) != 0)
                 .Select(p => new PreferredTerm(WeightOf(p), NodeSelectorTerm.Of((JsonObject)p["preference"]!)));
 
-        /// <summary>The term's weight (0 for none): an int from the API, a long from a YAML configuration.</summary>
-        public static int WeightOf(JsonObject term) => term["weight"] switch
-        {
-            JsonValue w when w.TryGetValue<int>(out var weight) => weight,
-            JsonValue w when w.TryGetValue<long>(out var weight) && weight is >= int.MinValue and <= int.MaxValue => (int)weight,
-            _ => 0,
-        };
+        /// <summary>The term's weight (0 for none), from the API or from a YAML configuration.</summary>
+        public static int WeightOf(JsonObject term) => PluginArgs.Int(term, "weight") ?? 0;
     }
 }
