@@ -26,20 +26,21 @@ internal sealed class Cycle(Profile profile)
         var nodes = snapshot.Nodes;
         if (nodes.Count == 0)
             return Outcome.Failed(FailureMessage.For(0, []), null);
+        var ahead = nominations.IsEmpty ? null : nominations.Ahead(pod);
         var preFilter = profile.RunPreFilters(state, pod, snapshot);
         if (!preFilter.IsSuccess)
         {
             // The PreFilter's verdict is every node's; preemption is asked all the same, as upstream asks it.
             var everywhere = nodes.ToDictionary(n => n.Name, _ => preFilter, StringComparer.Ordinal);
-            var afterPreFilter = PostFilter(state, pod, snapshot, everywhere);
+            var afterPreFilter = PostFilter(state, pod, snapshot, everywhere, ahead);
             var why = FailureMessage.ForPreFilter(nodes.Count, preFilter);
             return Outcome.Failed(afterPreFilter?.Status.IsSuccess == false ? $"{why} {afterPreFilter.Status.Message}" : why, afterPreFilter);
         }
 
-        var (feasible, failures) = Filter(state, pod, nodes, nominations);
+        var (feasible, failures) = Filter(state, pod, nodes, ahead);
         if (feasible.Count == 0)
         {
-            var preemption = PostFilter(state, pod, snapshot, failures);
+            var preemption = PostFilter(state, pod, snapshot, failures, ahead);
             var message = FailureMessage.For(nodes.Count, failures.Values, preemption?.Status.IsSuccess == false ? preemption.Status.Message : null);
             return Outcome.Failed(message, preemption);
         }
@@ -53,10 +54,10 @@ internal sealed class Cycle(Profile profile)
     /// Nodes through the filters until enough fit, in parallel chunks for big clusters. A node with pods nominated to
     /// it that rank at least as high as this one is judged with them on it. A pod that fits nowhere has seen every node.
     /// </summary>
-    private (List<NodeInfo> Feasible, Dictionary<string, Status> Failures) Filter(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes, Nominations nominations)
+    private (List<NodeInfo> Feasible, Dictionary<string, Status> Failures) Filter(CycleState state, PodInfo pod, IReadOnlyList<NodeInfo> nodes,
+        Dictionary<string, List<PodInfo>>? ahead)
     {
         var wanted = FeasibleNodesToFind(nodes.Count);
-        var ahead = nominations.IsEmpty ? null : nominations.Ahead(pod);
         var start = _nextStart;
         var feasible = new NodeInfo?[wanted];
         var failures = new ConcurrentDictionary<string, Status>(StringComparer.Ordinal);
@@ -66,13 +67,7 @@ internal sealed class Cycle(Profile profile)
         void Check(int i)
         {
             var node = nodes[(start + i) % nodes.Count];
-            if (ahead is not null && ahead.TryGetValue(node.Name, out var nominated))
-            {
-                node = node.Clone();
-                foreach (var other in nominated)
-                    node.AddPod(other);
-            }
-            var status = profile.RunFilters(state, pod, node);
+            var status = profile.RunFilters(state, pod, WithNominated(node, ahead));
             Interlocked.Increment(ref processed);
             if (!status.IsSuccess)
             {
@@ -81,7 +76,7 @@ internal sealed class Cycle(Profile profile)
             }
             var slot = Interlocked.Increment(ref found) - 1;
             if (slot < wanted)
-                feasible[slot] = nodes[(start + i) % nodes.Count];
+                feasible[slot] = node;
         }
 
         if (nodes.Count < ParallelFromNodes)
@@ -113,12 +108,25 @@ internal sealed class Cycle(Profile profile)
         return (chosen, new Dictionary<string, Status>(failures, StringComparer.Ordinal));
     }
 
-    private PostFilterResult? PostFilter(CycleState state, PodInfo pod, Snapshot snapshot, Dictionary<string, Status> failures)
+    /// <summary>The node as Filter judges it: with the pods nominated to it that rank at least as high as the pod.</summary>
+    private static NodeInfo WithNominated(NodeInfo node, Dictionary<string, List<PodInfo>>? ahead)
     {
+        if (ahead is null || !ahead.TryGetValue(node.Name, out var nominated))
+            return node;
+        node = node.Clone();
+        foreach (var other in nominated)
+            node.AddPod(other);
+        return node;
+    }
+
+    private PostFilterResult? PostFilter(CycleState state, PodInfo pod, Snapshot snapshot, Dictionary<string, Status> failures,
+        Dictionary<string, List<PodInfo>>? ahead)
+    {
+        IFilterRunner filters = ahead is null ? profile : new NominatedFilterRunner(profile, ahead);
         PostFilterResult? last = null;
         foreach (var plugin in profile.PostFilters)
         {
-            last = plugin.PostFilter(state, pod, snapshot, failures, profile);
+            last = plugin.PostFilter(state, pod, snapshot, failures, filters);
             if (last.Status.IsSuccess)
                 return last;
         }
@@ -149,6 +157,19 @@ internal sealed class Cycle(Profile profile)
                 best = i;
         }
         return feasible[best].Name;
+    }
+
+    /// <summary>
+    /// Preemption's what-ifs judged as Filter judges, with the nominated pods ahead of the preemptor on the node, as
+    /// upstream's: else a pod would count room already promised to a pod of higher priority as its own.
+    /// </summary>
+    private sealed class NominatedFilterRunner(Profile profile, Dictionary<string, List<PodInfo>> ahead) : IFilterRunner
+    {
+        public Status Fits(PodInfo pod, Snapshot snapshot, NodeInfo node)
+        {
+            var judged = WithNominated(node, ahead);
+            return profile.Fits(pod, ReferenceEquals(judged, node) ? snapshot : snapshot.With(judged), judged);
+        }
     }
 
     /// <summary>A cycle's result: the node chosen, or the message for the pod and what preemption found.</summary>

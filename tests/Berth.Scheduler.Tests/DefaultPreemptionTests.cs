@@ -68,6 +68,24 @@ public sealed class DefaultPreemptionTests
         Assert.Equal("preemption: not eligible due to preemptionPolicy=Never.", result.Status.Message);
     }
 
+    [Fact]
+    public void Preemption_DoesNotCountRoomPromisedToAHigherNominatedPod()
+    {
+        var nodes = new[]
+        {
+            Node("promised").With(Pod("low", cpu: "3", priority: 10, placed: true)),
+            Node("busy").With(Pod("important", cpu: "3", priority: 1000, placed: true)),
+        };
+        var nominations = new Nominations();
+        nominations.Set(Pod("high", cpu: "3", priority: 900), "promised");
+
+        var outcome = new Cycle(Profile).Run(new CycleState(), Pod("mid", cpu: "3", priority: 500), new Snapshot(nodes, new NamespaceLabels()), nominations);
+
+        Assert.Null(outcome.Preemption?.NominatedNode);
+        Assert.Equal("0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 1 Insufficient cpu, 1 No preemption victims found for incoming pod.",
+            outcome.Message);
+    }
+
     /// <summary>Filters every node as a cycle would, then runs preemption on the failures.</summary>
     [Fact]
     public void Preemption_FreesAReadWriteOncePodClaim_FromTheLowerPriorityPodThatHoldsIt()
