@@ -114,7 +114,6 @@ public sealed class GarbageCollectorTests(ControlPlaneFixture cluster) : IClassF
         return ns;
     }
 
-    /// <summary>A deployment (from kubectl), a replica set it controls and a pod the replica set controls.</summary>
     /// <summary>A Deployment and what its controllers make of it: a ReplicaSet, and that ReplicaSet's pod.</summary>
     private async Task<(string ReplicaSet, string Pod)> DeploymentChainAsync(string ns)
     {

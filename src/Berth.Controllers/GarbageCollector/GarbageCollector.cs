@@ -204,14 +204,14 @@ public sealed partial class GarbageCollector
         }
         if (waiting.Count > 0)
         {
-            await DeleteAsync(dependent, waiting.Any(w => w.Blocks) ? "Foreground" : "Background", cancellationToken);
+            await DeleteAsync(dependent, waiting.Any(w => w.Blocks) ? "Foreground" : "Background", cancellationToken, judged: true);
             return ReconcileResult.Done;
         }
         var policy = dependent.Finalizers.Contains(GraphObject.OrphanFinalizer) ? "Orphan"
             : dependent.Finalizers.Contains(GraphObject.ForegroundFinalizer) ? "Foreground"
             : "Background";
         Log.DeletingOrphan(_logger, dependent.ToString());
-        await DeleteAsync(dependent, policy, cancellationToken);
+        await DeleteAsync(dependent, policy, cancellationToken, judged: true);
         return ReconcileResult.Done;
     }
 
@@ -264,15 +264,23 @@ public sealed partial class GarbageCollector
         (await _client.MergePatchAsync(obj.Path, patch, cancellationToken)).ThrowIfFailed($"removing the {finalizer} finalizer of {obj}", goneIsFine: true);
     }
 
-    private async Task DeleteAsync(GraphObject obj, string policy, CancellationToken cancellationToken)
+    /// <summary>
+    /// Deletes the object the graph knows. A deletion <paramref name="judged"/> on its owner references holds only for
+    /// the version judged: an orphaning may have dropped the references since, and the graph not have seen it yet.
+    /// </summary>
+    private async Task DeleteAsync(GraphObject obj, string policy, CancellationToken cancellationToken, bool judged = false)
     {
+        var preconditions = new JsonObject { ["uid"] = obj.Uid };
+        if (judged)
+            preconditions["resourceVersion"] = obj.ResourceVersion;
         var options = new JsonObject
         {
             ["kind"] = "DeleteOptions",
             ["apiVersion"] = "v1",
             ["propagationPolicy"] = policy,
-            ["preconditions"] = new JsonObject { ["uid"] = obj.Uid },
+            ["preconditions"] = preconditions,
         };
+        // A conflict sends the key back to the queue, to be judged again on what the graph has seen by then.
         (await _client.DeleteAsync(obj.Path, options, cancellationToken)).ThrowIfFailed($"deleting {obj}", goneIsFine: true);
     }
 
