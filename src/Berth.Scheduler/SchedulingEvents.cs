@@ -15,6 +15,9 @@ internal sealed class SchedulingEvents(ApiClient client, EventRecorder recorder,
 {
     private const string Component = "default-scheduler";
 
+    /// <summary>The last status write on its way to each pending pod, by uid.</summary>
+    private readonly Dictionary<string, Task> _writing = new(StringComparer.Ordinal);
+
     public void Scheduled(JsonObject pod, string nodeName)
     {
         var metadata = pod["metadata"]!;
@@ -44,7 +47,7 @@ internal sealed class SchedulingEvents(ApiClient client, EventRecorder recorder,
         };
         if (nominatedNode is not null)
             condition["status"]!["nominatedNodeName"] = nominatedNode;
-        await client.SendAsync(HttpMethod.Patch, path, condition, cancellationToken, "application/strategic-merge-patch+json");
+        await PatchStatusInOrderAsync(metadata["uid"]?.ToString() ?? path, path, condition, cancellationToken);
 
         recorder.Record("v1", "Pod", metadata, "Warning", "FailedScheduling", message);
     }
@@ -85,8 +88,40 @@ internal sealed class SchedulingEvents(ApiClient client, EventRecorder recorder,
         foreach (var pod in pods)
         {
             var cleared = new JsonObject { ["status"] = new JsonObject { ["nominatedNodeName"] = null } };
-            await client.SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/{pod.Namespace}/pods/{pod.Name}/status", cleared, cancellationToken,
-                "application/strategic-merge-patch+json");
+            await PatchStatusInOrderAsync(pod.Uid, $"/api/v1/namespaces/{pod.Namespace}/pods/{pod.Name}/status", cleared, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Patches a pending pod's status after the writes to it already on their way, as upstream's API dispatcher orders
+    /// them: a nomination taken back must not be overtaken by the write that made it.
+    /// </summary>
+    private Task PatchStatusInOrderAsync(string uid, string path, JsonObject patch, CancellationToken cancellationToken)
+    {
+        lock (_writing)
+        {
+            var before = _writing.GetValueOrDefault(uid) ?? Task.CompletedTask;
+            var write = AfterAsync(before, () => client.SendAsync(HttpMethod.Patch, path, patch, cancellationToken, "application/strategic-merge-patch+json"));
+            _writing[uid] = write;
+            _ = ForgetWhenDoneAsync(uid, write);
+            return write;
+        }
+    }
+
+    private static async Task AfterAsync(Task before, Func<Task> write)
+    {
+        // The earlier write's failure is its caller's to see; this one goes out all the same.
+        await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await write();
+    }
+
+    private async Task ForgetWhenDoneAsync(string uid, Task write)
+    {
+        await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        lock (_writing)
+        {
+            if (_writing.TryGetValue(uid, out var last) && last == write)
+                _writing.Remove(uid);
         }
     }
 
