@@ -27,7 +27,8 @@ public sealed class NodeInfo
         Node = node;
         Name = node["metadata"]?["name"]?.ToString() ?? "";
         Labels = (node["metadata"]?["labels"] as JsonObject ?? []).ToDictionary(l => l.Key, l => l.Value?.ToString() ?? "", StringComparer.Ordinal);
-        Taints = [.. (node["spec"]?["taints"] as JsonArray ?? []).OfType<JsonObject>().Select(Taint.Read)];
+        // An untainted node shares the one empty list, which stays in the cache while every filter pass reads it.
+        Taints = node["spec"]?["taints"] is JsonArray { Count: > 0 } taints ? [.. taints.OfType<JsonObject>().Select(Taint.Read)] : [];
         Unschedulable = node["spec"]?["unschedulable"] is JsonValue u && u.TryGetValue<bool>(out var b) && b;
         foreach (var (name, value) in node["status"]?["allocatable"] as JsonObject ?? [])
         {
