@@ -82,7 +82,8 @@ public sealed class NodeInfo
     /// <summary>Memory (bytes) the pods here take for scoring.</summary>
     public long NonZeroMemory { get; private set; }
 
-    public int PodCount => _pods.Count;
+    /// <summary>Kept beside the other sums rather than read from the pod map: every filter pass asks it of every node it visits.</summary>
+    public int PodCount { get; private set; }
 
     public IEnumerable<PodInfo> Pods => _pods.Values;
 
@@ -167,6 +168,7 @@ public sealed class NodeInfo
     {
         foreach (var (name, amount) in pod.Requests)
             _requested[name] = _requested.GetValueOrDefault(name) + (sign * amount);
+        PodCount += sign;
         RequestedMilliCpu += sign * pod.MilliCpu;
         RequestedMemory += sign * pod.Memory;
         NonZeroMilliCpu += sign * pod.NonZeroMilliCpu;
