@@ -86,7 +86,6 @@ public sealed class DefaultPreemptionTests
             outcome.Message);
     }
 
-    /// <summary>Filters every node as a cycle would, then runs preemption on the failures.</summary>
     [Fact]
     public void Preemption_FreesAReadWriteOncePodClaim_FromTheLowerPriorityPodThatHoldsIt()
     {
@@ -106,6 +105,7 @@ public sealed class DefaultPreemptionTests
         Assert.Equal(["holder"], result.Victims.Select(v => v.Name));
     }
 
+    /// <summary>Filters every node as a cycle would, then runs preemption on the failures.</summary>
     private static (PostFilterResult Result, Dictionary<string, Status> Failures) Preempt(NodeInfo[] nodes, PodInfo pod, DisruptionBudgets? budgets = null, Profile? profile = null)
     {
         profile ??= Profile;
