@@ -39,9 +39,9 @@ bench-api: build
 bench-nodes: build
 	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Nodes -- bin/berth 1000:30 5000
 
-## bench-scheduler: 5,000 hollow nodes with 10,000 and 50,000 pods to place, then 1,000 nodes with anti-affinity and spread pods; the last line is "bench scheduler: ..."
+## bench-scheduler: 5,000 hollow nodes with 10,000 and 50,000 pods to place, then 1,000 nodes with anti-affinity and spread pods, then the basic runs again with hollow kubelets running every pod; the last line is "bench scheduler: ..."
 bench-scheduler: build
-	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Scheduler -- bin/berth basic:5000:10000 basic:5000:50000 antiaffinity:1000:5000 spread:1000:5000
+	$(DOTNET) run -c $(CONFIG) --project bench/Berth.Bench.Scheduler -- bin/berth basic:5000:10000 basic:5000:50000 antiaffinity:1000:5000 spread:1000:5000 basic:5000:10000:kubelets basic:5000:50000:kubelets
 
 ## bench-density: 1,000 hollow nodes, a Deployment of 30,000 replicas applied with kubectl, then rolled to a new image; the last line is "bench density: ..."
 bench-density: build

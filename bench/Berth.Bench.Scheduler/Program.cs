@@ -1,12 +1,15 @@
-// bench scheduler: for each `MODE:N:P` given, `bin/berth server --simulated-nodes N`, then P pods with CPU and memory
-// requests and no node, created 32 at a time through the API. MODE is `basic` (upstream's SchedulingBasic),
+// bench scheduler: for each `MODE:N:P[:kubelets]` given, `bin/berth server --simulated-nodes N`, then P pods with CPU
+// and memory requests and no node, created 32 at a time through the API. MODE is `basic` (upstream's SchedulingBasic),
 // `antiaffinity` (each pod also has required anti-affinity on kubernetes.io/hostname against the pods of its group,
 // one of 100) or `spread` (each pod also has a topology spread constraint, maxSkew 1 on kubernetes.io/hostname,
-// DoNotSchedule, over the pods of its group). A watch notes when each pod is bound; the figures are pods bound per
-// second (first create to last binding) and the p99 from a pod's create to its binding. Prints each run's figures, a
-// line `bench scheduler-run: ...` per run, and last `bench scheduler: ...` with the largest basic run and the others'
-// rates, with how many pods were created and bound every 5 s, and the writes the hollow nodes made meanwhile (a rate
-// bought by starving them would show there). See docs/benchmarks.md.
+// DoNotSchedule, over the pods of its group). The hollow nodes register and heartbeat but run no pods, as the nodes of
+// upstream's scheduler_perf, which have no kubelet (`--simulated-nodes-heartbeat-only`); with `:kubelets` they also
+// run every pod bound to them, writing its status and events, in the same process. A watch notes when each pod is
+// bound; the figures are pods bound per second (first create to last binding) and the p99 from a pod's create to its
+// binding. Prints each run's figures, a line `bench scheduler-run: ...` per run, and last `bench scheduler: ...` with
+// the largest basic run of each kind and the others' rates, with how many pods were created and bound every 5 s, and
+// the writes the hollow nodes made meanwhile (a rate bought by starving them would show there). See
+// docs/benchmarks.md.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -19,13 +22,13 @@ var results = new List<(Run Run, double PodsPerSecond, double P99)>();
 
 foreach (var run in runs)
 {
-    await using var server = await BerthServerProcess.StartAsync(binary, "--runtime", "simulated", "--simulated-nodes", run.Nodes.ToString(CultureInfo.InvariantCulture),
+    await using var server = await BerthServerProcess.StartAsync(binary, ["--runtime", "simulated", "--simulated-nodes", run.Nodes.ToString(CultureInfo.InvariantCulture),
         // Room for a /24 per node beyond the default /16's 256.
-        "--cluster-cidr", "10.64.0.0/10");
+        "--cluster-cidr", "10.64.0.0/10", .. run.Kubelets ? Array.Empty<string>() : ["--simulated-nodes-heartbeat-only"]]);
     using var client = server.CreateClient();
     client.Timeout = Timeout.InfiniteTimeSpan;
     await WaitForNodesAsync(client, run.Nodes + 1);
-    Console.WriteLine($"  {run.Mode}: {run.Nodes} hollow nodes Ready");
+    Console.WriteLine($"  {run}: {run.Nodes} hollow nodes Ready");
 
     var writesBefore = await NodeWritesAsync(client);
     var clock = Stopwatch.StartNew();
@@ -64,16 +67,20 @@ foreach (var run in runs)
     // for every pod it starts.
     Console.WriteLine($"  the hollow nodes meanwhile ({clock.Elapsed.TotalSeconds:F0} s, each node renewing every 10 s): {nodeWrites.LeaseRenewals} lease renewals, "
         + $"{nodeWrites.PodStatusWrites} pod status writes and {nodeWrites.EventCreates} event creates for {run.Pods} pods");
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench scheduler-run: mode={run.Mode} nodes={run.Nodes} pods={run.Pods} pods_per_s={podsPerSecond:F0} p99_ms={p99:F0}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench scheduler-run: mode={run.Mode} nodes={run.Nodes} pods={run.Pods} kubelets={(run.Kubelets ? "yes" : "no")} pods_per_s={podsPerSecond:F0} p99_ms={p99:F0}"));
     results.Add((run, podsPerSecond, p99));
 }
 
-// The largest basic run, if any ran.
-var basic = results.Where(r => r.Run.Mode == "basic").OrderBy(r => (r.Run.Nodes, r.Run.Pods)).LastOrDefault();
-string Rate(string mode) => results.FirstOrDefault(r => r.Run.Mode == mode) is { Run: not null } found
-    ? found.PodsPerSecond.ToString("F0", CultureInfo.InvariantCulture) : "-";
+// The largest basic run of each kind, if any ran.
+var basic = Largest(kubelets: false);
+var withKubelets = Largest(kubelets: true);
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"bench scheduler: nodes={basic.Run?.Nodes} pods={basic.Run?.Pods} pods_per_s={(basic.Run is null ? "-" : basic.PodsPerSecond.ToString("F0", CultureInfo.InvariantCulture))} p99_ms={(basic.Run is null ? "-" : basic.P99.ToString("F0", CultureInfo.InvariantCulture))} antiaffinity_pods_per_s={Rate("antiaffinity")} spread_pods_per_s={Rate("spread")}"));
+    $"bench scheduler: nodes={basic.Run?.Nodes} pods={basic.Run?.Pods} pods_per_s={Figure(basic.Run, basic.PodsPerSecond)} p99_ms={Figure(basic.Run, basic.P99)} antiaffinity_pods_per_s={Rate("antiaffinity")} spread_pods_per_s={Rate("spread")} kubelets_pods_per_s={Figure(withKubelets.Run, withKubelets.PodsPerSecond)} kubelets_p99_ms={Figure(withKubelets.Run, withKubelets.P99)}"));
+
+(Run Run, double PodsPerSecond, double P99) Largest(bool kubelets) =>
+    results.Where(r => r.Run.Mode == "basic" && r.Run.Kubelets == kubelets).OrderBy(r => (r.Run.Nodes, r.Run.Pods)).LastOrDefault();
+string Rate(string mode) => results.FirstOrDefault(r => r.Run.Mode == mode && !r.Run.Kubelets) is { Run: not null } found ? Figure(found.Run, found.PodsPerSecond) : "-";
+static string Figure(Run? run, double value) => run is null ? "-" : value.ToString("F0", CultureInfo.InvariantCulture);
 
 // Notes the moment each pod in default is first seen bound. The watch selects pods without a node, so the bench is
 // sent two events a pod (its creation, and its binding as it leaves the selector) rather than every status write. A
@@ -152,16 +159,19 @@ static async Task WaitForNodesAsync(HttpClient client, int expected)
     }
 }
 
-/// <summary>One run: what kind of pods, how many nodes, how many pods.</summary>
-internal sealed record Run(string Mode, int Nodes, int Pods)
+/// <summary>One run: what kind of pods, how many nodes, how many pods, and whether the hollow nodes run their pods.</summary>
+internal sealed record Run(string Mode, int Nodes, int Pods, bool Kubelets = false)
 {
     private const int Groups = 100;
 
     public static Run Parse(string text) => text.Split(':') switch
     {
         [var mode, var nodes, var pods] when mode is "basic" or "antiaffinity" or "spread" => new Run(mode, Number(nodes), Number(pods)),
-        _ => throw new ArgumentException($"{text}: expected MODE:NODES:PODS with MODE basic, antiaffinity or spread"),
+        [var mode, var nodes, var pods, "kubelets"] when mode is "basic" or "antiaffinity" or "spread" => new Run(mode, Number(nodes), Number(pods), Kubelets: true),
+        _ => throw new ArgumentException($"{text}: expected MODE:NODES:PODS or MODE:NODES:PODS:kubelets with MODE basic, antiaffinity or spread"),
     };
+
+    public override string ToString() => $"{Mode}:{Nodes}:{Pods}{(Kubelets ? ":kubelets" : "")}";
 
     /// <summary>The pod to create, as JSON: requests as upstream's SchedulingBasic, and the mode's placement rule over its group.</summary>
     public string Pod(string name, int index)

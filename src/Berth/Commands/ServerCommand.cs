@@ -69,6 +69,10 @@ internal static class ServerCommand
         {
             Description = "Also serve this many hollow nodes (sim-0, sim-1, ...) from this process, with no containers behind them.",
         };
+        var heartbeatOnly = new Option<bool>("--simulated-nodes-heartbeat-only")
+        {
+            Description = "The hollow nodes only register and heartbeat, and run none of the pods bound to them (as the nodes of upstream's scheduler_perf, which have no kubelet).",
+        };
         var simulatedCapacity = new Option<string>("--simulated-node-capacity")
         {
             Description = "What each hollow node offers, e.g. cpu=64,memory=512Gi,ephemeral-storage=2Ti,pods=250 (default cpu=32,memory=256Gi,ephemeral-storage=1Ti,pods=110).",
@@ -87,8 +91,8 @@ internal static class ServerCommand
         var runtime = new RuntimeFlags();
         var command = new Command("server", "Run a Berth server.")
         {
-            dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, disableScheduler, schedulerConfig, simulatedNodes, simulatedCapacity,
-            clusterCidr, nodePortRange,
+            dataDir, datastore, bindAddress, httpsPort, tlsSans, disableAgent, disableControllers, disableScheduler, schedulerConfig, simulatedNodes, heartbeatOnly,
+            simulatedCapacity, clusterCidr, nodePortRange,
         };
         runtime.AddTo(command);
         command.Validators.Add(result =>
@@ -120,7 +124,7 @@ internal static class ServerCommand
                 parse.GetValue(dataDir)!,
                 parse.GetValue(datastore),
                 new ServerParts(!parse.GetValue(disableControllers), !parse.GetValue(disableScheduler), parse.GetValue(schedulerConfig), !parse.GetValue(disableAgent),
-                    parse.GetValue(simulatedNodes), NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!,
+                    parse.GetValue(simulatedNodes), !parse.GetValue(heartbeatOnly), NodeCapacity.Parse(parse.GetValue(simulatedCapacity) ?? "", NodeCapacity.Simulated, out _)!,
                     NodeIpamOptions.Default with { ClusterCidr = parse.GetValue(clusterCidr)! }, nodeRuntime),
                 new ApiServerOptions
                 {
@@ -258,7 +262,7 @@ internal static class ServerCommand
     }
 
     /// <summary>Which parts run beside the API server.</summary>
-    private sealed record ServerParts(bool Controllers, bool Scheduler, FileInfo? SchedulerConfig, bool Agent, int SimulatedNodes, NodeCapacity SimulatedCapacity,
+    private sealed record ServerParts(bool Controllers, bool Scheduler, FileInfo? SchedulerConfig, bool Agent, int SimulatedNodes, bool SimulatedPods, NodeCapacity SimulatedCapacity,
         NodeIpamOptions NodeIpam, NodeRuntimeChoice Runtime);
 
     /// <summary>The server's own node agent and its hollow nodes, each over loopback HTTPS with node credentials.</summary>
@@ -289,7 +293,8 @@ internal static class ServerCommand
             if (parts.SimulatedNodes > 0)
             {
                 var client = started.Client(api, "simulated");
-                running.Add(HollowNodes.Create(client, parts.SimulatedNodes, parts.SimulatedCapacity, NodeAgentTiming.Default, TimeProvider.System, loggers).RunAsync(cancellationToken));
+                running.Add(HollowNodes.Create(client, parts.SimulatedNodes, parts.SimulatedCapacity, NodeAgentTiming.Default, TimeProvider.System, loggers,
+                    runPods: parts.SimulatedPods).RunAsync(cancellationToken));
             }
             started.Running = Task.WhenAll(running);
             return started;
