@@ -8,12 +8,20 @@ namespace Berth.Client.Events;
 /// <summary>
 /// Records core/v1 Events about objects for a component (<c>replicaset-controller</c>, say), as upstream's event
 /// recorder does: in the background, so that reconciling never waits on them, with repeats counted on the event
-/// already written and floods of similar events combined and limited (<see cref="EventCorrelator"/>). If the API server
-/// cannot keep up, events are dropped rather than held without bound.
+/// already written and floods of similar events combined and limited (<see cref="EventCorrelator"/>). Several writes
+/// are in flight at once, so that a scheduler placing a thousand pods a second can record each one; writes to one
+/// event go out in order. If the API server cannot keep up, events are dropped rather than held without bound.
 /// </summary>
 public sealed partial class EventRecorder
 {
     private const int Backlog = 1_000;
+
+    /// <summary>
+    /// Writes in flight at once. One at a time (upstream's sink) a busy server's round trip bounds a recorder to a few
+    /// hundred events a second, and the scheduler dropped most of its Scheduled events in a burst; with 16 it still
+    /// dropped half of them at 1,500 pods a second, with 64 none (bench-scheduler).
+    /// </summary>
+    private const int InFlight = 64;
 
     private readonly ApiClient _client;
     private readonly string _component;
@@ -66,35 +74,68 @@ public sealed partial class EventRecorder
     /// <summary>Writes the events recorded until cancelled; what is still waiting then is dropped.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
+        using var slots = new SemaphoreSlim(InFlight);
+        // The last write to each event still in flight (or just done): a count goes out after the event's create.
+        var writing = new Dictionary<string, Task>(StringComparer.Ordinal);
         try
         {
             await foreach (var e in _pending.Reader.ReadAllAsync(cancellationToken))
             {
-                try
+                if (Correlate(e) is not { } write)
+                    continue;
+                await slots.WaitAsync(cancellationToken);
+                if (writing.Count > 4 * InFlight)
                 {
-                    await WriteAsync(e, cancellationToken);
+                    foreach (var done in writing.Where(w => w.Value.IsCompleted).Select(w => w.Key).ToList())
+                        writing.Remove(done);
                 }
-                catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException)
-                {
-                    Log.WriteFailed(_logger, e.Reason, e.Involved["name"]?.ToString() ?? "", ex);
-                }
+                writing[write.Correlated.Name] = WriteAfterAsync(writing.GetValueOrDefault(write.Correlated.Name), write, slots, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopping.
         }
+        await Task.WhenAll(writing.Values);
     }
 
-    private async Task WriteAsync(PendingEvent e, CancellationToken cancellationToken)
+    /// <summary>The event to write for <paramref name="e"/> (sequential: the correlator is not shared), or null if it is dropped.</summary>
+    private EventWrite? Correlate(PendingEvent e)
     {
         var ns = e.Involved["namespace"]?.ToString() is { Length: > 0 } given ? given : "default";
         var involved = new EventCorrelator.ObjectKey(e.Involved["apiVersion"]?.ToString() ?? "", e.Involved["kind"]?.ToString() ?? "",
             ns, e.Involved["name"]?.ToString() ?? "", e.Involved["uid"]?.ToString() ?? "");
         var newName = string.Create(CultureInfo.InvariantCulture, $"{involved.Name}.{(e.At.ToUnixTimeMilliseconds() * 1_000_000) + Random.Shared.Next(1_000_000):x}");
-        if (_correlator.Correlate(involved, e.Involved["fieldPath"]?.ToString() ?? "", e.Type, e.Reason, e.Message, e.At, newName) is not { } correlated)
-            return;
+        return _correlator.Correlate(involved, e.Involved["fieldPath"]?.ToString() ?? "", e.Type, e.Reason, e.Message, e.At, newName) is { } correlated
+            ? new EventWrite(e, ns, correlated)
+            : null;
+    }
 
+    private async Task WriteAfterAsync(Task? before, EventWrite write, SemaphoreSlim slots, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (before is not null)
+                await before;
+            await WriteAsync(write, cancellationToken);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException)
+        {
+            Log.WriteFailed(_logger, write.Event.Reason, write.Event.Involved["name"]?.ToString() ?? "", ex);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopping: what was in flight is dropped.
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    private async Task WriteAsync(EventWrite write, CancellationToken cancellationToken)
+    {
+        var (e, ns, correlated) = write;
         if (correlated.IsRepeat)
         {
             var patch = new JsonObject { ["count"] = correlated.Count, ["lastTimestamp"] = Time(e.At), ["message"] = correlated.Message };
@@ -129,6 +170,8 @@ public sealed partial class EventRecorder
     private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private sealed record PendingEvent(JsonObject Involved, string Type, string Reason, string Message, DateTimeOffset At);
+
+    private sealed record EventWrite(PendingEvent Event, string Namespace, EventCorrelator.Correlated Correlated);
 
     private static partial class Log
     {
