@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Berth.Client;
 using Berth.Client.Events;
+using Berth.Client.Queues;
 using Berth.Core.Serialization;
 using Berth.Scheduler.Framework;
 
@@ -15,8 +16,8 @@ internal sealed class SchedulingEvents(ApiClient client, EventRecorder recorder,
 {
     private const string Component = "default-scheduler";
 
-    /// <summary>The last status write on its way to each pending pod, by uid.</summary>
-    private readonly Dictionary<string, Task> _writing = new(StringComparer.Ordinal);
+    /// <summary>The status writes on their way to each pending pod, by uid.</summary>
+    private readonly KeyedSequence _statusWrites = new();
 
     public void Scheduled(JsonObject pod, string nodeName)
     {
@@ -96,34 +97,8 @@ internal sealed class SchedulingEvents(ApiClient client, EventRecorder recorder,
     /// Patches a pending pod's status after the writes to it already on their way, as upstream's API dispatcher orders
     /// them: a nomination taken back must not be overtaken by the write that made it.
     /// </summary>
-    private Task PatchStatusInOrderAsync(string uid, string path, JsonObject patch, CancellationToken cancellationToken)
-    {
-        lock (_writing)
-        {
-            var before = _writing.GetValueOrDefault(uid) ?? Task.CompletedTask;
-            var write = AfterAsync(before, () => client.SendAsync(HttpMethod.Patch, path, patch, cancellationToken, "application/strategic-merge-patch+json"));
-            _writing[uid] = write;
-            _ = ForgetWhenDoneAsync(uid, write);
-            return write;
-        }
-    }
-
-    private static async Task AfterAsync(Task before, Func<Task> write)
-    {
-        // The earlier write's failure is its caller's to see; this one goes out all the same.
-        await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        await write();
-    }
-
-    private async Task ForgetWhenDoneAsync(string uid, Task write)
-    {
-        await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        lock (_writing)
-        {
-            if (_writing.TryGetValue(uid, out var last) && last == write)
-                _writing.Remove(uid);
-        }
-    }
+    private Task PatchStatusInOrderAsync(string uid, string path, JsonObject patch, CancellationToken cancellationToken) =>
+        _statusWrites.Run(uid, () => client.SendAsync(HttpMethod.Patch, path, patch, cancellationToken, "application/strategic-merge-patch+json"));
 
     private static JsonObject? Existing(JsonObject pod) =>
         (pod["status"]?["conditions"] as JsonArray ?? []).OfType<JsonObject>().FirstOrDefault(c => c["type"]?.ToString() == "PodScheduled");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using Berth.Client.Queues;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Client.Events;
@@ -75,8 +76,8 @@ public sealed partial class EventRecorder
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var slots = new SemaphoreSlim(InFlight);
-        // The last write to each event still in flight (or just done): a count goes out after the event's create.
-        var writing = new Dictionary<string, Task>(StringComparer.Ordinal);
+        // A count goes out after its event's create.
+        var writes = new KeyedSequence();
         try
         {
             await foreach (var e in _pending.Reader.ReadAllAsync(cancellationToken))
@@ -84,19 +85,14 @@ public sealed partial class EventRecorder
                 if (Correlate(e) is not { } write)
                     continue;
                 await slots.WaitAsync(cancellationToken);
-                if (writing.Count > 4 * InFlight)
-                {
-                    foreach (var done in writing.Where(w => w.Value.IsCompleted).Select(w => w.Key).ToList())
-                        writing.Remove(done);
-                }
-                writing[write.Correlated.Name] = WriteAfterAsync(writing.GetValueOrDefault(write.Correlated.Name), write, slots, cancellationToken);
+                _ = writes.Run(write.Correlated.Name, () => WriteInSlotAsync(write, slots, cancellationToken));
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Stopping.
         }
-        await Task.WhenAll(writing.Values);
+        await writes.WhenAllDone();
     }
 
     /// <summary>The event to write for <paramref name="e"/> (sequential: the correlator is not shared), or null if it is dropped.</summary>
@@ -111,12 +107,10 @@ public sealed partial class EventRecorder
             : null;
     }
 
-    private async Task WriteAfterAsync(Task? before, EventWrite write, SemaphoreSlim slots, CancellationToken cancellationToken)
+    private async Task WriteInSlotAsync(EventWrite write, SemaphoreSlim slots, CancellationToken cancellationToken)
     {
         try
         {
-            if (before is not null)
-                await before;
             await WriteAsync(write, cancellationToken);
         }
         catch (Exception ex) when (ex is HttpRequestException or InvalidOperationException)
